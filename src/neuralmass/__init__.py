@@ -1,0 +1,24 @@
+"""neuralmass: differentiable whole-brain modeling with neural mass models.
+
+Pipeline: connectome -> network (node model x coupling x delays x noise) -> simulate -> monitors
+-> forward models (BOLD, EEG, MEG) -> analysis (FC, FCD, spectra) -> objectives -> fit / infer.
+"""
+
+__version__ = "0.1.0"
+
+from . import integrators, monitors, noise, units
+from .models import (HOPF, JANSEN_RIT, MODELS, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
+                     JansenRitModel, JansenRitStep, NodeModel, WilsonCowanModel, WilsonCowanStep,
+                     WongWangModel, WongWangStep)
+from .monitors import Monitor, Raw, TemporalAverage
+from .noise import GaussianNoise, OUProcess, WhiteNoise
+from .simulate import NodeSystem, SimulationDiverged, Simulator, make_run_fn
+
+__all__ = [
+    "Simulator", "NodeSystem", "SimulationDiverged", "make_run_fn",
+    "WilsonCowanStep", "WilsonCowanModel", "JansenRitStep", "JansenRitModel", "WongWangModel",
+    "WongWangStep", "HopfStep", "HopfModel", "NodeModel", "MODELS",
+    "HOPF", "JANSEN_RIT", "WILSON_COWAN", "WONG_WANG",
+    "OUProcess", "WhiteNoise", "GaussianNoise", "Monitor", "Raw", "TemporalAverage",
+    "integrators", "monitors", "noise", "units",
+]

@@ -1,0 +1,425 @@
+r"""Connectivities and region-level lead fields read from the user's installed ``tvb-data``.
+
+``tvb-data`` (The Virtual Brain's data package) is GPL-3 licensed. Its files are read at run time
+from the user's installation and are never copied into this package; derived lead fields are
+cached in the user's cache directory (:func:`neuralmass.datasets.cache_dir`).
+
+Region lead fields
+------------------
+tvb-data ships vertex-level gain ("projection") matrices ``G`` of shape (sensors, 16384) for the
+16k-vertex cortical surface ``cortex_16384``: one column per vertex, i.e. the forward solution of a
+dipole whose orientation is fixed along the cortical surface normal (TVB's monitors apply such
+matrices directly to vertex activity; a free-orientation gain would have three columns per vertex).
+A region lead field needs an assumption about how a region's source is spread over its vertices.
+We use the **area-weighted mean**
+
+.. math::
+
+    L_{r m} = \sum_{v \in r} \frac{a_v}{A_r}\, G_{m v}, \qquad A_r = \sum_{v \in r} a_v,
+
+where :math:`a_v` is the vertex area (one third of the area of every triangle touching
+:math:`v`). This is the field of a total region dipole moment :math:`Q_r` spread with uniform
+surface density :math:`Q_r / A_r` over the region's cortex, so ``L`` maps a region's total dipole
+moment (nA·m) to sensors and does not depend on how finely the region is meshed. TVB itself uses
+the plain sum :math:`\sum_{v \in r} G_{mv}` (available as ``weighting='sum'``), which treats every
+vertex as carrying the region's full moment and therefore scales with the vertex count.
+
+Units. tvb-data does not state the unit of its projection matrices. They were computed with
+Brainstorm, whose gain matrices are in SI units (V/(A·m) for EEG, T/(A·m) for MEG), and their
+magnitudes agree with that reading (EEG: median |G| ≈ 9.5 V/(A·m), max ≈ 254; MEG: median
+≈ 8.7e-7 T/(A·m), max ≈ 2.7e-5, compared with µ0/(4π r²) ≈ 6e-5 T/(A·m) at r = 4 cm). We
+**assume** SI units and return ``L`` in µV/(nA·m) (EEG) and fT/(nA·m) (MEG).
+
+Channels. Some rows of the tvb-data matrices are entirely NaN: two EEG channels (IO1, IO2,
+infra-orbital electrodes) and 28 MEG channels (reference coils, trigger, EOG/ECG and other
+auxiliary channels of the 248-magnetometer 4D/BTi system). ``channels='valid'`` (default) drops
+them, leaving 63 EEG and 248 MEG sensors; ``channels='all'`` keeps all 65 / 276 rows with NaN.
+"""
+
+from __future__ import annotations
+
+import bz2
+import os
+import re
+import zipfile
+from dataclasses import dataclass, field
+from importlib import metadata as _md
+from pathlib import Path
+from typing import Any
+
+import brainunit as u
+import numpy as np
+
+from ..network.connectome import Connectome
+
+__all__ = ["TVBDataMissingError", "RegionLeadField", "tvb_data_path", "load_tvb_connectivity",
+           "load_tvb_leadfield", "vertex_areas", "region_leadfield_from_vertices",
+           "TVB_CONNECTIVITIES", "TVB_LEADFIELDS"]
+
+TVB_CITATION = ("Sanz Leon P, Knock SA, Woodman MM, Domide L, Mersmann J, McIntosh AR, Jirsa V "
+                "(2013) The Virtual Brain: a simulator of primate brain network dynamics. "
+                "Front. Neuroinform. 7:10.")
+TVB_LICENCE = "GPL-3.0 (tvb-data); read from the user's installation, not redistributed"
+
+TVB_CONNECTIVITIES = {
+    "tvb76": dict(file="connectivity_76.zip", n=76,
+                  description="TVB's default 76-region connectivity (38 regions per hemisphere; the "
+                              "parcellation of the 16k cortical surface used by the tvb-data EEG/MEG "
+                              "projection matrices). Raw weights (0-3) with self-connections."),
+    "tvb66": dict(file="connectivity_66.zip", n=66,
+                  description="66-region connectivity (Desikan-Killiany-style cortical regions, "
+                              "33 per hemisphere) from diffusion spectrum imaging (Hagmann et al. "
+                              "2008, PLoS Biol 6:e159)."),
+    "tvb68": dict(file="connectivity_68.zip", n=68,
+                  description="68-region Desikan-Killiany cortical connectivity (FreeSurfer "
+                              "aparc labels, 34 per hemisphere)."),
+    "tvb96": dict(file="connectivity_96.zip", n=96,
+                  description="96-region connectivity in the Regional Map (RM) parcellation "
+                              "(Kötter & Wanke 2005), including subcortical regions."),
+    "tvb192": dict(file="connectivity_192.zip", n=192,
+                   description="192-region connectivity (cortical and subcortical regions; "
+                               "matches regionMapping_16k_192)."),
+}
+
+TVB_LEADFIELDS = {
+    "tvb76_eeg65": dict(modality="EEG", gain="projection_eeg_65_surface_16k.npy",
+                        sensors="eeg_brainstorm_65.txt", mapping="regionMapping_16k_76.txt",
+                        connectivity="tvb76", unit=u.uvolt / (u.nA * u.meter),
+                        si_to_unit=1e-3,  # V/(A·m) -> µV/(nA·m)
+                        description="Region-level EEG lead field (76 TVB regions x 63 usable of 65 "
+                                    "Brainstorm electrodes) from tvb-data's 16k-vertex gain matrix, "
+                                    "in µV/(nA·m)."),
+    "tvb76_meg276": dict(modality="MEG", gain="projection_meg_276_surface_16k.npy",
+                         sensors="meg_brainstorm_276.txt", mapping="regionMapping_16k_76.txt",
+                         connectivity="tvb76", unit=u.ftesla / (u.nA * u.meter),
+                         si_to_unit=1e6,  # T/(A·m) -> fT/(nA·m)
+                         description="Region-level MEG lead field (76 TVB regions x 248 usable "
+                                     "magnetometers of the 276-channel 4D/BTi file) from tvb-data's "
+                                     "16k-vertex gain matrix, in fT/(nA·m)."),
+}
+
+_LEADFIELD_CACHE_VERSION = 1
+
+
+class TVBDataMissingError(ImportError):
+    """The optional ``tvb-data`` package is needed but not installed."""
+
+
+def tvb_data_path() -> Path:
+    """Folder of the installed ``tvb_data`` package.
+
+    Raises
+    ------
+    TVBDataMissingError
+        With installation instructions when ``tvb-data`` is absent.
+    """
+    import importlib.util
+    spec = importlib.util.find_spec("tvb_data")
+    if spec is None or not spec.submodule_search_locations:
+        raise TVBDataMissingError(
+            "This dataset is read from the 'tvb-data' package (The Virtual Brain's data, GPL-3), "
+            "which is not installed. Install it with `pip install tvb-data` (about 50 MB) or "
+            "`pip install neuralmass[data]`, then load the dataset again.")
+    return Path(list(spec.submodule_search_locations)[0])
+
+
+def _tvb_data_version() -> str:
+    try:
+        return _md.version("tvb-data")
+    except _md.PackageNotFoundError:  # pragma: no cover - installed without metadata
+        return "unknown"
+
+
+def _read_member(zf: zipfile.ZipFile, stem: str) -> str | None:
+    """Text of the member whose basename is ``stem`` (or ``stem.bz2``), or None."""
+    for name in zf.namelist():
+        base = name.rsplit("/", 1)[-1]
+        if base == stem:
+            return zf.read(name).decode()
+        if base == stem + ".bz2":
+            return bz2.decompress(zf.read(name)).decode()
+    return None
+
+
+def _matrix(text: str) -> np.ndarray:
+    return np.array([[float(x) for x in line.split()] for line in text.splitlines() if line.strip()])
+
+
+def _infer_hemispheres(labels) -> np.ndarray | None:
+    labels = list(labels)
+    if all(re.match(r"^[lr](?=[A-Z_])", s) for s in labels):
+        return np.array([s[0].upper() for s in labels])
+    if all(re.search(r"_[LR]$", s) for s in labels):
+        return np.array([s[-1] for s in labels])
+    return None
+
+
+def load_tvb_connectivity(name: str = "tvb76") -> Connectome:
+    """Read a connectivity from tvb-data (weights as distributed, lengths in mm).
+
+    Parameters
+    ----------
+    name : {'tvb76', 'tvb66', 'tvb68', 'tvb96', 'tvb192'}
+    """
+    if name not in TVB_CONNECTIVITIES:
+        raise ValueError(f"name={name!r} is not a tvb-data connectivity; use one of "
+                         f"{sorted(TVB_CONNECTIVITIES)}.")
+    spec = TVB_CONNECTIVITIES[name]
+    path = tvb_data_path() / "connectivity" / spec["file"]
+    with zipfile.ZipFile(path) as zf:
+        weights = _matrix(_read_member(zf, "weights.txt"))
+        lengths = _matrix(_read_member(zf, "tract_lengths.txt"))
+        centres_txt = _read_member(zf, "centres.txt")
+        rows = [line.split() for line in centres_txt.splitlines() if line.strip()]
+        labels = [r[0] for r in rows]
+        centres = np.array([[float(x) for x in r[1:4]] for r in rows])
+        extra: dict[str, Any] = {}
+        for stem in ("cortical.txt", "areas.txt", "average_orientations.txt", "hemispheres.txt"):
+            txt = _read_member(zf, stem)
+            if txt is not None:
+                extra[stem[:-4]] = _matrix(txt).squeeze()
+        info = _read_member(zf, "info.txt")
+    hemis = None
+    if "hemispheres" in extra:
+        hemis = np.where(np.asarray(extra.pop("hemispheres"), dtype=bool), "R", "L")
+    else:
+        hemis = _infer_hemispheres(labels)
+    md = dict(description=spec["description"], source=f"tvb-data {_tvb_data_version()}: "
+              f"connectivity/{spec['file']}", licence=TVB_LICENCE, citation=TVB_CITATION,
+              info=(info or "").strip(), weights_unit="arbitrary (as distributed)")
+    if "cortical" in extra:
+        md["cortical"] = np.asarray(extra["cortical"], dtype=bool)
+    if "areas" in extra:
+        md["areas_mm2"] = np.asarray(extra["areas"], dtype=float)
+    if "average_orientations" in extra:
+        md["average_orientations"] = np.asarray(extra["average_orientations"], dtype=float)
+    return Connectome(weights=weights, lengths=lengths, labels=labels, centres=centres,
+                      hemispheres=hemis, name=name, metadata=md)
+
+
+# ----------------------------------------------------------------------------- lead fields
+def vertex_areas(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
+    """Area associated with each vertex: one third of the area of every incident triangle.
+
+    Parameters
+    ----------
+    vertices : (V, 3) array
+    triangles : (F, 3) integer array of vertex indices
+
+    Returns
+    -------
+    (V,) array, in the squared unit of ``vertices``; sums to the total surface area.
+    """
+    v = np.asarray(vertices, dtype=float)
+    t = np.asarray(triangles, dtype=int)
+    tri_area = 0.5 * np.linalg.norm(np.cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]]), axis=1)
+    areas = np.zeros(v.shape[0])
+    np.add.at(areas, t.ravel(), np.repeat(tri_area / 3.0, 3))
+    return areas
+
+
+def region_leadfield_from_vertices(gain: np.ndarray, region_mapping: np.ndarray, n_regions: int,
+                                   areas: np.ndarray | None = None,
+                                   weighting: str = "area") -> np.ndarray:
+    r"""Collapse a vertex gain matrix (sensors, V) into a region lead field (regions, sensors).
+
+    ``weighting='area'``: :math:`L_{rm} = \sum_{v\in r} a_v G_{mv} / \sum_{v\in r} a_v`;
+    ``'mean'``: plain average over the region's vertices; ``'sum'``: plain sum (TVB's choice).
+    Regions without vertices get a zero row.
+    """
+    g = np.asarray(gain, dtype=float)
+    rm = np.asarray(region_mapping, dtype=int)
+    if g.shape[1] != rm.size:
+        raise ValueError(f"gain has {g.shape[1]} vertex columns but region_mapping has {rm.size} "
+                         f"entries; they must describe the same surface.")
+    if rm.min() < 0 or rm.max() >= n_regions:
+        raise ValueError(f"region_mapping values must lie in [0, {n_regions}); got "
+                         f"[{rm.min()}, {rm.max()}].")
+    if weighting == "area":
+        if areas is None:
+            raise ValueError("weighting='area' needs the vertex areas (areas=...).")
+        w = np.asarray(areas, dtype=float)
+    elif weighting in ("mean", "sum"):
+        w = np.ones(rm.size)
+    else:
+        raise ValueError(f"weighting={weighting!r}; use 'area', 'mean' or 'sum'.")
+    m = np.zeros((rm.size, n_regions))
+    m[np.arange(rm.size), rm] = w
+    if weighting != "sum":
+        tot = m.sum(axis=0)
+        m = np.divide(m, tot, out=np.zeros_like(m), where=tot > 0)
+    # NaN rows (unusable channels) stay NaN; finite rows use an exact product
+    return (g @ m).T
+
+
+@dataclass(frozen=True, eq=False)
+class RegionLeadField:
+    """A region-level lead field with its sensors.
+
+    Attributes
+    ----------
+    L : brainunit.Quantity, shape (regions, sensors)
+        Sensor signal per unit region dipole moment (µV/(nA·m) for EEG, fT/(nA·m) for MEG),
+        shaped as :class:`neuralmass.LeadFieldModel` expects.
+    modality : str
+        ``'EEG'`` or ``'MEG'``.
+    sensor_names : ndarray of str
+    sensor_positions : brainunit.Quantity (sensors, 3) in mm, or None
+        As listed in tvb-data's sensor file (head coordinate frame of that file). None for MEG,
+        whose tvb-data sensor file has unusable coordinates.
+    region_labels : ndarray of str
+    region_areas_mm2 : ndarray
+        Cortical surface area of each region on ``cortex_16384``.
+    vertices_per_region : ndarray of int
+    weighting : str
+    metadata : dict
+    """
+
+    L: Any
+    modality: str
+    sensor_names: Any
+    sensor_positions: Any
+    region_labels: Any
+    region_areas_mm2: Any
+    vertices_per_region: Any
+    weighting: str
+    name: str = ""
+    metadata: dict = field(default_factory=dict)
+
+    @property
+    def leadfield(self):
+        """Alias of :attr:`L`."""
+        return self.L
+
+    @property
+    def sensor_unit(self):
+        """Unit of the sensor signal (V-type for EEG, T-type for MEG) per nA·m."""
+        return u.get_unit(self.L)
+
+    @property
+    def n_regions(self) -> int:
+        return int(self.L.shape[0])
+
+    @property
+    def n_sensors(self) -> int:
+        return int(self.L.shape[1])
+
+    @property
+    def connectome(self) -> Connectome:
+        """The tvb-data connectivity whose regions index the rows of :attr:`L`."""
+        return load_tvb_connectivity(self.metadata.get("connectivity", "tvb76"))
+
+    def __repr__(self) -> str:
+        return (f"RegionLeadField(name={self.name!r}, modality={self.modality}, "
+                f"regions={self.n_regions}, sensors={self.n_sensors}, unit={self.sensor_unit}, "
+                f"weighting={self.weighting!r})")
+
+
+def _read_surface(zip_path: Path) -> tuple[np.ndarray, np.ndarray]:
+    with zipfile.ZipFile(zip_path) as zf:
+        vertices = _matrix(_read_member(zf, "vertices.txt"))
+        triangles = _matrix(_read_member(zf, "triangles.txt")).astype(int)
+    return vertices, triangles
+
+
+def _read_sensors(path: Path) -> tuple[np.ndarray, np.ndarray]:
+    rows = [line.split() for line in path.read_text().splitlines() if line.strip()]
+    names = np.array([r[0] for r in rows])
+    pos = np.array([[float(x) for x in r[1:4]] for r in rows])
+    return names, pos
+
+
+def _build_leadfield(name: str, weighting: str) -> dict:
+    spec = TVB_LEADFIELDS[name]
+    root = tvb_data_path()
+    gain = np.load(root / "projectionMatrix" / spec["gain"])
+    rmap = np.loadtxt(root / "regionMapping" / spec["mapping"]).astype(int)
+    vertices, triangles = _read_surface(root / "surfaceData" / "cortex_16384.zip")
+    if vertices.shape[0] != rmap.size or gain.shape[1] != rmap.size:
+        raise ValueError(f"tvb-data files disagree: {vertices.shape[0]} vertices, "
+                         f"{rmap.size} region-mapping entries, {gain.shape[1]} gain columns.")
+    conn = load_tvb_connectivity(spec["connectivity"])
+    n_reg = conn.n_regions
+    areas = vertex_areas(vertices, triangles)
+    lf_si = region_leadfield_from_vertices(gain, rmap, n_reg, areas, weighting)
+    names, pos = _read_sensors(root / "sensors" / spec["sensors"])
+    if names.size != gain.shape[0]:
+        raise ValueError(f"{spec['sensors']} lists {names.size} sensors but {spec['gain']} has "
+                         f"{gain.shape[0]} rows.")
+    valid = np.isfinite(gain).all(axis=1)
+    return dict(L=lf_si * spec["si_to_unit"], sensor_names=names, sensor_positions_mm=pos,
+                valid=valid, region_labels=np.asarray(conn.labels),
+                region_areas_mm2=np.bincount(rmap, weights=areas, minlength=n_reg),
+                vertices_per_region=np.bincount(rmap, minlength=n_reg),
+                tvb_data_version=np.array(_tvb_data_version()),
+                cache_version=np.array(_LEADFIELD_CACHE_VERSION))
+
+
+def load_tvb_leadfield(name: str = "tvb76_eeg65", weighting: str = "area", channels: str = "valid",
+                       cache: bool = True) -> RegionLeadField:
+    """Region-level EEG/MEG lead field for the 76-region TVB connectivity.
+
+    Parameters
+    ----------
+    name : {'tvb76_eeg65', 'tvb76_meg276'}
+    weighting : {'area', 'mean', 'sum'}
+        How vertex gains are combined within a region (module docstring); default ``'area'``.
+    channels : {'valid', 'all'}
+        ``'valid'`` drops the channels whose gain is undefined (NaN) in tvb-data.
+    cache : bool
+        Read/write the derived lead field in ``cache_dir()/leadfields`` (rebuilt when the
+        tvb-data version changes).
+    """
+    from . import cache_dir  # late import: avoids a cycle
+
+    if name not in TVB_LEADFIELDS:
+        raise ValueError(f"name={name!r} is not a lead-field dataset; use one of {sorted(TVB_LEADFIELDS)}.")
+    if weighting not in ("area", "mean", "sum"):
+        raise ValueError(f"weighting={weighting!r}; use 'area', 'mean' or 'sum'.")
+    if channels not in ("valid", "all"):
+        raise ValueError(f"channels={channels!r}; use 'valid' (drop NaN channels) or 'all'.")
+    spec = TVB_LEADFIELDS[name]
+    tvb_data_path()  # clear error first when tvb-data is absent
+    version = _tvb_data_version()
+    fname = f"{name}_{weighting}_tvbdata-{version}_v{_LEADFIELD_CACHE_VERSION}.npz"
+    path = cache_dir() / "leadfields" / fname
+    d = None
+    from_cache = False
+    if cache and path.exists():
+        try:
+            with np.load(path, allow_pickle=False) as z:
+                d = {k: z[k] for k in z.files}
+            from_cache = True
+        except (OSError, ValueError):
+            d = None
+    if d is None:
+        d = _build_leadfield(name, weighting)
+        if cache:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+            np.savez_compressed(tmp, **d)
+            os.replace(tmp, path)
+    keep = d["valid"] if channels == "valid" else np.ones(d["valid"].size, dtype=bool)
+    L = u.Quantity(np.asarray(d["L"])[:, keep], unit=spec["unit"])
+    positions = None
+    if spec["modality"] == "EEG":
+        positions = u.Quantity(np.asarray(d["sensor_positions_mm"])[keep], unit=u.mm)
+    dropped = [str(s) for s in d["sensor_names"][~d["valid"]]]
+    md = dict(description=spec["description"], connectivity=spec["connectivity"],
+              source=f"tvb-data {version}: projectionMatrix/{spec['gain']}, "
+                     f"regionMapping/{spec['mapping']}, surfaceData/cortex_16384.zip, "
+                     f"sensors/{spec['sensors']}",
+              licence=TVB_LICENCE, citation=TVB_CITATION,
+              units_note="tvb-data gain assumed in SI units (V/(A·m), T/(A·m)); see "
+                         "neuralmass.datasets.tvb",
+              orientation="fixed, normal to the cortical surface (one gain column per vertex)",
+              dropped_channels=dropped if channels == "valid" else [],
+              nan_channels=dropped, cache_file=str(path) if cache else None,
+              from_cache=from_cache,
+              regions_without_vertices=[str(lab) for lab, nv in
+                                        zip(d["region_labels"], d["vertices_per_region"]) if nv == 0])
+    return RegionLeadField(L=L, modality=spec["modality"], sensor_names=d["sensor_names"][keep],
+                           sensor_positions=positions, region_labels=d["region_labels"],
+                           region_areas_mm2=d["region_areas_mm2"],
+                           vertices_per_region=d["vertices_per_region"], weighting=weighting,
+                           name=name, metadata=md)

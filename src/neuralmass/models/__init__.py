@@ -1,0 +1,26 @@
+"""Node models: one declarative table and one pure drift per model, plus generated modules."""
+
+from .base import InputVar, NodeModel, Observable, Parameter, StateVar
+from .hopf import HOPF
+from .jansen_rit import JANSEN_RIT
+from .module import NodeModule, make_node_module
+from .wilson_cowan import WILSON_COWAN
+from .wong_wang import WONG_WANG
+
+MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG)}
+
+WilsonCowanStep = make_node_module(WILSON_COWAN, "WilsonCowanStep", "Wilson–Cowan E/I node population.")
+WilsonCowanModel = WilsonCowanStep
+JansenRitStep = make_node_module(JANSEN_RIT, "JansenRitStep", "Jansen–Rit cortical column population.")
+JansenRitModel = JansenRitStep
+WongWangModel = make_node_module(WONG_WANG, "WongWangModel", "Reduced Wong–Wang E/I node population.")
+WongWangStep = WongWangModel
+HopfStep = make_node_module(HOPF, "HopfStep", "Hopf normal form (Stuart–Landau) node population.")
+HopfModel = HopfStep
+
+__all__ = [
+    "Parameter", "StateVar", "InputVar", "Observable", "NodeModel", "NodeModule", "make_node_module",
+    "HOPF", "JANSEN_RIT", "WILSON_COWAN", "WONG_WANG", "MODELS",
+    "WilsonCowanStep", "WilsonCowanModel", "JansenRitStep", "JansenRitModel", "WongWangModel",
+    "WongWangStep", "HopfStep", "HopfModel",
+]

@@ -1,0 +1,181 @@
+"""Stateful brainstate modules generated from a :class:`~neuralmass.models.base.NodeModel`.
+
+``make_node_module(MODEL, 'WilsonCowanStep')`` returns a :class:`brainstate.nn.Dynamics` subclass
+that users drive step by step (``init_all_states()``, ``update(...)``, ``.rE.value``), inside
+:func:`brainstate.transform.for_loop` as in the seed documents. Its ``update`` calls the model's one
+pure ``drift`` through :mod:`neuralmass.integrators`; :class:`~neuralmass.Simulator` runs the same
+module with the compiled engine (``Simulator(module, dt=...)``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import brainstate
+import jax.numpy as jnp
+import numpy as np
+
+from ..integrators import get_integrator
+from ..noise import NoiseSpec
+from ..units import time_ms
+from .base import NodeModel
+
+__all__ = ["NodeModule", "make_node_module"]
+
+
+def _size(in_size) -> int:
+    if isinstance(in_size, (tuple, list)):
+        return int(np.prod(in_size))
+    if not isinstance(in_size, (int, np.integer)) or in_size < 1:
+        raise ValueError(f"in_size={in_size!r} must be a positive number of nodes.")
+    return int(in_size)
+
+
+class NodeModule(brainstate.nn.Dynamics):
+    """Base of generated node modules; see :func:`make_node_module`."""
+
+    model: NodeModel = None  # set on subclasses
+
+    def __init__(self, in_size=1, *, method: str = "heun", name: str | None = None, **kwargs):
+        super().__init__(in_size=in_size, name=name)
+        M = self.model
+        self.n = _size(in_size)
+        self.method = method
+        get_integrator(method)
+        slots = M.extra.get("noise_slots", {})
+        object.__setattr__(self, "_slots", slots)
+        params, inits = {}, {}
+        for k, v in kwargs.items():
+            if k.startswith("noise_"):
+                slot = k[len("noise_"):]
+                if slot not in slots:
+                    raise TypeError(
+                        f"{type(self).__name__} got {k}=...; its noise slots are "
+                        f"{', '.join('noise_' + s for s in slots) or 'none'}.")
+                setattr(self, k, v)
+            elif k.endswith("_init") and k[:-5] in M.state_names:
+                inits[k[:-5]] = v
+            elif k in M.param_names:
+                params[k] = v
+            else:
+                raise TypeError(
+                    f"{type(self).__name__} got an unexpected argument {k!r}; parameters: "
+                    f"{', '.join(M.param_names)}; noise: {', '.join('noise_' + s for s in slots)}; "
+                    f"initial values: {', '.join(s + '_init' for s in M.state_names)}.")
+        # validate and convert once
+        self._canonical = M.canonical_params(params)
+        for k, v in self._canonical.items():
+            shape = jnp.shape(v)
+            if shape not in ((), (1,), (self.n,)):
+                raise ValueError(
+                    f"{k} has shape {shape}; a node parameter is a scalar or has one value per node "
+                    f"({self.n},). For batched runs pass arrays to Simulator.run(params=...).")
+        self.param_values = params
+        self.init_values = inits
+        for s in slots:
+            if not hasattr(self, "noise_" + s):
+                setattr(self, "noise_" + s, None)
+
+    # ------------------------------------------------------------------ parameters
+    def __getattr__(self, item):
+        model = type(self).model
+        if model is not None and item in model.param_names and "_canonical" in self.__dict__:
+            return self.param_values.get(item, model.param(item).default)
+        raise AttributeError(f"{type(self).__name__!s} has no attribute {item!r}")
+
+    @property
+    def canonical_params(self) -> dict:
+        return dict(self._canonical)
+
+    # ------------------------------------------------------------------ states
+    def init_state(self, batch_size=None, **kwargs):
+        st = self.model.initial_state(self.n)
+        for k, v in self.init_values.items():
+            st[k] = jnp.broadcast_to(jnp.asarray(v, dtype=float), (self.n,))
+        for k, v in st.items():
+            if batch_size is not None:
+                v = jnp.broadcast_to(v, (batch_size,) + v.shape)
+            setattr(self, k, brainstate.HiddenState(v))
+
+    def reset_state(self, batch_size=None, **kwargs):
+        self.init_state(batch_size)
+
+    def _noise_modules(self) -> dict:
+        out = {}
+        for slot, inp in self._slots.items():
+            mod = getattr(self, "noise_" + slot, None)
+            if mod is not None:
+                out[inp] = mod
+        return out
+
+    # ------------------------------------------------------------------ stepping
+    def update(self, *args, **inputs):
+        """Advance one step of ``brainstate.environ`` dt (or the model's default dt).
+
+        A positional argument is the coupling input (``model.coupling_input``); keyword
+        arguments name input channels (e.g. ``p=220.`` for Jansen–Rit, read in Hz).
+        Returns the model's main output (e.g. ``rE``, ``eeg``).
+        """
+        M = self.model
+        if len(args) > 1:
+            raise TypeError(f"update() takes at most one positional input (the coupling input), got {len(args)}.")
+        if args:
+            if M.coupling_input in inputs:
+                raise TypeError(f"coupling input {M.coupling_input!r} given twice.")
+            inputs[M.coupling_input] = args[0]
+        vals = {name: jnp.zeros(()) for name in M.input_names}
+        for k, v in inputs.items():
+            if v is None:
+                continue
+            vals[k] = vals[M.input(k).name] + M.input(k).to_canonical(v)
+        for inp, mod in self._noise_modules().items():
+            noise = mod()
+            vals[inp] = vals[inp] + M.input(inp).to_canonical(noise)
+        state = {k: getattr(self, k).value for k in M.state_names}
+        new = get_integrator(self.method)(M.drift, state, self._canonical, vals, self.step_dt())
+        for k, v in new.items():
+            getattr(self, k).value = v
+        return self.read(M.output)
+
+    def read(self, name: str):
+        """Current value of a state variable or observable (canonical units)."""
+        state = {k: getattr(self, k).value for k in self.model.state_names}
+        return self.model.read(name, state, self._canonical)
+
+    def step_dt(self) -> float:
+        try:
+            return time_ms(brainstate.environ.get_dt(), "brainstate.environ dt")
+        except KeyError:
+            return self.model.default_dt
+
+    # ------------------------------------------------------------------ engine
+    def as_system(self):
+        from ..simulate import NodeSystem
+
+        noise = {inp: (m.spec if hasattr(m, "spec") else m) for inp, m in self._noise_modules().items()}
+        return NodeSystem(self.model, self.n, self.param_values, noise, self.init_values, self.method)
+
+    def __repr__(self):
+        return f"{type(self).__name__}(in_size={self.n})"
+
+
+def make_node_module(model: NodeModel, class_name: str, doc: str | None = None) -> type:
+    """Generate the stateful module class of ``model``."""
+    body = {"model": model, "__doc__": (doc or "") + "\n\n" + _param_doc(model), "__module__": "neuralmass"}
+    return type(class_name, (NodeModule,), body)
+
+
+def _param_doc(model: NodeModel) -> str:
+    lines = [f"Stateful {model.name} node population (generated from the model table).", "",
+             "Parameters", "----------", "in_size : int", "    Number of nodes."]
+    for p in model.params:
+        unit = f" [{p.unit}]" if p.unit is not None else ""
+        lines += [f"{p.name} : float, array or Quantity, default {p.default:g}{unit}", f"    {p.doc}"]
+    for slot, inp in model.extra.get("noise_slots", {}).items():
+        lines += [f"noise_{slot} : OUProcess or WhiteNoise, optional", f"    Noise added to input {inp!r}."]
+    lines += ["method : {'euler', 'heun', 'rk4'}", "    Integrator used by ``update`` and the Simulator.",
+              "", "References", "----------", model.reference]
+    return "\n".join(lines)
+
+
+_ = (Any, NoiseSpec)

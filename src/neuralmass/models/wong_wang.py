@@ -1,0 +1,125 @@
+r"""Reduced Wong–Wang excitatory/inhibitory model (Deco et al. 2014).
+
+.. math::
+
+    I_E &= W_E I_0 + w_+ J_{NMDA} S_E + J_{NMDA} S_E^{ext} - J_i S_I + I_E^{ext},\\
+    I_I &= W_I I_0 + J_{NMDA} S_E - S_I + I_I^{ext},\\
+    H_x &= \frac{a_x I_x - b_x}{1 - e^{-d_x (a_x I_x - b_x)}}, \qquad x\in\{E, I\}\\
+    \dot S_E &= -S_E/\tau_E + (1 - S_E)\,\gamma_E H_E,\\
+    \dot S_I &= -S_I/\tau_I + \gamma_I H_I .
+
+Currents in nA, rates ``H`` in Hz, time constants in ms. ``S_E_ext`` receives the network
+coupling of gating variables (Deco et al.'s :math:`G \sum_j C_{ij} S_{E,j}`, which enters the
+current multiplied by :math:`J_{NMDA}`). With the published defaults (``J_i = 1``, no coupling) an
+isolated node settles at :math:`H_E \approx 3` Hz, the firing rate the feedback inhibition control
+of the paper targets.
+
+Noise slots ``noise_E``/``noise_I`` add to :math:`\dot S_E`/:math:`\dot S_I` (unit Hz, as in the
+paper's :math:`\sigma\nu_i(t)` term).
+
+References
+----------
+Deco, G., Ponce-Alvarez, A., Hagmann, P., Romani, G. L., Mantini, D., & Corbetta, M. (2014).
+How local excitation–inhibition ratio impacts the whole brain dynamics. *Journal of
+Neuroscience*, 34(23), 7886–7898.
+Wong, K.-F., & Wang, X.-J. (2006). A recurrent network mechanism of time integration in
+perceptual decisions. *Journal of Neuroscience*, 26(4), 1314–1328.
+"""
+
+from __future__ import annotations
+
+import brainunit as u
+import jax.numpy as jnp
+
+from .base import InputVar, NodeModel, Observable, Parameter, StateVar
+
+__all__ = ["WONG_WANG", "wong_wang_drift", "ww_rate"]
+
+PER_MS = u.ms ** -1
+HZ_PER_NA = u.Hz / u.nA
+
+
+def ww_rate(current, a, b, d):
+    """Population transfer function ``H = (a I - b) / (1 - exp(-d (a I - b)))`` in Hz.
+
+    ``a`` in Hz/nA, ``b`` in Hz, ``d`` in s. The removable singularity at ``a I = b`` (H = 1/d)
+    is handled so values and gradients stay finite.
+    """
+    x = a * current - b
+    small = jnp.abs(d * x) < 1e-6
+    xs = jnp.where(small, 1.0, x)
+    return jnp.where(small, 1.0 / d + 0.5 * x, xs / (1.0 - jnp.exp(-d * xs)))
+
+
+def _currents(state, P, inputs):
+    S_E, S_I = state["S_E"], state["S_I"]
+    I_E = (P["W_E"] * P["I_0"] + P["w_plus"] * P["J_NMDA"] * S_E
+           + P["J_NMDA"] * inputs["S_E_ext"] - P["J_i"] * S_I + inputs["I_E_ext"] + P["I_ext"])
+    I_I = P["W_I"] * P["I_0"] + P["J_NMDA"] * S_E - S_I + inputs["I_I_ext"]
+    return I_E, I_I
+
+
+def _rates(state, P, inputs=None):
+    if inputs is None:
+        inputs = {"S_E_ext": 0.0, "I_E_ext": 0.0, "I_I_ext": 0.0}
+    I_E, I_I = _currents(state, P, inputs)
+    return ww_rate(I_E, P["a_E"], P["b_E"], P["d_E"]), ww_rate(I_I, P["a_I"], P["b_I"], P["d_I"])
+
+
+def wong_wang_drift(state, params, inputs):
+    """Pure drift of the reduced Wong–Wang E/I model (time in ms, H in Hz)."""
+    P = params
+    H_E, H_I = _rates(state, P, inputs)
+    S_E, S_I = state["S_E"], state["S_I"]
+    return {
+        "S_E": -S_E / P["tau_E"] + (1.0 - S_E) * P["gamma_E"] * H_E * 1e-3 + inputs["S_E_noise"],
+        "S_I": -S_I / P["tau_I"] + P["gamma_I"] * H_I * 1e-3 + inputs["S_I_noise"],
+    }
+
+
+WONG_WANG = NodeModel(
+    name="WongWang",
+    doc="reduced Wong–Wang excitatory/inhibitory model",
+    states=(
+        StateVar("S_E", 0.164, None, (0.0, 0.3), "NMDA gating of excitatory synapses"),
+        StateVar("S_I", 0.05, None, (0.0, 0.1), "GABA gating of inhibitory synapses"),
+    ),
+    params=(
+        Parameter("a_E", 310.0, HZ_PER_NA, HZ_PER_NA, (200.0, 400.0), "E gain (n/C)"),
+        Parameter("b_E", 125.0, u.Hz, u.Hz, (80.0, 160.0), "E threshold rate"),
+        Parameter("d_E", 0.16, u.second, u.second, (0.05, 0.3), "E curvature"),
+        Parameter("a_I", 615.0, HZ_PER_NA, HZ_PER_NA, (400.0, 800.0), "I gain (n/C)"),
+        Parameter("b_I", 177.0, u.Hz, u.Hz, (120.0, 220.0), "I threshold rate"),
+        Parameter("d_I", 0.087, u.second, u.second, (0.03, 0.2), "I curvature"),
+        Parameter("tau_E", 100.0, u.ms, u.ms, (50.0, 200.0), "NMDA decay time"),
+        Parameter("tau_I", 10.0, u.ms, u.ms, (5.0, 20.0), "GABA decay time"),
+        Parameter("gamma_E", 0.641, None, None, (0.3, 1.0), "kinetic parameter of S_E"),
+        Parameter("gamma_I", 1.0, None, None, (0.5, 2.0), "kinetic parameter of S_I"),
+        Parameter("I_0", 0.382, u.nA, u.nA, (0.2, 0.5), "overall effective external input"),
+        Parameter("W_E", 1.0, None, None, (0.5, 1.5), "scaling of I_0 for E"),
+        Parameter("W_I", 0.7, None, None, (0.3, 1.0), "scaling of I_0 for I"),
+        Parameter("w_plus", 1.4, None, None, (1.0, 2.0), "local excitatory recurrence"),
+        Parameter("J_NMDA", 0.15, u.nA, u.nA, (0.05, 0.3), "excitatory synaptic coupling"),
+        Parameter("J_i", 1.0, u.nA, u.nA, (0.5, 2.0), "inhibitory synaptic coupling (FIC)"),
+        Parameter("I_ext", 0.0, u.nA, u.nA, (0.0, 0.1), "constant external current to E"),
+    ),
+    inputs=(
+        InputVar("S_E_ext", None, None, None, "gating input from other regions (enters as J_NMDA * S_E_ext)"),
+        InputVar("I_E_ext", u.nA, u.nA, None, "external current to E"),
+        InputVar("I_I_ext", u.nA, u.nA, None, "external current to I"),
+        InputVar("S_E_noise", u.Hz, PER_MS, "S_E", "additive input to dS_E/dt (noise)"),
+        InputVar("S_I_noise", u.Hz, PER_MS, "S_I", "additive input to dS_I/dt (noise)"),
+    ),
+    observables=(
+        Observable("H_E", lambda s, p: _rates(s, p)[0], u.Hz, "excitatory firing rate"),
+        Observable("H_I", lambda s, p: _rates(s, p)[1], u.Hz, "inhibitory firing rate"),
+    ),
+    drift=wong_wang_drift,
+    coupled_var="S_E",
+    coupling_input="S_E_ext",
+    noise_inputs=("S_E_noise", "S_I_noise"),
+    output="S_E",
+    default_dt=0.1,
+    reference="Deco et al. (2014) J Neurosci 34:7886",
+    extra={"noise_slots": {"E": "S_E_noise", "I": "S_I_noise"}},
+)

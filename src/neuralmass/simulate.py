@@ -1,0 +1,660 @@
+"""The compiled simulation engine and the :class:`Simulator` front end.
+
+The engine is a pure function of ``(params, initial state, key)`` built from :func:`jax.lax.scan`:
+
+* parameters (node parameters, coupling strength, noise amplitudes …) are **traced** arguments,
+  so a new value never recompiles, and compiled segments are cached by structure and shape: a
+  second :meth:`Simulator.run` of the same shape compiles nothing;
+* monitors reduce inside the loop (:mod:`neuralmass.monitors`); the transient is integrated
+  without being stored;
+* long runs are executed in chunks of bounded memory with a progress bar, the state (including
+  delay buffers and monitor state) carried from chunk to chunk;
+* a leading batch axis on any parameter or on the key runs the whole simulation under
+  :func:`jax.vmap`, each lane with its own independent random stream.
+
+Systems
+-------
+The engine integrates a *system*: an object with the attributes used below. A single population
+of ``n`` uncoupled nodes is :class:`NodeSystem`; :class:`neuralmass.Network` adds coupling
+and delays through the same hooks (``init_extra``, ``coupling_inputs``, ``push``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import SimpleNamespace
+from typing import Any, Callable, Mapping, Sequence
+
+import brainunit as u
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from .integrators import get_integrator
+from .models.base import NodeModel
+from .monitors import Expression, Monitor, Raw
+from .noise import NoiseSpec
+from .units import TIME, is_quantity, time_ms, to_canonical
+
+__all__ = ["NodeSystem", "Simulator", "SimulationDiverged", "trace_count", "lane_keys", "make_run_fn"]
+
+_TRACES = {"segment": 0}
+
+
+def trace_count() -> int:
+    """Number of times a simulation segment has been traced (compiled) in this process."""
+    return _TRACES["segment"]
+
+
+class SimulationDiverged(FloatingPointError):
+    """The state became NaN or infinite."""
+
+
+def lane_keys(key, batch_size: int):
+    """The per-lane keys a batched run of ``batch_size`` lanes uses for ``key``.
+
+    ``Simulator.run(..., key=key)`` with a batch of ``B`` lanes runs lane ``b`` with
+    ``lane_keys(key, B)[b]``; a single run with that key reproduces the lane exactly.
+    """
+    key = _as_key(key)
+    return jax.random.split(key, batch_size)
+
+
+def _as_key(key):
+    if key is None:
+        key = 0
+    if isinstance(key, (int, np.integer)):
+        return jax.random.PRNGKey(int(key))
+    return jnp.asarray(key)
+
+
+# --------------------------------------------------------------------------------------- systems
+class _Reader:
+    """``read(name)`` for monitors, plus ``.view`` for callable monitors."""
+
+    def __init__(self, system, state, params):
+        self._system, self._state, self._params = system, state, params
+
+    def __call__(self, name):
+        return self._system.read(name, self._state, self._params)
+
+    @property
+    def view(self):
+        return self._system.view(self._state, self._params)
+
+
+class _VarView:
+    def __init__(self, value):
+        self.value = value
+
+
+class NodeSystem:
+    """``n`` uncoupled copies of a node model (the engine's simplest system).
+
+    Parameters
+    ----------
+    model : NodeModel
+    n : int
+        Number of nodes.
+    params : dict
+        Parameter overrides (user units).
+    noise : dict
+        Input name -> :class:`~neuralmass.noise.NoiseSpec` (or a noise module with ``.spec``).
+    init : dict, optional
+        Initial state values (canonical units), broadcastable to ``(n,)``.
+    """
+
+    def __init__(self, model: NodeModel, n: int = 1, params: Mapping | None = None,
+                 noise: Mapping | None = None, init: Mapping | None = None, method: str = "heun"):
+        if not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n={n!r} must be a positive integer number of nodes.")
+        self.model = model
+        self.n = int(n)
+        self.user_params = dict(params or {})
+        self.noise = {k: (v.spec if hasattr(v, "spec") else v) for k, v in (noise or {}).items() if v is not None}
+        for k in self.noise:
+            model.input(k)  # raises a clear KeyError for unknown inputs
+        self.init = dict(init or {})
+        self.method = method
+
+    # --- structure ------------------------------------------------------------------------
+    def structure_key(self):
+        return ("node", self.model, self.n, tuple(sorted((k, v.kind) for k, v in self.noise.items())))
+
+    @property
+    def node_model(self) -> NodeModel:
+        return self.model
+
+    def param_spec(self, name):
+        return self.model.param(name)
+
+    def canonical_params(self, overrides: Mapping | None = None) -> dict:
+        merged = {**self.user_params, **dict(overrides or {})}
+        return self.model.canonical_params(merged)
+
+    def noise_params(self) -> dict:
+        out = {}
+        for name, spec in self.noise.items():
+            inp = self.model.input(name)
+            if spec.kind == "white":
+                # sigma in input-unit * sqrt(ms): convert the input part only
+                sig = to_canonical(spec.sigma, f"noise on {name}: sigma", inp.unit, inp.canonical) \
+                    if not is_quantity(spec.sigma) or spec.sigma.dim == (inp.unit.dim if inp.unit is not None else spec.sigma.dim) \
+                    else jnp.asarray(spec.sigma.mantissa)
+                out[name] = {"sigma": jnp.asarray(sig, dtype=float)}
+            else:
+                out[name] = {
+                    "sigma": jnp.asarray(inp.to_canonical(spec.sigma) if not (inp.unit is None and is_quantity(spec.sigma)) else spec.sigma.mantissa, dtype=float),
+                    "mean": jnp.asarray(inp.to_canonical(spec.mean) if not (inp.unit is None and is_quantity(spec.mean)) else spec.mean.mantissa, dtype=float),
+                    "tau": jnp.asarray(spec.tau, dtype=float),
+                }
+        return out
+
+    def initial_state(self, key=None) -> dict:
+        st = self.model.initial_state(self.n)
+        for k, v in self.init.items():
+            self.model.state(k)
+            st[k] = jnp.broadcast_to(jnp.asarray(v, dtype=float), (self.n,))
+        return st
+
+    # --- dynamics hooks -------------------------------------------------------------------
+    def init_extra(self, state, params, dt, key):
+        return ()
+
+    def coupling_inputs(self, extra, state, params, i, dt):
+        return {}
+
+    def push(self, extra, state, params, i, dt):
+        return extra
+
+    def read(self, name, state, params):
+        return self.model.read(name, state, params["node"])
+
+    def view(self, state, params):
+        ns = {k: _VarView(v) for k, v in state.items()}
+        for o in self.model.observables:
+            ns[o.name] = _VarView(o.fn(state, params["node"]))
+        node = SimpleNamespace(**ns)
+        root = SimpleNamespace(**ns)
+        root.node = node
+        return root
+
+    def output_unit(self, name):
+        try:
+            return self.model.variable_unit(name)
+        except KeyError:
+            return None
+
+
+# --------------------------------------------------------------------------------------- engine
+@dataclass(frozen=True)
+class _Plan:
+    """Static structure of a compiled run (its hash keys the compile cache)."""
+
+    system_key: Any
+    dt: float
+    method: str
+    monitors: tuple
+    inner: int                  # steps per recorded sample
+    input_kinds: tuple          # (name, 'const'|'fn') for external inputs
+
+
+_CACHE: dict = {}
+
+
+def _external_inputs(model: NodeModel, inputs: Mapping | None, n: int):
+    """Split user inputs into traced constants and time functions (canonical units)."""
+    consts, fns = {}, {}
+    for name, val in (inputs or {}).items():
+        inp = model.input(name)
+        if callable(val) and not is_quantity(val):
+            fns[name] = (val, inp)
+        else:
+            consts[name] = inp.to_canonical(val)
+    return consts, fns
+
+
+def _make_step(system, plan: _Plan, fns):
+    model = system.node_model
+    integrate = get_integrator(plan.method)
+    dt = plan.dt
+    drift = model.drift
+
+    def step(carry, params, ext_const):
+        state, extra, nstate, key, i, mon, bad = carry
+        inputs = {name: jnp.zeros(()) for name in model.input_names}
+        for name, v in ext_const.items():
+            inputs[name] = inputs[name] + v
+        t = i * dt
+        for name, (fn, inp) in fns.items():
+            inputs[name] = inputs[name] + inp.to_canonical(fn(t))
+        # noise
+        if nstate:
+            key, k_noise = jax.random.split(key)
+            nkeys = jax.random.split(k_noise, len(nstate))
+            new_n = {}
+            for kk, (name, s) in zip(nkeys, sorted(nstate.items())):
+                p = params["noise"][name]
+                if s is None:  # white
+                    val = p["sigma"] * jax.random.normal(kk, (system.n,)) / jnp.sqrt(dt)
+                    new_n[name] = None
+                else:
+                    decay = jnp.exp(-dt / p["tau"])
+                    s = p["mean"] + (s - p["mean"]) * decay + p["sigma"] * jnp.sqrt(1 - decay ** 2) * jax.random.normal(kk, s.shape)
+                    new_n[name] = s
+                    val = s
+                inputs[name] = inputs[name] + val
+            nstate = new_n
+        for name, v in system.coupling_inputs(extra, state, params, i, dt).items():
+            inputs[name] = inputs[name] + v
+        state = integrate(drift, state, params["node"], inputs, dt)
+        extra = system.push(extra, state, params, i, dt)
+        reader = _Reader(system, state, params)
+        mon = tuple(m.step(ms, reader, dt) for m, ms in zip(plan.monitors, mon))
+        # first non-finite step, per state variable
+        finite = jnp.stack([jnp.all(jnp.isfinite(state[k])) for k in model.state_names])
+        bad = jnp.where((bad < 0) & ~finite, i, bad)
+        return (state, extra, nstate, key, i + 1, mon, bad)
+
+    return step
+
+
+def _segment_fn(system, plan: _Plan, fns, n_outer: int, record: bool):
+    """Pure function advancing ``n_outer * plan.inner`` steps, recording when ``record``."""
+    step = _make_step(system, plan, fns)
+
+    def run(params, carry, ext_const):
+        _TRACES["segment"] += 1
+
+        def inner(c, _):
+            return step(c, params, ext_const), None
+
+        def outer(c, _):
+            c, _ = jax.lax.scan(inner, c, None, length=plan.inner)
+            if not record:
+                return c, None
+            state, extra, nstate, key, i, mon, bad = c
+            reader = _Reader(system, state, params)
+            outs, new_mon = [], []
+            for m, ms in zip(plan.monitors, mon):
+                ms, o = m.sample(ms, reader)
+                new_mon.append(ms)
+                outs.append(o)
+            return (state, extra, nstate, key, i, tuple(new_mon), bad), tuple(outs)
+
+        return jax.lax.scan(outer, carry, None, length=n_outer)
+
+    return run
+
+
+def _init_carry(system, plan, params, key):
+    state = system.initial_state()
+    key, k_extra, k_noise = jax.random.split(key, 3)
+    extra = system.init_extra(state, params, plan.dt, k_extra)
+    nstate = {}
+    for name in sorted(params["noise"]):
+        p = params["noise"][name]
+        if "tau" in p:
+            # start the OU process in its stationary distribution
+            k_noise, kk = jax.random.split(k_noise)
+            nstate[name] = p["mean"] + p["sigma"] * jax.random.normal(kk, (system.n,))
+        else:
+            nstate[name] = None
+    reader = _Reader(system, state, params)
+    mon = tuple(m.init(reader, plan.dt) for m in plan.monitors)
+    bad = jnp.full((len(system.node_model.state_names),), -1, dtype=jnp.int32)
+    return (state, extra, nstate, key, jnp.asarray(0, dtype=jnp.int32), mon, bad)
+
+
+def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=None,
+                method=None, inputs=None):
+    """A pure, differentiable ``run(params, key) -> dict`` for fitting and inference.
+
+    The whole run (transient + recording) is one ``lax.scan`` with no host-side checks, so it
+    can be wrapped in :func:`jax.grad`, :func:`jax.vmap` or :func:`jax.jit`. ``params`` is the
+    canonical parameter pytree returned by ``Simulator.params()``.
+    """
+    sim = Simulator(system, dt=dt, method=method)
+    plan, n_trans, n_outer, fns, consts = sim._prepare(duration, monitors, transient, period, inputs)
+    trans_fn = _segment_fn(sim.system, plan, fns, n_trans, record=False) if n_trans else None
+    rec_fn = _segment_fn(sim.system, plan, fns, n_outer, record=True)
+
+    def run(params, key):
+        carry = _init_carry(sim.system, plan, params, _as_key(key))
+        if trans_fn is not None:
+            carry, _ = trans_fn(params, carry, consts)
+        carry, outs = rec_fn(params, carry, consts)
+        return {m.key: o for m, o in zip(plan.monitors, outs)}
+
+    return run
+
+
+class Simulator:
+    """Run a node population or a network with the compiled engine.
+
+    Parameters
+    ----------
+    model : node module, Network, NodeSystem or NodeModel
+        What to simulate. A stateful node module (e.g. ``JansenRitModel(in_size=4)``) or a
+        :class:`neuralmass.Network`; a bare :class:`NodeModel` is run as a single node.
+    dt : float or Quantity
+        Integration step (plain numbers are ms).
+    method : str, optional
+        ``'euler'`` (Euler–Maruyama with noise), ``'heun'`` (stochastic Heun, default) or ``'rk4'``.
+    chunk_steps : int, optional
+        Upper bound on the steps executed per compiled call; longer runs are chunked (bounded
+        memory) and show a progress bar.
+
+    Examples
+    --------
+    >>> import neuralmass as nm, brainunit as u
+    >>> sim = nm.Simulator(nm.HopfStep(1, a=0.25, omega=10 * u.Hz), dt=0.1 * u.ms)
+    >>> res = sim.run(1000 * u.ms, monitors=['x'], transient=200 * u.ms)
+    >>> res['x'].shape, res['ts'].shape
+    ((8000, 1), (8000,))
+    """
+
+    def __init__(self, model, dt=0.1 * u.ms, method: str | None = None, chunk_steps: int = 1_000_000,
+                 progress: bool | None = None):
+        self.system = _as_system(model)
+        self.dt = time_ms(dt, "dt")
+        if not np.isfinite(self.dt) or self.dt <= 0:
+            raise ValueError(f"dt={dt!r} must be a positive time step, e.g. dt=0.1 * u.ms.")
+        self.method = method or getattr(self.system, "method", None) or "heun"
+        get_integrator(self.method)
+        if chunk_steps < 1:
+            raise ValueError(f"chunk_steps={chunk_steps!r} must be >= 1.")
+        self.chunk_steps = int(chunk_steps)
+        self.progress = progress
+
+    # ---------------------------------------------------------------------- parameters
+    def params(self, **overrides) -> dict:
+        """Canonical parameter pytree (node parameters, system parameters, noise)."""
+        sysp = self.system.canonical_params(
+            {k: v for k, v in overrides.items() if k != "noise"})
+        out = {"node": sysp["node"] if "node" in sysp else sysp}
+        if "node" in sysp:
+            out.update({k: v for k, v in sysp.items() if k != "node"})
+        out["noise"] = self.system.noise_params()
+        return out
+
+    # ---------------------------------------------------------------------- planning
+    def _resolve_monitors(self, monitors, period_ms) -> tuple:
+        sysm = self.system.node_model
+        if monitors is None:
+            monitors = [sysm.output or sysm.state_names[0]]
+        if isinstance(monitors, (str, Monitor)) or (callable(monitors) and not isinstance(monitors, Sequence)):
+            monitors = [monitors]
+        out = []
+        for m in monitors:
+            if isinstance(m, str):
+                try:
+                    sysm.read(m, sysm.initial_state(1), sysm.default_params())
+                except KeyError as e:
+                    raise ValueError(f"monitors: {e.args[0]}") from None
+                out.append(Raw(variable=m, period=period_ms))
+            elif isinstance(m, Monitor):
+                out.append(m)
+            elif callable(m):
+                out.append(Expression(fn=m, period=period_ms))
+            else:
+                raise TypeError(f"monitors entry {m!r} is not a variable name, a Monitor or a callable.")
+        keys = [m.key for m in out]
+        if len(set(keys)) != len(keys):
+            raise ValueError(f"monitors have duplicate names {keys}; give Monitor(name=...) to distinguish.")
+        return tuple(out)
+
+    def _prepare(self, duration, monitors, transient, period, inputs):
+        dt = self.dt
+        dur = time_ms(duration, "duration")
+        if not np.isfinite(dur) or dur <= 0:
+            raise ValueError(f"duration={duration!r} must be positive, e.g. duration=1000 * u.ms.")
+        trans = time_ms(transient if transient is not None else 0.0, "transient")
+        if trans < 0:
+            raise ValueError(f"transient={transient!r} must be >= 0.")
+        if trans >= dur:
+            raise ValueError(
+                f"transient={transient!r} must be shorter than duration={duration!r}: the transient is "
+                f"part of the duration and is discarded.")
+        period_ms = dt if period is None else time_ms(period, "period")
+        mons = self._resolve_monitors(monitors, period_ms)
+        periods = {m.period if m.period is not None else period_ms for m in mons}
+        steps = []
+        for p in periods:
+            s = p / dt
+            if p <= 0 or abs(s - round(s)) > 1e-6 * max(1.0, s):
+                raise ValueError(
+                    f"monitor period {p} ms is not a positive multiple of dt={dt} ms; choose a period "
+                    f"that is an integer number of steps.")
+            steps.append(int(round(s)))
+        inner = steps[0]
+        for s in steps[1:]:
+            inner = math.gcd(inner, s)
+        if len(set(steps)) > 1:
+            raise ValueError(
+                f"monitors with different periods {sorted(periods)} ms in one run are not supported yet; "
+                f"run them separately or give them the same period.")
+        n_trans = int(round(trans / dt))
+        n_rec = int(round((dur - trans) / dt))
+        n_outer = n_rec // inner
+        if n_outer < 1:
+            raise ValueError(
+                f"duration - transient = {dur - trans} ms is shorter than the sampling period "
+                f"{inner * dt} ms: nothing would be recorded.")
+        consts, fns = _external_inputs(self.system.node_model, inputs, self.system.n)
+        plan = _Plan(self.system.structure_key(), dt, self.method, mons, inner,
+                     tuple(sorted((k, "fn" if k in fns else "const") for k in list(consts) + list(fns))))
+        return plan, n_trans, n_outer, fns, consts
+
+    def _compiled(self, plan, fns, n_outer, record, batched_axes):
+        key = (plan, n_outer, record, _axes_key(batched_axes), tuple(sorted((k, id(f[0])) for k, f in fns.items())))
+        fn = _CACHE.get(key)
+        if fn is None:
+            seg = _segment_fn(self.system, plan, fns, n_outer, record)
+            if batched_axes is not None:
+                p_axes, c_axes, e_axes = batched_axes
+                seg = jax.vmap(seg, in_axes=(p_axes, c_axes, e_axes))
+            fn = jax.jit(seg)
+            _CACHE[key] = fn
+        return fn
+
+    # ---------------------------------------------------------------------- running
+    def run(self, duration, monitors=None, transient=0.0, period=None, inputs=None, key=None,
+            params: Mapping | None = None, batch_size: int | None = None):
+        """Simulate for ``duration`` (transient included) and return the recorded signals.
+
+        Parameters
+        ----------
+        duration : float or Quantity
+            Total simulated time (plain numbers are ms), transient included.
+        monitors : str, list, Monitor or callable, optional
+            Variable or observable names (``['rE']``), :class:`~neuralmass.monitors.Monitor`
+            objects (e.g. ``BOLDMonitor``), or a callable such as ``lambda m: m.node.rE.value``
+            (recorded under ``'output'``). Default: the model's main output.
+        transient : float or Quantity
+            Initial time integrated but not recorded.
+        period : float or Quantity, optional
+            Sampling period of name/callable monitors (default: every step).
+        inputs : dict, optional
+            External inputs by input name: constants (scalar, per node, or batched), Quantities,
+            or functions of time ``f(t_ms)`` evaluated inside the loop.
+        key : int or PRNGKey or array of keys, optional
+            Noise seed. An array of keys of shape ``(B, 2)`` runs ``B`` lanes.
+        params : dict, optional
+            Parameter overrides (user units). Arrays with a leading batch axis run batched:
+            shape ``(B,)`` for a global scalar (e.g. ``k``) or a single node, ``(B, n)`` or
+            ``(B, 1)`` for node parameters.
+        batch_size : int, optional
+            Run ``B`` independent noise realisations of the same parameters.
+
+        Returns
+        -------
+        dict
+            One entry per monitor (``(T, n)`` or ``(B, T, n)``, with units where the variable has
+            one) plus ``'ts'``, the sample times (ms Quantity) after the transient.
+        """
+        plan, n_trans, n_outer, fns, consts = self._prepare(duration, monitors, transient, period, inputs)
+        P = self.params(**dict(params or {}))
+        P, consts, keys, B, axes = self._batching(P, consts, key, batch_size)
+        carry = self._init(plan, P, keys, axes)
+        # transient, then recording, both chunked by steps
+        chunk_outer = max(1, self.chunk_steps // plan.inner)
+        n_t_chunks = max(1, math.ceil(n_trans / max(plan.inner * chunk_outer, 1))) if n_trans else 0
+        n_r_chunks = math.ceil(n_outer / chunk_outer)
+        total = n_t_chunks + n_r_chunks
+        show = self.progress if self.progress is not None else total > 2
+        bar = _progress(total, show, desc="simulating")
+        done = 0
+        remaining = n_trans
+        while remaining > 0:
+            steps = min(remaining, self.chunk_steps)
+            fn = self._compiled(_replace_inner(plan, 1), fns, steps, False, axes)
+            carry, _ = fn(P, carry, consts)
+            remaining -= steps
+            done += steps
+            self._check(carry, B, plan)
+            bar.update(1)
+        outs = []
+        left = n_outer
+        while left > 0:
+            m = min(left, chunk_outer)
+            fn = self._compiled(plan, fns, m, True, axes)
+            carry, o = fn(P, carry, consts)
+            self._check(carry, B, plan)
+            outs.append(jax.tree.map(np.asarray, o))
+            left -= m
+            bar.update(1)
+        bar.close()
+        self.last_state = carry[0]
+        result = {}
+        t_axis = 1 if B else 0
+        for idx, mon in enumerate(plan.monitors):
+            arr = np.concatenate([o[idx] for o in outs], axis=t_axis)
+            unit = mon.unit if not isinstance(mon, (Raw,)) else self.system.output_unit(mon.variable)
+            result[mon.key] = u.Quantity(arr, unit=unit) if unit is not None else arr
+        ts = (n_trans + plan.inner * (np.arange(n_outer) + 1)) * self.dt
+        result["ts"] = u.Quantity(ts, unit=TIME)
+        return result
+
+    def _init(self, plan, P, keys, axes):
+        ckey = ("init", plan, _axes_key(axes))
+        fn = _CACHE.get(ckey)
+        if fn is None:
+            system = self.system
+            init = lambda p, k: _init_carry(system, plan, p, k)  # noqa: E731
+            fn = jax.jit(init if axes is None else jax.vmap(init, in_axes=(axes[0], 0)))
+            _CACHE[ckey] = fn
+        return fn(P, keys)
+
+    def _batching(self, P, consts, key, batch_size):
+        """Find the batch size and build vmap axes for params, carry and inputs."""
+        n = self.system.n
+        sizes = {}
+
+        def lead(name, v, per_node):
+            v = jnp.asarray(v)
+            if v.ndim == 0:
+                return None
+            if per_node:
+                if v.ndim == 1:
+                    if v.shape[0] == n and n > 1:
+                        return None
+                    if n == 1:
+                        return v.shape[0]
+                    raise ValueError(
+                        f"params[{name!r}] has shape {v.shape}, which is neither per-node (n={n}) nor a "
+                        f"batch; pass shape (B, 1) for a batch of B values or (B, {n}) for per-node batches.")
+                return v.shape[0]
+            return v.shape[0] if v.ndim >= 1 else None
+
+        node_axes = {}
+        for k, v in P["node"].items():
+            b = lead(k, v, True)
+            node_axes[k] = None if b is None else 0
+            if b is not None:
+                sizes[f"params[{k!r}]"] = b
+        sys_axes = {}
+        for k, v in P.items():
+            if k in ("node", "noise"):
+                continue
+            sys_axes[k] = jax.tree.map(lambda _: None, v)
+            per_node = getattr(self.system, "per_node_params", {}).get(k, False)
+            if isinstance(v, (jnp.ndarray, np.ndarray, float)) and not isinstance(v, dict):
+                b = lead(k, v, per_node)
+                if b is not None:
+                    sizes[f"params[{k!r}]"] = b
+                    sys_axes[k] = 0
+        noise_axes = jax.tree.map(lambda _: None, P["noise"])
+        for name, d in P["noise"].items():
+            for kk, v in d.items():
+                b = lead(f"noise.{name}.{kk}", v, True)
+                if b is not None:
+                    sizes[f"noise {name}.{kk}"] = b
+                    noise_axes[name][kk] = 0
+        const_axes = {}
+        for k, v in consts.items():
+            b = lead(f"inputs[{k!r}]", v, True)
+            const_axes[k] = None if b is None else 0
+            if b is not None:
+                sizes[f"inputs[{k!r}]"] = b
+        key_arr = _as_key(key)
+        if key_arr.ndim == 2:
+            sizes["key"] = key_arr.shape[0]
+        if batch_size is not None:
+            sizes["batch_size"] = int(batch_size)
+        if not sizes:
+            return P, consts, key_arr, 0, None
+        vals = set(sizes.values())
+        if len(vals) > 1:
+            raise ValueError(f"inconsistent batch sizes: {sizes}; all batched arguments must share B.")
+        B = vals.pop()
+        keys = key_arr if key_arr.ndim == 2 else lane_keys(key_arr, B)
+        p_axes = {"node": node_axes, "noise": noise_axes, **sys_axes}
+        carry_axes = 0
+        return P, consts, keys, B, (p_axes, carry_axes, const_axes)
+
+    def _check(self, carry, B, plan):
+        bad = np.asarray(carry[-1])
+        if np.all(bad < 0):
+            return
+        names = self.system.node_model.state_names
+        if bad.ndim == 1:
+            bad = bad[None]
+        lane, var = np.argwhere(bad >= 0)[0]
+        step = int(bad[lane, var])
+        where = f" in batch lane {lane}" if B else ""
+        raise SimulationDiverged(
+            f"the state variable {names[var]!r} became NaN/Inf at step {step} (t = {step * self.dt:g} ms)"
+            f"{where}. Try a smaller dt (now {self.dt:g} ms), the 'heun' or 'rk4' method (now "
+            f"{self.method!r}), or check parameters and inputs.")
+
+
+def _axes_key(axes):
+    if axes is None:
+        return None
+    leaves, tree = jax.tree_util.tree_flatten(axes, is_leaf=lambda x: x is None)
+    return (tuple(leaves), str(tree))
+
+
+def _replace_inner(plan: _Plan, inner: int) -> _Plan:
+    return _Plan(plan.system_key, plan.dt, plan.method, plan.monitors, inner, plan.input_kinds)
+
+
+def _progress(total, show, desc):
+    if show:
+        from tqdm.auto import tqdm
+        return tqdm(total=total, desc=desc, unit="chunk")
+    return SimpleNamespace(update=lambda *_: None, close=lambda: None)
+
+
+def _as_system(model):
+    if hasattr(model, "as_system"):
+        return model.as_system()
+    if isinstance(model, NodeModel):
+        return NodeSystem(model, 1)
+    if hasattr(model, "structure_key") and hasattr(model, "coupling_inputs"):
+        return model
+    raise TypeError(
+        f"Simulator cannot run {type(model).__name__}; pass a node module (e.g. WilsonCowanStep(n)), "
+        f"a Network, or a NodeModel.")

@@ -1,0 +1,127 @@
+"""Canonical units and conversion at the API boundary.
+
+Inside the compiled core every number is a plain array in a canonical system:
+
+=========  ==========
+quantity   canonical
+=========  ==========
+time       ms
+voltage    mV
+distance   mm
+speed      mm/ms (= m/s)
+rate       1/ms  (models document the unit of each parameter)
+=========  ==========
+
+Users may pass :mod:`brainunit` quantities anywhere. They are checked and converted **once**, here,
+by :func:`to_canonical`. A plain number is read in the unit that the argument documents.
+A unit mismatch raises :class:`UnitMismatchError` naming the argument and the expected unit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import brainunit as u
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = [
+    "TIME", "VOLTAGE", "DISTANCE", "SPEED", "UnitMismatchError",
+    "is_quantity", "to_canonical", "time_ms", "magnitude", "with_unit",
+]
+
+TIME = u.ms
+VOLTAGE = u.mV
+DISTANCE = u.mm
+SPEED = u.mm / u.ms
+
+
+class UnitMismatchError(ValueError):
+    """A value was given in a unit whose dimension does not match what the argument expects."""
+
+
+def is_quantity(x: Any) -> bool:
+    """True when ``x`` carries a physical unit (a brainunit Quantity)."""
+    return isinstance(x, u.Quantity)
+
+
+def _unit_name(unit) -> str:
+    return "dimensionless" if unit is None else str(unit)
+
+
+def to_canonical(value: Any, name: str, unit=None, canonical=None):
+    """Convert ``value`` to a plain array expressed in ``canonical`` units.
+
+    Parameters
+    ----------
+    value : float, array or brainunit.Quantity
+        The user's value. A Quantity must have the dimension of ``unit``; a plain number is read
+        in ``unit`` (so ``p=220.`` for an input documented in Hz means 220 Hz).
+    name : str
+        Argument name used in error messages.
+    unit : brainunit.Unit or None
+        The documented unit of the argument (``None`` for dimensionless).
+    canonical : brainunit.Unit or None
+        The unit the compiled core works in. Defaults to ``unit``.
+
+    Returns
+    -------
+    jax.Array
+        Magnitude in canonical units (float).
+    """
+    canonical = unit if canonical is None else canonical
+    if is_quantity(value):
+        if unit is None:
+            if not value.dim.is_dimensionless:
+                raise UnitMismatchError(
+                    f"{name}={value!r} carries unit {u.get_unit(value)}, but {name} is dimensionless; "
+                    f"pass a plain number.")
+            return jnp.asarray(value.to_decimal(u.UNITLESS) if hasattr(u, "UNITLESS") else value.mantissa)
+        if value.dim != unit.dim:
+            raise UnitMismatchError(
+                f"{name}={value!r} has unit {u.get_unit(value)}, which cannot be converted to "
+                f"{_unit_name(unit)}; pass a value in {_unit_name(unit)} (e.g. {name}=1.0 * u.{unit}).")
+        return jnp.asarray(value.to_decimal(canonical), dtype=float)
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name}={value!r} is a string; pass a number or an array in {_unit_name(unit)}.")
+    arr = jnp.asarray(value, dtype=float) if not isinstance(value, jnp.ndarray) else value
+    if unit is None or canonical is None or unit == canonical:
+        return arr
+    factor = (1.0 * unit).to_decimal(canonical)
+    return arr * factor
+
+
+def time_ms(value: Any, name: str) -> float:
+    """A time (duration, dt, transient, period) as a Python float in ms.
+
+    Plain numbers are read in ms, as in the rest of the library.
+    """
+    if value is None:
+        raise ValueError(f"{name} is None; pass a time such as {name}=1.0 * u.ms")
+    if is_quantity(value):
+        if value.dim != TIME.dim:
+            raise UnitMismatchError(
+                f"{name}={value!r} has unit {u.get_unit(value)}, which is not a time; pass e.g. "
+                f"{name}=1.0 * u.ms.")
+        v = np.asarray(value.to_decimal(TIME), dtype=np.float64)
+    elif isinstance(value, (str, bytes)):
+        raise TypeError(f"{name}={value!r} is a string; pass a time such as {name}=1.0 * u.ms.")
+    else:
+        v = np.asarray(value, dtype=np.float64)
+    if v.ndim != 0:
+        raise ValueError(f"{name} must be a scalar time, got shape {v.shape}.")
+    return float(v)
+
+
+def magnitude(x: Any, unit=None):
+    """Plain magnitude of ``x`` (in ``unit`` if given and ``x`` is a Quantity)."""
+    if is_quantity(x):
+        return x.to_decimal(unit) if unit is not None else x.mantissa
+    return x
+
+
+def with_unit(x, unit):
+    """Attach ``unit`` to a plain array (returns ``x`` unchanged when ``unit`` is None)."""
+    if unit is None:
+        return x
+    return u.Quantity(x, unit=unit)
