@@ -7,7 +7,7 @@ Pipeline: connectome -> network (node model x coupling x delays x noise) -> simu
 __version__ = "0.1.0"
 
 from . import integrators, monitors, noise, units
-from .models import (HOPF, JANSEN_RIT, MODELS, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
+from .models import (HOPF, JANSEN_RIT, LINEAR, MODELS, LinearStep, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
                      JansenRitModel, JansenRitStep, NodeModel, WilsonCowanModel, WilsonCowanStep,
                      WongWangModel, WongWangStep)
 from .monitors import Monitor, Raw, TemporalAverage
@@ -18,7 +18,7 @@ __all__ = [
     "Simulator", "NodeSystem", "SimulationDiverged", "make_run_fn",
     "WilsonCowanStep", "WilsonCowanModel", "JansenRitStep", "JansenRitModel", "WongWangModel",
     "WongWangStep", "HopfStep", "HopfModel", "NodeModel", "MODELS",
-    "HOPF", "JANSEN_RIT", "WILSON_COWAN", "WONG_WANG",
+    "HOPF", "JANSEN_RIT", "LINEAR", "LinearStep", "WILSON_COWAN", "WONG_WANG",
     "OUProcess", "WhiteNoise", "GaussianNoise", "Monitor", "Raw", "TemporalAverage",
     "integrators", "monitors", "noise", "units",
 ]

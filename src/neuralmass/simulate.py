@@ -163,7 +163,7 @@ class NodeSystem:
         return ()
 
     def coupling_inputs(self, extra, state, params, i, dt):
-        return {}
+        return {}, extra
 
     def push(self, extra, state, params, i, dt):
         return extra
@@ -246,7 +246,8 @@ def _make_step(system, plan: _Plan, fns):
                     val = s
                 inputs[name] = inputs[name] + val
             nstate = new_n
-        for name, v in system.coupling_inputs(extra, state, params, i, dt).items():
+        coupled, extra = system.coupling_inputs(extra, state, params, i, dt)
+        for name, v in coupled.items():
             inputs[name] = inputs[name] + v
         state = integrate(drift, state, params["node"], inputs, dt)
         extra = system.push(extra, state, params, i, dt)

@@ -3,11 +3,12 @@
 from .base import InputVar, NodeModel, Observable, Parameter, StateVar
 from .hopf import HOPF
 from .jansen_rit import JANSEN_RIT
+from .linear import LINEAR
 from .module import NodeModule, make_node_module
 from .wilson_cowan import WILSON_COWAN
 from .wong_wang import WONG_WANG
 
-MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG)}
+MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG, LINEAR)}
 
 WilsonCowanStep = make_node_module(WILSON_COWAN, "WilsonCowanStep", "Wilson–Cowan E/I node population.")
 WilsonCowanModel = WilsonCowanStep
@@ -17,10 +18,11 @@ WongWangModel = make_node_module(WONG_WANG, "WongWangModel", "Reduced Wong–Wan
 WongWangStep = WongWangModel
 HopfStep = make_node_module(HOPF, "HopfStep", "Hopf normal form (Stuart–Landau) node population.")
 HopfModel = HopfStep
+LinearStep = make_node_module(LINEAR, "LinearStep", "Leaky linear node population.")
 
 __all__ = [
     "Parameter", "StateVar", "InputVar", "Observable", "NodeModel", "NodeModule", "make_node_module",
-    "HOPF", "JANSEN_RIT", "WILSON_COWAN", "WONG_WANG", "MODELS",
+    "HOPF", "JANSEN_RIT", "LINEAR", "LinearStep", "WILSON_COWAN", "WONG_WANG", "MODELS",
     "WilsonCowanStep", "WilsonCowanModel", "JansenRitStep", "JansenRitModel", "WongWangModel",
     "WongWangStep", "HopfStep", "HopfModel",
 ]
