@@ -6,7 +6,8 @@ Pipeline: connectome -> network (node model x coupling x delays x noise) -> simu
 
 __version__ = "0.1.0"
 
-from . import integrators, monitors, noise, units
+from . import datasets, integrators, monitors, noise, units
+from .network.connectome import Connectome
 from .models import (HOPF, JANSEN_RIT, LINEAR, MODELS, LinearStep, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
                      JansenRitModel, JansenRitStep, NodeModel, WilsonCowanModel, WilsonCowanStep,
                      WongWangModel, WongWangStep)
@@ -20,5 +21,5 @@ __all__ = [
     "WongWangStep", "HopfStep", "HopfModel", "NodeModel", "MODELS",
     "HOPF", "JANSEN_RIT", "LINEAR", "LinearStep", "WILSON_COWAN", "WONG_WANG",
     "OUProcess", "WhiteNoise", "GaussianNoise", "Monitor", "Raw", "TemporalAverage",
-    "integrators", "monitors", "noise", "units",
+    "Connectome", "datasets", "integrators", "monitors", "noise", "units",
 ]

@@ -1,0 +1,1 @@
+from .connectome import Connectome  # noqa: F401

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Mapping
 
 import brainunit as u
 import numpy as np
@@ -138,12 +138,12 @@ class Connectome:
         if n == 0:
             raise ValueError("weights is empty (0 regions); pass an (N, N) matrix with N >= 1.")
         if not np.all(np.isfinite(w)):
-            bad = np.argwhere(~np.isfinite(w))[0]
-            raise ValueError(f"weights contain NaN or inf (first at index {tuple(bad)}: "
-                             f"{w[tuple(bad)]}); replace missing connections by 0.")
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(w))[0])
+            raise ValueError(f"weights contain NaN or inf (first at index {bad}: {w[bad]}); "
+                             f"replace missing connections by 0.")
         if np.any(w < 0):
-            bad = np.argwhere(w < 0)[0]
-            raise ValueError(f"weights must be non-negative; weights{list(bad)} = {w[tuple(bad)]}. "
+            bad = tuple(int(i) for i in np.argwhere(w < 0)[0])
+            raise ValueError(f"weights must be non-negative; weights[{bad[0]}, {bad[1]}] = {w[bad]}. "
                              f"Structural connection strengths are >= 0; take np.abs() or clip "
                              f"negative entries if they are noise.")
         set_("weights", _readonly(w))
@@ -170,13 +170,13 @@ class Connectome:
             raise ValueError(f"lengths must have the shape of weights ({n}, {n}), got "
                              f"{lengths.shape}; pass one tract length (mm) per connection.")
         if not np.all(np.isfinite(lengths)):
-            bad = np.argwhere(~np.isfinite(lengths))[0]
-            raise ValueError(f"lengths contain NaN or inf (first at index {tuple(bad)}); "
+            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(lengths))[0])
+            raise ValueError(f"lengths contain NaN or inf (first at index {bad}); "
                              f"use 0 for absent connections.")
         if np.any(lengths < 0):
-            bad = np.argwhere(lengths < 0)[0]
-            raise ValueError(f"lengths must be non-negative (mm); lengths{list(bad)} = "
-                             f"{lengths[tuple(bad)]}.")
+            bad = tuple(int(i) for i in np.argwhere(lengths < 0)[0])
+            raise ValueError(f"lengths must be non-negative (mm); lengths[{bad[0]}, {bad[1]}] = "
+                             f"{lengths[bad]}.")
         set_("lengths", _readonly(lengths))
 
         if self.labels is None:
