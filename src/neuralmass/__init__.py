@@ -8,6 +8,7 @@ __version__ = "0.1.0"
 
 from . import datasets, integrators, monitors, noise, units
 from .network.connectome import Connectome
+from .params import Param
 from .models import (HOPF, JANSEN_RIT, LINEAR, MODELS, LinearStep, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
                      JansenRitModel, JansenRitStep, NodeModel, WilsonCowanModel, WilsonCowanStep,
                      WongWangModel, WongWangStep)
@@ -21,5 +22,5 @@ __all__ = [
     "WongWangStep", "HopfStep", "HopfModel", "NodeModel", "MODELS",
     "HOPF", "JANSEN_RIT", "LINEAR", "LinearStep", "WILSON_COWAN", "WONG_WANG",
     "OUProcess", "WhiteNoise", "GaussianNoise", "Monitor", "Raw", "TemporalAverage",
-    "Connectome", "datasets", "integrators", "monitors", "noise", "units",
+    "Connectome", "Param", "datasets", "integrators", "monitors", "noise", "units",
 ]

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..integrators import get_integrator
 from ..noise import NoiseSpec
+from ..params import Param
 from ..units import time_ms
 from .base import NodeModel
 
@@ -56,6 +57,9 @@ class NodeModule(brainstate.nn.Dynamics):
             elif k.endswith("_init") and k[:-5] in M.state_names:
                 inits[k[:-5]] = v
             elif k in M.param_names:
+                if isinstance(v, Param):
+                    self.fit_params = {**getattr(self, "fit_params", {}), k: v}
+                    v = v.value
                 params[k] = v
             else:
                 raise TypeError(
@@ -72,6 +76,8 @@ class NodeModule(brainstate.nn.Dynamics):
                     f"({self.n},). For batched runs pass arrays to Simulator.run(params=...).")
         self.param_values = params
         self.init_values = inits
+        if not hasattr(self, "fit_params"):
+            self.fit_params = {}
         for s in slots:
             if not hasattr(self, "noise_" + s):
                 setattr(self, "noise_" + s, None)

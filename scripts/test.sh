@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The project's test command (README "Run the tests"): a fresh virtual environment with every
+# optional extra, then the whole test suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+[ -x .venv/bin/python ] || "$PY" -m venv .venv
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[all]"
+export MPLBACKEND=Agg
+.venv/bin/python -m pytest -q "$@"
