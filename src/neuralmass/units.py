@@ -80,7 +80,8 @@ def to_canonical(value: Any, name: str, unit=None, canonical=None):
         if value.dim != unit.dim:
             raise UnitMismatchError(
                 f"{name}={value!r} has unit {u.get_unit(value)}, which cannot be converted to "
-                f"{_unit_name(unit)}; pass a value in {_unit_name(unit)} (e.g. {name}=1.0 * u.{unit}).")
+                f"{_unit_name(unit)}; pass a Quantity in units of {_unit_name(unit)}, or a plain number "
+                f"(read in {_unit_name(unit)}).")
         return jnp.asarray(value.to_decimal(canonical), dtype=float)
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name}={value!r} is a string; pass a number or an array in {_unit_name(unit)}.")

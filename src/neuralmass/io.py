@@ -1,0 +1,74 @@
+"""Labelled results: simulation outputs as xarray objects and NetCDF files.
+
+xarray is an optional dependency (``pip install neuralmass[io]``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+__all__ = ["to_xarray", "write_netcdf_atomic"]
+
+
+def _xr():
+    try:
+        import xarray as xr
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("labelled outputs need xarray: pip install 'neuralmass[io]'") from exc
+    return xr
+
+
+def to_xarray(result: dict, name: str = "simulation", regions=None, time_key: str = "ts", attrs=None):
+    """A ``Simulator.run`` result as an :class:`xarray.Dataset`.
+
+    Each monitor becomes a variable with dims ``('time', 'regions')`` (``('batch', 'time',
+    'regions')`` when batched), coordinates ``time`` (ms, from ``result['ts']``) and ``regions``
+    (``regions`` labels or ``R0..``); units are stored in ``attrs['units']``.
+    """
+    xr = _xr()
+    ts = result[time_key]
+    t_unit = str(getattr(ts, "unit", "ms"))
+    t = np.asarray(getattr(ts, "mantissa", ts))
+    data_vars = {}
+    for key, val in result.items():
+        if key == time_key:
+            continue
+        arr = np.asarray(getattr(val, "mantissa", val))
+        unit = str(getattr(val, "unit", "")) if hasattr(val, "unit") else ""
+        n = arr.shape[-1]
+        labels = [str(x) for x in regions] if regions is not None and len(regions) == n else [f"R{i}" for i in range(n)]
+        dims = ("time", "regions") if arr.ndim == 2 else ("batch", "time", "regions")
+        data_vars[key] = xr.DataArray(arr, dims=dims, coords={"regions": ("regions", labels)},
+                                      attrs={"units": unit or "1"})
+    ds = xr.Dataset(data_vars, coords={"time": ("time", t, {"units": t_unit})}, attrs={"title": name, **(attrs or {})})
+    return ds
+
+
+def write_netcdf_atomic(ds, path) -> Path:
+    """Write ``ds`` to ``path`` via a temporary file and an atomic rename, so an interrupted run
+    never leaves a half-written file under the final name."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        ds.to_netcdf(tmp, engine=_engine())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path
+
+
+def _engine():
+    for mod, eng in (("h5netcdf", "h5netcdf"), ("netCDF4", "netcdf4"), ("scipy", "scipy")):
+        try:
+            __import__(mod)
+            return eng
+        except ImportError:
+            continue
+    return None
