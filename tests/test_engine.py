@@ -184,3 +184,17 @@ def test_divergence_names_step_and_variable():
     sim = nm.Simulator(nm.LinearStep(1, tau=0.1, x_init=1.0), dt=0.3, method="euler")
     with pytest.raises(nm.SimulationDiverged, match=r"'x' became NaN/Inf at step \d+ .*smaller dt"):
         sim.run(300.0, monitors="x")
+
+
+def test_monitors_with_different_periods_in_one_run():
+    """Raw at 1 ms and TemporalAverage at 5 ms together equal the separate runs."""
+    node = nm.LinearStep(2, noise_x=nm.WhiteNoise(2, sigma=0.1))
+    sim = nm.Simulator(node, dt=0.1)
+    both = sim.run(200.0, monitors=["x", nm.TemporalAverage("x", period=5.0, name="avg")],
+                   period=1.0, key=9, transient=10.0)
+    raw = sim.run(200.0, monitors="x", period=1.0, key=9, transient=10.0)
+    avg = sim.run(200.0, monitors=nm.TemporalAverage("x", period=5.0, name="avg"), key=9, transient=10.0)
+    np.testing.assert_allclose(_mag(both["x"]), _mag(raw["x"]), rtol=1e-6)
+    np.testing.assert_allclose(_mag(both["avg"]), _mag(avg["avg"]), rtol=1e-5, atol=1e-8)
+    assert _mag(both["ts_avg"])[0] == pytest.approx(15.0)
+    assert _mag(both["avg"]).shape == (38, 2)

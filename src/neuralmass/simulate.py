@@ -196,8 +196,9 @@ class _Plan:
     dt: float
     method: str
     monitors: tuple
-    inner: int                  # steps per recorded sample
+    inner: int                  # steps per outer iteration (gcd of the monitor periods)
     input_kinds: tuple          # (name, 'const'|'fn') for external inputs
+    ratios: tuple = ()          # outer iterations per sample, per monitor
 
 
 _CACHE: dict = {}
@@ -252,7 +253,7 @@ def _make_step(system, plan: _Plan, fns):
         state = integrate(drift, state, params["node"], inputs, dt)
         extra = system.push(extra, state, params, i, dt)
         reader = _Reader(system, state, params)
-        mon = tuple(m.step(ms, reader, dt) for m, ms in zip(plan.monitors, mon))
+        mon = tuple((m.step(ms, reader, dt), cnt) for m, (ms, cnt) in zip(plan.monitors, mon))
         # first non-finite step, per state variable
         finite = jnp.stack([jnp.all(jnp.isfinite(state[k])) for k in model.state_names])
         bad = jnp.where((bad < 0) & ~finite, i, bad)
@@ -278,9 +279,18 @@ def _segment_fn(system, plan: _Plan, fns, n_outer: int, record: bool):
             state, extra, nstate, key, i, mon, bad = c
             reader = _Reader(system, state, params)
             outs, new_mon = [], []
-            for m, ms in zip(plan.monitors, mon):
-                ms, o = m.sample(ms, reader)
-                new_mon.append(ms)
+            for m, r, (ms, cnt) in zip(plan.monitors, plan.ratios, mon):
+                if r == 1:
+                    ms, o = m.sample(ms, reader)
+                else:
+                    # sample every r-th outer iteration; zeros in between (dropped on the host)
+                    cnt = cnt + 1
+                    shape = jax.eval_shape(lambda s_: m.sample(s_, reader)[1], ms)
+                    ms, o = jax.lax.cond(
+                        cnt >= r, lambda s_: m.sample(s_, reader),
+                        lambda s_: (s_, jnp.zeros(shape.shape, shape.dtype)), ms)
+                    cnt = jnp.where(cnt >= r, 0, cnt)
+                new_mon.append((ms, cnt))
                 outs.append(o)
             return (state, extra, nstate, key, i, tuple(new_mon), bad), tuple(outs)
 
@@ -303,7 +313,7 @@ def _init_carry(system, plan, params, key):
         else:
             nstate[name] = None
     reader = _Reader(system, state, params)
-    mon = tuple(m.init(reader, plan.dt) for m in plan.monitors)
+    mon = tuple((m.init(reader, plan.dt), jnp.zeros((), jnp.int32)) for m in plan.monitors)
     bad = jnp.full((len(system.node_model.state_names),), -1, dtype=jnp.int32)
     return (state, extra, nstate, key, jnp.asarray(0, dtype=jnp.int32), mon, bad)
 
@@ -326,7 +336,7 @@ def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=No
         if trans_fn is not None:
             carry, _ = trans_fn(params, carry, consts)
         carry, outs = rec_fn(params, carry, consts)
-        return {m.key: o for m, o in zip(plan.monitors, outs)}
+        return {m.key: (o if r == 1 else o[r - 1::r]) for m, r, o in zip(plan.monitors, plan.ratios, outs)}
 
     return run
 
@@ -432,20 +442,19 @@ class Simulator:
         inner = steps[0]
         for s in steps[1:]:
             inner = math.gcd(inner, s)
-        if len(set(steps)) > 1:
-            raise ValueError(
-                f"monitors with different periods {sorted(periods)} ms in one run are not supported yet; "
-                f"run them separately or give them the same period.")
+        mon_steps = [int(round((m.period if m.period is not None else period_ms) / dt)) for m in mons]
+        ratios = tuple(s_ // inner for s_ in mon_steps)
         n_trans = int(round(trans / dt))
         n_rec = int(round((dur - trans) / dt))
         n_outer = n_rec // inner
-        if n_outer < 1:
+        if n_outer < max(ratios):
             raise ValueError(
-                f"duration - transient = {dur - trans} ms is shorter than the sampling period "
-                f"{inner * dt} ms: nothing would be recorded.")
+                f"duration - transient = {dur - trans} ms is shorter than the longest sampling period "
+                f"{max(ratios) * inner * dt} ms: nothing would be recorded.")
         consts, fns = _external_inputs(self.system.node_model, inputs, self.system.n)
         plan = _Plan(self.system.structure_key(), dt, self.method, mons, inner,
-                     tuple(sorted((k, "fn" if k in fns else "const") for k in list(consts) + list(fns))))
+                     tuple(sorted((k, "fn" if k in fns else "const") for k in list(consts) + list(fns))),
+                     ratios)
         return plan, n_trans, n_outer, fns, consts
 
     def _compiled(self, plan, fns, n_outer, record, batched_axes):
@@ -530,11 +539,17 @@ class Simulator:
         self.last_state = carry[0]
         result = {}
         t_axis = 1 if B else 0
-        for idx, mon in enumerate(plan.monitors):
+        rmin = min(plan.ratios)
+        for idx, (mon, r) in enumerate(zip(plan.monitors, plan.ratios)):
             arr = np.concatenate([o[idx] for o in outs], axis=t_axis)
+            if r > 1:
+                arr = np.take(arr, np.arange(r - 1, n_outer, r), axis=t_axis)
             unit = mon.unit if not isinstance(mon, (Raw,)) else self.system.output_unit(mon.variable)
             result[mon.key] = u.Quantity(arr, unit=unit) if unit is not None else arr
-        ts = (n_trans + plan.inner * (np.arange(n_outer) + 1)) * self.dt
+            if r != rmin:
+                ts_m = (n_trans + plan.inner * (np.arange(r - 1, n_outer, r) + 1)) * self.dt
+                result[f"ts_{mon.key}"] = u.Quantity(ts_m, unit=TIME)
+        ts = (n_trans + plan.inner * (np.arange(rmin - 1, n_outer, rmin) + 1)) * self.dt
         result["ts"] = u.Quantity(ts, unit=TIME)
         return result
 
@@ -639,7 +654,8 @@ def _axes_key(axes):
 
 
 def _replace_inner(plan: _Plan, inner: int) -> _Plan:
-    return _Plan(plan.system_key, plan.dt, plan.method, plan.monitors, inner, plan.input_kinds)
+    return _Plan(plan.system_key, plan.dt, plan.method, plan.monitors, inner, plan.input_kinds,
+                 plan.ratios)
 
 
 def _progress(total, show, desc):

@@ -1,0 +1,18 @@
+"""Forward models: neural activity → BOLD (Balloon–Windkessel, HRF kernels) and EEG/MEG sensors."""
+
+from .bold import (HEMODYNAMIC_PARAMETERS, BOLDMonitor, BOLDSignal, balloon_drift,
+                   balloon_jacobian, balloon_resting_state, balloon_steady_state, balloon_step,
+                   bold_coefficients, bold_signal, from_physical, hemodynamic_params,
+                   simulate_bold, to_physical)
+from .hrf import (HRF_KERNELS, double_exponential_hrf, fft_convolve, gamma_hrf, glover_hrf,
+                  hrf_bold, hrf_kernel, volterra_kernel)
+from .leadfield import EEGLeadFieldModel, LeadFieldModel, MEGLeadFieldModel
+
+__all__ = [
+    "BOLDSignal", "BOLDMonitor", "HEMODYNAMIC_PARAMETERS", "hemodynamic_params",
+    "bold_coefficients", "balloon_resting_state", "balloon_drift", "balloon_step", "bold_signal",
+    "balloon_steady_state", "balloon_jacobian", "to_physical", "from_physical", "simulate_bold",
+    "HRF_KERNELS", "volterra_kernel", "gamma_hrf", "double_exponential_hrf", "glover_hrf",
+    "hrf_kernel", "fft_convolve", "hrf_bold",
+    "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
+]

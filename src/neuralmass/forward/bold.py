@@ -56,17 +56,18 @@ rho        0.34       1         resting oxygen extraction fraction (ρ = E0)
 
 Numerics
 --------
-The state is kept in the physical variables ``s, f, v, q`` (not their logarithms) so that it
-reads as in the literature. :func:`balloon_step` advances it with Heun's method (explicit
-trapezoidal rule; ``method='euler'`` for forward Euler). The fractional powers are evaluated on
-``max(f, 1e-6)`` and ``max(v, 1e-6)``, which only matters for inputs far outside the
-physiological range (it keeps gradients finite instead of NaN).
+The integrated state is ``s`` and the logarithms ``log_f, log_v, log_q`` (Stephan et al.
+2007): ``f, v, q`` stay positive for any input, and because the right-hand sides are written
+with ``expm1`` terms that vanish exactly at rest, responses of 1e-6 are resolved in float32
+(stepping ``q`` itself near 1 in float32 silently drops increments below 6e-8 per step).
+:func:`to_physical` / :func:`from_physical` convert. :func:`balloon_step` advances the state with
+Heun's method (explicit trapezoidal rule; ``method='euler'`` for forward Euler).
 
 Measured responses (documented in ``docs/forward.md``, checked in ``tests/test_bold.py``):
-for a 100 ms burst with ``scale=1`` the BOLD peak comes 3.6 s after burst onset for both
-coefficient sets (the time course of :math:`v, q` does not depend on the coefficients; the
-readout changes the undershoot depth), followed by an undershoot with its minimum ≈ 11 s after
-onset.
+for a 100 ms burst of unit activity with ``scale=1`` the BOLD peak comes 3.11 s after burst
+onset with the classic coefficients (0.35 %) and 3.12 s with the revised ones (0.46 %); the time
+course of ``v, q`` does not depend on the coefficients, the readout changes amplitude and
+undershoot depth. The post-stimulus undershoot has its minimum ≈ 9.1 s after onset.
 
 References
 ----------
@@ -88,6 +89,7 @@ NeuroImage 122, 355–372.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 import brainunit as u
@@ -96,16 +98,17 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..models.base import Parameter
+from ..monitors import Monitor
 from ..units import UnitMismatchError, is_quantity, time_ms, to_canonical
 
 __all__ = [
     "HEMODYNAMIC_PARAMETERS", "hemodynamic_params", "bold_coefficients", "balloon_resting_state",
-    "balloon_drift", "balloon_step", "bold_signal", "balloon_steady_state", "balloon_jacobian",
+    "balloon_drift", "balloon_step", "to_physical", "from_physical", "bold_signal", "balloon_steady_state", "balloon_jacobian",
     "simulate_bold", "BOLDMonitor", "BOLDSignal",
 ]
 
 Array = Any
-_EPS = 1e-6
+_STATE_KEYS = ("s", "log_f", "log_v", "log_q")
 
 HEMODYNAMIC_PARAMETERS: tuple[Parameter, ...] = (
     Parameter("kappa", 0.65, u.second ** -1, None, (0.3, 1.3),
@@ -230,43 +233,65 @@ def _coefficients(coefficients, rho, coeff_kwargs=None):
 
 
 def balloon_resting_state(shape=(), dtype=float) -> dict[str, Array]:
-    """The resting state ``s = 0, f = v = q = 1`` (a fixed point of :func:`balloon_drift`)."""
-    return {"s": jnp.zeros(shape, dtype), "f": jnp.ones(shape, dtype),
-            "v": jnp.ones(shape, dtype), "q": jnp.ones(shape, dtype)}
+    """The resting state ``s = 0, f = v = q = 1`` in the integrated (log) variables (all zeros)."""
+    z = jnp.zeros(shape, dtype)
+    return {"s": z, "log_f": z, "log_v": z, "log_q": z}
+
+
+def to_physical(state: Mapping[str, Array]) -> dict[str, Array]:
+    """``{s, log_f, log_v, log_q}`` → ``{s, f, v, q}``."""
+    return {"s": state["s"], "f": jnp.exp(state["log_f"]), "v": jnp.exp(state["log_v"]),
+            "q": jnp.exp(state["log_q"])}
+
+
+def from_physical(state: Mapping[str, Array]) -> dict[str, Array]:
+    """``{s, f, v, q}`` → ``{s, log_f, log_v, log_q}``."""
+    return {"s": jnp.asarray(state["s"], dtype=float), "log_f": jnp.log(state["f"]),
+            "log_v": jnp.log(state["v"]), "log_q": jnp.log(state["q"])}
 
 
 def balloon_drift(state: Mapping[str, Array], params: Mapping[str, Array], z: Array) -> dict:
-    r"""Time derivatives (per **second**) of the Balloon–Windkessel state.
+    r"""Time derivatives (per **second**) of the Balloon–Windkessel state in log variables.
+
+    The state is ``s`` and :math:`\tilde f = \ln f,\ \tilde v = \ln v,\ \tilde q = \ln q`
+    (Stephan et al. 2007). Dividing the physical equations by :math:`f, v, q`:
+
+    .. math::
+
+        \dot s &= z - \kappa s - \gamma (e^{\tilde f} - 1) \\
+        \dot{\tilde f} &= s\, e^{-\tilde f} \\
+        \tau \dot{\tilde v} &= e^{\tilde f - \tilde v} - e^{(1/\alpha - 1)\tilde v} \\
+        \tau \dot{\tilde q} &= e^{\tilde f - \tilde q}\, \frac{E(f, \rho)}{\rho}
+            - e^{(1/\alpha - 1)\tilde v}
+
+    Each right-hand side is evaluated as a sum of ``expm1`` terms that vanish *exactly* at rest
+    (using :math:`E/\rho - 1 = -\frac{1-\rho}{\rho}\,
+    \mathrm{expm1}(\ln(1-\rho)\,\mathrm{expm1}(-\tilde f))`), so that small responses are
+    resolved in float32 and the log variables keep ``f, v, q`` positive for any input.
 
     Parameters
     ----------
     state : dict
-        ``s, f, v, q`` (plain arrays).
+        ``s, log_f, log_v, log_q`` (plain arrays).
     params : dict
         ``kappa, gamma, tau, alpha, rho`` in seconds-based units (see :func:`hemodynamic_params`).
     z : array
         Vasodilatory drive :math:`\varepsilon (z - z_0)` (already scaled).
-
-    Returns
-    -------
-    dict of derivatives ``s, f, v, q`` (see the module docstring for the equations).
     """
-    s, f, v, q = state["s"], state["f"], state["v"], state["q"]
+    s, lf, lv, lq = state["s"], state["log_f"], state["log_v"], state["log_q"]
     kappa, gamma, tau, alpha, rho = (params[k] for k in ("kappa", "gamma", "tau", "alpha", "rho"))
-    fp = jnp.maximum(f, _EPS)
-    vp = jnp.maximum(v, _EPS)
-    outflow = vp ** (1.0 / alpha)
-    extraction = 1.0 - (1.0 - rho) ** (1.0 / fp)
+    out_m1 = jnp.expm1((1.0 / alpha - 1.0) * lv)          # v^(1/alpha) / v - 1
+    e_m1 = -(1.0 - rho) / rho * jnp.expm1(jnp.log1p(-rho) * jnp.expm1(-lf))   # E(f)/rho - 1
     return {
-        "s": z - kappa * s - gamma * (f - 1.0),
-        "f": s,
-        "v": (f - outflow) / tau,
-        "q": (f * extraction / rho - outflow * q / vp) / tau,
+        "s": z - kappa * s - gamma * jnp.expm1(lf),
+        "log_f": s * jnp.exp(-lf),
+        "log_v": (jnp.expm1(lf - lv) - out_m1) / tau,
+        "log_q": (jnp.expm1(lf - lq) * (1.0 + e_m1) + e_m1 - out_m1) / tau,
     }
 
 
 def balloon_step(state, params, z, h, method: str = "heun") -> dict:
-    """Advance the hemodynamic state by ``h`` **seconds** with constant drive ``z``.
+    """Advance the (log) hemodynamic state by ``h`` **seconds** with constant drive ``z``.
 
     ``method='heun'`` (default; second order) or ``'euler'``.
     """
@@ -280,10 +305,17 @@ def balloon_step(state, params, z, h, method: str = "heun") -> dict:
     return {k: state[k] + 0.5 * h * (d1[k] + d2[k]) for k in state}
 
 
-def bold_signal(v: Array, q: Array, coeffs: Mapping[str, Array]) -> Array:
+def bold_signal(v: Array, q: Array, coeffs: Mapping[str, Array], log: bool = False) -> Array:
     r"""BOLD fractional signal change
     :math:`V_0 [k_1 (1 - q) + k_2 (1 - q/v) + k_3 (1 - v)]` (zero at rest).
+
+    With ``log=True`` the arguments are :math:`\ln v, \ln q` and the expression is evaluated
+    with ``expm1`` (no cancellation near rest).
     """
+    if log:
+        lv, lq = v, q
+        return -coeffs["V0"] * (coeffs["k1"] * jnp.expm1(lq) + coeffs["k2"] * jnp.expm1(lq - lv)
+                                + coeffs["k3"] * jnp.expm1(lv))
     return coeffs["V0"] * (coeffs["k1"] * (1.0 - q) + coeffs["k2"] * (1.0 - q / v)
                            + coeffs["k3"] * (1.0 - v))
 
@@ -373,7 +405,7 @@ def simulate_bold(activity, dt, *, tr=None, coefficients="classic", scale=1.0, b
 
     def body(state, zt):
         state = balloon_step(state, params, zt, h, method)
-        return state, bold_signal(state["v"], state["q"], coeffs)
+        return state, bold_signal(state["log_v"], state["log_q"], coeffs, log=True)
 
     _, y = jax.lax.scan(body, balloon_resting_state(z.shape[1:]), drive)
     if tr is not None:
@@ -412,18 +444,13 @@ def _activity_values(z, name, input_unit=None):
 
 
 # --------------------------------------------------------------------------- online monitor
-try:  # the engine's monitor base class, when available
-    from ..monitors import Monitor as _MonitorBase  # type: ignore
-except ImportError:  # pragma: no cover - fallback keeps the protocol
-    class _MonitorBase:  # noqa: D401
-        """Monitor protocol: ``init(read, dt)``, ``step(m, read, dt)``, ``sample(m, read)``."""
-
-        name: str = "monitor"
-        period: float | None = None
-        unit = None
+def _freeze(d):
+    return tuple(sorted((k, float(v) if not isinstance(v, (str, tuple)) else v)
+                       for k, v in (d or {}).items()))
 
 
-class BOLDMonitor(_MonitorBase):
+@dataclass(frozen=True, init=False)
+class BOLDMonitor(Monitor):
     r"""Online Balloon–Windkessel BOLD inside the compiled simulation loop.
 
     The hemodynamic state is carried in the scan, so neural activity is never stored at every
@@ -437,13 +464,13 @@ class BOLDMonitor(_MonitorBase):
         Repetition time = sampling period (plain numbers in ms). Default 720 ms (HCP).
     coefficients : {'classic', 'revised'} or dict
         BOLD readout coefficients (see :func:`bold_coefficients`); a dict ``k1, k2, k3, V0``
-        is used directly. ``B0``, ``TE``, ``epsilon``, ``r0``, ``theta0``, ``V0`` may be passed
-        through ``coefficient_kwargs``.
+        is used directly. ``B0``, ``TE``, ``epsilon``, ``r0``, ``theta0``, ``V0`` of the revised
+        set go in ``coefficient_kwargs``.
     scale : float
         Neurovascular coupling :math:`\varepsilon`: the vasodilatory drive is
-        ``scale * (activity - baseline)`` in s⁻² (Friston et al. 2000 use ε ≈ 0.5–1 for
-        dimensionless activity; for rates in Hz a smaller value keeps the response in the
-        physiological range of a few percent).
+        ``scale * (activity - baseline)`` (per s², time in seconds). Friston et al. (2000) use
+        ε ≈ 0.5–1 for activity of order 1; for activity in other units choose ``scale`` so that
+        the drive stays of order 1 (the response is then a few percent, see the docs).
     baseline : float
         Activity level :math:`z_0` that produces no drive (default 0).
     integrate_every : int, optional
@@ -453,37 +480,66 @@ class BOLDMonitor(_MonitorBase):
     method : {'heun', 'euler'}
     name : str
         Key in the result dict (default ``'bold'``).
+    coefficient_kwargs : dict, optional
+        Passed to :func:`bold_coefficients`.
     **hemo
         Hemodynamic parameters ``kappa, gamma, tau, alpha, rho`` (see
-        :data:`HEMODYNAMIC_PARAMETERS`).
+        :data:`HEMODYNAMIC_PARAMETERS`; Quantities accepted).
 
     Notes
     -----
     The output is the dimensionless fractional signal change (multiply by 100 for percent),
     sampled at the end of each period from the state after the last completed block.
     Everything inside is pure JAX (``lax.cond`` on a step counter), so it runs inside
-    ``lax.scan``, ``vmap`` and ``grad``.
+    ``lax.scan``, ``vmap`` and ``grad``. The configuration is static (hashable), so the monitor
+    is part of the compiled run's cache key; its parameters are compile-time constants.
     """
+
+    tr: float = 720.0
+    coefficients: Any = "classic"
+    scale: float = 1.0
+    baseline: float = 0.0
+    integrate_every: int | None = None
+    method: str = "heun"
+    hemo: tuple = ()
+    readout: tuple = ()
 
     def __init__(self, variable: str = "S_E", tr=720 * u.ms, coefficients="classic",
                  scale: float = 1.0, baseline: float = 0.0, integrate_every: int | None = None,
                  method: str = "heun", name: str = "bold", coefficient_kwargs=None, **hemo):
-        self.variable = variable
-        self.name = name
-        self.period = time_ms(tr, "tr")
-        if self.period <= 0:
+        tr_ms = time_ms(tr, "tr")
+        if tr_ms <= 0:
             raise ValueError(f"tr={tr!r} must be positive.")
-        self.unit = None
-        self.params = hemodynamic_params(**hemo)
-        self.coeffs = _coefficients(coefficients, self.params["rho"], coefficient_kwargs)
-        self.scale = scale
-        self.baseline = baseline
         if integrate_every is not None and int(integrate_every) < 1:
             raise ValueError(f"integrate_every={integrate_every!r} must be a positive integer.")
-        self.integrate_every = None if integrate_every is None else int(integrate_every)
         if method not in ("heun", "euler"):
             raise ValueError(f"method={method!r} is not known; use 'heun' or 'euler'.")
-        self.method = method
+        params = hemodynamic_params(**dict(hemo))      # validates names and units
+        coeffs = _coefficients(coefficients, params["rho"], coefficient_kwargs)
+        if isinstance(coefficients, Mapping):
+            coefficients = _freeze(coeffs)
+        set_ = object.__setattr__
+        set_(self, "variable", variable)
+        set_(self, "period", tr_ms)
+        set_(self, "name", name)
+        set_(self, "tr", tr_ms)
+        set_(self, "coefficients", coefficients)
+        set_(self, "scale", float(scale))
+        set_(self, "baseline", float(baseline))
+        set_(self, "integrate_every", None if integrate_every is None else int(integrate_every))
+        set_(self, "method", method)
+        set_(self, "hemo", _freeze({k: float(np.asarray(v)) for k, v in params.items()}))
+        set_(self, "readout", _freeze({k: float(np.asarray(v)) for k, v in coeffs.items()}))
+
+    @property
+    def params(self) -> dict:
+        """Hemodynamic parameters (seconds-based plain values)."""
+        return {k: jnp.asarray(v) for k, v in self.hemo}
+
+    @property
+    def coeffs(self) -> dict:
+        """BOLD readout coefficients ``k1, k2, k3, V0``."""
+        return {k: jnp.asarray(v) for k, v in self.readout}
 
     def every(self, dt) -> int:
         """Steps per hemodynamic update for a simulation step ``dt`` (ms)."""
@@ -501,26 +557,23 @@ class BOLDMonitor(_MonitorBase):
         k = self.every(dt)
         h = k * float(dt) / 1000.0
         z = self._drive(read)
+        params = self.params
         if k == 1:
-            hemo = balloon_step(mstate["hemo"], self.params, z, h, self.method)
+            hemo = balloon_step(mstate["hemo"], params, z, h, self.method)
             return {"hemo": hemo, "acc": mstate["acc"], "count": mstate["count"]}
         acc = mstate["acc"] + z
         count = mstate["count"] + 1
 
         def advance(args):
             hemo, acc = args
-            return balloon_step(hemo, self.params, acc / k, h, self.method), jnp.zeros_like(acc)
+            return balloon_step(hemo, params, acc / k, h, self.method), jnp.zeros_like(acc)
 
         hemo, acc = jax.lax.cond(count >= k, advance, lambda a: a, (mstate["hemo"], acc))
         return {"hemo": hemo, "acc": acc, "count": jnp.where(count >= k, 0, count)}
 
     def sample(self, mstate, read):
         hemo = mstate["hemo"]
-        return mstate, bold_signal(hemo["v"], hemo["q"], self.coeffs)
-
-    def __repr__(self):
-        return (f"BOLDMonitor(variable={self.variable!r}, tr={self.period} ms, "
-                f"scale={self.scale}, integrate_every={self.integrate_every})")
+        return mstate, bold_signal(hemo["log_v"], hemo["log_q"], self.coeffs, log=True)
 
 
 # --------------------------------------------------------------------------- stateful module
@@ -534,7 +587,9 @@ class BOLDSignal(brainstate.nn.Dynamics):
     ``dt`` may be a Quantity in any time unit (``1 * u.ms``, ``0.001 * u.second``) or a plain
     number read in **ms**; when no dt is set, 1 ms is used. The step calls
     :func:`balloon_step` (the same pure drift as :class:`BOLDMonitor`). ``bold()`` returns the
-    dimensionless BOLD signal of the current state.
+    dimensionless BOLD signal of the current state. The hidden states are ``s``, ``log_f``,
+    ``log_v``, ``log_q`` (see Numerics in the module docstring); :meth:`physical_state` returns
+    ``s, f, v, q``.
 
     Parameters
     ----------
@@ -574,13 +629,13 @@ class BOLDSignal(brainstate.nn.Dynamics):
     def init_state(self, batch_size=None, **kwargs):
         rest = balloon_resting_state(self._shape(batch_size))
         self.s = brainstate.HiddenState(rest["s"])
-        self.f = brainstate.HiddenState(rest["f"])
-        self.v = brainstate.HiddenState(rest["v"])
-        self.q = brainstate.HiddenState(rest["q"])
+        self.log_f = brainstate.HiddenState(rest["log_f"])
+        self.log_v = brainstate.HiddenState(rest["log_v"])
+        self.log_q = brainstate.HiddenState(rest["log_q"])
 
     def reset_state(self, batch_size=None, **kwargs):
         rest = balloon_resting_state(self._shape(batch_size))
-        for k in ("s", "f", "v", "q"):
+        for k in _STATE_KEYS:
             getattr(self, k).value = rest[k]
 
     @staticmethod
@@ -596,12 +651,16 @@ class BOLDSignal(brainstate.nn.Dynamics):
         if z is None:
             raise ValueError("BOLDSignal.update needs the neural activity: update(z=activity).")
         drive = self.scale * (_activity_values(z, "z", self.input_unit) - self.baseline)
-        state = {"s": self.s.value, "f": self.f.value, "v": self.v.value, "q": self.q.value}
+        state = {k: getattr(self, k).value for k in _STATE_KEYS}
         new = balloon_step(state, self.params, drive, self.dt_seconds(), self.method)
-        for k in ("s", "f", "v", "q"):
+        for k in _STATE_KEYS:
             getattr(self, k).value = new[k]
         return self.bold()
 
+    def physical_state(self) -> dict:
+        """Current ``s, f, v, q`` (physical variables)."""
+        return to_physical({k: getattr(self, k).value for k in _STATE_KEYS})
+
     def bold(self):
         """BOLD fractional signal change of the current state (dimensionless)."""
-        return bold_signal(self.v.value, self.q.value, self.coeffs)
+        return bold_signal(self.log_v.value, self.log_q.value, self.coeffs, log=True)

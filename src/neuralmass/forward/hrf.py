@@ -110,6 +110,20 @@ def volterra_kernel(t_s, coefficients="classic", scale: float = 1.0, coefficient
     return scale * jnp.where(flat >= 0, h, 0.0).reshape(t.shape)
 
 
+def _volterra_sampled(n: int, dt_s: float, coefficients="classic", scale: float = 1.0,
+                      coefficient_kwargs=None, **hemo) -> Array:
+    """:func:`volterra_kernel` at ``t = k dt`` (k < n) by powers of ``exp(A dt)`` (exact, fast)."""
+    params = hemodynamic_params(**hemo)
+    coeffs = _coefficients(coefficients, params["rho"], coefficient_kwargs)
+    A, b, c = balloon_jacobian(params, coeffs)
+    step = jax.scipy.linalg.expm(A * dt_s)
+
+    def body(x, _):
+        return step @ x, c @ x
+
+    return scale * jax.lax.scan(body, b, None, length=n)[1]
+
+
 HRF_KERNELS: dict[str, Callable] = {
     "volterra": volterra_kernel,
     "gamma": gamma_hrf,
@@ -146,7 +160,10 @@ def hrf_kernel(kernel="glover", dt=1.0, length=32 * u.second, normalize="auto", 
             raise ValueError(f"kernel={kernel!r} is not known; choose one of "
                              f"{', '.join(HRF_KERNELS)} or pass a function of time in seconds.")
         fn, name = HRF_KERNELS[kernel], kernel
-    h = jnp.asarray(fn(t_s, **kwargs), dtype=float)
+    if fn is volterra_kernel:
+        h = _volterra_sampled(n, dt_ms / 1000.0, **kwargs)
+    else:
+        h = jnp.asarray(fn(t_s, **kwargs), dtype=float)
     if normalize == "auto":
         normalize = None if name in ("volterra", "volterra_kernel") else "area"
     if normalize == "area":

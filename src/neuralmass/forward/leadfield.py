@@ -1,0 +1,313 @@
+r"""EEG/MEG forward models: region activity → sensors through a lead field.
+
+.. math::
+
+    \mathbf y(t) = \big(\mathrm{scale}\cdot \mathbf s(t)\big)\,\mathbf L + \boldsymbol\varepsilon(t),
+    \qquad \boldsymbol\varepsilon(t) \sim \mathcal N(\mathbf 0, \boldsymbol\Sigma)
+
+with :math:`\mathbf s(t) \in \mathbb R^R` a neural-mass observable per region (e.g. the
+pyramidal membrane potential in mV), ``scale`` the conversion to an equivalent current dipole
+moment (e.g. ``2 * u.nA * u.meter / u.mV``), :math:`\mathbf L \in \mathbb R^{R \times M}` the
+region-level lead field (EEG in V/(nA·m), MEG in T/(nA·m)) and :math:`\boldsymbol\Sigma` the
+sensor-noise covariance (Hämäläinen et al. 1993; Nunez & Srinivasan 2006).
+
+Units are *converted*, not just labelled: the constructor folds ``scale`` and ``L`` into one
+matrix in ``sensor_unit`` per source unit, so a source in mV times ``nA·m/mV`` times
+``V/(nA·m)`` comes out in V, or in µV when ``sensor_unit=u.uvolt``.
+
+References
+----------
+Hämäläinen M., Hari R., Ilmoniemi R.J., Knuutila J., Lounasmaa O.V. (1993)
+Magnetoencephalography — theory, instrumentation, and applications to noninvasive studies of
+the working human brain. Rev. Mod. Phys. 65, 413–497.
+Nunez P.L., Srinivasan R. (2006) Electric Fields of the Brain, 2nd ed. Oxford University Press.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import brainstate
+import brainunit as u
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..units import UnitMismatchError, is_quantity
+
+__all__ = ["LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel"]
+
+Array = Any
+
+# dimensions a neural-mass observable may have (what ``scale`` converts from)
+_SOURCE_DIMS = {
+    "dimensionless": u.UNITLESS.dim if hasattr(u, "UNITLESS") else (1.0 * u.mV / u.mV).dim,
+    "voltage": u.volt.dim,
+    "current": u.amp.dim,
+    "rate": u.Hz.dim,
+    "dipole moment": (u.amp * u.meter).dim,
+}
+
+
+def _unit_str(unit) -> str:
+    return str(unit)
+
+
+def _is_batch_tracer(x) -> bool:
+    return any(type(t).__name__ == "BatchTracer" for t in jax.tree.leaves(x))
+
+
+class LeadFieldModel(brainstate.nn.Module):
+    r"""Unit-aware linear lead-field forward model :math:`y = (\mathrm{scale}\cdot s)\,L + \varepsilon`.
+
+    Parameters
+    ----------
+    in_size : int
+        Number of regions ``R``.
+    out_size : int
+        Number of sensors ``M``.
+    L : array or Quantity, shape ``(R, M)``
+        Lead field. A Quantity must have the dimension of ``sensor_unit / dipole_unit`` (any
+        prefix: fT/(nA·m) is converted). A plain array is read in ``leadfield_unit``.
+    sensor_unit : Unit
+        Unit of the output (default mV, as in the published API; :class:`EEGLeadFieldModel`
+        uses V, :class:`MEGLeadFieldModel` T). ``u.uvolt`` or ``u.ftesla`` give µV or fT.
+    dipole_unit : Unit
+        Unit of the equivalent current dipole (default nA·m).
+    scale : float or Quantity, optional
+        Observable → dipole conversion. A Quantity such as ``2 * u.nA * u.meter / u.mV`` fixes
+        the *source unit* (here mV): Quantity inputs are converted to it and plain inputs are read
+        in it. A plain float (or ``None`` = 1) means the inputs are already dipole moments in
+        ``dipole_unit``.
+    noise_cov : array or Quantity, shape ``(M, M)``, optional
+        Sensor-noise covariance (a Quantity in ``sensor_unit**2`` units, or plain numbers read in
+        ``sensor_unit**2``). Noise is drawn independently for every time step and batch lane.
+    reference : {None, 'average'}
+        ``'average'`` re-references every sample to the mean over sensors (EEG).
+    leadfield_unit : Unit, optional
+        Unit of a plain ``L`` (default ``sensor_unit / dipole_unit``).
+    dipole_scale : float or Quantity, optional
+        Alias of ``scale`` (as written in the forward-modelling guide).
+    name : str, optional
+
+    Notes
+    -----
+    ``update(x, key=None)`` accepts ``(R,)``, ``(T, R)`` or ``(B, T, R)`` inputs and returns a
+    Quantity in ``sensor_unit`` with the last axis replaced by ``M``. It keeps no state, so
+    ``jax.vmap(model)(x)`` equals ``model(x)``. When noise is enabled, pass ``key=`` (a JAX PRNG
+    key; under ``jax.vmap`` pass one key per lane, ``jax.vmap(model)(x, keys)``); without a key,
+    one is taken from ``brainstate.random``. A vmapped call without keys raises an error rather
+    than reuse one noise draw for every lane.
+
+    Examples
+    --------
+    >>> import brainunit as u, jax.numpy as jnp
+    >>> L = jnp.ones((68, 64)) * u.volt / (u.nA * u.meter)
+    >>> eeg = LeadFieldModel(68, 64, L, sensor_unit=u.uvolt, scale=2 * u.nA * u.meter / u.mV)
+    >>> y = eeg(jnp.ones((10, 68)) * u.mV)     # (10, 64) in µV: 68 * 2 * 1e6 = 1.36e8 µV
+    """
+
+    _default_sensor_unit = u.mV
+    _sensor_kind = None   # (description, allowed dimensions) or None
+
+    def __init__(self, in_size, out_size, L, sensor_unit=None, dipole_unit=u.nA * u.meter,
+                 scale=None, noise_cov=None, reference=None, leadfield_unit=None,
+                 dipole_scale=None, name=None):
+        super().__init__(name=name)
+        sensor_unit = self._default_sensor_unit if sensor_unit is None else sensor_unit
+        self.sensor_unit = self._check_sensor_unit(sensor_unit)
+        self.dipole_unit = dipole_unit
+        self.in_size_ = int(np.prod(in_size))
+        self.out_size_ = int(np.prod(out_size))
+        self.L = self._convert_leadfield(L, leadfield_unit)
+        if scale is not None and dipole_scale is not None:
+            raise ValueError("pass either scale= or dipole_scale= (they are the same), not both.")
+        self.scale = dipole_scale if scale is None else scale
+        self.source_unit, self.scale_value = self._convert_scale(self.scale)
+        # one matrix: source unit -> sensor unit
+        self.gain = self.scale_value * self.L
+        self.noise_cov = None if noise_cov is None else self._convert_cov(noise_cov)
+        self.noise_factor = None if self.noise_cov is None else _psd_sqrt(self.noise_cov)
+        if reference not in (None, "average"):
+            raise ValueError(f"reference={reference!r} is not known; use None or 'average'.")
+        self.reference = reference
+
+    # ----------------------------------------------------------------- construction helpers
+    def _check_sensor_unit(self, unit):
+        if self._sensor_kind is not None:
+            what, dims = self._sensor_kind
+            if unit.dim not in dims:
+                raise UnitMismatchError(
+                    f"sensor_unit={_unit_str(unit)} is not a unit of {what}; pass e.g. "
+                    f"{'u.volt or u.uvolt' if what == 'electric potential' else 'u.tesla or u.ftesla'}.")
+        return unit
+
+    def _convert_leadfield(self, L, leadfield_unit):
+        target = self.sensor_unit / self.dipole_unit
+        if callable(L) and not is_quantity(L) and not hasattr(L, "shape"):
+            L = L()
+        if is_quantity(L):
+            if L.dim != target.dim:
+                raise UnitMismatchError(
+                    f"L has unit {u.get_unit(L)}, but a lead field for sensor_unit="
+                    f"{_unit_str(self.sensor_unit)} and dipole_unit={_unit_str(self.dipole_unit)} "
+                    f"must be in {_unit_str(target)} (or any prefix of it); check the lead field's "
+                    f"units (EEG: V/(nA·m), MEG: T/(nA·m)).")
+            mag = jnp.asarray(L.to_decimal(target), dtype=float)
+        else:
+            lf_unit = target if leadfield_unit is None else leadfield_unit
+            if lf_unit.dim != target.dim:
+                raise UnitMismatchError(
+                    f"leadfield_unit={_unit_str(lf_unit)} cannot be converted to "
+                    f"{_unit_str(target)} (sensor_unit / dipole_unit).")
+            mag = jnp.asarray(L, dtype=float) * float((1.0 * lf_unit).to_decimal(target))
+        want = (self.in_size_, self.out_size_)
+        if mag.shape != want:
+            hint = " (it looks transposed: pass L.T)" if mag.shape == want[::-1] else ""
+            raise ValueError(f"L has shape {mag.shape}, expected (in_size, out_size) = {want}{hint}.")
+        return mag
+
+    def _convert_scale(self, scale):
+        """(source unit, scale magnitude in dipole_unit per source unit)."""
+        if scale is None:
+            return self.dipole_unit, 1.0
+        if isinstance(scale, u.Unit):          # e.g. scale=u.nA * u.meter / u.mV
+            scale = 1.0 * scale
+        if not is_quantity(scale) or scale.dim.is_dimensionless:
+            value = scale.to_decimal(u.UNITLESS) if is_quantity(scale) else scale
+            return self.dipole_unit, jnp.asarray(value, dtype=float)
+        source_unit = self.dipole_unit / u.get_unit(scale)
+        if source_unit.dim not in _SOURCE_DIMS.values():
+            raise UnitMismatchError(
+                f"scale={scale!r} would convert sources in {_unit_str(source_unit)} to dipoles; scale "
+                f"must map a neural-mass observable ({', '.join(_SOURCE_DIMS)}) to a dipole moment in "
+                f"{_unit_str(self.dipole_unit)}, e.g. scale=2 * u.nA * u.meter / u.mV.")
+        return source_unit, jnp.asarray(scale.to_decimal(self.dipole_unit / source_unit), dtype=float)
+
+    def _convert_cov(self, cov):
+        target = self.sensor_unit ** 2
+        if is_quantity(cov):
+            if cov.dim != target.dim:
+                raise UnitMismatchError(
+                    f"noise_cov has unit {u.get_unit(cov)}; it must be in sensor_unit**2 = "
+                    f"{_unit_str(target)}.")
+            mag = np.asarray(cov.to_decimal(target), dtype=float)
+        else:
+            mag = np.asarray(cov, dtype=float)
+        M = self.out_size_
+        if mag.ndim == 1 and mag.shape == (M,):
+            mag = np.diag(mag)
+        if mag.shape != (M, M):
+            raise ValueError(f"noise_cov has shape {mag.shape}, expected ({M}, {M}) (or ({M},) "
+                             f"variances).")
+        if not np.allclose(mag, mag.T, rtol=1e-6, atol=1e-12 * np.abs(mag).max()):
+            raise ValueError("noise_cov must be symmetric.")
+        return mag
+
+    # ----------------------------------------------------------------- forward mapping
+    def source_values(self, x) -> Array:
+        """Plain magnitude of the input in the source unit (see ``scale``)."""
+        if is_quantity(x):
+            if x.dim != self.source_unit.dim:
+                what = ("a dipole moment" if self.scale is None else f"the unit that scale={self.scale!r} "
+                        f"converts from")
+                raise UnitMismatchError(
+                    f"nmm_obs_or_dipoles has unit {u.get_unit(x)}, but this model expects "
+                    f"{_unit_str(self.source_unit)} ({what}); convert the input or change scale.")
+            return jnp.asarray(x.to_decimal(self.source_unit), dtype=float)
+        return jnp.asarray(x, dtype=float)
+
+    def update(self, nmm_obs_or_dipoles, key=None):
+        """Sensor signals ``(..., M)`` (Quantity in ``sensor_unit``) for inputs ``(..., R)``."""
+        s = self.source_values(nmm_obs_or_dipoles)
+        if s.shape[-1:] != (self.in_size_,):
+            raise ValueError(f"nmm_obs_or_dipoles has shape {s.shape}; the last axis must be the "
+                             f"{self.in_size_} regions ((R,), (T, R) or (B, T, R)).")
+        y = s @ self.gain
+        if self.noise_factor is not None:
+            if key is None:
+                if _is_batch_tracer(s):
+                    raise ValueError(
+                        "sensor noise under jax.vmap needs one key per lane: call "
+                        "jax.vmap(model)(x, jax.random.split(key, n)) so that each lane (time "
+                        "step) draws its own noise.")
+                key = brainstate.random.split_key()
+            eps = jax.random.normal(key, y.shape, dtype=y.dtype) @ self.noise_factor.T
+            y = y + eps
+        if self.reference == "average":
+            y = y - jnp.mean(y, axis=-1, keepdims=True)
+        return u.Quantity(y, unit=self.sensor_unit)
+
+    def __call__(self, nmm_obs_or_dipoles, key=None):
+        return self.update(nmm_obs_or_dipoles, key=key)
+
+    # ----------------------------------------------------------------- vertex → region
+    @staticmethod
+    def build_fixed_orientation_weights(normals_V3, parcel_VxR, area_weights_V=None):
+        r"""Vertex → region weights for fixed (surface-normal) dipole orientations.
+
+        Parameters
+        ----------
+        normals_V3 : array (V, 3)
+            Unit surface normals.
+        parcel_VxR : array (V, R)
+            Vertex-to-region assignment (one-hot or soft).
+        area_weights_V : array (V,), optional
+            Vertex areas (default ones).
+
+        Returns
+        -------
+        array (3V, R) with ``W[3 v + k, r] = area[v] * parcel[v, r] * normals[v, k]`` (x, y, z
+        components of each vertex adjacent, the layout of an ``(M, 3V)`` free-orientation lead
+        field).
+        """
+        n = jnp.asarray(normals_V3, dtype=float)
+        P = jnp.asarray(parcel_VxR, dtype=float)
+        if n.ndim != 2 or n.shape[1] != 3:
+            raise ValueError(f"normals_V3 must have shape (V, 3), got {n.shape}.")
+        if P.ndim != 2 or P.shape[0] != n.shape[0]:
+            raise ValueError(f"parcel_VxR must have shape (V, R) with V = {n.shape[0]}, got {P.shape}.")
+        a = jnp.ones(n.shape[0]) if area_weights_V is None else jnp.asarray(area_weights_V, dtype=float)
+        if a.shape != (n.shape[0],):
+            raise ValueError(f"area_weights_V must have shape ({n.shape[0]},), got {a.shape}.")
+        W = a[:, None, None] * n[:, :, None] * P[:, None, :]
+        return W.reshape(3 * n.shape[0], P.shape[1])
+
+    @staticmethod
+    def compress_vertex_leadfield(L_vertex_3V, W_vertex_to_region_3VxR):
+        r"""Region-level lead field :math:`(L_{vertex} W)^\top`, shape ``(R, M)``.
+
+        ``L_vertex_3V`` is ``(M, 3V)``, ``W`` is ``(3V, R)`` (from
+        :meth:`build_fixed_orientation_weights`). Units multiply when either is a Quantity.
+        """
+        Lv, W = L_vertex_3V, W_vertex_to_region_3VxR
+        if Lv.shape[1] != W.shape[0]:
+            raise ValueError(f"L_vertex_3V has {Lv.shape[1]} columns but W has {W.shape[0]} rows; "
+                             f"expected (M, 3V) and (3V, R).")
+        if is_quantity(Lv) or is_quantity(W):
+            return u.math.matmul(Lv, W).T
+        return (jnp.asarray(Lv) @ jnp.asarray(W)).T
+
+
+def _psd_sqrt(cov: np.ndarray) -> jnp.ndarray:
+    """A factor ``A`` with ``A @ A.T = cov`` (eigen-decomposition; cov may be singular)."""
+    w, Q = np.linalg.eigh(cov)
+    if w.min() < -1e-8 * max(abs(w.max()), 1e-300):
+        raise ValueError(f"noise_cov is not positive semi-definite (smallest eigenvalue {w.min():g}).")
+    return jnp.asarray(Q * np.sqrt(np.clip(w, 0.0, None)), dtype=float)
+
+
+class EEGLeadFieldModel(LeadFieldModel):
+    """EEG lead field: ``sensor_unit`` defaults to V (``u.uvolt`` for µV); ``reference='average'``
+    re-references to the common average. See :class:`LeadFieldModel`."""
+
+    _default_sensor_unit = u.volt
+    _sensor_kind = ("electric potential", (u.volt.dim,))
+
+
+class MEGLeadFieldModel(LeadFieldModel):
+    """MEG lead field: ``sensor_unit`` defaults to T (``u.ftesla`` for fT; T/m for planar
+    gradiometers). See :class:`LeadFieldModel`."""
+
+    _default_sensor_unit = u.tesla
+    _sensor_kind = ("magnetic flux density", (u.tesla.dim, (u.tesla / u.meter).dim))
