@@ -39,17 +39,18 @@ normalize = "max"            # structural weights: max | rowsum | log | none
 
 [model]
 name = "Hopf"                # see `neuralmass models`
-# parameters in the units of `neuralmass models Hopf`
-params = { a = "-0.0005 / ms", omega = "0.3 Hz" }
+# Slow noise-driven Hopf nodes just below the bifurcation (Deco et al. 2017): a = -0.02 / s,
+# angular frequency omega = 2 pi 0.05 Hz = 0.314 rad/s. Units as in `neuralmass models Hopf`.
+params = { a = "-0.02 / s", omega = "0.3142 / s" }
 
 [network]
 coupling = "diffusive"       # linear | diffusive | sigmoidal | sigmoidal_jansen_rit | tanh
-k = 0.008                    # global coupling strength
+k = 0.004                    # global coupling strength (per ms for the Hopf drift)
 speed = "10 mm/ms"           # conduction speed (delays = tract length / speed)
 
 [noise]
 kind = "white"               # white | ou | none
-sigma = 0.0007               # amplitude in the noise input's unit (white: x sqrt(ms))
+sigma = 0.00063              # white: input unit x sqrt(ms) (0.02 per sqrt(s) for the Hopf x, y)
 
 [simulation]
 dt = "5 ms"
@@ -62,7 +63,7 @@ enabled = true
 variable = ""                # empty: the model's coupled variable
 tr = "0.72 s"                # HCP repetition time
 coefficients = "revised"     # classic | revised
-scale = 1.0                  # neural activity -> vasodilatory drive
+scale = 20.0                 # neural activity -> vasodilatory drive (per s^2)
 baseline = "auto"            # activity subtracted before the hemodynamics ("auto": the node's rest value)
 
 [analysis]
