@@ -464,7 +464,7 @@ class Simulator:
             seg = _segment_fn(self.system, plan, fns, n_outer, record)
             if batched_axes is not None:
                 p_axes, c_axes, e_axes = batched_axes
-                seg = jax.vmap(seg, in_axes=(p_axes, c_axes, e_axes))
+                seg = jax.vmap(seg, in_axes=(p_axes, c_axes, e_axes), out_axes=(c_axes, 0))
             fn = jax.jit(seg)
             _CACHE[key] = fn
         return fn
@@ -559,7 +559,7 @@ class Simulator:
         if fn is None:
             system = self.system
             init = lambda p, k: _init_carry(system, plan, p, k)  # noqa: E731
-            fn = jax.jit(init if axes is None else jax.vmap(init, in_axes=(axes[0], 0)))
+            fn = jax.jit(init if axes is None else jax.vmap(init, in_axes=(axes[0], 0), out_axes=axes[1]))
             _CACHE[ckey] = fn
         return fn(P, keys)
 
@@ -627,7 +627,9 @@ class Simulator:
         B = vals.pop()
         keys = key_arr if key_arr.ndim == 2 else lane_keys(key_arr, B)
         p_axes = {"node": node_axes, "noise": noise_axes, **sys_axes}
-        carry_axes = 0
+        # the step counter is shared by all lanes (unbatched), so index-dependent control flow of
+        # a system (e.g. blocked delay reads under lax.cond) stays a branch instead of a select
+        carry_axes = (0, 0, 0, 0, None, 0, 0)
         return P, consts, keys, B, (p_axes, carry_axes, const_axes)
 
     def _check(self, carry, B, plan):

