@@ -102,7 +102,7 @@ class Unwrapped:
         self.one_d = arr.ndim == 1
         self.x = arr[:, None] if self.one_d else arr
         if self.x.ndim < 2:
-            raise ValueError(f"x must be shaped (time, regions) with optional batch axes; got a scalar.")
+            raise ValueError("x must be shaped (time, regions) with optional batch axes; got a scalar.")
 
     # -- wrapping results ------------------------------------------------------------------
     def _unit(self, y, keep_unit):

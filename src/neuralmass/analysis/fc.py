@@ -6,6 +6,7 @@ All functions take ``(time, regions)`` arrays with optional leading batch axes a
 
 from __future__ import annotations
 
+import functools
 from typing import Any, Sequence
 
 import jax
@@ -112,7 +113,7 @@ def envelope_fc(x, fs: Any = None, band: Sequence[float] | None = None,
     return w.matrix(m)
 
 
-def _orth_core(z, sos, padlen, block_size, symmetric):
+def _orth_core(z, sos, padlen, block_size, symmetric, unroll=1):
     """Orthogonalized envelope correlation of an analytic signal ``z`` (T, N)."""
     T, N = z.shape
     env = safe_abs(z)
@@ -120,7 +121,7 @@ def _orth_core(z, sos, padlen, block_size, symmetric):
 
     if sos is not None:
         def smooth(a):
-            return _sosfiltfilt_tc(sos, a, padlen, "odd")
+            return _sosfiltfilt_tc(sos, a, padlen, "odd", unroll=unroll)
     else:
         def smooth(a):
             return a
@@ -131,10 +132,21 @@ def _orth_core(z, sos, padlen, block_size, symmetric):
         orth = jnp.abs(jnp.imag(z[:, i][:, None] * phasor))          # (T, N)
         return pearson(smooth(orth), env_f, axis=0)                 # (N,): r(orth_{i|j}, env_j)
 
-    m = jax.lax.map(row, jnp.arange(N), batch_size=block_size)     # m[i, j]
+    B = int(min(block_size, N))
+    n_blocks = -(-N // B)
+    # pad the row index to whole blocks (extra rows repeat the last one and are dropped) so the
+    # filter is compiled once, not once more for a remainder block
+    idx = jnp.minimum(jnp.arange(n_blocks * B), N - 1).reshape(n_blocks, B)
+    m = jax.lax.map(jax.vmap(row), idx).reshape(n_blocks * B, N)[:N]   # m[i, j]
     if symmetric:
         m = 0.5 * (m + m.T)
     return _zero_diag(m)
+
+
+@functools.partial(jax.jit, static_argnums=(1, 2, 3, 4, 5))
+def _orth_batched(flat, sos, padlen, block_size, symmetric, unroll):
+    sos = None if sos is None else np.asarray(sos)
+    return jax.vmap(lambda a: _orth_core(a, sos, padlen, block_size, symmetric, unroll))(flat)
 
 
 def _default_block(T, N, itemsize):
@@ -195,10 +207,12 @@ def orthogonalized_envelope_correlation(z, fs: Any = None, low_pass: float | Non
             raise ValueError(f"z has {T} samples; the low-pass needs more than {padlen}.")
     if block_size is None:
         block_size = _default_block(T, N, jnp.zeros((), zz.real.dtype).dtype.itemsize)
-    core = lambda a: _orth_core(a, sos, padlen, int(block_size), symmetric)  # noqa: E731
     batch = zz.shape[:-2]
     flat = zz.reshape((-1, T, N))
-    out = jax.vmap(core)(flat) if flat.shape[0] > 1 else core(flat[0])[None]
+    sos_key = None if sos is None else tuple(tuple(float(v) for v in r) for r in sos)
+    # unrolling the filter recursion speeds long signals up ~1.5x but triples compile time
+    unroll = 4 if T * N * N >= 2**25 else 1
+    out = _orth_batched(flat, sos_key, int(padlen), int(block_size), bool(symmetric), unroll)
     return w.matrix(out.reshape(batch + (N, N)))
 
 

@@ -236,8 +236,14 @@ def _check_padlen(T, padlen, name):
 
 def _filtfilt_tc(b, a, xt, padlen, padtype, unroll=1):
     b, a = _as_ba(b, a)
-    T = xt.shape[0]
-    _check_padlen(T, padlen, "filtfilt")
+    _check_padlen(xt.shape[0], padlen, "filtfilt")
+    return _filtfilt_jit(tuple(map(float, b)), tuple(map(float, a)), xt, int(padlen), padtype,
+                         int(unroll))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 1, 3, 4, 5))
+def _filtfilt_jit(b, a, xt, padlen, padtype, unroll):
+    # compiled once per (coefficients, shape, dtype); inlined when called under an outer jit
     ext = _extend(xt, padlen, padtype)
     zi = np.asarray(sps.lfilter_zi(b, a)) if len(a) > 1 else np.zeros((0,))
     zi = jnp.asarray(zi, dtype=xt.dtype)[:, None]
@@ -257,8 +263,14 @@ def _sos_padlen(sos):
 
 def _sosfiltfilt_tc(sos, xt, padlen, padtype, unroll=1):
     sos = np.atleast_2d(np.asarray(sos, dtype=float))
-    T = xt.shape[0]
-    _check_padlen(T, padlen, "sosfiltfilt")
+    _check_padlen(xt.shape[0], padlen, "sosfiltfilt")
+    key = tuple(tuple(float(v) for v in row) for row in sos)
+    return _sosfiltfilt_jit(key, xt, int(padlen), padtype, int(unroll))
+
+
+@functools.partial(jax.jit, static_argnums=(0, 2, 3, 4))
+def _sosfiltfilt_jit(sos, xt, padlen, padtype, unroll):
+    sos = np.asarray(sos, dtype=float)
     ext = _extend(xt, padlen, padtype)
     zi = jnp.asarray(sps.sosfilt_zi(sos), dtype=xt.dtype)[:, :, None]  # (S, 2, 1)
     y, _ = _sosfilt_tc(sos, ext, zi * ext[:1][None], unroll=unroll)

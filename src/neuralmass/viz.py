@@ -1,0 +1,410 @@
+"""Plots of connectomes, time series, spectra, FC and FCD (matplotlib, optional).
+
+Every function draws into ``ax=`` (a new figure is made with :func:`matplotlib.pyplot.subplots`
+when it is None) and returns the Axes. Nothing here calls ``plt.show()``, changes ``rcParams`` or
+selects a backend, so the functions work headless (e.g. with the Agg backend) and inside larger
+figures. Arrays may be brainunit quantities (magnitudes are plotted, the unit goes into the axis
+label) or xarray DataArrays.
+
+matplotlib is an optional dependency: ``pip install neuralmass[viz]``.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+__all__ = ["plot_connectivity", "plot_timeseries", "plot_functional_connectivity",
+           "plot_power_spectrum", "plot_fc_comparison", "plot_fcd"]
+
+
+def _plt():
+    try:
+        import matplotlib.pyplot as plt
+    except ImportError as exc:  # pragma: no cover - exercised by monkeypatching in tests
+        raise ImportError("neuralmass.viz needs matplotlib, which is not installed. Install the "
+                          "plotting extra with `pip install neuralmass[viz]` (or "
+                          "`pip install matplotlib`).") from exc
+    return plt
+
+
+def _axes(ax, figsize=(6, 5)):
+    if ax is None:
+        _, ax = _plt().subplots(figsize=figsize)
+    else:
+        _plt()
+    return ax
+
+
+def _split_unit(x):
+    """(numpy magnitude, unit string or None) of an array, Quantity or DataArray."""
+    import brainunit as u
+    unit = None
+    if type(x).__name__ == "DataArray":
+        unit = x.attrs.get("units")
+        if "time" in x.dims and "regions" in x.dims:
+            x = x.transpose(..., "time", "regions")
+        x = x.data
+    if isinstance(x, u.Quantity):
+        un = u.get_unit(x)
+        unit = None if un.is_unitless else str(un)
+        x = x.mantissa
+    return np.asarray(x), unit
+
+
+def _labels_of(x, labels):
+    if labels is None and type(x).__name__ == "DataArray":
+        for dim in ("regions", "regions_i"):
+            if dim in x.coords:
+                return [str(v) for v in np.asarray(x.coords[dim].values)]
+    return None if labels is None else [str(v) for v in labels]
+
+
+def _region_ticks(ax, labels, n):
+    if labels is None:
+        return
+    if len(labels) != n:
+        raise ValueError(f"labels has {len(labels)} entries but the matrix has {n} regions.")
+    step = max(1, n // 20)
+    ticks = np.arange(0, n, step)
+    ax.set_xticks(ticks)
+    ax.set_yticks(ticks)
+    ax.set_xticklabels([labels[i] for i in ticks], rotation=90, fontsize=8)
+    ax.set_yticklabels([labels[i] for i in ticks], fontsize=8)
+
+
+def _matrix(ax, m, labels, cmap, vmin, vmax, colorbar, cbar_label=None):
+    im = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
+    if colorbar:
+        cb = ax.figure.colorbar(im, ax=ax, shrink=0.8)
+        if cbar_label:
+            cb.set_label(cbar_label)
+    _region_ticks(ax, labels, m.shape[0])
+    return im
+
+
+def plot_connectivity(W, labels: Sequence[str] | None = None, ax=None, cmap: str = "viridis",
+                      log: bool = False, colorbar: bool = True, vmin=None, vmax=None):
+    """Heat map of a structural connectivity (or distance / delay) matrix.
+
+    Parameters
+    ----------
+    W : array (N, N), Quantity or DataArray
+    labels : sequence of str, optional
+        Region names for the ticks (every ``N // 20``-th shown).
+    ax : matplotlib Axes, optional
+    cmap : str
+    log : bool
+        Show ``log10(W)`` for the positive entries (zeros are blank), useful for tract weights
+        spanning orders of magnitude.
+    colorbar : bool
+    vmin, vmax : float, optional
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    labels = _labels_of(W, labels)
+    m, unit = _split_unit(W)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"W must be a square (N, N) matrix; got shape {m.shape}.")
+    m = m.astype(float)
+    if log:
+        m = np.where(m > 0, np.log10(np.where(m > 0, m, 1.0)), np.nan)
+    label = ("log10 weight" if log else None) if unit is None else f"[{unit}]"
+    _matrix(ax, m, labels, cmap, vmin, vmax, colorbar, label)
+    return ax
+
+
+def plot_timeseries(x, ts=None, labels: Sequence[str] | None = None, ax=None, fs: Any = None,
+                    offset: float = 0.0, **plot_kwargs):
+    """Line plot of region time series.
+
+    Parameters
+    ----------
+    x : array (T,) or (T, N), Quantity or DataArray
+    ts : array (T,) or Quantity, optional
+        Sample times. A brainunit time is plotted in ms. Without ``ts``: seconds from ``fs``, the
+        DataArray time coordinate, or the sample index.
+    labels : sequence of str, optional
+        One legend entry per region.
+    ax : matplotlib Axes, optional
+    fs : float or Quantity, optional
+        Sampling rate in Hz (used when ``ts`` is None).
+    offset : float
+        Vertical shift between successive regions (0 overlays them).
+    **plot_kwargs
+        Passed to ``Axes.plot`` (e.g. ``alpha``, ``lw``).
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import brainunit as u
+    ax = _axes(ax, figsize=(9, 4))
+    labels = _labels_of(x, labels)
+    if ts is None and type(x).__name__ == "DataArray" and "time" in x.coords:
+        ts = np.asarray(x.coords["time"].values)
+        xlabel = "time (s)"
+    else:
+        xlabel = None
+    y, unit = _split_unit(x)
+    if y.ndim == 1:
+        y = y[:, None]
+    if y.ndim != 2:
+        raise ValueError(f"x must be (time,) or (time, regions); got shape {y.shape}.")
+    T = y.shape[0]
+    if ts is None:
+        if fs is not None:
+            from .analysis._utils import sampling_rate
+            t = np.arange(T) / sampling_rate(fs)
+            xlabel = "time (s)"
+        else:
+            t = np.arange(T)
+            xlabel = "sample"
+    elif isinstance(ts, u.Quantity):
+        t = np.asarray(ts.to_decimal(u.ms))
+        xlabel = "time (ms)"
+    else:
+        t = np.asarray(ts)
+        xlabel = xlabel or "time"
+    if t.shape != (T,):
+        raise ValueError(f"ts has shape {t.shape} but x has {T} samples.")
+    if labels is not None and len(labels) != y.shape[1]:
+        raise ValueError(f"labels has {len(labels)} entries but x has {y.shape[1]} regions.")
+    for j in range(y.shape[1]):
+        ax.plot(t, y[:, j] + j * offset,
+                label=None if labels is None else labels[j], **plot_kwargs)
+    ax.set_xlabel(xlabel)
+    if unit is not None:
+        ax.set_ylabel(f"[{unit}]")
+    if labels is not None:
+        ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def _fc_matrix(x, is_matrix):
+    if is_matrix:
+        m, _ = _split_unit(x)
+    else:
+        from .analysis.fc import functional_connectivity
+        m, _ = _split_unit(x)
+        m = np.asarray(functional_connectivity(m))
+    m = np.asarray(m, dtype=float)
+    if m.ndim != 2 or m.shape[0] != m.shape[1]:
+        raise ValueError(f"expected an (N, N) FC matrix (is_matrix=True) or a (time, regions) "
+                         f"signal; got shape {m.shape}.")
+    return m
+
+
+def _sym_limit(m):
+    off = m[~np.eye(m.shape[0], dtype=bool)]
+    v = float(np.nanmax(np.abs(off))) if off.size else 1.0
+    return v if v > 0 else 1.0
+
+
+def plot_functional_connectivity(x, is_matrix: bool = False, labels: Sequence[str] | None = None,
+                                 ax=None, cmap: str = "RdBu_r", vmax: float | None = None,
+                                 colorbar: bool = True):
+    """Heat map of a functional connectivity matrix.
+
+    Parameters
+    ----------
+    x : array
+        An (N, N) FC matrix with ``is_matrix=True``; otherwise a (time, regions) signal whose
+        Pearson FC is computed.
+    is_matrix : bool
+    labels : sequence of str, optional
+    ax : matplotlib Axes, optional
+    cmap : str
+        Diverging map centred on 0.
+    vmax : float, optional
+        Colour limit (symmetric); default the largest off-diagonal magnitude.
+    colorbar : bool
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    labels = _labels_of(x, labels)
+    m = _fc_matrix(x, is_matrix)
+    v = _sym_limit(m) if vmax is None else float(vmax)
+    _matrix(ax, m, labels, cmap, -v, v, colorbar, "correlation")
+    return ax
+
+
+def plot_power_spectrum(x, fs: Any = None, freqs=None, ax=None,
+                        labels: Sequence[str] | None = None, fmin: float | None = None,
+                        fmax: float | None = None, logy: bool = True, average: bool = False,
+                        **welch_kwargs):
+    """Power spectral density per region (Welch) or of a given spectrum.
+
+    Parameters
+    ----------
+    x : array
+        A (time, regions) signal (PSD by :func:`neuralmass.analysis.welch`, needs ``fs``), or a
+        PSD (F, regions) / (F,) when ``freqs`` is given.
+    fs : float or Quantity, optional
+    freqs : array (F,), optional
+        Frequencies of a precomputed PSD ``x``.
+    ax : matplotlib Axes, optional
+    labels : sequence of str, optional
+    fmin, fmax : float, optional
+        Frequency range shown (Hz).
+    logy : bool
+        Logarithmic power axis.
+    average : bool
+        Plot the mean over regions only.
+    **welch_kwargs
+        Passed to :func:`neuralmass.analysis.welch`.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax, figsize=(6, 4))
+    labels = _labels_of(x, labels)
+    if freqs is None:
+        if fs is None:
+            raise ValueError("plot_power_spectrum needs fs= (Hz) to compute a spectrum, or "
+                             "freqs= with a precomputed PSD.")
+        from .analysis.spectra import welch
+        y, _ = _split_unit(x)
+        f, p = welch(y, fs, **welch_kwargs)
+        p = np.asarray(p)
+    else:
+        f = np.asarray(freqs)
+        p, _ = _split_unit(x)
+    if p.ndim == 1:
+        p = p[:, None]
+    if p.shape[0] != f.shape[0]:
+        raise ValueError(f"the PSD has {p.shape[0]} frequency bins but freqs has {f.shape[0]}.")
+    sel = np.ones(f.shape, bool)
+    if fmin is not None:
+        sel &= f >= fmin
+    if fmax is not None:
+        sel &= f <= fmax
+    if average:
+        ax.plot(f[sel], p[sel].mean(axis=1), label="mean")
+    else:
+        for j in range(p.shape[1]):
+            ax.plot(f[sel], p[sel, j], label=None if labels is None else labels[j])
+    if logy:
+        ax.set_yscale("log")
+    ax.set_xlabel("frequency (Hz)")
+    ax.set_ylabel("power spectral density")
+    if labels is not None and not average:
+        ax.legend(loc="upper right", fontsize=8)
+    return ax
+
+
+def plot_fc_comparison(sim, empirical, is_matrix: bool = False,
+                       labels: Sequence[str] | None = None, ax=None, cmap: str = "RdBu_r"):
+    """Simulated vs empirical FC, with their correlation in the title.
+
+    The correlation is that of :func:`neuralmass.objectives.fc_corr` (Pearson r of the upper
+    triangles).
+
+    Parameters
+    ----------
+    sim, empirical : array
+        FC matrices (``is_matrix=True``) or (time, regions) signals.
+    is_matrix : bool
+    labels : sequence of str, optional
+    ax : Axes or sequence of Axes, optional
+        One Axes: scatter of the upper triangles. Two: the two matrices. Three: matrices and
+        scatter. None: a new 1×3 figure.
+    cmap : str
+
+    Returns
+    -------
+    matplotlib.axes.Axes or numpy array of Axes (same layout as ``ax``)
+    """
+    plt = _plt()
+    a = _fc_matrix(sim, is_matrix)
+    b = _fc_matrix(empirical, is_matrix)
+    if a.shape != b.shape:
+        raise ValueError(f"simulated FC {a.shape} and empirical FC {b.shape} differ in size.")
+    iu = np.triu_indices(a.shape[0], 1)
+    r = float(np.corrcoef(a[iu], b[iu])[0, 1])
+    if ax is None:
+        _, axes = plt.subplots(1, 3, figsize=(14, 4.2))
+    else:
+        axes = np.atleast_1d(np.asarray(ax, dtype=object))
+    if len(axes) not in (1, 2, 3):
+        raise ValueError(f"ax must be one, two or three Axes; got {len(axes)}.")
+    title = f"FC correlation r = {r:.3f}"
+    if len(axes) >= 2:
+        v = max(_sym_limit(a), _sym_limit(b))
+        _matrix(axes[0], a, labels, cmap, -v, v, True, "correlation")
+        axes[0].set_title("simulated FC")
+        _matrix(axes[1], b, labels, cmap, -v, v, True, "correlation")
+        axes[1].set_title("empirical FC")
+    if len(axes) in (1, 3):
+        s = axes[-1]
+        s.scatter(b[iu], a[iu], s=8, alpha=0.6)
+        lo = float(min(a[iu].min(), b[iu].min()))
+        hi = float(max(a[iu].max(), b[iu].max()))
+        s.plot([lo, hi], [lo, hi], color="0.5", lw=1, ls="--")
+        s.set_xlabel("empirical FC")
+        s.set_ylabel("simulated FC")
+        s.set_title(title)
+    else:
+        axes[0].figure.suptitle(title)
+    single = ax is not None and not isinstance(ax, (list, tuple, np.ndarray))
+    return axes[0] if single else axes
+
+
+def plot_fcd(x, window: Any = None, step: Any = None, fs: Any = None, is_matrix: bool = False,
+             ax=None, cmap: str = "viridis", colorbar: bool = True):
+    """Heat map of a functional connectivity dynamics (FCD) matrix.
+
+    Parameters
+    ----------
+    x : array
+        An FCD matrix (W, W) with ``is_matrix=True``, otherwise a (time, regions) signal whose FCD
+        is computed with :func:`neuralmass.analysis.fcd` (``window`` required).
+    window, step, fs
+        Sliding windows (samples, or brainunit times with ``fs``). With ``fs`` the axes show the
+        window-centre time in seconds.
+    is_matrix : bool
+    ax : matplotlib Axes, optional
+    cmap : str
+    colorbar : bool
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    ax = _axes(ax)
+    extent = None
+    if is_matrix:
+        m, _ = _split_unit(x)
+    else:
+        if window is None:
+            raise ValueError("plot_fcd needs window= (samples or a time with fs=) to compute the "
+                             "FCD of a signal, or is_matrix=True for an FCD matrix.")
+        from .analysis._utils import sampling_rate, samples
+        from .analysis.fcd import fcd
+        y, _ = _split_unit(x)
+        m = np.asarray(fcd(y, window, step, fs))
+        if fs is not None:
+            wn = samples(window, "window", fs)
+            sn = max(1, wn // 2) if step is None else samples(step, "step", fs)
+            f = sampling_rate(fs)
+            t0 = (wn / 2) / f
+            t1 = t0 + (m.shape[0] - 1) * sn / f
+            h = 0.5 * sn / f                  # pixel edges half a step around window centres
+            extent = (t0 - h, t1 + h, t1 + h, t0 - h)
+    m = np.asarray(m, dtype=float)
+    im = ax.imshow(m, cmap=cmap, vmin=-1 if m.min() < 0 else 0, vmax=1, extent=extent,
+                   interpolation="nearest")
+    if colorbar:
+        ax.figure.colorbar(im, ax=ax, shrink=0.8).set_label("FC correlation")
+    lab = "window centre (s)" if extent is not None else "window"
+    ax.set_xlabel(lab)
+    ax.set_ylabel(lab)
+    return ax
