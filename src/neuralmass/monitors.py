@@ -9,6 +9,9 @@ A monitor is a small, hashable, pure object (its fields are static configuration
     Called after every integration step, during the transient too (so online BOLD is warm).
 ``sample(mstate, read) -> (mstate, out)``
     Called once per ``period``; ``out`` is recorded.
+``begin(mstate, read) -> mstate``
+    Called once when recording starts (after the transient): accumulating monitors reset here,
+    so the first sample covers only recorded time; stateful ones (BOLD) keep their state.
 
 Because monitors reduce online, a long run never materialises every step: a sub-sampled raw
 monitor stores one value per period, :class:`TemporalAverage` one mean per period, and the BOLD
@@ -47,6 +50,9 @@ class Monitor:
     def step(self, mstate, read: Callable, dt: float):
         return mstate
 
+    def begin(self, mstate, read: Callable):
+        return mstate
+
     def sample(self, mstate, read: Callable):
         raise NotImplementedError
 
@@ -70,6 +76,10 @@ class TemporalAverage(Monitor):
     def step(self, mstate, read, dt):
         acc, count = mstate
         return (acc + read(self.variable), count + 1.0)
+
+    def begin(self, mstate, read):
+        acc, _ = mstate
+        return (jnp.zeros_like(acc), jnp.zeros(()))
 
     def sample(self, mstate, read):
         acc, count = mstate

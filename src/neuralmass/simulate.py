@@ -222,7 +222,7 @@ def _make_step(system, plan: _Plan, fns):
     dt = plan.dt
     drift = model.drift
 
-    def step(carry, params, ext_const):
+    def step(carry, params, ext_const, xi):
         state, extra, nstate, key, i, mon, bad = carry
         inputs = {name: jnp.zeros(()) for name in model.input_names}
         for name, v in ext_const.items():
@@ -230,19 +230,17 @@ def _make_step(system, plan: _Plan, fns):
         t = i * dt
         for name, (fn, inp) in fns.items():
             inputs[name] = inputs[name] + inp.to_canonical(fn(t))
-        # noise
+        # noise: xi holds this step's standard normals, one row per noise input (drawn per block)
         if nstate:
-            key, k_noise = jax.random.split(key)
-            nkeys = jax.random.split(k_noise, len(nstate))
             new_n = {}
-            for kk, (name, s) in zip(nkeys, sorted(nstate.items())):
+            for row, (name, s) in enumerate(sorted(nstate.items())):
                 p = params["noise"][name]
-                if s is None:  # white
-                    val = p["sigma"] * jax.random.normal(kk, (system.n,)) / jnp.sqrt(dt)
+                if s is None:  # white: sigma * xi / sqrt(dt) -> Euler–Maruyama increment
+                    val = p["sigma"] * xi[row] / jnp.sqrt(dt)
                     new_n[name] = None
-                else:
+                else:  # Ornstein–Uhlenbeck, exact discretisation
                     decay = jnp.exp(-dt / p["tau"])
-                    s = p["mean"] + (s - p["mean"]) * decay + p["sigma"] * jnp.sqrt(1 - decay ** 2) * jax.random.normal(kk, s.shape)
+                    s = p["mean"] + (s - p["mean"]) * decay + p["sigma"] * jnp.sqrt(1 - decay ** 2) * xi[row]
                     new_n[name] = s
                     val = s
                 inputs[name] = inputs[name] + val
@@ -269,11 +267,19 @@ def _segment_fn(system, plan: _Plan, fns, n_outer: int, record: bool):
     def run(params, carry, ext_const):
         _TRACES["segment"] += 1
 
-        def inner(c, _):
-            return step(c, params, ext_const), None
+        def inner(c, xi):
+            return step(c, params, ext_const, xi), None
 
         def outer(c, _):
-            c, _ = jax.lax.scan(inner, c, None, length=plan.inner)
+            nstate = c[2]
+            if nstate:
+                # one draw of standard normals per block of `inner` steps (cheaper than per step)
+                key, k_block = jax.random.split(c[3])
+                xis = jax.random.normal(k_block, (plan.inner, len(nstate), system.n))
+                c = c[:3] + (key,) + c[4:]
+            else:
+                xis = None
+            c, _ = jax.lax.scan(inner, c, xis, length=plan.inner)
             if not record:
                 return c, None
             state, extra, nstate, key, i, mon, bad = c
@@ -297,6 +303,14 @@ def _segment_fn(system, plan: _Plan, fns, n_outer: int, record: bool):
         return jax.lax.scan(outer, carry, None, length=n_outer)
 
     return run
+
+
+def _begin_recording(system, plan, params, carry):
+    """Let monitors reset accumulators when recording starts (after the transient)."""
+    state, extra, nstate, key, i, mon, bad = carry
+    reader = _Reader(system, state, params)
+    mon = tuple((m.begin(ms, reader), jnp.zeros_like(cnt)) for m, (ms, cnt) in zip(plan.monitors, mon))
+    return (state, extra, nstate, key, i, mon, bad)
 
 
 def _init_carry(system, plan, params, key):
@@ -328,13 +342,20 @@ def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=No
     """
     sim = Simulator(system, dt=dt, method=method)
     plan, n_trans, n_outer, fns, consts = sim._prepare(duration, monitors, transient, period, inputs)
-    trans_fn = _segment_fn(sim.system, plan, fns, n_trans, record=False) if n_trans else None
+    block = _transient_block(plan, n_trans)
+    n_blocks, rest = divmod(n_trans, block)
+    trans_fns = []
+    if n_blocks:
+        trans_fns.append(_segment_fn(sim.system, _replace_inner(plan, block), fns, n_blocks, record=False))
+    if rest:
+        trans_fns.append(_segment_fn(sim.system, _replace_inner(plan, 1), fns, rest, record=False))
     rec_fn = _segment_fn(sim.system, plan, fns, n_outer, record=True)
 
     def run(params, key):
         carry = _init_carry(sim.system, plan, params, _as_key(key))
-        if trans_fn is not None:
-            carry, _ = trans_fn(params, carry, consts)
+        for fn in trans_fns:
+            carry, _ = fn(params, carry, consts)
+        carry = _begin_recording(sim.system, plan, params, carry)
         carry, outs = rec_fn(params, carry, consts)
         return {m.key: (o if r == 1 else o[r - 1::r]) for m, r, o in zip(plan.monitors, plan.ratios, outs)}
 
@@ -510,21 +531,26 @@ class Simulator:
         carry = self._init(plan, P, keys, axes)
         # transient, then recording, both chunked by steps
         chunk_outer = max(1, self.chunk_steps // plan.inner)
-        n_t_chunks = max(1, math.ceil(n_trans / max(plan.inner * chunk_outer, 1))) if n_trans else 0
+        n_t_chunks = math.ceil(n_trans / max(self.chunk_steps, 1))
         n_r_chunks = math.ceil(n_outer / chunk_outer)
         total = n_t_chunks + n_r_chunks
         show = self.progress if self.progress is not None else total > 2
         bar = _progress(total, show, desc="simulating")
-        done = 0
-        remaining = n_trans
-        while remaining > 0:
-            steps = min(remaining, self.chunk_steps)
-            fn = self._compiled(_replace_inner(plan, 1), fns, steps, False, axes)
-            carry, _ = fn(P, carry, consts)
-            remaining -= steps
-            done += steps
+        # transient: blocks of `block` steps (noise drawn per block), then the remainder
+        block = _transient_block(plan, n_trans)
+        n_blocks, rest = divmod(n_trans, block)
+        t_plan = _replace_inner(plan, block)
+        per_call = max(1, self.chunk_steps // block)
+        while n_blocks > 0:
+            m = min(n_blocks, per_call)
+            carry, _ = self._compiled(t_plan, fns, m, False, axes)(P, carry, consts)
+            n_blocks -= m
             self._check(carry, B, plan)
             bar.update(1)
+        if rest:
+            carry, _ = self._compiled(_replace_inner(plan, 1), fns, rest, False, axes)(P, carry, consts)
+            self._check(carry, B, plan)
+        carry = self._begin(plan, P, carry, axes)
         outs = []
         left = n_outer
         while left > 0:
@@ -552,6 +578,17 @@ class Simulator:
         ts = (n_trans + plan.inner * (np.arange(rmin - 1, n_outer, rmin) + 1)) * self.dt
         result["ts"] = u.Quantity(ts, unit=TIME)
         return result
+
+    def _begin(self, plan, P, carry, axes):
+        ckey = ("begin", plan, _axes_key(axes))
+        fn = _CACHE.get(ckey)
+        if fn is None:
+            system = self.system
+            begin = lambda p, c: _begin_recording(system, plan, p, c)  # noqa: E731
+            fn = jax.jit(begin if axes is None else
+                         jax.vmap(begin, in_axes=(axes[0], axes[1]), out_axes=axes[1]))
+            _CACHE[ckey] = fn
+        return fn(P, carry)
 
     def _init(self, plan, P, keys, axes):
         ckey = ("init", plan, _axes_key(axes))
@@ -646,6 +683,11 @@ class Simulator:
             f"the state variable {names[var]!r} became NaN/Inf at step {step} (t = {step * self.dt:g} ms)"
             f"{where}. Try a smaller dt (now {self.dt:g} ms), the 'heun' or 'rk4' method (now "
             f"{self.method!r}), or check parameters and inputs.")
+
+
+def _transient_block(plan: _Plan, n_trans: int) -> int:
+    """Steps per block while integrating the transient (noise is drawn once per block)."""
+    return plan.inner if plan.inner > 1 else max(1, min(16, n_trans))
 
 
 def _axes_key(axes):
