@@ -41,6 +41,9 @@ __all__ = ["NodeSystem", "Simulator", "SimulationDiverged", "trace_count", "lane
 
 _TRACES = {"segment": 0}
 
+#: steps of standard normals drawn per random-number call (see ``_make_step``)
+NOISE_BLOCK = 64
+
 
 def trace_count() -> int:
     """Number of times a simulation segment has been traced (compiled) in this process."""
@@ -222,7 +225,7 @@ def _make_step(system, plan: _Plan, fns):
     dt = plan.dt
     drift = model.drift
 
-    def step(carry, params, ext_const, xi):
+    def step(carry, params, ext_const):
         state, extra, nstate, key, i, mon, bad = carry
         inputs = {name: jnp.zeros(()) for name in model.input_names}
         for name, v in ext_const.items():
@@ -230,21 +233,31 @@ def _make_step(system, plan: _Plan, fns):
         t = i * dt
         for name, (fn, inp) in fns.items():
             inputs[name] = inputs[name] + inp.to_canonical(fn(t))
-        # noise: xi holds this step's standard normals, one row per noise input (drawn per block)
+        # noise: standard normals come from a block of NOISE_BLOCK steps drawn at once (one RNG
+        # call per block instead of per step); the stream depends only on the key and step index
         if nstate:
-            new_n = {}
-            for row, (name, s) in enumerate(sorted(nstate.items())):
+            states, buf = nstate["states"], nstate["xi"]
+
+            def refill(args):
+                k, _ = args
+                k, kb = jax.random.split(k)
+                return k, jax.random.normal(kb, buf.shape, buf.dtype)
+
+            key, buf = jax.lax.cond(i % NOISE_BLOCK == 0, refill, lambda a: a, (key, buf))
+            xi = buf[i % NOISE_BLOCK]
+            new_s = {}
+            for row, name in enumerate(sorted(states)):
                 p = params["noise"][name]
-                if s is None:  # white: sigma * xi / sqrt(dt) -> Euler–Maruyama increment
+                st = states[name]
+                if st is None:  # white: sigma * xi / sqrt(dt) -> Euler–Maruyama increment
                     val = p["sigma"] * xi[row] / jnp.sqrt(dt)
-                    new_n[name] = None
                 else:  # Ornstein–Uhlenbeck, exact discretisation
                     decay = jnp.exp(-dt / p["tau"])
-                    s = p["mean"] + (s - p["mean"]) * decay + p["sigma"] * jnp.sqrt(1 - decay ** 2) * xi[row]
-                    new_n[name] = s
-                    val = s
+                    st = p["mean"] + (st - p["mean"]) * decay + p["sigma"] * jnp.sqrt(1 - decay ** 2) * xi[row]
+                    val = st
+                new_s[name] = st
                 inputs[name] = inputs[name] + val
-            nstate = new_n
+            nstate = {"states": new_s, "xi": buf}
         coupled, extra = system.coupling_inputs(extra, state, params, i, dt)
         for name, v in coupled.items():
             inputs[name] = inputs[name] + v
@@ -267,19 +280,11 @@ def _segment_fn(system, plan: _Plan, fns, n_outer: int, record: bool):
     def run(params, carry, ext_const):
         _TRACES["segment"] += 1
 
-        def inner(c, xi):
-            return step(c, params, ext_const, xi), None
+        def inner(c, _):
+            return step(c, params, ext_const), None
 
         def outer(c, _):
-            nstate = c[2]
-            if nstate:
-                # one draw of standard normals per block of `inner` steps (cheaper than per step)
-                key, k_block = jax.random.split(c[3])
-                xis = jax.random.normal(k_block, (plan.inner, len(nstate), system.n))
-                c = c[:3] + (key,) + c[4:]
-            else:
-                xis = None
-            c, _ = jax.lax.scan(inner, c, xis, length=plan.inner)
+            c, _ = jax.lax.scan(inner, c, None, length=plan.inner)
             if not record:
                 return c, None
             state, extra, nstate, key, i, mon, bad = c
@@ -317,15 +322,16 @@ def _init_carry(system, plan, params, key):
     state = system.initial_state()
     key, k_extra, k_noise = jax.random.split(key, 3)
     extra = system.init_extra(state, params, plan.dt, k_extra)
-    nstate = {}
+    states = {}
     for name in sorted(params["noise"]):
         p = params["noise"][name]
         if "tau" in p:
             # start the OU process in its stationary distribution
             k_noise, kk = jax.random.split(k_noise)
-            nstate[name] = p["mean"] + p["sigma"] * jax.random.normal(kk, (system.n,))
+            states[name] = p["mean"] + p["sigma"] * jax.random.normal(kk, (system.n,))
         else:
-            nstate[name] = None
+            states[name] = None
+    nstate = {"states": states, "xi": jnp.zeros((NOISE_BLOCK, len(states), system.n))} if states else {}
     reader = _Reader(system, state, params)
     mon = tuple((m.init(reader, plan.dt), jnp.zeros((), jnp.int32)) for m in plan.monitors)
     bad = jnp.full((len(system.node_model.state_names),), -1, dtype=jnp.int32)
@@ -687,7 +693,7 @@ class Simulator:
 
 def _transient_block(plan: _Plan, n_trans: int) -> int:
     """Steps per block while integrating the transient (noise is drawn once per block)."""
-    return plan.inner if plan.inner > 1 else max(1, min(16, n_trans))
+    return plan.inner if plan.inner > 1 else max(1, min(64, n_trans))
 
 
 def _axes_key(axes):
