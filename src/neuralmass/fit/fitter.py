@@ -1,0 +1,744 @@
+r"""Fitting model parameters to data: gradients (optax), evolution strategies (nevergrad), SciPy.
+
+:class:`Fitter` wraps a model (node population or network) and a loss into one compiled, batched
+objective
+
+.. math:: \mathcal L(\theta) = \ell\big(\mathrm{sim}(\theta, \xi),\ \mathrm{target}\big),
+
+where :math:`\mathrm{sim}` is the compiled simulation (delays, noise and online BOLD included),
+:math:`\xi` the noise realisation and :math:`\ell` a loss such as ``1 - FC correlation``
+(:mod:`neuralmass.objectives`). Every step of every backend evaluates a whole *batch* of
+parameter points as **one** :func:`jax.vmap` call — restarts of the gradient backend, a generation
+of CMA-ES or of differential evolution — so a batch of 64 candidates costs far less than 64 runs.
+
+By default every evaluation uses the same noise realisation (common random numbers,
+``fixed_noise=True``): the objective is then a deterministic, smooth function of the
+parameters, which both gradient descent and evolution strategies need; set
+``fixed_noise=False`` to draw new noise at each step (a stochastic objective).
+
+Backends
+--------
+``'grad'``
+    optax optimiser (default Adam) on the unconstrained coordinates of the
+    :class:`~neuralmass.fit.space.SearchSpace`, gradients by reverse-mode differentiation through
+    the whole simulation, global-norm gradient clipping, ``restarts`` independent starts run as
+    one batch. Long runs are differentiated with gradient checkpointing (``remat``).
+``'nevergrad'``
+    any optimiser of the nevergrad registry (default ``'CMA'``) through ask/tell; each generation
+    of ``batch_size`` candidates is one batch.
+``'scipy'``
+    :func:`scipy.optimize.differential_evolution` semantics (``best1bin``, deferred updating), one
+    generation of ``batch_size`` members per batch. Differential evolution is chosen over
+    ``scipy.optimize.minimize`` because its population *is* the batch (SciPy's
+    ``vectorized=True``) and it is global: finite-difference quasi-Newton methods need a smooth,
+    noise-free objective and would spend ``2 d`` sequential-looking evaluations per gradient.
+
+References
+----------
+N. Hansen, "The CMA evolution strategy: a tutorial", arXiv:1604.00772 (2016).
+R. Storn & K. Price, "Differential evolution", J. Global Optim. 11 (1997) 341–359.
+D. P. Kingma & J. Ba, "Adam: a method for stochastic optimization", ICLR (2015).
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+import brainunit as u
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..objectives import as_loss, fc_corr
+from ..params import Param
+from ..simulate import Simulator, _as_key, _init_carry, _replace_inner, _segment_fn
+from .space import SearchSpace
+
+__all__ = ["Fitter", "FitResult", "build_run"]
+
+_BACKENDS = ("grad", "nevergrad", "scipy")
+_CKPT_VERSION = 1
+
+
+# --------------------------------------------------------------------------------------------
+# the pure run function (with optional gradient checkpointing)
+# --------------------------------------------------------------------------------------------
+def _split(n: int, segments: int):
+    """``n = S * q + r`` with ``S`` about ``segments`` equal pieces of ``q`` plus a remainder."""
+    segments = max(1, min(int(segments), n))
+    q = n // segments
+    return segments, q, n - segments * q
+
+
+def build_run(system, dt, duration, *, monitors=None, transient=0.0, period=None, method=None,
+              inputs=None, remat: int | None = None):
+    """A pure ``run(params, key) -> {monitor: (T, n)}``, optionally with gradient checkpointing.
+
+    Like :func:`neuralmass.make_run_fn`, but the transient and the recording are each split into
+    ``remat`` equal segments that are wrapped in :func:`jax.checkpoint`: reverse-mode
+    differentiation then stores the state only at segment boundaries and recomputes inside a
+    segment, so memory grows like ``remat + steps / remat`` instead of ``steps``
+    (:math:`\\sqrt{\\text{steps}}` for ``remat ≈ sqrt(steps)``) for about one extra forward pass.
+
+    Parameters
+    ----------
+    remat : int, optional
+        Number of checkpointed segments (``None`` or ``0``: none).
+    """
+    sim = Simulator(system, dt=dt, method=method)
+    plan, n_trans, n_outer, fns, consts = sim._prepare(duration, monitors, transient, period, inputs)
+    system = sim.system
+    tplan = _replace_inner(plan, 1)
+    ck = (lambda f: jax.checkpoint(f)) if remat else (lambda f: f)
+    S = int(remat) if remat else 1
+
+    pieces = []  # (kind, fn, count)
+    if n_trans:
+        s, q, r = _split(n_trans, S)
+        if q:
+            pieces.append(("t", ck(_segment_fn(system, tplan, fns, q, record=False)), s))
+        if r:
+            pieces.append(("t", ck(_segment_fn(system, tplan, fns, r, record=False)), 1))
+    s, q, r = _split(n_outer, S)
+    if q:
+        pieces.append(("r", ck(_segment_fn(system, plan, fns, q, record=True)), s))
+    if r:
+        pieces.append(("r", ck(_segment_fn(system, plan, fns, r, record=True)), 1))
+
+    def run(params, key):
+        carry = _init_carry(system, plan, params, _as_key(key))
+        outs = []
+        for kind, fn, count in pieces:
+            if count == 1:
+                carry, o = fn(params, carry, consts)
+                if kind == "r":
+                    outs.append(o)
+                continue
+
+            def body(c, _, fn=fn):
+                return fn(params, c, consts)
+
+            carry, o = jax.lax.scan(body, carry, None, length=count)
+            if kind == "r":
+                outs.append(jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), o))
+        rec = [jnp.concatenate([o[i] for o in outs], axis=0) for i in range(len(plan.monitors))]
+        return {m.key: x for m, x in zip(plan.monitors, rec)}
+
+    run.monitor_keys = tuple(m.key for m in plan.monitors)
+    run.n_steps = n_trans + n_outer * plan.inner
+    return run
+
+
+# --------------------------------------------------------------------------------------------
+# result
+# --------------------------------------------------------------------------------------------
+@dataclass
+class FitResult:
+    """Outcome of :meth:`Fitter.fit`.
+
+    Attributes
+    ----------
+    params : dict
+        Best parameters, ``name -> Quantity`` in the documented unit (plain float when the
+        parameter is dimensionless or has no table entry).
+    canonical : dict
+        Best parameters in canonical units (what the compiled core uses).
+    loss : float
+        Best loss found.
+    history : ndarray (steps,)
+        Lowest loss of the batch at each step / generation.
+    losses : ndarray (steps, batch)
+        Every evaluated loss (the batch members of each step).
+    trace : ndarray (steps, dim)
+        Parameters (documented units) of the best member of each step.
+    n_simulations : int
+        Simulations run (a gradient step of ``B`` restarts counts ``B``, each with its backward
+        pass; differential evolution also counts its initial population), including steps
+        done before a resume.
+    wall_time : float
+        Seconds spent in :meth:`Fitter.fit` (summed over resumed calls), compilation included.
+    backend : str
+    names : tuple of str
+    n_steps : int
+    resumed_from : int
+        Step at which this call continued from a checkpoint (0: fresh start).
+    """
+
+    params: dict
+    canonical: dict
+    loss: float
+    history: np.ndarray
+    losses: np.ndarray
+    trace: np.ndarray
+    n_simulations: int
+    wall_time: float
+    backend: str
+    names: tuple
+    n_steps: int
+    resumed_from: int = 0
+    space: list = field(default_factory=list)
+
+    @property
+    def best_history(self) -> np.ndarray:
+        """Running minimum of :attr:`history` (best loss so far)."""
+        h = np.where(np.isfinite(self.history), self.history, np.inf)
+        return np.minimum.accumulate(h)
+
+    def __repr__(self):
+        ps = ", ".join(f"{k}={v}" for k, v in self.params.items())
+        return (f"FitResult(backend={self.backend!r}, loss={self.loss:.4g}, {ps}, steps={self.n_steps}, "
+                f"n_simulations={self.n_simulations}, wall_time={self.wall_time:.1f} s)")
+
+    def plot(self, ax=None):
+        """Loss per step (batch minimum) and best-so-far; returns the axes."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(5, 3.2))
+        steps = np.arange(1, len(self.history) + 1)
+        ax.plot(steps, self.history, ".", ms=3, alpha=0.6, label="best of batch")
+        ax.plot(steps, self.best_history, "-", lw=1.5, label="best so far")
+        ax.set_xlabel("generation" if self.backend != "grad" else "step")
+        ax.set_ylabel("loss")
+        ax.set_title(f"{self.backend}: {self.n_simulations} simulations, {self.wall_time:.0f} s")
+        ax.legend(frameon=False)
+        return ax
+
+    def save(self, path):
+        """Write the result to ``path`` (``.npz``; units stored as text)."""
+        import json
+
+        meta = {"canonical": self.canonical, "loss": self.loss, "n_simulations": self.n_simulations,
+                "wall_time": self.wall_time, "backend": self.backend, "names": list(self.names),
+                "n_steps": self.n_steps, "resumed_from": self.resumed_from, "space": self.space}
+        np.savez(path, history=self.history, losses=self.losses, trace=self.trace,
+                 meta=np.array(json.dumps(meta)))
+
+    @classmethod
+    def load(cls, path) -> "FitResult":
+        """Read a result written by :meth:`save`."""
+        import json
+
+        import brainunit as u
+
+        with np.load(path, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            hist, losses, trace = z["history"], z["losses"], z["trace"]
+        params = {}
+        for d in meta["space"]:
+            c = meta["canonical"][d["name"]]
+            val = c / d["factor"]
+            unit = _unit_from_text(d["unit"])
+            params[d["name"]] = u.Quantity(val, unit=unit) if unit is not None else val
+        return cls(params=params, canonical=meta["canonical"], loss=meta["loss"], history=hist,
+                   losses=losses, trace=trace, n_simulations=meta["n_simulations"],
+                   wall_time=meta["wall_time"], backend=meta["backend"], names=tuple(meta["names"]),
+                   n_steps=meta["n_steps"], resumed_from=meta["resumed_from"], space=meta["space"])
+
+
+def _unit_from_text(text):
+    if text is None:
+        return None
+    import brainunit as u
+
+    for cand in (u.ms, u.ms ** -1, u.Hz, u.mV, u.mm, u.mm / u.ms, u.second, u.nA, u.pA):
+        if str(cand) == text:
+            return cand
+    return None
+
+
+# --------------------------------------------------------------------------------------------
+# the fitter
+# --------------------------------------------------------------------------------------------
+def _collect_marks(model) -> dict:
+    marks = {}
+    node = getattr(model, "node", None)
+    for src in (getattr(node, "fit_params", None), getattr(model, "fit_params", None)):
+        if isinstance(src, Mapping):
+            marks.update({k: v for k, v in src.items() if isinstance(v, Param) and v.fit})
+    return marks
+
+
+def _plain_target(target):
+    if isinstance(target, Mapping):
+        return {k: _plain_target(v) for k, v in target.items()}
+    v = getattr(target, "values", target) if hasattr(target, "dims") else target
+    v = getattr(v, "mantissa", v)
+    return jnp.asarray(np.asarray(v, dtype=np.float32))
+
+
+class Fitter:
+    """Fit parameters of a model so that its simulated signals match a target.
+
+    Parameters
+    ----------
+    model : node module, Network, or engine system
+        What to simulate. Parameters marked ``Param(value, fit=True, bounds=...)`` in the node
+        module (or the network's node) are fitted; ``space`` adds to or overrides them.
+    loss_fn : callable, optional
+        ``loss_fn(sim, target) -> scalar``, pure and differentiable for ``backend='grad'``
+        (e.g. ``objectives.as_loss(objectives.fc_corr(target_is_fc=True))`` or a
+        ``objectives.combine(...)``). ``sim`` is the single monitor's ``(T, n)`` array, or a
+        dict when there are several monitors. Scores (``higher_is_better``) are turned into
+        losses with :func:`~neuralmass.objectives.as_loss`. Default: ``1 - FC correlation``
+        (the target may be a signal ``(T, n)`` or an FC matrix ``(n, n)``).
+    backend : {'grad', 'nevergrad', 'scipy'}
+    space : dict or SearchSpace, optional
+        ``name -> (low, high)`` or ``(low, high, transform)`` or ``{'bounds', 'transform',
+        'init'}``; names as in :meth:`Simulator.params` (``'k'``, ``'a'``, ``'speed'``,
+        ``'noise.x_ext.sigma'``). Bounds and initial values in the documented units.
+    dt, duration, transient, monitors, period, method, inputs
+        The simulation (as for :meth:`neuralmass.Simulator.run`; plain numbers in ms).
+    optimizer : optax transformation or str, optional
+        ``'grad'``: an optax optimiser (default ``optax.adam(lr)``). ``'nevergrad'``: a registry
+        name (default ``'CMA'``; ``'TwoPointsDE'`` for a single parameter) or a configured
+        optimiser family. ``'scipy'``: the
+        differential-evolution strategy (default ``'best1bin'``).
+    lr : float
+        Learning rate of the default Adam (unconstrained coordinates, where the whole range is a
+        few units wide).
+    clip : float or None
+        Global-norm gradient clipping threshold.
+    restarts : int
+        Starting points of the gradient backend, optimised together as one batch: the space's
+        ``init`` (or the box centre) and Latin-hypercube points.
+    batch_size : int
+        Candidates per generation of the gradient-free backends (default 16).
+    seed : int
+        Seed of starting points, optimiser randomness and noise.
+    fixed_noise : bool
+        Use the same noise realisation for every evaluation (common random numbers).
+    distance : array (n, n), optional
+        Tract lengths (mm), needed to fit ``'speed'`` of a network (the speed becomes a traced
+        parameter, see :class:`~neuralmass.fit.delays.TracedSpeedNetwork`).
+    remat : int, 'auto' or None
+        Gradient checkpointing segments for ``'grad'`` (``'auto'``: about ``sqrt(steps)``
+        segments when a run has more than 20 000 steps).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Examples
+    --------
+    >>> node = brainmass.HopfStep(8, a=brainmass.Param(-0.1, bounds=(-0.5, 0.5)))   # doctest: +SKIP
+    >>> fitter = Fitter(net, loss_fn=objectives.as_loss(objectives.fc_corr(target_is_fc=True)),
+    ...                 backend='nevergrad', space={'k': (0.0, 3.0)}, dt=0.1, duration=60_000)
+    >>> res = fitter.fit(empirical_fc, n_steps=30)                                   # doctest: +SKIP
+    >>> res.params, res.n_simulations
+    """
+
+    def __init__(self, model, loss_fn: Callable | None = None, backend: str = "grad", space=None, *,
+                 dt=None, duration=1000.0, transient=0.0, monitors=None, period=None, method=None,
+                 inputs=None, optimizer=None, lr: float = 0.1, clip: float | None = 1.0,
+                 restarts: int = 4, batch_size: int | None = None, seed: int = 0,
+                 fixed_noise: bool = True, distance=None, remat="auto", progress: bool = True):
+        if backend not in _BACKENDS:
+            raise ValueError(f"backend={backend!r} is not known; use one of {_BACKENDS}.")
+        self.backend = backend
+        self.model = model
+        base_sim = Simulator(model, dt=dt if dt is not None else 0.1)
+        system = base_sim.system
+        if dt is None:
+            dt = system.node_model.default_dt
+        marks = _collect_marks(model)
+        names = set(marks) | (set(space) if isinstance(space, Mapping) else set())
+        params0 = Simulator(system, dt=dt, method=method).params()
+        if "speed" in names and "speed" not in params0:
+            system = self._traced_speed(system, space, marks, distance)
+        self.system = system
+        self.sim = Simulator(system, dt=dt, method=method)
+        self.base_params = self.sim.params()
+        self.space = space if isinstance(space, SearchSpace) else SearchSpace.from_spec(
+            space, system, self.base_params, marks)
+        self.loss_fn = loss_fn
+        self.restarts = int(restarts)
+        if self.restarts < 1:
+            raise ValueError(f"restarts={restarts!r} must be >= 1.")
+        self.batch_size = int(batch_size) if batch_size is not None else (
+            self.restarts if backend == "grad" else 16)
+        if self.batch_size < 1 or (backend == "scipy" and self.batch_size < 5):
+            raise ValueError(f"batch_size={batch_size!r} is too small; differential evolution needs >= 5 "
+                             f"members, the other backends >= 1.")
+        self.optimizer = optimizer
+        self.lr, self.clip, self.seed = float(lr), clip, int(seed)
+        self.fixed_noise = bool(fixed_noise)
+        self.progress = progress
+        run_kw = dict(monitors=monitors, transient=transient, period=period, method=method, inputs=inputs)
+        probe = build_run(system, dt, duration, **run_kw)
+        if remat == "auto":
+            remat = int(math.ceil(math.sqrt(probe.n_steps))) if (backend == "grad" and probe.n_steps > 20_000) else None
+        self.remat = remat
+        self.run_fn = build_run(system, dt, duration, remat=remat if backend == "grad" else None, **run_kw)
+        self._eval_run = probe if (backend == "grad" and remat) else self.run_fn
+        self.dt, self.duration = dt, duration
+        self._compiled: dict = {}
+        self.n_simulations = 0
+
+    # ------------------------------------------------------------------ construction helpers
+    @staticmethod
+    def _traced_speed(system, space, marks, distance):
+        from .delays import TracedSpeedNetwork
+
+        if not hasattr(system, "weights") or not hasattr(system, "_edges"):
+            raise ValueError("'speed' can only be fitted for a Network (it sets the conduction delays).")
+        if distance is None:
+            distance = getattr(system, "distance_mm", None)
+        if distance is None:
+            raise ValueError("fitting 'speed' needs the tract lengths: pass Fitter(..., distance=lengths_mm).")
+        entry = (space or {}).get("speed", marks.get("speed")) if isinstance(space, Mapping) else marks.get("speed")
+        bounds = None
+        if isinstance(entry, Param):
+            bounds = entry.bounds
+        elif isinstance(entry, Mapping):
+            bounds = entry.get("bounds")
+        elif isinstance(entry, (tuple, list)):
+            bounds = entry[:2]
+        if bounds is None:
+            raise ValueError("give bounds for 'speed', e.g. space={'speed': (1.0, 20.0)} (mm/ms = m/s).")
+        speed_unit = u.mm / u.ms
+        lo, hi = (float(b.to_decimal(speed_unit)) if hasattr(b, "to_decimal") else float(b) for b in bounds)
+        return TracedSpeedNetwork(system, distance, (lo, hi))
+
+    def _loss(self, target):
+        f = self.loss_fn
+        if f is None:
+            t = target if not isinstance(target, Mapping) else None
+            square = t is not None and t.ndim == 2 and t.shape[0] == t.shape[1]
+            f = as_loss(fc_corr(target_is_fc=bool(square)))
+        elif getattr(f, "higher_is_better", False):
+            f = as_loss(f)
+        return f
+
+    def _key(self, step):
+        key = jax.random.PRNGKey(self.seed)
+        return key if self.fixed_noise else jax.random.fold_in(key, step)
+
+    def _single_loss(self, run, loss, b, target, key):
+        P = self.space.apply(self.base_params, b)
+        out = run(P, key)
+        sim = out[run.monitor_keys[0]] if len(run.monitor_keys) == 1 else out
+        return jnp.asarray(loss(sim, target), dtype=jnp.float32).reshape(())
+
+    def _batch_fn(self, target):
+        key = ("batch", id(self.loss_fn))
+        if key not in self._compiled:
+            loss = self._loss(target)
+            run = self._eval_run
+
+            def f(B, tgt, k):
+                return jax.vmap(lambda b: self._single_loss(run, loss, b, tgt, k))(B)
+
+            self._compiled[key] = jax.jit(f)
+        return self._compiled[key]
+
+    def _grad_fn(self, target):
+        key = ("grad", id(self.loss_fn))
+        if key not in self._compiled:
+            loss = self._loss(target)
+            run = self.run_fn
+
+            def fz(z, tgt, k):
+                return self._single_loss(run, loss, self.space.z_to_box(z), tgt, k)
+
+            vg = jax.vmap(jax.value_and_grad(fz), in_axes=(0, None, None))
+
+            def f(Z, tgt, k):
+                val, g = vg(Z, tgt, k)
+                ok = jnp.isfinite(val)[:, None] & jnp.all(jnp.isfinite(g), axis=1, keepdims=True)
+                return jnp.where(jnp.isfinite(val), val, jnp.inf), jnp.where(ok, g, 0.0)
+
+            self._compiled[key] = jax.jit(f)
+        return self._compiled[key]
+
+    # ------------------------------------------------------------------ public helpers
+    def evaluate(self, points, target, key=None, chunk: int | None = None) -> np.ndarray:
+        """Losses of parameter points as batched runs.
+
+        Parameters
+        ----------
+        points : array (P, dim) in documented units, or dict ``name -> array (P,)``
+        target : the fit target
+        chunk : int, optional
+            Points per vmapped batch (default: all at once).
+        """
+        X = self._points(points)
+        B = self.space.user_to_box(X)
+        tgt = _plain_target(target)
+        f = self._batch_fn(tgt)
+        k = self._key(0) if key is None else _as_key(key)
+        chunk = chunk or len(B)
+        out = []
+        for i in range(0, len(B), chunk):
+            part = B[i:i + chunk]
+            pad = chunk - len(part)
+            if pad:
+                part = np.concatenate([part, np.repeat(part[-1:], pad, 0)])
+            out.append(np.asarray(f(jnp.asarray(part, jnp.float32), tgt, k))[:chunk - pad])
+            self.n_simulations += chunk - pad
+        return np.concatenate(out)
+
+    def _points(self, points) -> np.ndarray:
+        if isinstance(points, Mapping):
+            cols = []
+            for name in self.space.names:
+                v = points[name]
+                v = np.asarray(getattr(v, "mantissa", v), dtype=float)
+                cols.append(v)
+            X = np.stack(np.broadcast_arrays(*cols), axis=-1)
+        else:
+            X = np.asarray(points, dtype=float)
+        return X.reshape(-1, self.space.dim)
+
+    def params_for(self, values) -> dict:
+        """Canonical parameter pytree for ``values`` (a FitResult, or dict name -> value in
+        documented units)."""
+        if isinstance(values, FitResult):
+            x = [values.canonical[n] / d.factor for n, d in zip(self.space.names, self.space.dims)]
+        else:
+            x = [float(np.asarray(getattr(values[n], "mantissa", values[n]))) for n in self.space.names]
+        b = self.space.user_to_box(np.asarray(x))
+        return self.space.apply(self.base_params, jnp.asarray(b))
+
+    def simulate(self, values, key=None, batch_size: int | None = None) -> dict:
+        """Run the fitted model at ``values`` (FitResult or dict); ``batch_size`` independent noise
+        realisations give a leading axis. Returns ``{monitor: ndarray}``."""
+        P = self.params_for(values)
+        k = self._key(0) if key is None else _as_key(key)
+        run = jax.jit(self._eval_run)
+        if batch_size:
+            keys = jax.random.split(k, batch_size)
+            out = jax.jit(jax.vmap(self._eval_run, in_axes=(None, 0)))(P, keys)
+        else:
+            out = run(P, k)
+        return {name: np.asarray(v) for name, v in out.items()}
+
+    def grid_search(self, target, points: int | Mapping = 8, chunk: int | None = None) -> FitResult:
+        """Exhaustive search on a grid over the space (``points`` per dimension, or explicit
+        ``name -> values`` in documented units), evaluated in vmapped chunks."""
+        t0 = time.perf_counter()
+        n0 = self.n_simulations
+        axes = []
+        for d in self.space.dims:
+            if isinstance(points, Mapping):
+                v = points[d.name]
+                axes.append(np.asarray(getattr(v, "mantissa", v), dtype=float))
+            else:
+                axes.append(np.asarray(d.box_to_user(np.linspace(0, 1, int(points)))))
+        mesh = np.stack([m.ravel() for m in np.meshgrid(*axes, indexing="ij")], axis=-1)
+        L = self.evaluate(mesh, target, chunk=chunk)
+        Lf = np.where(np.isfinite(L), L, np.inf)
+        i = int(np.argmin(Lf))
+        b = self.space.user_to_box(mesh[i])
+        return FitResult(self.space.to_user(b), self.space.to_canonical_dict(b), float(Lf[i]),
+                         np.array([Lf[i]]), L[None], mesh[i][None], self.n_simulations - n0,
+                         time.perf_counter() - t0, "grid", self.space.names, 1,
+                         space=self.space.describe())
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, target, n_steps: int = 100, checkpoint: str | os.PathLike | None = None) -> FitResult:
+        """Optimise for ``n_steps`` steps (gradient) or generations (gradient-free).
+
+        Parameters
+        ----------
+        target
+            Passed to ``loss_fn`` as its second argument (e.g. an empirical FC matrix or a signal).
+        n_steps : int
+            Total steps. With ``checkpoint``, steps already done in an earlier call count.
+        checkpoint : path, optional
+            Pickle the optimiser state after every step; if the file exists, continue from it.
+        """
+        if n_steps < 1:
+            raise ValueError(f"n_steps={n_steps!r} must be >= 1.")
+        tgt = _plain_target(target)
+        state = self._load(checkpoint)
+        t_start = time.perf_counter()
+        if state is None:
+            state = {"version": _CKPT_VERSION, "backend": self.backend, "names": self.space.names,
+                     "batch": self.batch_size, "step": 0, "losses": [], "trace": [], "best_b": None,
+                     "best_loss": np.inf, "n_sims": 0, "wall": 0.0, "opt": None}
+        resumed_from = state["step"]
+        n_sims0 = self.n_simulations
+        step_fn, state = getattr(self, f"_setup_{self.backend}")(state, tgt)
+        bar = _bar(n_steps, state["step"], self.progress, self.backend)
+        try:
+            while state["step"] < n_steps:
+                B, L = step_fn(state)
+                L = np.where(np.isfinite(L), L, np.inf)
+                i = int(np.argmin(L))
+                state["losses"].append(L)
+                state["trace"].append(np.asarray(self.space.box_to_user(B[i])))
+                if L[i] < state["best_loss"]:
+                    state["best_loss"], state["best_b"] = float(L[i]), np.asarray(B[i])
+                state["step"] += 1
+                state["n_sims"] += self.n_simulations - n_sims0
+                n_sims0 = self.n_simulations
+                state["wall"] += time.perf_counter() - t_start
+                t_start = time.perf_counter()
+                if checkpoint is not None:
+                    self._save(checkpoint, state)
+                bar.update(1)
+                bar.set_postfix(loss=f"{state['best_loss']:.4g}")
+        finally:
+            bar.close()
+        state["wall"] += time.perf_counter() - t_start
+        b = state["best_b"] if state["best_b"] is not None else self.space.init_box()
+        losses = np.array(state["losses"])
+        return FitResult(self.space.to_user(b), self.space.to_canonical_dict(b), float(state["best_loss"]),
+                         losses.min(axis=1), losses, np.array(state["trace"]), int(state["n_sims"]),
+                         float(state["wall"]), self.backend, self.space.names, int(state["step"]),
+                         resumed_from, self.space.describe())
+
+    # ------------------------------------------------------------------ checkpoints
+    def _load(self, path):
+        if path is None or not os.path.exists(path):
+            return None
+        with open(path, "rb") as fh:
+            state = pickle.load(fh)
+        want = (_CKPT_VERSION, self.backend, tuple(self.space.names), self.batch_size)
+        got = (state.get("version"), state.get("backend"), tuple(state.get("names", ())), state.get("batch"))
+        if want != got:
+            raise ValueError(
+                f"checkpoint {os.fspath(path)!r} was written by a different fit (version, backend, "
+                f"parameters, batch size = {got}, this fit: {want}); delete it or use another path.")
+        return state
+
+    def _save(self, path, state):
+        tmp = os.fspath(path) + ".tmp"
+        with open(tmp, "wb") as fh:
+            pickle.dump(state, fh)
+        os.replace(tmp, path)
+
+    def _start_points(self, n):
+        rng = np.random.default_rng(self.seed)
+        pts = self.space.sample_box(rng, n)
+        pts[0] = self.space.init_box()
+        return pts
+
+    # ------------------------------------------------------------------ backends
+    def _setup_grad(self, state, tgt):
+        import optax
+
+        opt = self.optimizer if self.optimizer is not None else optax.adam(self.lr)
+        if self.clip:
+            opt = optax.chain(optax.clip_by_global_norm(float(self.clip)), opt)
+        vg = self._grad_fn(tgt)
+        update = jax.jit(jax.vmap(lambda g, s, z: _apply(opt, g, s, z)))
+        if state["opt"] is None:
+            Z = jnp.asarray(self.space.box_to_z(self._start_points(self.batch_size)), jnp.float32)
+            state["opt"] = {"z": np.asarray(Z), "s": jax.device_get(jax.vmap(opt.init)(Z))}
+
+        def step(state):
+            Z = jnp.asarray(state["opt"]["z"])
+            L, G = vg(Z, tgt, self._key(state["step"]))
+            self.n_simulations += Z.shape[0]
+            Bx = np.asarray(self.space.z_to_box(Z))
+            Z, S = update(G, state["opt"]["s"], Z)
+            state["opt"] = {"z": np.asarray(Z), "s": jax.device_get(S)}
+            return Bx, np.asarray(L)
+
+        return step, state
+
+    def _setup_nevergrad(self, state, tgt):
+        try:
+            import nevergrad as ng
+        except ImportError as e:  # pragma: no cover - optional dependency
+            raise ImportError("backend='nevergrad' needs nevergrad: pip install 'neuralmass[fit]'") from e
+        f = self._batch_fn(tgt)
+        Bsz = self.batch_size
+        if state["opt"] is None:
+            u0 = _logit(np.clip(self.space.init_box(), 0.02, 0.98))
+            param = ng.p.Array(init=u0).set_mutation(sigma=1.0)
+            param.random_state = np.random.RandomState(self.seed)
+            # nevergrad's CMA needs the fcmaes package in one dimension; use DE there
+            algo = self.optimizer or ("CMA" if self.space.dim > 1 else "TwoPointsDE")
+            cls = ng.optimizers.registry[algo] if isinstance(algo, str) else algo
+            state["opt"] = cls(parametrization=param, budget=None, num_workers=Bsz)
+        opt = state["opt"]
+
+        def step(state):
+            cands = [opt.ask() for _ in range(Bsz)]
+            Bx = _sigmoid(np.stack([c.value for c in cands]))
+            L = np.asarray(f(jnp.asarray(Bx, jnp.float32), tgt, self._key(state["step"])))
+            self.n_simulations += Bsz
+            for c, l in zip(cands, L):
+                opt.tell(c, float(l) if np.isfinite(l) else 1e30)
+            return Bx, L
+
+        return step, state
+
+    def _setup_scipy(self, state, tgt):
+        from scipy.optimize._differentialevolution import DifferentialEvolutionSolver
+
+        f = self._batch_fn(tgt)
+        d = self.space.dim
+        cur = {"step": state["step"]}
+
+        def func(X):  # X: (d, S) in the unit box
+            X = np.atleast_2d(np.asarray(X).T)
+            L = np.asarray(f(jnp.asarray(X, jnp.float32), tgt, self._key(cur["step"])))
+            self.n_simulations += X.shape[0]
+            return np.where(np.isfinite(L), L, 1e30)
+
+        strategy = self.optimizer or "best1bin"
+        solver = DifferentialEvolutionSolver(
+            func, [(0.0, 1.0)] * d, strategy=strategy, init=self._start_points(self.batch_size),
+            rng=np.random.default_rng(self.seed), polish=False, updating="deferred",
+            vectorized=True, tol=0.0, maxiter=10 ** 9)
+        if state["opt"] is not None:
+            for k, v in state["opt"].items():
+                setattr(solver, k, v)
+
+        def step(state):
+            cur["step"] = state["step"]
+            n0 = self.n_simulations
+            next(solver)
+            pop, en = np.asarray(solver.population), np.asarray(solver.population_energies)
+            # the evolving state of the solver (everything __next__ changes)
+            state["opt"] = {k: getattr(solver, k) for k in _DE_STATE if hasattr(solver, k)}
+            _ = n0
+            return pop, en
+
+        return step, state
+
+
+_DE_STATE = ("population", "population_energies", "random_number_generator", "_nfev", "feasible",
+             "constraint_violation", "scale", "_random_population_index")
+
+
+def _apply(opt, g, s, z):
+    import optax
+
+    upd, s = opt.update(g, s, z)
+    return optax.apply_updates(z, upd), s
+
+
+def _sigmoid(u):
+    return 1.0 / (1.0 + np.exp(-np.asarray(u, dtype=float)))
+
+
+def _logit(b):
+    b = np.asarray(b, dtype=float)
+    return np.log(b) - np.log1p(-b)
+
+
+class _NoBar:
+    def update(self, *_):
+        pass
+
+    def set_postfix(self, **_):
+        pass
+
+    def close(self):
+        pass
+
+
+def _bar(total, initial, show, desc):
+    if not show:
+        return _NoBar()
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, initial=initial, desc=f"fit[{desc}]", unit="step")

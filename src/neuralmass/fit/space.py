@@ -1,0 +1,356 @@
+r"""Search spaces: which parameters a fit may change, their ranges, transforms and units.
+
+A :class:`SearchSpace` maps between three coordinates of each fitted parameter :math:`x`
+(lower bound :math:`l`, upper bound :math:`u`, both in the parameter's documented unit):
+
+* the **value** :math:`x` (canonical units inside the compiled core, e.g. rates per ms),
+* the **box coordinate** :math:`b \in [0, 1]`, what gradient-free optimisers search:
+
+  .. math::
+
+      x = l + b\,(u - l) \quad (\text{'identity', 'logit'}), \qquad
+      x = l\,(u / l)^{b} \quad (\text{'log'}),
+
+* the **unconstrained coordinate** :math:`z \in \mathbb{R}`, what gradient optimisers update:
+  :math:`b = \sigma(z) = 1/(1 + e^{-z})` for ``'logit'`` (the bounds can never be crossed and the
+  gradient never vanishes at them), :math:`b = \mathrm{clip}(z, 0, 1)` for ``'identity'`` and
+  ``'log'`` (a parameter that reaches a bound stays there).
+
+``'log'`` suits scale parameters spanning decades (time constants, noise amplitudes; needs
+:math:`l > 0`); ``'logit'`` (the default) suits bounded parameters such as a coupling strength.
+
+Parameters are named like the overrides of :meth:`neuralmass.Simulator.params`: a node
+parameter by its name (``'a'``, ``'tau'``; or ``'node.a'``), a system parameter by its key in the
+parameter pytree (``'k'``, ``'speed'``), a noise parameter as ``'noise.<input>.<field>'`` (e.g.
+``'noise.x_ext.sigma'``, canonical units).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from typing import Any, Mapping
+
+import brainunit as u
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from ..params import Param
+from ..units import is_quantity, to_canonical
+
+__all__ = ["Dimension", "SearchSpace"]
+
+_TRANSFORMS = ("identity", "log", "logit")
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One fitted parameter.
+
+    Attributes
+    ----------
+    name : str
+        Name as given by the user (``'k'``, ``'a'``, ``'noise.x_ext.sigma'``).
+    path : tuple of str
+        Location in the canonical parameter pytree (``('k',)``, ``('node', 'a')``).
+    low, high : float
+        Bounds in the documented unit (``unit``).
+    transform : {'identity', 'log', 'logit'}
+    init : float or None
+        Starting value in ``unit`` (``None``: the middle of the box).
+    factor : float
+        Multiplier from ``unit`` to canonical units.
+    unit : brainunit.Unit or None
+        Unit of ``low``, ``high``, ``init`` and of the reported result.
+    """
+
+    name: str
+    path: tuple
+    low: float
+    high: float
+    transform: str = "logit"
+    init: float | None = None
+    factor: float = 1.0
+    unit: Any = None
+
+    def __post_init__(self):
+        if self.transform not in _TRANSFORMS:
+            raise ValueError(f"transform={self.transform!r} for {self.name!r}; use one of {_TRANSFORMS}.")
+        if not (np.isfinite(self.low) and np.isfinite(self.high)) or not self.low < self.high:
+            raise ValueError(
+                f"bounds ({self.low}, {self.high}) of {self.name!r} must be finite with low < high; give "
+                f"explicit bounds, e.g. space={{{self.name!r}: (0.0, 1.0)}}.")
+        if self.transform == "log" and self.low <= 0:
+            raise ValueError(f"transform='log' for {self.name!r} needs a positive lower bound, got {self.low}.")
+        if self.init is not None and not self.low <= self.init <= self.high:
+            raise ValueError(f"initial value {self.init} of {self.name!r} lies outside its bounds "
+                             f"({self.low}, {self.high}).")
+
+    # ------------------------------------------------------------------ coordinates
+    def box_to_user(self, b):
+        b = jnp.clip(b, 0.0, 1.0)
+        if self.transform == "log":
+            return self.low * jnp.exp(b * math.log(self.high / self.low))
+        return self.low + b * (self.high - self.low)
+
+    def user_to_box(self, x):
+        x = np.asarray(x, dtype=float)
+        if self.transform == "log":
+            return np.log(x / self.low) / math.log(self.high / self.low)
+        return (x - self.low) / (self.high - self.low)
+
+    def init_box(self) -> float:
+        return 0.5 if self.init is None else float(self.user_to_box(self.init))
+
+
+def _plain(v, name, dim: Dimension | None = None, spec=None):
+    """A bound or initial value in the documented unit (Quantities converted)."""
+    if isinstance(v, Param):
+        v = v.value
+    if is_quantity(v):
+        if spec is not None:
+            return float(np.asarray(spec.to_canonical(v))) / spec.factor
+        if dim is not None and dim.unit is not None:
+            return float(np.asarray(to_canonical(v, name, dim.unit)))
+        raise ValueError(f"{name}={v!r} carries a unit but the parameter has no documented unit; "
+                         f"pass a plain number in canonical units.")
+    arr = np.asarray(v, dtype=float)
+    if arr.ndim != 0:
+        raise ValueError(f"{name}={v!r}: fitted parameters are scalars (one value for all nodes).")
+    return float(arr)
+
+
+def _resolve_path(name: str, params: Mapping) -> tuple:
+    if name.startswith("node."):
+        path = ("node", name[5:])
+    elif name.startswith("noise."):
+        path = tuple(name.split("."))
+    elif name.startswith("coupling."):
+        path = (name[9:],)
+    elif name in params and name not in ("node", "noise"):
+        path = (name,)
+    elif name in params.get("node", {}):
+        path = ("node", name)
+    else:
+        path = (name,)
+    d = params
+    for p in path:
+        if not isinstance(d, Mapping) or p not in d:
+            known = [k for k in params if k not in ("node", "noise", "conn")] + list(params.get("node", {}))
+            raise KeyError(
+                f"cannot fit {name!r}: it is not a parameter of this model; fittable names: "
+                f"{', '.join(known)} (and 'noise.<input>.<field>' for noise).")
+        d = d[p]
+    if isinstance(d, Mapping):
+        raise KeyError(f"{name!r} names a group of parameters, not one parameter.")
+    return path
+
+
+class SearchSpace:
+    """The fitted parameters of a model, with bounds, transforms and units.
+
+    Build it with :meth:`from_spec` (what :class:`~neuralmass.fit.Fitter` does) or from a list of
+    :class:`Dimension`. All coordinate maps work on the last axis and accept leading batch axes.
+
+    Examples
+    --------
+    >>> space = SearchSpace.from_spec({'k': (0.0, 3.0), 'tau': (1.0, 100.0, 'log')}, sim)  # doctest: +SKIP
+    >>> space.names
+    ('k', 'tau')
+    """
+
+    def __init__(self, dims):
+        dims = tuple(dims)
+        if not dims:
+            raise ValueError("the search space is empty: mark parameters with Param(value, fit=True) or "
+                             "pass space={'name': (low, high), ...}.")
+        names = [d.name for d in dims]
+        if len(set(names)) != len(names):
+            raise ValueError(f"duplicate names in the search space: {names}.")
+        self.dims = dims
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def from_spec(cls, spec, system, params: Mapping, marks: Mapping | None = None) -> "SearchSpace":
+        """Build a space from an explicit spec and/or ``Param`` marks.
+
+        Parameters
+        ----------
+        spec : dict or None
+            ``name -> (low, high)``, ``(low, high, transform)``, a dict with keys ``bounds``,
+            ``transform``, ``init``, or a :class:`~neuralmass.Param`. Bounds and ``init`` are in the
+            parameter's documented unit (model table) or Quantities.
+        system : engine system (``Simulator(...).system``)
+            Used to look up units and default bounds (``system.param_spec(name)``).
+        params : dict
+            The canonical parameter pytree (``Simulator.params()``), to locate names.
+        marks : dict, optional
+            ``name -> Param`` collected from the model (``Param(value, fit=True)``); entries of
+            ``spec`` take precedence.
+        """
+        entries: dict[str, Any] = {}
+        for name, p in (marks or {}).items():
+            if isinstance(p, Param) and p.fit:
+                entries[name] = p
+        if isinstance(spec, SearchSpace):
+            return spec
+        if spec is not None:
+            if isinstance(spec, (list, tuple)):
+                spec = {name: None for name in spec}
+            if not isinstance(spec, Mapping):
+                raise TypeError(f"space={spec!r} must be a dict {{name: (low, high)}}, a list of names "
+                                f"or a SearchSpace.")
+            entries.update(spec)
+        dims = []
+        for name, entry in entries.items():
+            path = _resolve_path(name, params)
+            pspec = _param_spec(system, path)
+            unit = getattr(pspec, "unit", None)
+            factor = float(getattr(pspec, "factor", 1.0)) if pspec is not None else 1.0
+            bounds, transform, init = None, None, None
+            if isinstance(entry, Param):
+                bounds, transform, init = entry.bounds, entry.transform, entry.value
+            elif isinstance(entry, Mapping):
+                bad = set(entry) - {"bounds", "transform", "init"}
+                if bad:
+                    raise ValueError(f"space[{name!r}] has unknown keys {sorted(bad)}; use bounds, transform, init.")
+                bounds, transform, init = entry.get("bounds"), entry.get("transform"), entry.get("init")
+            elif isinstance(entry, (tuple, list)):
+                if len(entry) == 3:
+                    bounds, transform = tuple(entry[:2]), entry[2]
+                elif len(entry) == 2:
+                    bounds = tuple(entry)
+                else:
+                    raise ValueError(f"space[{name!r}]={entry!r}: give (low, high) or (low, high, transform).")
+            elif entry is not None:
+                raise ValueError(f"space[{name!r}]={entry!r}: give (low, high), (low, high, transform), a dict "
+                                 f"or a Param.")
+            if bounds is None:
+                bounds = getattr(pspec, "bounds", None)
+                if bounds is None or not all(np.isfinite(bounds)):
+                    raise ValueError(f"{name!r} has no default range; give bounds, e.g. "
+                                     f"space={{{name!r}: (0.0, 1.0)}}.")
+            probe = Dimension(name, path, 0.0, 1.0, factor=factor, unit=unit)
+            lo = _plain(bounds[0], f"bounds of {name}", probe, pspec)
+            hi = _plain(bounds[1], f"bounds of {name}", probe, pspec)
+            init_v = None if init is None else _plain(init, f"initial value of {name}", probe, pspec)
+            if init_v is not None:
+                init_v = min(max(init_v, lo), hi) if np.isclose(init_v, lo) or np.isclose(init_v, hi) else init_v
+            dims.append(Dimension(name, path, lo, hi, transform or "logit", init_v, factor, unit))
+        return cls(dims)
+
+    # ------------------------------------------------------------------ info
+    @property
+    def names(self) -> tuple:
+        return tuple(d.name for d in self.dims)
+
+    @property
+    def dim(self) -> int:
+        return len(self.dims)
+
+    def __len__(self):
+        return len(self.dims)
+
+    def __repr__(self):
+        rows = ", ".join(f"{d.name}∈[{d.low:g}, {d.high:g}]({d.transform})" for d in self.dims)
+        return f"SearchSpace({rows})"
+
+    def with_init(self, **init) -> "SearchSpace":
+        """A copy with new starting values (documented units)."""
+        dims = [replace(d, init=_plain(init[d.name], d.name, d)) if d.name in init else d for d in self.dims]
+        return SearchSpace(dims)
+
+    # ------------------------------------------------------------------ coordinates
+    def init_box(self) -> np.ndarray:
+        """Starting point in box coordinates (``init`` or the box centre)."""
+        return np.array([d.init_box() for d in self.dims])
+
+    def sample_box(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        """``n`` Latin-hypercube points in the unit box, shape (n, dim)."""
+        out = np.empty((n, self.dim))
+        for j in range(self.dim):
+            out[:, j] = (rng.permutation(n) + rng.uniform(size=n)) / n
+        return out
+
+    def box_to_user(self, b):
+        """Box coordinates (..., dim) → values in documented units (..., dim)."""
+        b = jnp.asarray(b)
+        return jnp.stack([d.box_to_user(b[..., j]) for j, d in enumerate(self.dims)], axis=-1)
+
+    def user_to_box(self, x) -> np.ndarray:
+        x = np.asarray(x, dtype=float)
+        return np.stack([d.user_to_box(x[..., j]) for j, d in enumerate(self.dims)], axis=-1)
+
+    def box_to_canonical(self, b):
+        factors = jnp.asarray([d.factor for d in self.dims])
+        return self.box_to_user(b) * factors
+
+    def z_to_box(self, z):
+        """Unconstrained (gradient) coordinates → box coordinates."""
+        z = jnp.asarray(z)
+        cols = []
+        for j, d in enumerate(self.dims):
+            cols.append(jax.nn.sigmoid(z[..., j]) if d.transform == "logit" else jnp.clip(z[..., j], 0.0, 1.0))
+        return jnp.stack(cols, axis=-1)
+
+    def box_to_z(self, b) -> np.ndarray:
+        b = np.asarray(b, dtype=float)
+        cols = []
+        for j, d in enumerate(self.dims):
+            if d.transform == "logit":
+                bj = np.clip(b[..., j], 1e-4, 1 - 1e-4)
+                cols.append(np.log(bj) - np.log1p(-bj))
+            else:
+                cols.append(b[..., j])
+        return np.stack(cols, axis=-1)
+
+    def apply(self, params: Mapping, b) -> dict:
+        """The parameter pytree with the fitted entries set from box coordinates ``b`` (dim,)."""
+        vals = self.box_to_canonical(b)
+        out = jax.tree.map(lambda x: x, dict(params))
+        for j, d in enumerate(self.dims):
+            node = out
+            for p in d.path[:-1]:
+                node[p] = dict(node[p])
+                node = node[p]
+            old = jnp.asarray(node[d.path[-1]])
+            node[d.path[-1]] = jnp.broadcast_to(vals[j], old.shape).astype(old.dtype) if old.ndim else vals[j].astype(old.dtype)
+        return out
+
+    def to_user(self, b) -> dict:
+        """``name -> value`` (Quantity in the documented unit, or float) for box point ``b``."""
+        x = np.asarray(self.box_to_user(np.asarray(b, dtype=float)))
+        out = {}
+        for j, d in enumerate(self.dims):
+            out[d.name] = u.Quantity(float(x[j]), unit=d.unit) if d.unit is not None else float(x[j])
+        return out
+
+    def to_canonical_dict(self, b) -> dict:
+        x = np.asarray(self.box_to_canonical(np.asarray(b, dtype=float)))
+        return {d.name: float(x[j]) for j, d in enumerate(self.dims)}
+
+    def describe(self) -> list:
+        """Plain description (for saving): one dict per dimension."""
+        return [{"name": d.name, "path": list(d.path), "low": d.low, "high": d.high,
+                 "transform": d.transform, "init": d.init, "factor": d.factor,
+                 "unit": None if d.unit is None else str(d.unit)} for d in self.dims]
+
+
+def _param_spec(system, path):
+    """Table row (unit, factor, bounds) for a parameter path, when one exists."""
+    if path[0] == "node" and len(path) == 2:
+        try:
+            return system.node_model.param(path[1])
+        except KeyError:
+            return None
+    if len(path) == 1:
+        get = getattr(system, "param_spec", None)
+        if get is not None:
+            try:
+                spec = get(path[0])
+            except (KeyError, AttributeError, TypeError):
+                spec = None
+            if spec is not None and hasattr(spec, "factor"):
+                return spec
+    return None
