@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from types import SimpleNamespace
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import brainunit as u
 import jax
@@ -34,7 +34,6 @@ import numpy as np
 from .integrators import get_integrator
 from .models.base import NodeModel
 from .monitors import Expression, Monitor, Raw
-from .noise import NoiseSpec
 from .units import TIME, is_quantity, time_ms, to_canonical
 
 __all__ = ["NodeSystem", "Simulator", "SimulationDiverged", "trace_count", "lane_keys", "make_run_fn"]
@@ -43,6 +42,7 @@ _TRACES = {"segment": 0}
 
 #: steps of standard normals drawn per random-number call (see ``_make_step``)
 NOISE_BLOCK = 64
+
 
 
 def trace_count() -> int:
@@ -338,33 +338,73 @@ def _init_carry(system, plan, params, key):
     return (state, extra, nstate, key, jnp.asarray(0, dtype=jnp.int32), mon, bad)
 
 
+def _split(n: int, segments: int):
+    """``n = S * q + r``: ``S`` (about ``segments``) equal pieces of ``q`` steps plus ``r``."""
+    segments = max(1, min(int(segments), n))
+    q = n // segments
+    return segments, q, n - segments * q
+
+
 def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=None,
-                method=None, inputs=None):
+                method=None, inputs=None, remat: int | None = None):
     """A pure, differentiable ``run(params, key) -> dict`` for fitting and inference.
 
-    The whole run (transient + recording) is one ``lax.scan`` with no host-side checks, so it
-    can be wrapped in :func:`jax.grad`, :func:`jax.vmap` or :func:`jax.jit`. ``params`` is the
+    The whole run (transient + recording) is built from ``lax.scan`` with no host-side checks, so
+    it can be wrapped in :func:`jax.grad`, :func:`jax.vmap` or :func:`jax.jit`. ``params`` is the
     canonical parameter pytree returned by ``Simulator.params()``.
+
+    Parameters
+    ----------
+    remat : int, optional
+        Gradient checkpointing: the transient and the recording are each split into about
+        ``remat`` equal segments wrapped in :func:`jax.checkpoint`, so reverse-mode
+        differentiation stores the state only at segment boundaries and recomputes inside a
+        segment — memory grows like ``remat + steps / remat`` instead of ``steps`` for about one
+        extra forward pass (``remat ≈ sqrt(steps)`` is the usual choice).
     """
     sim = Simulator(system, dt=dt, method=method)
     plan, n_trans, n_outer, fns, consts = sim._prepare(duration, monitors, transient, period, inputs)
-    block = _transient_block(plan, n_trans)
-    n_blocks, rest = divmod(n_trans, block)
-    trans_fns = []
-    if n_blocks:
-        trans_fns.append(_segment_fn(sim.system, _replace_inner(plan, block), fns, n_blocks, record=False))
-    if rest:
-        trans_fns.append(_segment_fn(sim.system, _replace_inner(plan, 1), fns, rest, record=False))
-    rec_fn = _segment_fn(sim.system, plan, fns, n_outer, record=True)
+    system = sim.system
+    ck = jax.checkpoint if remat else (lambda f: f)
+    S = int(remat) if remat else 1
+
+    def pieces_for(n, inner, record):
+        out = []
+        if n:
+            segs, q, r = _split(n, S)
+            if q:
+                out.append((ck(_segment_fn(system, _replace_inner(plan, inner), fns, q, record)), segs))
+            if r:
+                out.append((ck(_segment_fn(system, _replace_inner(plan, inner), fns, r, record)), 1))
+        return out
+
+    trans = pieces_for(n_trans, 1, False)
+    rec = pieces_for(n_outer, plan.inner, True)
+
+    def apply(pieces, params, carry):
+        outs = []
+        for fn, count in pieces:
+            if count == 1:
+                carry, o = fn(params, carry, consts)
+            else:
+                carry, o = jax.lax.scan(lambda c, _, fn=fn: fn(params, c, consts), carry, None, length=count)
+                o = None if o is None else jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), o)
+            outs.append(o)
+        return carry, outs
 
     def run(params, key):
-        carry = _init_carry(sim.system, plan, params, _as_key(key))
-        for fn in trans_fns:
-            carry, _ = fn(params, carry, consts)
-        carry = _begin_recording(sim.system, plan, params, carry)
-        carry, outs = rec_fn(params, carry, consts)
-        return {m.key: (o if r == 1 else o[r - 1::r]) for m, r, o in zip(plan.monitors, plan.ratios, outs)}
+        carry = _init_carry(system, plan, params, _as_key(key))
+        carry, _ = apply(trans, params, carry)
+        carry = _begin_recording(system, plan, params, carry)
+        carry, outs = apply(rec, params, carry)
+        result = {}
+        for idx, (m, r) in enumerate(zip(plan.monitors, plan.ratios)):
+            o = jnp.concatenate([out[idx] for out in outs], axis=0)
+            result[m.key] = o if r == 1 else o[r - 1::r]
+        return result
 
+    run.monitor_keys = tuple(m.key for m in plan.monitors)
+    run.n_steps = n_trans + n_outer * plan.inner
     return run
 
 

@@ -56,7 +56,7 @@ import numpy as np
 
 from ..objectives import as_loss, fc_corr
 from ..params import Param
-from ..simulate import Simulator, _as_key, _init_carry, _replace_inner, _segment_fn
+from ..simulate import Simulator, _as_key, make_run_fn
 from .space import SearchSpace
 
 __all__ = ["Fitter", "FitResult", "build_run"]
@@ -68,70 +68,12 @@ _CKPT_VERSION = 1
 # --------------------------------------------------------------------------------------------
 # the pure run function (with optional gradient checkpointing)
 # --------------------------------------------------------------------------------------------
-def _split(n: int, segments: int):
-    """``n = S * q + r`` with ``S`` about ``segments`` equal pieces of ``q`` plus a remainder."""
-    segments = max(1, min(int(segments), n))
-    q = n // segments
-    return segments, q, n - segments * q
-
-
 def build_run(system, dt, duration, *, monitors=None, transient=0.0, period=None, method=None,
               inputs=None, remat: int | None = None):
-    """A pure ``run(params, key) -> {monitor: (T, n)}``, optionally with gradient checkpointing.
-
-    Like :func:`neuralmass.make_run_fn`, but the transient and the recording are each split into
-    ``remat`` equal segments that are wrapped in :func:`jax.checkpoint`: reverse-mode
-    differentiation then stores the state only at segment boundaries and recomputes inside a
-    segment, so memory grows like ``remat + steps / remat`` instead of ``steps``
-    (:math:`\\sqrt{\\text{steps}}` for ``remat ≈ sqrt(steps)``) for about one extra forward pass.
-
-    Parameters
-    ----------
-    remat : int, optional
-        Number of checkpointed segments (``None`` or ``0``: none).
-    """
-    sim = Simulator(system, dt=dt, method=method)
-    plan, n_trans, n_outer, fns, consts = sim._prepare(duration, monitors, transient, period, inputs)
-    system = sim.system
-    tplan = _replace_inner(plan, 1)
-    ck = (lambda f: jax.checkpoint(f)) if remat else (lambda f: f)
-    S = int(remat) if remat else 1
-
-    pieces = []  # (kind, fn, count)
-    if n_trans:
-        s, q, r = _split(n_trans, S)
-        if q:
-            pieces.append(("t", ck(_segment_fn(system, tplan, fns, q, record=False)), s))
-        if r:
-            pieces.append(("t", ck(_segment_fn(system, tplan, fns, r, record=False)), 1))
-    s, q, r = _split(n_outer, S)
-    if q:
-        pieces.append(("r", ck(_segment_fn(system, plan, fns, q, record=True)), s))
-    if r:
-        pieces.append(("r", ck(_segment_fn(system, plan, fns, r, record=True)), 1))
-
-    def run(params, key):
-        carry = _init_carry(system, plan, params, _as_key(key))
-        outs = []
-        for kind, fn, count in pieces:
-            if count == 1:
-                carry, o = fn(params, carry, consts)
-                if kind == "r":
-                    outs.append(o)
-                continue
-
-            def body(c, _, fn=fn):
-                return fn(params, c, consts)
-
-            carry, o = jax.lax.scan(body, carry, None, length=count)
-            if kind == "r":
-                outs.append(jax.tree.map(lambda a: a.reshape((-1,) + a.shape[2:]), o))
-        rec = [jnp.concatenate([o[i] for o in outs], axis=0) for i in range(len(plan.monitors))]
-        return {m.key: x for m, x in zip(plan.monitors, rec)}
-
-    run.monitor_keys = tuple(m.key for m in plan.monitors)
-    run.n_steps = n_trans + n_outer * plan.inner
-    return run
+    """A pure ``run(params, key)``; see :func:`neuralmass.make_run_fn` (``remat`` enables
+    gradient checkpointing)."""
+    return make_run_fn(system, dt, duration, monitors=monitors, transient=transient, period=period,
+                       method=method, inputs=inputs, remat=remat)
 
 
 # --------------------------------------------------------------------------------------------
