@@ -2,30 +2,50 @@
 
 Pipeline: connectome -> network (node model x coupling x delays x noise) -> simulate -> monitors
 -> forward models (BOLD, EEG, MEG) -> analysis (FC, FCD, spectra) -> objectives -> fit / infer.
+
+The names of the seed documents work with ``import neuralmass as brainmass``.
 """
+
+import importlib as _importlib
 
 __version__ = "0.1.0"
 
 from . import datasets, forward, integrators, monitors, noise, units
 from .forward import (BOLDMonitor, BOLDSignal, EEGLeadFieldModel, LeadFieldModel, MEGLeadFieldModel,
                       hrf_bold, simulate_bold)
-from .network.connectome import Connectome
-from .params import Param
-from .models import (HOPF, JANSEN_RIT, LINEAR, MODELS, LinearStep, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
-                     JansenRitModel, JansenRitStep, NodeModel, WilsonCowanModel, WilsonCowanStep,
-                     WongWangModel, WongWangStep)
+from .models import (HOPF, JANSEN_RIT, LINEAR, MODELS, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
+                     JansenRitModel, JansenRitStep, LinearStep, NodeModel, WilsonCowanModel,
+                     WilsonCowanStep, WongWangModel, WongWangStep)
 from .monitors import Monitor, Raw, TemporalAverage
-from .noise import GaussianNoise, OUProcess, WhiteNoise
-from .simulate import NodeSystem, SimulationDiverged, Simulator, make_run_fn
 from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Network, SigmoidalCoupling,
                       SigmoidalJansenRitCoupling, TanhCoupling)
+from .network.connectome import Connectome
+from .noise import GaussianNoise, OUProcess, WhiteNoise
+from .params import Param
+from .simulate import NodeSystem, SimulationDiverged, Simulator, make_run_fn
+
+# modules with optional or heavier dependencies load on first use
+_LAZY_MODULES = ("analysis", "objectives", "viz", "fit", "inference", "io", "config", "study", "cli")
+_LAZY_NAMES = {"Fitter": "fit", "FitResult": "fit", "SearchSpace": "fit"}
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        return _importlib.import_module(f".{name}", __name__)
+    if name in _LAZY_NAMES:
+        return getattr(_importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
+    raise AttributeError(f"module 'neuralmass' has no attribute {name!r}")
+
 
 __all__ = [
     "Simulator", "NodeSystem", "SimulationDiverged", "make_run_fn",
     "WilsonCowanStep", "WilsonCowanModel", "JansenRitStep", "JansenRitModel", "WongWangModel",
-    "WongWangStep", "HopfStep", "HopfModel", "NodeModel", "MODELS",
-    "HOPF", "JANSEN_RIT", "LINEAR", "LinearStep", "WILSON_COWAN", "WONG_WANG",
+    "WongWangStep", "HopfStep", "HopfModel", "LinearStep", "NodeModel", "MODELS",
+    "HOPF", "JANSEN_RIT", "LINEAR", "WILSON_COWAN", "WONG_WANG",
     "OUProcess", "WhiteNoise", "GaussianNoise", "Monitor", "Raw", "TemporalAverage",
     "Connectome", "Network", "DiffusiveCoupling", "LinearCoupling", "AdditiveCoupling",
-    "SigmoidalCoupling", "SigmoidalJansenRitCoupling", "TanhCoupling", "Param", "datasets", "integrators", "monitors", "noise", "units",
+    "SigmoidalCoupling", "SigmoidalJansenRitCoupling", "TanhCoupling", "Param",
+    "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
+    "hrf_bold", "simulate_bold", "Fitter", "FitResult", "SearchSpace",
+    "datasets", "forward", "integrators", "monitors", "noise", "units", *_LAZY_MODULES,
 ]
