@@ -95,7 +95,7 @@ def run_study(cfg: dict, quiet: bool = False) -> dict:
     Returns the summary (also written to ``summary.json``).
     """
     t_start = time.perf_counter()
-    study, sim_cfg, bold_cfg = cfg["study"], cfg["simulation"], cfg["bold"]
+    study = cfg["study"]
     final = Path(study["output"]).expanduser()
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=f".{final.name}.partial-", dir=final.parent))
@@ -209,7 +209,6 @@ def _run(cfg, work: Path, quiet: bool) -> dict:
                         attrs={"tr_ms": tr, "coefficients": bold_cfg["coefficients"], "seed": seed})
         write_netcdf_atomic(bds, work / "bold.nc")
         fc_sim = np.asarray(analysis.functional_connectivity(bold))
-        fs_b = 1000.0 / tr
         sc_fc = _corr(_upper(W), _upper(fc_sim))
         summary["bold"] = {"frames": int(bold.shape[0]), "tr_s": tr / 1000.0,
                            "std_percent": float(100 * bold.std())}
@@ -291,7 +290,9 @@ def _meg_eeg(meg_cfg, seed, work: Path, figs: Path, quiet: bool) -> dict:
     src = src - u.math.mean(src, axis=0, keepdims=True)  # DC removed, as after the usual high-pass
     eeg_lf = datasets.load_dataset("tvb76_eeg65")
     meg_lf = datasets.load_dataset("tvb76_meg276")
-    scale = 1.0 * u.nA * u.meter / u.mV  # illustrative mV -> dipole moment (documented assumption)
+    # mV of y1 - y2 -> region dipole moment: an order-of-magnitude assumption (about 0.1 nA*m/mm^2
+    # per mV over ~1000 mm^2 of cortex; cf. Murakami & Okada 2006), stated in the report
+    scale = 100.0 * u.nA * u.meter / u.mV
     eeg = EEGLeadFieldModel(n, eeg_lf.L.shape[1], eeg_lf.L, scale=scale, sensor_unit=u.uvolt,
                             reference="average")(src)
     meg = MEGLeadFieldModel(n, meg_lf.L.shape[1], meg_lf.L, scale=scale, sensor_unit=u.ftesla)(src)
@@ -318,13 +319,12 @@ def _meg_eeg(meg_cfg, seed, work: Path, figs: Path, quiet: bool) -> dict:
         axes[1].set_title(f"{name.upper()} spectrum (mean over sensors), peak {peak:.1f} Hz")
         fig.tight_layout(); fig.savefig(figs / f"{name}.png", dpi=110); plt.close(fig)
     out["note"] = ("Jansen-Rit network (p = 220 Hz, OU input noise, sigmoidal JR coupling) on TVB's 76-region "
-                   "connectome; source scale 1 nA*m per mV of y1 - y2 (illustrative).")
+                   "connectome; each region's dipole moment is 100 nA*m per mV of y1 - y2 (an order-of-magnitude "
+                   "assumption), DC removed; lead fields from tvb-data (units as documented in docs/datasets.md).")
     return out
 
 
 def _write_report(cfg, work: Path, summary: dict) -> None:
-    from .config import DEFAULT_CONFIG_TOML  # noqa: F401  (documented default)
-
     (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
     (work / "config.json").write_text(json.dumps(cfg, indent=2, default=str))
     lines = [f"# neuralmass study: {summary['study']}", "",
