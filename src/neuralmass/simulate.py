@@ -625,25 +625,25 @@ class Simulator:
         result["ts"] = u.Quantity(ts, unit=TIME)
         return result
 
+    def _lane_fn(self, name, fn, plan, axes, second_axis):
+        """``fn(params, x)`` jitted (and vmapped over lanes when batched), cached by structure."""
+        ckey = (name, plan, _axes_key(axes))
+        compiled = _CACHE.get(ckey)
+        if compiled is None:
+            compiled = jax.jit(fn if axes is None else
+                               jax.vmap(fn, in_axes=(axes[0], second_axis(axes)), out_axes=axes[1]))
+            _CACHE[ckey] = compiled
+        return compiled
+
     def _begin(self, plan, P, carry, axes):
-        ckey = ("begin", plan, _axes_key(axes))
-        fn = _CACHE.get(ckey)
-        if fn is None:
-            system = self.system
-            begin = lambda p, c: _begin_recording(system, plan, p, c)  # noqa: E731
-            fn = jax.jit(begin if axes is None else
-                         jax.vmap(begin, in_axes=(axes[0], axes[1]), out_axes=axes[1]))
-            _CACHE[ckey] = fn
+        system = self.system
+        fn = self._lane_fn("begin", lambda p, c: _begin_recording(system, plan, p, c), plan, axes,
+                           lambda a: a[1])
         return fn(P, carry)
 
     def _init(self, plan, P, keys, axes):
-        ckey = ("init", plan, _axes_key(axes))
-        fn = _CACHE.get(ckey)
-        if fn is None:
-            system = self.system
-            init = lambda p, k: _init_carry(system, plan, p, k)  # noqa: E731
-            fn = jax.jit(init if axes is None else jax.vmap(init, in_axes=(axes[0], 0), out_axes=axes[1]))
-            _CACHE[ckey] = fn
+        system = self.system
+        fn = self._lane_fn("init", lambda p, k: _init_carry(system, plan, p, k), plan, axes, lambda a: 0)
         return fn(P, keys)
 
     def _batching(self, P, consts, key, batch_size):
