@@ -47,6 +47,7 @@ params = { a = "-0.02 / s", omega = "0.3142 / s" }
 coupling = "diffusive"       # linear | diffusive | sigmoidal | sigmoidal_jansen_rit | tanh
 k = 0.004                    # global coupling strength (per ms for the Hopf drift)
 speed = "10 mm/ms"           # conduction speed (delays = tract length / speed)
+delays = true                # false: instantaneous coupling
 
 [noise]
 kind = "white"               # white | ou | none
@@ -79,7 +80,8 @@ _ALLOWED = {
     "study": {"name": str, "seed": int, "output": str},
     "data": {"dataset": str, "normalize": str},
     "model": {"name": str, "params": dict},
-    "network": {"coupling": str, "k": (int, float), "speed": (str, int, float), "delay_mode": str},
+    "network": {"coupling": str, "k": (int, float), "speed": (str, int, float), "delay_mode": str,
+                "delays": bool},
     "noise": {"kind": str, "sigma": (int, float, str), "tau": (str, int, float)},
     "simulation": {"dt": (str, int, float), "duration": (str, int, float),
                    "transient": (str, int, float), "method": str},

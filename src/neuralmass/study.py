@@ -149,7 +149,7 @@ def _run(cfg, work: Path, quiet: bool) -> dict:
 
     spec = MODELS[cfg["model"]["name"]]
     node = _node_module(spec.name, n, cfg["model"]["params"], cfg["noise"])
-    speed = net_cfg.get("speed")
+    speed = net_cfg.get("speed") if net_cfg.get("delays", True) else None
     net = Network(node, conn=conn, speed=speed, coupling=net_cfg.get("coupling", "diffusive"),
                   k=float(net_cfg.get("k", 1.0)), delay_mode=net_cfg.get("delay_mode", "integer"))
     variable = bold_cfg.get("variable") or spec.coupled_var
