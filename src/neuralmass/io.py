@@ -65,9 +65,11 @@ def write_netcdf_atomic(ds, path) -> Path:
 
 
 def _engine():
-    for mod, eng in (("h5netcdf", "h5netcdf"), ("netCDF4", "netcdf4"), ("scipy", "scipy")):
+    """The first NetCDF backend whose modules import (h5netcdf needs h5py; scipy writes NetCDF3)."""
+    for mods, eng in ((("h5netcdf", "h5py"), "h5netcdf"), (("netCDF4",), "netcdf4"), (("scipy",), "scipy")):
         try:
-            __import__(mod)
+            for mod in mods:
+                __import__(mod)
             return eng
         except ImportError:
             continue
