@@ -203,3 +203,12 @@ def test_monitors_with_different_periods_in_one_run():
     fine = _mag(sim.run(200.0, monitors="x", transient=10.0, inputs=drive)["x"])
     np.testing.assert_allclose(_mag(avg["avg"]), fine.reshape(38, 50, 2).mean(1), rtol=1e-5, atol=1e-7)
     assert _mag(both["ts_avg"])[0] == pytest.approx(15.0)
+
+
+def test_monitor_out_of_range_is_reported():
+    """A BOLD drive far beyond the hemodynamic model's range (blood inflow -> 0) is an error
+    naming the monitor, not a silent NaN."""
+    node = nm.LinearStep(1, tau=50.0, noise_x=nm.WhiteNoise(1, sigma=0.2))
+    sim = nm.Simulator(node, dt=1.0)
+    with pytest.raises(nm.SimulationDiverged, match="monitor 'bold' produced NaN/Inf .*lower `scale`"):
+        sim.run(60_000.0, monitors=[nm.BOLDMonitor("x", tr=1000.0, scale=500.0)], key=0)

@@ -616,6 +616,14 @@ class Simulator:
             arr = np.concatenate([o[idx] for o in outs], axis=t_axis)
             if r > 1:
                 arr = np.take(arr, np.arange(r - 1, n_outer, r), axis=t_axis)
+            bad_t = np.argwhere(~np.isfinite(arr).all(axis=tuple(a for a in range(arr.ndim) if a != t_axis)))
+            if bad_t.size:
+                j = int(bad_t[0, 0]) * r + r - 1
+                raise SimulationDiverged(
+                    f"monitor {mon.key!r} produced NaN/Inf at sample {int(bad_t[0, 0])} (t = "
+                    f"{(n_trans + plan.inner * (j + 1)) * self.dt:g} ms) while the model state stayed "
+                    f"finite; its input is out of the monitor's valid range (for BOLD: lower `scale` "
+                    f"so the vasodilatory drive stays of order 1).")
             unit = mon.unit if not isinstance(mon, (Raw,)) else self.system.output_unit(mon.variable)
             result[mon.key] = u.Quantity(arr, unit=unit) if unit is not None else arr
             if r != rmin:
