@@ -7,21 +7,14 @@ on the same connectome as benchmarks/network.py. Nothing here imports neuralmass
 """
 
 import json
-import statistics
 import sys
-import time
+from pathlib import Path
 
 import numpy as np
 
-
-def connectome(n, seed=0, density=0.3):  # same generator as benchmarks/network.py
-    rng = np.random.default_rng(seed)
-    mask = np.triu(rng.random((n, n)) < density, 1)
-    W = np.where(mask, rng.random((n, n)), 0.0)
-    W = W + W.T
-    L = np.triu(rng.uniform(10.0, 200.0, (n, n)), 1)
-    L = L + L.T
-    return W, L
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import time_calls  # noqa: E402
+from network import connectome  # noqa: E402  (numpy-only at import)
 
 
 def neurolib_run(n, duration, k):
@@ -38,23 +31,13 @@ def neurolib_run(n, duration, k):
     return m
 
 
-def timed(fn, repeats):
-    fn()
-    ts = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return statistics.median(ts)
-
-
 def main():
     name, repeats = sys.argv[1], int(sys.argv[2])
     out = {}
     try:
         if name in ("W1", "W2"):
             m = neurolib_run(80 if name == "W1" else 400, 10_000, 0.5)
-            out["neurolib"] = timed(m.run, repeats)
+            out["neurolib"] = time_calls(m.run, repeats).median
         elif name == "W3":
             m = neurolib_run(80, 2_000, 0.5)
 
@@ -63,7 +46,7 @@ def main():
                     m.params["K_gl"] = float(k)
                     m.run()
 
-            out["neurolib (loop)"] = timed(loop, max(1, repeats // 2))
+            out["neurolib (loop)"] = time_calls(loop, max(1, repeats // 2)).median
     except ImportError:
         pass
     print(json.dumps(out))

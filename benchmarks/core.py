@@ -13,20 +13,18 @@ is timed in the same run and the ratio is printed (see benchmarks/README.md).
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+import sys
+from pathlib import Path
 
 import numpy as np
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import time_calls  # noqa: E402
 
-def _median_time(fn, repeats):
-    fn()  # compile / warm up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), min(times)
+
+def _med_min(fn, repeats):
+    t = time_calls(fn, repeats)
+    return t.median, t.min
 
 
 def main(argv=None):
@@ -40,13 +38,13 @@ def main(argv=None):
     dur = args.seconds * 1000.0
     rows = []
     sim1 = nm.Simulator(nm.JansenRitStep(1), dt=0.1)
-    rows.append(("C1 one JR node", *_median_time(
+    rows.append(("C1 one JR node", *_med_min(
         lambda: sim1.run(dur, monitors="eeg", period=1.0, inputs={"p": 220.0}), args.repeats)))
     simN = nm.Simulator(nm.JansenRitStep(1000), dt=0.1)
     p = np.linspace(120.0, 320.0, 1000)
-    rows.append(("C2 1,000 JR nodes (population)", *_median_time(
+    rows.append(("C2 1,000 JR nodes (population)", *_med_min(
         lambda: simN.run(dur, monitors="eeg", period=1.0, inputs={"p": p}), args.repeats)))
-    rows.append(("C3 1,000 JR lanes (vmapped batch)", *_median_time(
+    rows.append(("C3 1,000 JR lanes (vmapped batch)", *_med_min(
         lambda: sim1.run(dur, monitors="eeg", period=1.0, params={"A": np.linspace(3.0, 3.5, 1000)},
                          inputs={"p": 220.0}), args.repeats)))
     steps = dur / 0.1

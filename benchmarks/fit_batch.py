@@ -10,7 +10,6 @@ runs after compilation. Run: ``python benchmarks/fit_batch.py``.
 import argparse
 import os
 import sys
-import time
 
 import jax
 import jax.numpy as jnp
@@ -19,14 +18,8 @@ import numpy as np
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "examples"))
 import fit_hcp  # noqa: E402
 
-
-def timed(fn, repeats):
-    out = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn())
-        out.append(time.perf_counter() - t0)
-    return float(np.median(out))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from _timing import time_calls  # noqa: E402
 
 
 def main():
@@ -55,8 +48,9 @@ def main():
         one = [X[i:i + 1] for i in range(B)]
         jax.block_until_ready(f(X, tgt, key))          # compile both shapes
         jax.block_until_ready(f(one[0], tgt, key))
-        t_batch = timed(lambda: f(X, tgt, key), args.repeats)
-        t_seq = timed(lambda: [f(x, tgt, key) for x in one], max(1, args.repeats - 2))
+        t_batch = time_calls(lambda: jax.block_until_ready(f(X, tgt, key)), args.repeats, warmup=False).median
+        t_seq = time_calls(lambda: jax.block_until_ready([f(x, tgt, key) for x in one]),
+                           max(1, args.repeats - 2), warmup=False).median
         rows.append((label, t_batch, t_seq))
     steps = int((fit_hcp.TRANSIENT + fit_hcp.N_FRAMES * fit_hcp.TR) / fit_hcp.DT)
     print(f"\nHCP Hopf network, 80 regions, traced speed, online BOLD, {steps} steps of {fit_hcp.DT} ms, "

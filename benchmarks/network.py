@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import time_calls  # noqa: E402
 
 PEER_FIGURES = {  # seconds, measured on the project's 2-core CPU machines (performance notes)
     "W1": {"neurolib": 1.47, "brainmass": 8.1},
@@ -62,18 +63,6 @@ def build(n: int, k: float = 0.5):
     return nm.Simulator(net, dt=0.1 * u.ms, progress=False)
 
 
-def timed(fn, repeats: int):
-    t0 = time.perf_counter()
-    fn()
-    first = time.perf_counter() - t0
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return first, statistics.median(times)
-
-
 def workload(name: str, repeats: int):
     import brainunit as u
     import jax
@@ -95,7 +84,8 @@ def workload(name: str, repeats: int):
         out = run()
         jax.block_until_ready(np.asarray(u.get_magnitude(out["rE"])))
 
-    return timed(call, repeats)
+    t = time_calls(call, repeats)
+    return t.first, t.median
 
 
 def peers(python: str, name: str, repeats: int) -> dict:

@@ -15,14 +15,17 @@ largest absolute difference between the two FC matrices.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
+import sys
+from pathlib import Path
 
 import jax
 import numpy as np
 from scipy.signal import butter, filtfilt, hilbert
 
 from neuralmass.analysis import orthogonalized_fc
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _timing import time_calls  # noqa: E402
 
 
 def reference_orth_fc(x, band, fs, low_pass, order=3):
@@ -46,14 +49,9 @@ def reference_orth_fc(x, band, fs, low_pass, order=3):
     return fc
 
 
-def _median_time(fn, repeats):
-    times = []
-    out = None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        out = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), out
+def _median_out(fn, repeats):
+    t = time_calls(fn, repeats, warmup=False)
+    return t.median, t.output
 
 
 def main():
@@ -72,7 +70,7 @@ def main():
     x = rng.standard_normal((T, N)) @ mixing.T
 
     rows = []
-    t_ref, fc_ref = _median_time(lambda: reference_orth_fc(x, band, fs, low_pass), args.repeats)
+    t_ref, fc_ref = _median_out(lambda: reference_orth_fc(x, band, fs, low_pass), args.repeats)
     rows.append(("SciPy per-region loop (float64)", t_ref, 0.0))
 
     for label, x64 in (("neuralmass, jit (float32)", False), ("neuralmass, jit (float64)", True)):
@@ -80,7 +78,7 @@ def main():
             f = jax.jit(lambda y: orthogonalized_fc(y, fs, band, low_pass=low_pass))
             xa = jax.numpy.asarray(x, dtype=jax.numpy.float64 if x64 else jax.numpy.float32)
             f(xa).block_until_ready()                                    # compile
-            t, fc = _median_time(lambda: f(xa).block_until_ready(), args.repeats)
+            t, fc = _median_out(lambda: f(xa).block_until_ready(), args.repeats)
             rows.append((label, t, float(np.abs(np.asarray(fc) - fc_ref).max())))
 
     print(f"orthogonalized envelope FC: {N} regions x {T} samples ({args.minutes:g} min at "
