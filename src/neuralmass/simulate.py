@@ -29,6 +29,7 @@ from typing import Any, Mapping, Sequence
 import brainunit as u
 import jax
 import jax.numpy as jnp
+import jax.scipy.special  # noqa: F401  (erfinv)
 import numpy as np
 
 from .integrators import get_integrator
@@ -42,7 +43,74 @@ _TRACES = {"segment": 0}
 
 #: steps of standard normals drawn per random-number call (see ``_make_step``)
 NOISE_BLOCK = 64
+import os as _os
+_UNROLL = int(_os.environ.get("NM_UNROLL", "1"))
 
+
+
+def standard_normals(key, block, shape, dtype=jnp.float32):
+    """Standard normal draws of noise block ``block`` of the stream ``key`` (pure, counter-based).
+
+    The bits come from XLA's Threefry bit generator (:func:`jax.lax.rng_bit_generator` with
+    ``RNG_THREE_FRY``) keyed by ``fold_in(key, block)``, so the stream depends only on the key and
+    the block index — not on chunking, monitors or batching — and costs about 2.5x less on CPUs
+    than :func:`jax.random.normal`. Uniforms ``u = (m + 1/2) 2^-23`` from the top 23 bits ``m``
+    lie strictly inside (0, 1), and ``z = sqrt(2) erfinv(2u - 1)`` is inverse-CDF sampling
+    (|z| <= 5.33, the same tail cut as :func:`jax.random.normal` in float32). Under :func:`jax.vmap` every lane draws from its own key (a batching rule maps
+    over the keys: XLA's generator would otherwise serve all lanes from the first key). As for
+    every XLA bit generator, the bits may differ between JAX versions or backends; a given
+    installation reproduces them exactly.
+    """
+    return _normals_fn(tuple(int(d) for d in shape), jnp.dtype(dtype))(key, jnp.asarray(block, jnp.uint32))
+
+
+_NORMALS: dict = {}
+_LANE_GROUP = 64   # lanes drawn per unrolled group in batched runs
+
+
+def _normals_fn(shape, dtype):
+    fn = _NORMALS.get((shape, dtype))
+    if fn is not None:
+        return fn
+
+    @jax.custom_batching.custom_vmap
+    def draw(key, block):
+        k = jax.random.fold_in(key, block)
+        if jnp.issubdtype(k.dtype, jax.dtypes.prng_key):
+            k = jax.random.key_data(k)
+        state = jnp.concatenate([k.reshape(-1)[:2].astype(jnp.uint32), jnp.zeros(2, jnp.uint32)])
+        _, bits = jax.lax.rng_bit_generator(state, shape, jnp.uint32,
+                                            algorithm=jax.lax.RandomAlgorithm.RNG_THREE_FRY)
+        # v = 2u - 1 with u = (m + 1/2) 2^-23 from the top 23 bits m: an odd integer over 2^23,
+        # exact in float32 and never +-1
+        m = (bits >> 9).astype(jnp.int32)
+        v = (2 * m + 1 - (1 << 23)).astype(jnp.float32) * (2.0 ** -23)
+        return (np.sqrt(2.0) * jax.scipy.special.erfinv(v)).astype(dtype)
+
+    @draw.def_vmap
+    def _draw_lanes(axis_size, in_batched, key, block):
+        key_b, block_b = in_batched
+        if not key_b:
+            key = jnp.broadcast_to(key, (axis_size,) + key.shape)
+        if not block_b:
+            block = jnp.broadcast_to(block, (axis_size,))
+
+        def lanes(k, b):   # one generator call per lane, unrolled (a loop costs ~2x more)
+            return jnp.stack([draw(k[j], b[j]) for j in range(k.shape[0])])
+
+        g = _LANE_GROUP
+        full = (axis_size // g) * g
+        parts = []
+        if full:
+            grouped = jax.lax.map(lambda kb: lanes(*kb),
+                                  (key[:full].reshape((-1, g) + key.shape[1:]), block[:full].reshape(-1, g)))
+            parts.append(grouped.reshape((full,) + grouped.shape[2:]))
+        if full < axis_size:
+            parts.append(lanes(key[full:], block[full:]))
+        return (parts[0] if len(parts) == 1 else jnp.concatenate(parts)), True
+
+    _NORMALS[(shape, dtype)] = draw
+    return draw
 
 
 def trace_count() -> int:
@@ -219,13 +287,19 @@ def _external_inputs(model: NodeModel, inputs: Mapping | None, n: int):
     return consts, fns
 
 
-def _make_step(system, plan: _Plan, fns):
+def _make_step(system, plan: _Plan, fns, native: bool = False):
+    """One integration step of one lane: ``step(carry, params, ext_const) -> carry``.
+
+    With ``native=True`` (batched runs of a system with a delay line) the delayed sums are read by
+    the caller for all lanes at once: the step is ``step(carry, params, ext_const, delayed) ->
+    (carry, h)``, where ``h`` is what the lane sends into the delay line.
+    """
     model = system.node_model
     integrate = get_integrator(plan.method)
     dt = plan.dt
     drift = model.drift
 
-    def step(carry, params, ext_const):
+    def step(carry, params, ext_const, delayed=None):
         state, extra, nstate, key, i, mon, bad = carry
         inputs = {name: jnp.zeros(()) for name in model.input_names}
         for name, v in ext_const.items():
@@ -235,15 +309,13 @@ def _make_step(system, plan: _Plan, fns):
             inputs[name] = inputs[name] + inp.to_canonical(fn(t))
         # noise: standard normals come from a block of NOISE_BLOCK steps drawn at once (one RNG
         # call per block instead of per step); the stream depends only on the key and step index
+        # (the carried key never changes)
         if nstate:
             states, buf = nstate["states"], nstate["xi"]
 
-            def refill(args):
-                k, _ = args
-                k, kb = jax.random.split(k)
-                return k, jax.random.normal(kb, buf.shape, buf.dtype)
-
-            key, buf = jax.lax.cond(i % NOISE_BLOCK == 0, refill, lambda a: a, (key, buf))
+            buf = jax.lax.cond(i % NOISE_BLOCK == 0,
+                               lambda: standard_normals(key, i // NOISE_BLOCK, buf.shape, buf.dtype),
+                               lambda: buf)
             xi = buf[i % NOISE_BLOCK]
             new_s = {}
             for row, name in enumerate(sorted(states)):
@@ -258,53 +330,124 @@ def _make_step(system, plan: _Plan, fns):
                 new_s[name] = st
                 inputs[name] = inputs[name] + val
             nstate = {"states": new_s, "xi": buf}
-        coupled, extra = system.coupling_inputs(extra, state, params, i, dt)
+        if native:
+            coupled, extra = system.coupling_inputs(extra, state, params, i, dt, delayed=delayed)
+        else:
+            coupled, extra = system.coupling_inputs(extra, state, params, i, dt)
         for name, v in coupled.items():
             inputs[name] = inputs[name] + v
         state = integrate(drift, state, params["node"], inputs, dt)
-        extra = system.push(extra, state, params, i, dt)
+        if native:
+            h = system.delay_source(state, params)
+        else:
+            extra = system.push(extra, state, params, i, dt)
         reader = _Reader(system, state, params)
         mon = tuple((m.step(ms, reader, dt), cnt) for m, (ms, cnt) in zip(plan.monitors, mon))
         # first non-finite step, per state variable
         finite = jnp.stack([jnp.all(jnp.isfinite(state[k])) for k in model.state_names])
         bad = jnp.where((bad < 0) & ~finite, i, bad)
-        return (state, extra, nstate, key, i + 1, mon, bad)
+        carry = (state, extra, nstate, key, i + 1, mon, bad)
+        return (carry, h) if native else carry
 
     return step
 
 
-def _segment_fn(system, plan: _Plan, fns, n_outer: int, record: bool):
-    """Pure function advancing ``n_outer * plan.inner`` steps, recording when ``record``."""
-    step = _make_step(system, plan, fns)
+def _native_keys(system, dt) -> tuple:
+    """Carried-state keys a system lets the engine batch natively (its delay line), or ``()``."""
+    fn = getattr(system, "delay_state_keys", None)
+    return tuple(fn(dt)) if fn is not None else ()
+
+
+def _batched_step(system, plan: _Plan, fns, axes):
+    """One step of all lanes of a batched run whose system has a delay line.
+
+    Everything per lane (noise, node dynamics, monitors) runs under :func:`jax.vmap`; the delay
+    line is read and written once for all lanes, with its buffers laid out lanes-last
+    ``(n, 2L, B)``, so each edge's read is one contiguous copy of ``K * B`` values instead of ``B``
+    separate small gathers (the vmapped per-edge gather is the slow part of batched delayed
+    networks on CPUs). The carry's ``extra`` is ``(per-lane part, delay-line part)``.
+    """
+    p_axes, c_axes, e_axes = axes
+    lane_axes = (c_axes[0], c_axes[1][0]) + tuple(c_axes[2:])
+    lane = jax.vmap(_make_step(system, plan, fns, native=True),
+                    in_axes=(lane_axes, p_axes, e_axes, -1), out_axes=(lane_axes, -1))
+    dt = plan.dt
+
+    def step(carry, params, params_last, ext_const):
+        state, (rest, line), nstate, key, i, mon, bad = carry
+        s, line = system.read_delays(line, params_last, i, dt)
+        lane_carry, h = lane((state, rest, nstate, key, i, mon, bad), params, ext_const, s)
+        state, rest, nstate, key, i1, mon, bad = lane_carry
+        line = system.write_delays(line, h, i, dt)
+        return (state, (rest, line), nstate, key, i1, mon, bad)
+
+    return step
+
+
+def _lanes_last(params, p_axes):
+    """``params`` with every batched leaf's lane axis moved last (the delay line's layout)."""
+    return jax.tree.map(lambda ax, a: a if ax is None else jnp.moveaxis(a, ax, -1), p_axes, params,
+                        is_leaf=lambda x: x is None)
+
+
+def _sampler(system, plan: _Plan):
+    """``sample(params, carry) -> (carry, outputs)``: every monitor's sample of one lane."""
+
+    def sample(params, c):
+        state, extra, nstate, key, i, mon, bad = c
+        reader = _Reader(system, state, params)
+        outs, new_mon = [], []
+        for m, r, (ms, cnt) in zip(plan.monitors, plan.ratios, mon):
+            if r == 1:
+                ms, o = m.sample(ms, reader)
+            else:
+                # sample every r-th outer iteration; zeros in between (dropped on the host)
+                cnt = cnt + 1
+                shape = jax.eval_shape(lambda s_: m.sample(s_, reader)[1], ms)
+                ms, o = jax.lax.cond(
+                    cnt >= r, lambda s_: m.sample(s_, reader),
+                    lambda s_: (s_, jnp.zeros(shape.shape, shape.dtype)), ms)
+                cnt = jnp.where(cnt >= r, 0, cnt)
+            new_mon.append((ms, cnt))
+            outs.append(o)
+        return (state, extra, nstate, key, i, tuple(new_mon), bad), tuple(outs)
+
+    return sample
+
+
+def _segment_fn(system, plan: _Plan, fns, n_outer: int, record: bool, lanes=None):
+    """Pure function advancing ``n_outer * plan.inner`` steps, recording when ``record``.
+
+    ``lanes``: the vmap axes of a batched run whose system reads its delay line for all lanes at
+    once (:func:`_batched_step`); ``None`` for a single lane (batched runs of other systems vmap
+    this function as a whole).
+    """
+    sample = _sampler(system, plan)
+    if lanes is None:
+        step = _make_step(system, plan, fns)
+    else:
+        p_axes, c_axes, _ = lanes
+        bstep = _batched_step(system, plan, fns, lanes)
+        sample = jax.vmap(sample, in_axes=(p_axes, c_axes), out_axes=(c_axes, 0))
 
     def run(params, carry, ext_const):
         _TRACES["segment"] += 1
+        if lanes is None:
+            body = lambda c: step(c, params, ext_const)  # noqa: E731
+        else:
+            params_last = _lanes_last(params, lanes[0])
+            body = lambda c: bstep(c, params, params_last, ext_const)  # noqa: E731
 
         def inner(c, _):
-            return step(c, params, ext_const), None
+            return body(c), None
 
         def outer(c, _):
-            c, _ = jax.lax.scan(inner, c, None, length=plan.inner)
+            c, _ = jax.lax.scan(inner, c, None, length=plan.inner, unroll=_UNROLL)
             if not record:
                 return c, None
-            state, extra, nstate, key, i, mon, bad = c
-            reader = _Reader(system, state, params)
-            outs, new_mon = [], []
-            for m, r, (ms, cnt) in zip(plan.monitors, plan.ratios, mon):
-                if r == 1:
-                    ms, o = m.sample(ms, reader)
-                else:
-                    # sample every r-th outer iteration; zeros in between (dropped on the host)
-                    cnt = cnt + 1
-                    shape = jax.eval_shape(lambda s_: m.sample(s_, reader)[1], ms)
-                    ms, o = jax.lax.cond(
-                        cnt >= r, lambda s_: m.sample(s_, reader),
-                        lambda s_: (s_, jnp.zeros(shape.shape, shape.dtype)), ms)
-                    cnt = jnp.where(cnt >= r, 0, cnt)
-                new_mon.append((ms, cnt))
-                outs.append(o)
-            return (state, extra, nstate, key, i, tuple(new_mon), bad), tuple(outs)
+            return sample(params, c)
 
+        # batched (lanes) runs return time-major (T, B, ...) outputs; the Simulator swaps the axes
         return jax.lax.scan(outer, carry, None, length=n_outer)
 
     return run
@@ -318,10 +461,13 @@ def _begin_recording(system, plan, params, carry):
     return (state, extra, nstate, key, i, mon, bad)
 
 
-def _init_carry(system, plan, params, key):
+def _init_carry(system, plan, params, key, native: tuple = ()):
     state = system.initial_state()
     key, k_extra, k_noise = jax.random.split(key, 3)
     extra = system.init_extra(state, params, plan.dt, k_extra)
+    if native:   # batched run with a delay line: (per-lane part, delay-line part)
+        extra = ({k: v for k, v in extra.items() if k not in native},
+                 {k: v for k, v in extra.items() if k in native})
     states = {}
     for name in sorted(params["noise"]):
         p = params["noise"][name]
@@ -528,10 +674,13 @@ class Simulator:
         key = (plan, n_outer, record, _axes_key(batched_axes), tuple(sorted((k, id(f[0])) for k, f in fns.items())))
         fn = _CACHE.get(key)
         if fn is None:
-            seg = _segment_fn(self.system, plan, fns, n_outer, record)
-            if batched_axes is not None:
-                p_axes, c_axes, e_axes = batched_axes
-                seg = jax.vmap(seg, in_axes=(p_axes, c_axes, e_axes), out_axes=(c_axes, 0))
+            if batched_axes is not None and _is_native(batched_axes):
+                seg = _segment_fn(self.system, plan, fns, n_outer, record, lanes=batched_axes)
+            else:
+                seg = _segment_fn(self.system, plan, fns, n_outer, record)
+                if batched_axes is not None:
+                    p_axes, c_axes, e_axes = batched_axes
+                    seg = jax.vmap(seg, in_axes=(p_axes, c_axes, e_axes), out_axes=(c_axes, 0))
             fn = jax.jit(seg)
             _CACHE[key] = fn
         return fn
@@ -610,20 +759,26 @@ class Simulator:
         bar.close()
         self.last_state = carry[0]
         result = {}
-        t_axis = 1 if B else 0
+        # batched runs that read their delay line for all lanes return time-major (T, B, ...)
+        # blocks; they are returned as (B, T, ...) views without another copy
+        time_major = bool(B) and _is_native(axes)
+        t_axis = 1 if (B and not time_major) else 0
         rmin = min(plan.ratios)
         for idx, (mon, r) in enumerate(zip(plan.monitors, plan.ratios)):
-            arr = np.concatenate([o[idx] for o in outs], axis=t_axis)
+            parts = [o[idx] for o in outs]
+            arr = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=t_axis)
             if r > 1:
                 arr = np.take(arr, np.arange(r - 1, n_outer, r), axis=t_axis)
-            bad_t = np.argwhere(~np.isfinite(arr).all(axis=tuple(a for a in range(arr.ndim) if a != t_axis)))
-            if bad_t.size:
+            if not _all_finite(arr):
+                bad_t = np.argwhere(~np.isfinite(arr).all(axis=tuple(a for a in range(arr.ndim) if a != t_axis)))
                 j = int(bad_t[0, 0]) * r + r - 1
                 raise SimulationDiverged(
                     f"monitor {mon.key!r} produced NaN/Inf at sample {int(bad_t[0, 0])} (t = "
                     f"{(n_trans + plan.inner * (j + 1)) * self.dt:g} ms) while the model state stayed "
                     f"finite; its input is out of the monitor's valid range (for BOLD: lower `scale` "
                     f"so the vasodilatory drive stays of order 1).")
+            if time_major:
+                arr = np.swapaxes(arr, 0, 1)
             unit = mon.unit if not isinstance(mon, (Raw,)) else self.system.output_unit(mon.variable)
             result[mon.key] = u.Quantity(arr, unit=unit) if unit is not None else arr
             if r != rmin:
@@ -651,7 +806,9 @@ class Simulator:
 
     def _init(self, plan, P, keys, axes):
         system = self.system
-        fn = self._lane_fn("init", lambda p, k: _init_carry(system, plan, p, k), plan, axes, lambda a: 0)
+        native = _native_keys(system, plan.dt) if axes is not None and _is_native(axes) else ()
+        fn = self._lane_fn("init", lambda p, k: _init_carry(system, plan, p, k, native), plan, axes,
+                           lambda a: 0)
         return fn(P, keys)
 
     def _batching(self, P, consts, key, batch_size):
@@ -720,7 +877,9 @@ class Simulator:
         p_axes = {"node": node_axes, "noise": noise_axes, **sys_axes}
         # the step counter is shared by all lanes (unbatched), so index-dependent control flow of
         # a system (e.g. blocked delay reads under lax.cond) stays a branch instead of a select
-        carry_axes = (0, 0, 0, 0, None, 0, 0)
+        # a delay line is read for all lanes at once, its buffers kept lanes-last (axis -1)
+        extra_axes = (0, -1) if _native_keys(self.system, self.dt) else 0
+        carry_axes = (0, extra_axes, 0, 0, None, 0, 0)
         return P, consts, keys, B, (p_axes, carry_axes, const_axes)
 
     def _check(self, carry, B, plan):
@@ -742,6 +901,21 @@ class Simulator:
 def _transient_block(plan: _Plan, n_trans: int) -> int:
     """Steps per block while integrating the transient (noise is drawn once per block)."""
     return plan.inner if plan.inner > 1 else max(1, min(64, n_trans))
+
+
+def _all_finite(arr) -> bool:
+    """Whether every value is finite — one pass without a boolean temporary in the usual case."""
+    if arr.size == 0 or not np.issubdtype(arr.dtype, np.floating):
+        return True
+    with np.errstate(over="ignore", invalid="ignore"):
+        if np.isfinite(np.sum(arr, dtype=np.float64)):
+            return True
+    return bool(np.isfinite(arr).all())
+
+
+def _is_native(axes) -> bool:
+    """Whether batching ``axes`` keep a delay line lanes-last (see :func:`_batched_step`)."""
+    return isinstance(axes[1][1], tuple)
 
 
 def _axes_key(axes):

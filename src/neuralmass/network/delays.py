@@ -52,10 +52,6 @@ __all__ = ["DelayLine", "delay_lags", "initial_history", "ring_write", "MAX_BLOC
 #: Largest number of steps read at once by a blocked delay line.
 MAX_BLOCK = 64
 
-_GATHER_DN = jax.lax.GatherDimensionNumbers(
-    offset_dims=(1,), collapsed_slice_dims=(0,), start_index_map=(0, 1))
-
-
 def delay_lags(delays_ms, dt: float, mode: str = "integer"):
     """Delays in steps: ``(lo, frac)`` with ``delay ≈ (lo + frac) * dt``.
 
@@ -79,11 +75,12 @@ def delay_lags(delays_ms, dt: float, mode: str = "integer"):
 
 
 def ring_write(buf, x, t, L: int):
-    """Write ``x`` (n,) as the value at step ``t`` into a doubled ring ``buf`` (n, 2L)."""
+    """Write ``x`` (n, *lanes) as the value at step ``t`` into a doubled ring ``buf`` (n, 2L, *lanes)."""
     p = jnp.mod(t, L)
     col = x[:, None].astype(buf.dtype)
-    buf = jax.lax.dynamic_update_slice(buf, col, (0, p))
-    return jax.lax.dynamic_update_slice(buf, col, (0, p + L))
+    zeros = (0,) * (buf.ndim - 2)
+    buf = jax.lax.dynamic_update_slice(buf, col, (0, p) + zeros)
+    return jax.lax.dynamic_update_slice(buf, col, (0, p + L) + zeros)
 
 
 @dataclass(frozen=True, eq=False)
@@ -176,40 +173,57 @@ class DelayLine:
         history = jnp.asarray(history, dtype=dtype)
         cols = (np.arange(L) - (L - 1)) % L
         buf = jnp.zeros((self.n, L), dtype=dtype).at[:, cols].set(history.T)
-        buf = jnp.concatenate([buf, buf], axis=1)
+        buf = jnp.concatenate([buf, buf], axis=1)    # (n, 2L)
         blk = jnp.zeros((self.n, self.block), dtype=dtype)
         return {"buf": buf, "blk": blk}
 
+    #: keys of the carried state (buffer and block) — batched runs keep them with lanes last
+    state_keys = ("buf", "blk")
+
     def write(self, extra, x, t):
-        """Store ``x`` as the value at step ``t``."""
+        """Store ``x`` (n, *lanes) as the value at step ``t``."""
         return {**extra, "buf": ring_write(extra["buf"], x, t, self.length)}
 
     # ------------------------------------------------------------------ reads
     def _gather(self, buf, t0, width):
-        """Per-edge slices ``h_src(t0 - lo - (width - K)) ... `` of ``width`` steps: (E, width)."""
+        """Per-edge windows of ``width`` past steps ending ``lo`` steps before ``t0 + K - 1``.
+
+        ``buf`` is (n, 2L, *lanes); the result is (E, width, *lanes). Each window is one contiguous
+        slice of the flattened ring, so with lanes last every edge copies ``width * B`` adjacent
+        values (the layout that makes batched reads fast on CPUs).
+        """
         L = self.length
+        lanes = buf.shape[2:]
         off = width - self.block  # 1 extra older sample for interpolation
-        start = jnp.mod(t0 - jnp.asarray(self.lo) - off, L)
-        idx = jnp.stack([jnp.asarray(self.src), start], axis=1)
-        return jax.lax.gather(buf, idx, _GATHER_DN, slice_sizes=(1, width),
+        flat = buf.reshape((self.n * 2 * L,) + lanes)
+        start = jnp.asarray(self.src) * (2 * L) + jnp.mod(t0 - jnp.asarray(self.lo) - off, L)
+        dn = jax.lax.GatherDimensionNumbers(offset_dims=tuple(range(1, 2 + len(lanes))),
+                                            collapsed_slice_dims=(), start_index_map=(0,))
+        return jax.lax.gather(flat, start[:, None], dn, slice_sizes=(width,) + lanes,
                               mode=jax.lax.GatherScatterMode.PROMISE_IN_BOUNDS)
 
     def read_block(self, buf, w, t0):
-        """Delayed sums for steps ``t0 .. t0+K-1``: (n, K). ``w`` holds the edge weights (E,)."""
+        """Delayed sums for steps ``t0 .. t0+K-1``: (n, K, *lanes).
+
+        ``w`` holds the edge weights, (E,) or (E, *lanes) when they differ between lanes.
+        """
         K = self.block
+        lanes = buf.shape[2:]
+        expand = (1,) * len(lanes)
         if self.interpolated:
             g = self._gather(buf, t0, K + 1)
-            f = jnp.asarray(self.frac)[:, None]
+            f = jnp.asarray(self.frac).reshape((-1, 1) + expand)
             g = (1.0 - f) * g[:, 1:] + f * g[:, :-1]
         else:
             g = self._gather(buf, t0, K)
-        g = g * w[:, None].astype(g.dtype)
+        w = jnp.asarray(w).astype(g.dtype)
+        g = g * w.reshape((w.shape[0], 1) + w.shape[1:] + (1,) * (len(lanes) + 1 - w.ndim))
         if self.dense:
-            return g.reshape(self.n, self.n, K).sum(axis=1)
+            return g.reshape((self.n, self.n, K) + lanes).sum(axis=1)
         return jax.ops.segment_sum(g, jnp.asarray(self.tgt), self.n, indices_are_sorted=True)
 
     def read(self, extra, w, t):
-        """Delayed sum at step ``t`` (n,), updating the stored block when ``t % K == 0``."""
+        """Delayed sum at step ``t`` (n, *lanes), updating the stored block when ``t % K == 0``."""
         K = self.block
         if K == 1:
             return self.read_block(extra["buf"], w, t)[:, 0], extra

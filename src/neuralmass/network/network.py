@@ -296,23 +296,42 @@ class Network:
         extra.update(line.init(hist, dtype=h0.dtype))
         return extra
 
-    def coupling_inputs(self, extra, state, params, i, dt):
+    # delay-line hooks: lane-agnostic (buffers (n, 2L) in a single run, (n, 2L, B) with the lanes
+    # last in a batched run, where the engine reads and writes them once for all lanes)
+    def delay_state_keys(self, dt) -> tuple:
+        """Keys of the carried state that belong to the delay line (empty without delays)."""
+        line = self.delay_line(dt)
+        return () if line is None else line.state_keys
+
+    def delay_source(self, state, params):
+        """The value each region sends into the delay line (pre-transformed coupled variable)."""
+        return self._pre(state, params)
+
+    def read_delays(self, extra, params, i, dt):
+        """Delayed weighted sums at step ``i``: (n,) or (n, B), and the updated line state."""
+        return self.delay_line(dt).read(extra, params["conn"]["w"], i)
+
+    def write_delays(self, extra, h, i, dt):
+        """Store the sources ``h`` produced by step ``i`` (they are the values at step ``i + 1``)."""
+        return self.delay_line(dt).write(extra, h, i + 1)
+
+    def coupling_inputs(self, extra, state, params, i, dt, delayed=None):
         line = self.delay_line(dt)
         p = self._coupling_p(params)
-        w = params["conn"]["w"]
         if line is None:
             s = extra["W"] @ self._pre(state, params)
+        elif delayed is not None:   # read by the engine for all lanes at once
+            s = delayed
         else:
-            s, extra = line.read(extra, w, i)
+            s, extra = self.read_delays(extra, params, i, dt)
         local = self.model.read(self.coupled_var, state, params["node"]) if self.coupling.uses_local else None
         c = self.coupling.post(s, local, extra.get("rowsum"), p)
         return {self.coupling_input: c}, extra
 
     def push(self, extra, state, params, i, dt):
-        line = self.delay_line(dt)
-        if line is None:
+        if self.delay_line(dt) is None:
             return extra
-        return line.write(extra, self._pre(state, params), i + 1)
+        return self.write_delays(extra, self.delay_source(state, params), i, dt)
 
     def read(self, name, state, params):
         return self._nodes.read(name, state, params)
