@@ -113,6 +113,27 @@ def test_blocked_sparse_reads_equal_per_step_dense_reads(mode):
     np.testing.assert_allclose(got, ref, atol=2e-5)
 
 
+@pytest.mark.parametrize("mode,path", [("integer", "sparse"), ("linear", "dense")])
+def test_batched_lanes_read_the_shared_delay_line_exactly_like_single_runs(mode, path):
+    """Batched runs keep one lanes-last delay line for all lanes; each lane must equal its own run."""
+    from neuralmass.simulate import lane_keys
+
+    node = nm.WilsonCowanStep(12, rE_init=np.random.default_rng(1).uniform(0, 0.3, 12),
+                              noise_E=nm.OUProcess(12, sigma=0.02, tau=5.0 * u.ms))
+    net = random_net(n=12, delay_mode=mode, path=path)
+    net = nm.Network(node, conn=net.weights, delays=net.delays_ms, coupling="diffusive", k=0.8,
+                     delay_mode=mode, path=path, history=(0.0, 0.2))
+    sim = nm.Simulator(net, dt=0.1, chunk_steps=230, progress=False)
+    ks = np.array([0.0, 0.8, 2.0])
+    kw = dict(monitors=["rE"], transient=5.0, inputs={"rE_inp": 1.5})
+    batched = np.asarray(sim.run(60.0, params={"k": ks}, key=4, **kw)["rE"])
+    assert batched.shape[0] == 3
+    for b, key in enumerate(lane_keys(4, 3)):
+        one = np.asarray(sim.run(60.0, params={"k": ks[b]}, key=key, **kw)["rE"])
+        np.testing.assert_allclose(batched[b], one, atol=2e-6)
+    assert np.abs(batched[0] - batched[2]).max() > 1e-3   # k matters
+
+
 def test_buffer_is_carried_across_chunks():
     net = random_net()
     a = nm.Simulator(net, dt=0.1).run(50.0, monitors=["rE"], transient=7.3, inputs={"rE_inp": 1.5})["rE"]

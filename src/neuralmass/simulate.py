@@ -43,8 +43,6 @@ _TRACES = {"segment": 0}
 
 #: steps of standard normals drawn per random-number call (see ``_make_step``)
 NOISE_BLOCK = 64
-import os as _os
-_UNROLL = int(_os.environ.get("NM_UNROLL", "1"))
 
 
 
@@ -442,7 +440,7 @@ def _segment_fn(system, plan: _Plan, fns, n_outer: int, record: bool, lanes=None
             return body(c), None
 
         def outer(c, _):
-            c, _ = jax.lax.scan(inner, c, None, length=plan.inner, unroll=_UNROLL)
+            c, _ = jax.lax.scan(inner, c, None, length=plan.inner)
             if not record:
                 return c, None
             return sample(params, c)

@@ -28,6 +28,13 @@ and serves the stored ``(n, K)`` block in between. This replaces :math:`K` small
 by one, which is what makes delayed networks fast on CPUs; with a zero lag somewhere
 :math:`K = 1` and the same code reads every step.
 
+**Batched runs.** Every operation is lane-agnostic: the buffer is ``(n, 2L)`` in a single run and
+``(n, 2L, B)`` — lanes last — in a batched run, where the engine reads and writes the line once
+for all ``B`` lanes instead of vmapping it (:func:`neuralmass.simulate._batched_step`). With the
+lanes last, each edge's window of ``K`` steps is one contiguous copy of ``K·B`` values; a vmapped
+per-edge gather instead issues ``B`` small gathers per edge, which on CPUs was the dominant cost of
+batched delayed networks (64 lanes of an 80-region network: 17x slower in a micro-benchmark).
+
 **Paths.** ``path='sparse'`` reads only the non-zero edges and sums them per target with
 :func:`jax.ops.segment_sum`; ``path='dense'`` reads all :math:`n^2` pairs (so gradients with
 respect to zero weights exist) and sums rows (pairs without a connection are then read at a lag of at least ``K - 1`` steps, so
