@@ -10,20 +10,20 @@
 The estimators and NPE need the ``infer`` extra (equinox, optax, flowjax).
 """
 
-from .diagnostics import (coverage, erp_sensitivity, nrmse, pearson_r, point_metrics, posterior_zscore,
-                          r2_score, sbc_ranks, sbc_uniformity, shrinkage)
+from .diagnostics import (coverage, erp_sensitivity, laplace_r_ceiling, nrmse, pearson_r, point_metrics, posterior_zscore,
+                          r2_score, sbc_ranks, sbc_uniformity, shrinkage, symmetry_residuals)
 from .erp import (ERPConfig, add_sensor_noise, eeg_gain, erp_source, erp_times, project, simulate_erps,
                   stimulus, synthetic_gain, volts_params)
-from .priors import (OURS_TO_PAPER, PAPER_NAMES, PAPER_TO_OURS, PARAM_NAMES, BoxUniform, Normal, Prior,
-                     make_prior)
+from .priors import (OURS_TO_PAPER, PAPER_NAMES, PAPER_TO_OURS, PARAM_NAMES, PRESETS, BoxUniform, Normal, Prior,
+                     make_prior, prior_preset)
 
 __all__ = [
     "ERPConfig", "erp_source", "simulate_erps", "stimulus", "volts_params", "synthetic_gain", "eeg_gain",
     "project", "add_sensor_noise", "erp_times",
-    "Prior", "BoxUniform", "Normal", "make_prior", "PARAM_NAMES", "PAPER_NAMES", "PAPER_TO_OURS",
+    "Prior", "BoxUniform", "Normal", "make_prior", "prior_preset", "PRESETS", "PARAM_NAMES", "PAPER_NAMES", "PAPER_TO_OURS",
     "OURS_TO_PAPER",
     "pearson_r", "r2_score", "nrmse", "point_metrics", "posterior_zscore", "shrinkage", "sbc_ranks",
-    "sbc_uniformity", "coverage", "erp_sensitivity", "run_study", "StudyConfig",
+    "sbc_uniformity", "coverage", "erp_sensitivity", "symmetry_residuals", "laplace_r_ceiling", "run_study", "StudyConfig",
 ]
 
 

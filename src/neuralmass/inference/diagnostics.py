@@ -25,6 +25,14 @@ parameter (:func:`jax.jacfwd`), scales by the prior width and divides by the ERP
           \frac{\lVert \partial s(\cdot;\theta) / \partial\theta_i \rVert_2\, w_i}{\lVert s(\cdot;\theta)\rVert_2},
 
 the relative change of the ERP when :math:`\theta_i` moves across its prior range to first order.
+
+Exact symmetries (:func:`symmetry_residuals`). The Jansen–Rit drift depends on ``C`` and
+``a1..a4`` only through :math:`C_k = a_k C` and on ``B`` only through :math:`B C_4`, so the ERP
+is invariant under :math:`(C, a_k) \to (\lambda C, a_k/\lambda)` and under
+:math:`(B, a_4) \to (\lambda B, a_4/\lambda)`. Differentiating at :math:`\lambda = 1` gives two
+null vectors of the Jacobian, :math:`C\,\partial_C s - \sum_k a_k \partial_{a_k} s = 0` and
+:math:`B\,\partial_B s - a_4 \partial_{a_4} s = 0`: the data carry no information along them,
+whatever the estimator.
 """
 
 from __future__ import annotations
@@ -34,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
-__all__ = ["pearson_r", "r2_score", "nrmse", "point_metrics", "posterior_zscore", "shrinkage",
+__all__ = ["symmetry_residuals", "laplace_r_ceiling", "pearson_r", "r2_score", "nrmse", "point_metrics", "posterior_zscore", "shrinkage",
            "sbc_ranks", "sbc_uniformity", "coverage", "erp_sensitivity", "erp_jacobian"]
 
 
@@ -190,3 +198,105 @@ def erp_sensitivity(prior, config=None, n: int = 64, key=None, units_error: bool
     order = np.argsort(-med)
     return dict(names=tuple(prior.names), median=med, mean=sens.mean(0), per_sample=sens,
                 ranking=tuple(prior.names[i] for i in order))
+
+
+def symmetry_residuals(prior, config=None, n: int = 16, key=None, theta=None) -> dict:
+    r"""Check the two exact scaling symmetries of the Jansen–Rit ERP by autodiff.
+
+    For each prior draw, the Jacobian :math:`J = \partial s / \partial\theta` is applied to the
+    generators :math:`v_C = (C, -a_1, -a_2, -a_3, -a_4)` (on ``C, a1..a4``) and
+    :math:`v_B = (B, -a_4)` (on ``B, a4``), and compared with the size of the individual terms:
+
+    .. math::
+
+        \rho = \frac{\lVert J v \rVert}{\sum_i \lVert J_{:,i} v_i \rVert}.
+
+    :math:`\rho \approx 0` (float precision) means the direction is exactly non-identifiable.
+    Draws where the terms themselves are negligible (:math:`\sum_i\lVert J_{:,i} v_i\rVert <
+    10^{-3}\lVert s\rVert`, e.g. saturated interneurons) carry no test and give NaN.
+
+    Returns
+    -------
+    dict with ``C_scaling`` and ``B_a4_scaling`` arrays (n,) of ρ (NaN where the prior lacks the
+    parameters or the draw is uninformative).
+    """
+    from .erp import ERPConfig
+    config = ERPConfig(fs=100.0) if config is None else config.replace(n_trials=0)
+    if theta is None:
+        theta = prior.sample(jax.random.PRNGKey(0) if key is None else key, n)
+    theta = np.asarray(theta, dtype=float)
+    erps, jac = erp_jacobian(theta, prior, config)
+    idx = {nm: i for i, nm in enumerate(prior.names)}
+    out = {}
+    for label, gen in (("C_scaling", {"C": 1.0, "a1": -1.0, "a2": -1.0, "a3": -1.0, "a4": -1.0}),
+                       ("B_a4_scaling", {"B": 1.0, "a4": -1.0})):
+        if not all(k in idx for k in gen):
+            out[label] = np.full(len(theta), np.nan)
+            continue
+        terms = np.stack([jac[:, :, idx[k]] * (sgn * theta[:, idx[k]])[:, None] for k, sgn in gen.items()], -1)
+        num = np.linalg.norm(terms.sum(-1), axis=1)
+        den = np.linalg.norm(terms, axis=1).sum(-1)
+        big = den > 1e-3 * np.linalg.norm(erps, axis=1)
+        out[label] = np.where(big & np.isfinite(num), num / np.where(big, den, 1.0), np.nan)
+    return out
+
+
+def laplace_r_ceiling(prior, config=None, snr_db: float = 20.0, n_sensors: int = 64, gain_norm2=None,
+                      n: int = 256, key=None, theta=None) -> dict:
+    r"""Laplace (Fisher-information) estimate of the best achievable Pearson r per parameter.
+
+    For the source ERP seen through a lead field with :math:`\lVert g\rVert^2` under white sensor
+    noise of variance :math:`\sigma^2` (set by ``snr_db`` from the mean sensor power, as in
+    :func:`~neuralmass.inference.erp.add_sensor_noise`), the matched-filter course has noise
+    variance :math:`\sigma_s^2 = \sigma^2/\lVert g\rVert^2` and the Fisher information is
+    :math:`F = J^\top J / \sigma_s^2` (:math:`J = \partial s/\partial\theta`). A Gaussian
+    approximation of the posterior has precision :math:`F + \Sigma_0^{-1}` (prior variances
+    :math:`\Sigma_0`); the posterior mean then attains
+
+    .. math::
+
+        r_i^2 \approx 1 - \frac{\mathrm E_\theta[(F + \Sigma_0^{-1})^{-1}]_{ii}}{\Sigma_{0,ii}} .
+
+    The approximation is local. It is optimistic where posteriors are near-degenerate or
+    multimodal, and pessimistic where the local Fisher information vanishes but the data still tell
+    *which regime* the parameters are in (e.g. saturated interneurons: there ∂s/∂B ≈ 0, yet a
+    saturated-looking ERP says that B·C·a4 is large), and it ignores the prior's bounds. It is a
+    reference for what the ERP can tell about each parameter, not a strict bound.
+
+    Draws whose ERP or Jacobian is not finite (e.g. large oscillations) are left out.
+
+    Parameters
+    ----------
+    snr_db : float or sequence of float
+        Sensor SNR(s); with a sequence the outputs gain a leading SNR axis.
+
+    Returns
+    -------
+    dict with ``r`` (per parameter), ``var_ratio`` (mean posterior / prior variance),
+    ``per_sample`` (n, dim) variance ratios and ``n_used``.
+    """
+    from .erp import ERPConfig
+    config = ERPConfig(fs=100.0) if config is None else config.replace(n_trials=0)
+    if theta is None:
+        theta = prior.sample(jax.random.PRNGKey(0) if key is None else key, n)
+    erps, jac = erp_jacobian(theta, prior, config)
+    g2 = float(n_sensors) if gain_norm2 is None else float(gain_norm2)
+    mean_g2 = g2 / n_sensors
+    ok = np.all(np.isfinite(jac), axis=(1, 2)) & np.all(np.isfinite(erps), axis=1)
+    erps, jac = erps[ok].astype(float), jac[ok].astype(float)
+    prior_var = np.asarray(prior.std, dtype=float) ** 2
+    jtj = np.einsum("nti,ntj->nij", jac, jac)
+    diag = np.arange(prior.dim)
+    out_r, out_vr, out_ps = [], [], []
+    for snr in np.atleast_1d(np.asarray(snr_db, dtype=float)):
+        sigma2 = mean_g2 * np.mean(erps ** 2, axis=1) / 10.0 ** (snr / 10.0) / g2
+        prec = jtj / sigma2[:, None, None] + np.diag(1.0 / prior_var)[None]
+        ratio = np.linalg.inv(prec)[:, diag, diag] / prior_var
+        vr = ratio.mean(0)
+        out_r.append(np.sqrt(np.clip(1.0 - vr, 0.0, 1.0)))
+        out_vr.append(vr)
+        out_ps.append(ratio)
+    if np.ndim(snr_db) == 0:
+        out_r, out_vr, out_ps = out_r[0], out_vr[0], out_ps[0]
+    return dict(names=tuple(prior.names), r=np.asarray(out_r), var_ratio=np.asarray(out_vr),
+                per_sample=np.asarray(out_ps), n_used=int(ok.sum()))

@@ -21,6 +21,20 @@ Two families:
   truncated**. About 1.6 % of its ``b_e`` draws are negative (a negative rate constant makes the
   synaptic kernel grow without bound); simulations flag such draws as non-finite.
 
+Presets (:func:`prior_preset`, or ``make_prior(preset=...)``):
+
+* ``'reference'`` — the nine parameters on the reference's ranges (the default);
+* ``'nonsaturated'`` — the same with ``C`` restricted to 65–300. For ``C`` above about 300 the
+  interneuron sigmoids :math:`S(C_1 y_0)`, :math:`S(C_3 y_0)` saturate at rest, the inhibitory
+  loop delivers a constant and the ERP stops depending on ``B``, ``b`` and ``a1..a4``
+  (:func:`~neuralmass.inference.diagnostics.erp_sensitivity`);
+* ``'jr95'`` — the five parameters ``A, B, a, b, C`` with ``C`` in 65–300 and the multipliers
+  fixed at Jansen & Rit's (1995) values ``a1..a4 = 1, 0.8, 0.25, 0.25``. The drift depends on
+  ``C`` and ``a1..a4`` only through the products :math:`C_k = a_k C`, and on ``B`` only through
+  :math:`B C_4`; these exact scaling symmetries
+  (:func:`~neuralmass.inference.diagnostics.symmetry_residuals`) make ``C``, ``a1..a4`` and ``B``
+  non-identifiable when all nine vary. Fixing the multipliers removes both symmetries.
+
 Parameter vectors ``theta`` have shape ``(..., 9)`` in the *user* units of the table above (mV and
 s⁻¹); :meth:`Prior.to_model_params` converts them to the canonical units of
 :data:`neuralmass.models.jansen_rit.JANSEN_RIT` (mV and ms⁻¹) through the model's own table.
@@ -37,7 +51,7 @@ import numpy as np
 from ..models.jansen_rit import JANSEN_RIT
 
 __all__ = ["PARAM_NAMES", "PAPER_NAMES", "PAPER_TO_OURS", "OURS_TO_PAPER", "REFERENCE_RANGES",
-           "Prior", "BoxUniform", "Normal", "make_prior"]
+           "PRESETS", "Prior", "BoxUniform", "Normal", "make_prior", "prior_preset"]
 
 PARAM_NAMES = ("A", "B", "a", "b", "C", "a1", "a2", "a3", "a4")
 PAPER_NAMES = ("A_e", "A_i", "b_e", "b_i", "C", "a1", "a2", "a3", "a4")
@@ -47,6 +61,14 @@ REFERENCE_RANGES = {
     "A": (2.6, 9.75), "B": (17.6, 110.0), "a": (5.0, 150.0), "b": (25.0, 75.0),
     "C": (65.0, 1350.0), "a1": (0.5, 1.5), "a2": (0.4, 1.2), "a3": (0.125, 0.375),
     "a4": (0.125, 0.375),
+}
+
+
+#: Named priors: (names, range overrides). See the module docstring.
+PRESETS = {
+    "reference": (PARAM_NAMES, {}),
+    "nonsaturated": (PARAM_NAMES, {"C": (65.0, 300.0)}),
+    "jr95": (("A", "B", "a", "b", "C"), {"C": (65.0, 300.0)}),
 }
 
 
@@ -196,12 +218,41 @@ class Normal(Prior):
         return self.width / 4.0
 
 
-def make_prior(kind: str = "uniform", names=PARAM_NAMES, ranges=None) -> Prior:
-    """``'uniform'`` (:class:`BoxUniform`, default) or ``'normal'`` (the reference's :class:`Normal`)."""
+def make_prior(kind: str = "uniform", names=PARAM_NAMES, ranges=None, *, preset: str | None = None,
+               **range_overrides) -> Prior:
+    """Build a prior.
+
+    Parameters
+    ----------
+    kind : {'uniform', 'normal'}
+        :class:`BoxUniform` (default) or the reference's untruncated :class:`Normal`.
+    names : tuple of str
+        Inferred parameters (ours or the paper's names); the others keep the model defaults.
+    ranges : dict, optional
+        Ranges replacing the reference's (missing names fall back to the model's bounds).
+    preset : {'reference', 'nonsaturated', 'jr95'}, optional
+        A named prior (see the module docstring); overrides ``names``.
+    **range_overrides : (low, high)
+        Per-parameter ranges, e.g. ``make_prior('uniform', C=(65, 300))``.
+    """
     ranges = dict(REFERENCE_RANGES) if ranges is None else dict(ranges)
+    if preset is not None:
+        if preset not in PRESETS:
+            raise ValueError(f"preset={preset!r} is unknown; use one of {sorted(PRESETS)}.")
+        names, extra = PRESETS[preset]
+        ranges.update(extra)
+    for k, v in range_overrides.items():
+        if np.shape(v) != (2,):
+            raise ValueError(f"range override {k}={v!r} must be a (low, high) pair.")
+        ranges[PAPER_TO_OURS.get(k, k)] = (float(v[0]), float(v[1]))
     kind = str(kind).lower()
     if kind in ("uniform", "box", "boxuniform"):
         return BoxUniform(tuple(names), ranges)
     if kind in ("normal", "gaussian", "reference"):
         return Normal(tuple(names), ranges)
     raise ValueError(f"prior kind={kind!r} is unknown; use 'uniform' or 'normal'.")
+
+
+def prior_preset(name: str, kind: str = "uniform") -> Prior:
+    """A named prior: ``'reference'``, ``'nonsaturated'`` or ``'jr95'`` (module docstring)."""
+    return make_prior(kind, preset=name)
