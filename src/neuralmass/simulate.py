@@ -54,10 +54,11 @@ def standard_normals(key, block, shape, dtype=jnp.float32):
     the block index — not on chunking, monitors or batching — and costs about 2.5x less on CPUs
     than :func:`jax.random.normal`. Uniforms ``u = (m + 1/2) 2^-23`` from the top 23 bits ``m``
     lie strictly inside (0, 1), and ``z = sqrt(2) erfinv(2u - 1)`` is inverse-CDF sampling
-    (|z| <= 5.33, the same tail cut as :func:`jax.random.normal` in float32). Under :func:`jax.vmap` every lane draws from its own key (a batching rule maps
-    over the keys: XLA's generator would otherwise serve all lanes from the first key). As for
-    every XLA bit generator, the bits may differ between JAX versions or backends; a given
-    installation reproduces them exactly.
+    (|z| <= 5.33, the same tail cut as :func:`jax.random.normal` in float32). Under
+    :func:`jax.vmap` every lane draws from its own key (a batching rule maps over the keys: XLA's
+    generator would otherwise serve all lanes from the first key). As for every XLA bit
+    generator, the bits may differ between JAX versions or backends; a given installation
+    reproduces them exactly.
     """
     return _normals_fn(tuple(int(d) for d in shape), jnp.dtype(dtype))(key, jnp.asarray(block, jnp.uint32))
 
