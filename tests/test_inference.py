@@ -211,3 +211,31 @@ def test_quick_study_recovers_strong_parameters(tmp_path):
     # SBC: no gross miscalibration for any parameter
     assert min(c["sbc_ks_p"] for c in res["calibration"]) > 1e-3
     assert (tmp_path / "results.md").exists() and (tmp_path / "report.md").exists()
+
+
+def test_eeg_gain_uses_the_real_head_model_when_tvb_data_is_installed(monkeypatch):
+    """'auto' = the average-referenced, unit-RMS row of tvb76's EEG lead field; falls back only if absent."""
+    import neuralmass.datasets as datasets
+    from neuralmass.datasets import TVBDataMissingError
+    from neuralmass.inference.erp import eeg_gain
+
+    pytest.importorskip("tvb_data", reason="tvb-data not installed (pip install tvb-data)")
+    lf = datasets.load_dataset("tvb76_eeg65")
+    row = np.asarray(getattr(lf.L, "mantissa", lf.L), dtype=float)[7]
+    ref = (row - row.mean()) / np.sqrt(np.mean((row - row.mean()) ** 2))
+    g, desc = eeg_gain("auto", region=7)
+    assert "tvb76_eeg65" in desc and g.shape == (lf.n_sensors,)
+    np.testing.assert_allclose(g, ref, rtol=1e-10)
+    g_named, _ = eeg_gain("tvb76_eeg65", region=str(lf.region_labels[7]))
+    np.testing.assert_allclose(g_named, ref, rtol=1e-10)
+    with pytest.raises(ValueError, match="not a tvb76 region"):
+        eeg_gain("tvb76_eeg65", region="nowhere")
+
+    def missing(name, *a, **k):
+        raise TVBDataMissingError("tvb-data absent")
+
+    monkeypatch.setattr(datasets, "load_dataset", missing)
+    g_syn, desc_syn = eeg_gain("auto")
+    assert "synthetic" in desc_syn and g_syn.shape == (64,)
+    with pytest.raises(TVBDataMissingError):
+        eeg_gain("tvb76_eeg65")

@@ -345,19 +345,25 @@ def eeg_gain(source: str = "auto", region: int | str = 0, n_sensors: int = 64) -
     if source not in ("auto", "synthetic", "tvb76_eeg65"):
         raise ValueError(f"source={source!r}; use 'auto', 'synthetic' or 'tvb76_eeg65'.")
     if source != "synthetic":
+        from ..datasets import load_dataset
+        from ..datasets.tvb import TVBDataMissingError
+
         try:
-            from ..datasets import load_dataset
             lf = load_dataset("tvb76_eeg65")
-            L = np.asarray(getattr(lf, "matrix", getattr(lf, "L", lf)), dtype=float)
-            labels = list(getattr(lf, "region_labels", getattr(lf, "labels", [])) or [])
-            idx = labels.index(region) if isinstance(region, str) else int(region)
-            g = L[idx] if L.shape[0] == 76 else L[:, idx]
+            L = np.asarray(getattr(lf.L, "mantissa", lf.L), dtype=float)   # (regions, sensors)
+            labels = [str(x) for x in lf.region_labels]
+            if isinstance(region, str):
+                if region not in labels:
+                    raise ValueError(f"region={region!r} is not a tvb76 region; known: {', '.join(labels)}")
+                idx = labels.index(region)
+            else:
+                idx = int(region)
+            g = L[idx]
             g = g - g.mean()
-            return g / np.sqrt(np.mean(g ** 2)), f"tvb76_eeg65 region {region} ({g.size} electrodes)"
-        except Exception as err:  # optional data absent or layout differs
+            return g / np.sqrt(np.mean(g ** 2)), f"tvb76_eeg65 region {labels[idx]} ({g.size} electrodes)"
+        except TVBDataMissingError:   # optional data absent: 'auto' falls back, explicit asks fail
             if source == "tvb76_eeg65":
                 raise
-            del err
     return synthetic_gain(n_sensors), f"synthetic dipolar lead field ({n_sensors} electrodes)"
 
 
