@@ -7,6 +7,8 @@ Workloads (same as the project's performance notes; the connectome is random, se
   coupling, 10 s at dt = 0.1 ms, ``rE`` of every region recorded at every step.
 * W2: the same with 400 regions.
 * W3: 64 values of ``k`` on the W1 network, 2 s each, one batched call.
+* S1: the seeds' call pattern on the W1 network: ``brainstate.random.seed(0)`` then a loop of
+  ``run(2 s, monitors=lambda m: m.node.rE.value)`` calls, each with a new lambda.
 
 Each time is the median wall time of several *second* calls (compiled; the first call, which
 compiles, is reported separately). Run::
@@ -37,8 +39,9 @@ PEER_FIGURES = {  # seconds, measured on the project's 2-core CPU machines (perf
     "W1": {"neurolib": 1.47, "brainmass": 8.1},
     "W2": {"neurolib": 32.0, "brainmass": 115.0},
     "W3": {"neurolib (loop)": 17.8, "brainmass (vmapped)": 5.3},
+    "S1": {},
 }
-TARGETS = {"W1": 0.73, "W2": 32.0, "W3": 2.6}
+TARGETS = {"W1": 0.73, "W2": 32.0, "W3": 2.6, "S1": float("nan")}
 
 
 def connectome(n: int, seed: int = 0, density: float = 0.3):
@@ -77,12 +80,18 @@ def workload(name: str, repeats: int):
         sim = build(80)
         ks = np.linspace(0.0, 1.0, 64)
         run = lambda: sim.run(2_000 * u.ms, monitors=["rE"], params={"k": ks})  # noqa: E731
+    elif name == "S1":
+        import brainstate
+
+        sim = build(80)
+        brainstate.random.seed(0)
+        run = lambda: sim.run(2_000 * u.ms, monitors=lambda m: m.node.rE.value)  # noqa: E731
     else:
-        raise SystemExit(f"unknown workload {name!r}; choose W1, W2 or W3")
+        raise SystemExit(f"unknown workload {name!r}; choose W1, W2, W3 or S1")
 
     def call():
         out = run()
-        jax.block_until_ready(np.asarray(u.get_magnitude(out["rE"])))
+        jax.block_until_ready(np.asarray(u.get_magnitude(out["rE" if "rE" in out else "output"])))
 
     t = time_calls(call, repeats)
     return t.first, t.median

@@ -93,7 +93,7 @@ def test_network_engine_path_equals_hand_values(kind):
     # full history with step 0 appended; value of x_j at step -m is full[-1 - m, j]
     full = np.vstack([hist, np.asarray(state["rE"])[None]])
     delayed = np.array([[full[-1 - lag[i, j], j] for j in range(3)] for i in range(3)])
-    p = net.coupling.param_values()
-    ref = net.coupling.reference(jnp.asarray(delayed), state["rE"], jnp.asarray(W), p)
+    p = {name: v for name, v in P.items() if name not in ("node", "noise", "conn")}   # k and kind params
+    ref = net.coupling.evaluate(jnp.asarray(delayed), state["rE"], jnp.asarray(W), p)
     got, _ = net.coupling_inputs(extra, state, P, 0, dt)
     np.testing.assert_allclose(got[net.coupling_input], ref, rtol=2e-5, atol=1e-7)

@@ -9,7 +9,7 @@ import jax
 import jax.numpy as jnp
 
 import neuralmass as nm
-from neuralmass.fit import Fitter, FitResult, SearchSpace, TracedSpeedNetwork
+from neuralmass.fit import Fitter, FitResult, SearchSpace
 from neuralmass.network import Network
 from neuralmass.simulate import Simulator, make_run_fn
 
@@ -151,19 +151,19 @@ def _net_geometry():
 
 
 def _hopf(noise=True):
-    return nm.HopfStep(N_NET, a=-0.05, omega=2 * np.pi * 10,
+    return nm.HopfStep(N_NET, a=-0.05, omega=2 * np.pi * 10 * u.Hz,
                        noise_x=nm.WhiteNoise(N_NET, sigma=0.05) if noise else None)
 
 
 def test_traced_speed_matches_integer_delays_of_network():
-    """With delays on the step grid, the traced-speed network reproduces Network's delay line."""
+    """With delays on the step grid, a traced speed reproduces the static integer delay line."""
     W, D = _net_geometry()
     speed = 5.0
     D = np.round(D / (speed * DT_NET)) * speed * DT_NET
     ref = Network(_hopf(False), conn=W, distance=D, speed=speed, k=0.3, coupling="diffusive")
     x_ref = np.asarray(Simulator(ref, dt=DT_NET).run(300.0, monitors=["x"])["x"])
-    traced = TracedSpeedNetwork(Network(_hopf(False), conn=W, k=0.3, coupling="diffusive"), D, (1.0, 20.0),
-                                speed=speed)
+    traced = Network(_hopf(False), conn=W, distance=D, speed=speed, speed_range=(1.0, 20.0), k=0.3,
+                     coupling="diffusive")
     x = np.asarray(Simulator(traced, dt=DT_NET).run(300.0, monitors=["x"])["x"])
     assert np.abs(x_ref).max() > 0.05
     np.testing.assert_allclose(x, x_ref, atol=1e-6)
@@ -172,7 +172,7 @@ def test_traced_speed_matches_integer_delays_of_network():
 @pytest.fixture(scope="module")
 def net_data():
     W, D = _net_geometry()
-    traced = TracedSpeedNetwork(Network(_hopf(), conn=W, k=0.4, coupling="diffusive"), D, (1.0, 20.0), speed=6.0)
+    traced = Network(_hopf(), conn=W, distance=D, speed=6.0, speed_range=(1.0, 20.0), k=0.4, coupling="diffusive")
     run = make_run_fn(traced, DT_NET, 300.0, monitors=["x"])
     return run(Simulator(traced, dt=DT_NET).params(), jax.random.PRNGKey(0))["x"]
 
@@ -195,7 +195,8 @@ def test_recovers_coupling_and_speed_of_delayed_network(net_data, backend, kw, s
     fitter = Fitter(Network(_hopf(), conn=W, k=0.1, coupling="diffusive"), loss_fn=_rel_mse, backend=backend,
                     space=space, dt=DT_NET, duration=300.0, monitors=["x"], distance=D, progress=False, **kw)
     res = fitter.fit(net_data, steps)
-    assert res.params["k"] == pytest.approx(0.4, rel=0.03)
+    # k of a Hopf network is a rate (input per ms per unit of x): reported as a Quantity
+    assert float(res.params["k"].to_decimal(u.ms ** -1)) == pytest.approx(0.4, rel=0.03)
     assert float(res.params["speed"].to_decimal(u.mm / u.ms)) == pytest.approx(6.0, rel=0.03)
 
 
@@ -203,18 +204,19 @@ def test_recovers_coupling_and_speed_of_delayed_network(net_data, backend, kw, s
 # 4. search space
 # ------------------------------------------------------------------------------------------
 def test_space_transforms_units_and_param_marks():
-    node = nm.HopfStep(3, omega=nm.Param(2 * np.pi * 10, bounds=(10 * u.Hz, 100 * u.Hz), transform="log"),
+    node = nm.HopfStep(3, omega=nm.Param(2 * np.pi * 10 * u.Hz, bounds=(10 * u.Hz, 100 * u.Hz), transform="log"),
                        a=nm.Param(0.1, bounds=(-0.5, 0.5)))
     sim = Simulator(node, dt=0.1)
     space = SearchSpace.from_spec({"a": (-1.0, 1.0, "identity")}, sim.system, sim.params(), node.fit_params)
     assert space.names == ("omega", "a")
     om, a = space.dims
-    assert (om.low, om.high) == pytest.approx((10.0, 100.0)) and om.factor == pytest.approx(1e-3)
+    # bounds in Hz are converted to omega's unit (rad/ms): 10 Hz = 0.01 /ms
+    assert (om.low, om.high) == pytest.approx((0.01, 0.1)) and om.factor == pytest.approx(1.0)
     assert a.transform == "identity" and (a.low, a.high) == (-1.0, 1.0)   # the spec overrides the mark
     # log box: the centre is the geometric mean; canonical omega is rad/ms
     b = np.array([0.5, 0.75])
     user = np.asarray(space.box_to_user(b))
-    assert user == pytest.approx([np.sqrt(10 * 100), 0.5])
+    assert user == pytest.approx([np.sqrt(0.01 * 0.1), 0.5])
     P = space.apply(sim.params(), jnp.asarray(b))
     assert float(P["node"]["omega"]) == pytest.approx(np.sqrt(1000) * 1e-3, rel=1e-6)
     assert float(P["node"]["a"]) == pytest.approx(0.5)

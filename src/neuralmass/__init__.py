@@ -8,7 +8,15 @@ The names of the seed documents work with ``import neuralmass as brainmass``.
 
 import importlib as _importlib
 
+import jax as _jax
+
 __version__ = "0.1.0"
+
+# brainstate sets JAX's float64 mode when it is imported; keep the user's choice instead
+_X64 = bool(_jax.config.jax_enable_x64)
+import brainstate as _brainstate  # noqa: E402,F401
+
+_jax.config.update("jax_enable_x64", _X64)
 
 from . import datasets, forward, integrators, monitors, noise, units
 from .forward import (BOLDMonitor, BOLDSignal, EEGLeadFieldModel, LeadFieldModel, MEGLeadFieldModel,
@@ -22,7 +30,7 @@ from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Netwo
 from .network.connectome import Connectome
 from .noise import GaussianNoise, OUProcess, WhiteNoise
 from .params import Param
-from .simulate import NodeSystem, SimulationDiverged, Simulator, make_run_fn
+from .engine import NodeSystem, SimulationDiverged, Simulator, make_run_fn
 
 # modules with optional or heavier dependencies load on first use
 _LAZY_MODULES = ("analysis", "objectives", "viz", "fit", "inference", "io", "config", "study", "cli")

@@ -86,19 +86,56 @@ class TemporalAverage(Monitor):
         return (jnp.zeros_like(acc), jnp.zeros(())), acc / jnp.maximum(count, 1.0)
 
 
+def _code_identity(code):
+    """What a code object computes, without where it was written (file, line numbers)."""
+    consts = tuple(_code_identity(c) if hasattr(c, "co_code") else c for c in code.co_consts)
+    return (code.co_code, consts, code.co_names, code.co_varnames, code.co_freevars, code.co_argcount)
+
+
+def _fn_identity(fn):
+    """What a callable computes: its code plus every value it reads from outside (closure cells,
+    defaults, referenced globals, bound ``self``), so two lambdas written the same way — on each
+    call of a loop, or in two notebook cells — are one compiled program, while a lambda reading a
+    different value is another. Values that cannot be hashed fall back to their identity."""
+    fn_self = getattr(fn, "__self__", None)
+    func = getattr(fn, "__func__", fn)
+    code = getattr(func, "__code__", None)
+    if code is None:
+        return ("obj", id(fn))
+
+    def h(v):
+        try:
+            hash(v)
+            return v
+        except TypeError:
+            return ("id", id(v))
+
+    cells = tuple(h(c.cell_contents) for c in (func.__closure__ or ()))
+    glb = getattr(func, "__globals__", {})
+    used = tuple((n, h(glb[n])) for n in code.co_names if n in glb)
+    return ("code", _code_identity(code), cells, used, h(func.__defaults__),
+            None if fn_self is None else h(fn_self))
+
+
 @dataclass(frozen=True, eq=False)
 class Expression(Monitor):
     """Records ``fn(view)`` where ``view`` exposes the model as attributes, e.g.
-    ``lambda m: m.node.rE.value`` (the seed's callable monitors). Hashed by identity of ``fn``."""
+    ``lambda m: m.node.rE.value`` (the seed's callable monitors).
+
+    Two expressions are the same monitor (and reuse one compiled program) when their functions
+    have the same code and capture the same values — so the seeds' pattern of passing a new
+    ``lambda`` on every ``run()`` call compiles once."""
 
     fn: Callable | None = None
 
+    def _ident(self):
+        return (type(self), _fn_identity(self.fn), self.period, self.name)
+
     def __hash__(self):
-        return hash((type(self), self.fn, self.period, self.name))
+        return hash(self._ident())
 
     def __eq__(self, other):
-        return (type(self) is type(other) and self.fn is other.fn and self.period == other.period
-                and self.name == other.name)
+        return isinstance(other, Expression) and self._ident() == other._ident()
 
     @property
     def key(self) -> str:

@@ -49,6 +49,15 @@ def _unit_name(unit) -> str:
     return "dimensionless" if unit is None else str(unit)
 
 
+def _show(value) -> str:
+    """A short description of a user value for error messages (arrays by shape, not content)."""
+    size = int(np.size(value.mantissa if is_quantity(value) else value))
+    if size <= 4:
+        return repr(value)
+    unit = f" in {u.get_unit(value)}" if is_quantity(value) else ""
+    return f"<array of shape {np.shape(value.mantissa if is_quantity(value) else value)}{unit}>"
+
+
 def to_canonical(value: Any, name: str, unit=None, canonical=None):
     """Convert ``value`` to a plain array expressed in ``canonical`` units.
 
@@ -74,12 +83,12 @@ def to_canonical(value: Any, name: str, unit=None, canonical=None):
         if unit is None:
             if not value.dim.is_dimensionless:
                 raise UnitMismatchError(
-                    f"{name}={value!r} carries unit {u.get_unit(value)}, but {name} is dimensionless; "
+                    f"{name}={_show(value)} carries unit {u.get_unit(value)}, but {name} is dimensionless; "
                     f"pass a plain number.")
-            return jnp.asarray(value.to_decimal(u.UNITLESS) if hasattr(u, "UNITLESS") else value.mantissa)
+            return jnp.asarray(value.to_decimal(), dtype=float)
         if value.dim != unit.dim:
             raise UnitMismatchError(
-                f"{name}={value!r} has unit {u.get_unit(value)}, which cannot be converted to "
+                f"{name}={_show(value)} has unit {u.get_unit(value)}, which cannot be converted to "
                 f"{_unit_name(unit)}; pass a Quantity in units of {_unit_name(unit)}, or a plain number "
                 f"(read in {_unit_name(unit)}).")
         return jnp.asarray(value.to_decimal(canonical), dtype=float)

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from typing import Any, Sequence
 
+from .units import magnitude
+
 import numpy as np
 
 __all__ = ["plot_connectivity", "plot_timeseries", "plot_functional_connectivity",
@@ -49,7 +51,7 @@ def _split_unit(x):
     if isinstance(x, u.Quantity):
         un = u.get_unit(x)
         unit = None if un.is_unitless else str(un)
-        x = x.mantissa
+        x = magnitude(x)
     return np.asarray(x), unit
 
 
@@ -328,8 +330,10 @@ def plot_fc_comparison(sim, empirical, is_matrix: bool = False,
     b = _fc_matrix(empirical, is_matrix)
     if a.shape != b.shape:
         raise ValueError(f"simulated FC {a.shape} and empirical FC {b.shape} differ in size.")
-    iu = np.triu_indices(a.shape[0], 1)
-    r = float(np.corrcoef(a[iu], b[iu])[0, 1])
+    from .analysis.fc import upper_triangle
+    from .analysis._utils import pearson
+    ua, ub = np.asarray(upper_triangle(a)), np.asarray(upper_triangle(b))
+    r = float(pearson(ua, ub))
     if ax is None:
         _, axes = plt.subplots(1, 3, figsize=(14, 4.2))
     else:
@@ -345,9 +349,9 @@ def plot_fc_comparison(sim, empirical, is_matrix: bool = False,
         axes[1].set_title("empirical FC")
     if len(axes) in (1, 3):
         s = axes[-1]
-        s.scatter(b[iu], a[iu], s=8, alpha=0.6)
-        lo = float(min(a[iu].min(), b[iu].min()))
-        hi = float(max(a[iu].max(), b[iu].max()))
+        s.scatter(ub, ua, s=8, alpha=0.6)
+        lo = float(min(ua.min(), ub.min()))
+        hi = float(max(ua.max(), ub.max()))
         s.plot([lo, hi], [lo, hi], color="0.5", lw=1, ls="--")
         s.set_xlabel("empirical FC")
         s.set_ylabel("simulated FC")

@@ -14,6 +14,8 @@ import brainunit as u
 import jax.numpy as jnp
 import numpy as np
 
+from ..units import magnitude
+
 __all__ = ["sampling_rate", "samples", "Unwrapped", "unwrap", "safe_abs", "safe_div", "pearson"]
 
 
@@ -93,7 +95,7 @@ class Unwrapped:
             data = x
         if isinstance(data, u.Quantity):
             self.unit = u.get_unit(data)
-            data = data.mantissa
+            data = magnitude(data)
         arr = jnp.asarray(data)
         if not jnp.issubdtype(arr.dtype, jnp.inexact):
             arr = arr.astype(jnp.result_type(float))
@@ -179,9 +181,7 @@ def plain(x: Any):
         if "time" in x.dims and "regions" in x.dims:
             x = x.transpose(..., "time", "regions")
         x = x.data
-    if isinstance(x, u.Quantity):
-        x = x.mantissa
-    return jnp.asarray(x)
+    return jnp.asarray(magnitude(x))
 
 
 # -- safe maths (finite values *and* finite gradients at the singular points) ----------------

@@ -14,7 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ._utils import pearson, safe_abs, safe_div, unwrap
-from .signal import _hilbert_t, _sos_padlen, _sosfiltfilt_tc, bandpass, butter, lowpass
+from .signal import _hilbert_t, _sos_padlen, _sosfiltfilt_tc, band_envelope, bandpass, butter
 from .signal import zscore as _zscore
 
 __all__ = ["functional_connectivity", "envelope_fc", "orthogonalized_fc",
@@ -101,13 +101,7 @@ def envelope_fc(x, fs: Any = None, band: Sequence[float] | None = None,
         Butterworth order of both filters.
     """
     w = unwrap(x)
-    y = w.x
-    if band is not None:
-        y = bandpass(y, band[0], band[1], fs, order)
-    env = safe_abs(_hilbert_t(y, -2))
-    if low_pass is not None:
-        env = lowpass(env, low_pass, fs, order)
-    m = _corrmat(env)
+    m = _corrmat(unwrap(band_envelope(w.x, fs, band, low_pass, order)).x)
     if zero_diagonal:
         m = _zero_diag(m)
     return w.matrix(m)

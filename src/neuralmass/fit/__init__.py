@@ -6,8 +6,7 @@ run), :class:`FitResult`, and :class:`SearchSpace` (bounds, transforms and units
 parameters). See ``docs/fitting.md``.
 """
 
-from .delays import TracedSpeedNetwork
 from .fitter import FitResult, Fitter, build_run
 from .space import Dimension, SearchSpace
 
-__all__ = ["Fitter", "FitResult", "SearchSpace", "Dimension", "TracedSpeedNetwork", "build_run"]
+__all__ = ["Fitter", "FitResult", "SearchSpace", "Dimension", "build_run"]

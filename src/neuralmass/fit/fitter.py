@@ -56,7 +56,9 @@ import numpy as np
 
 from ..objectives import as_loss, fc_corr
 from ..params import Param
-from ..simulate import Simulator, _as_key, make_run_fn
+from ..units import magnitude
+from ..engine import Simulator, as_system, default_params, make_run_fn
+from ..engine.rng import as_key as _as_key
 from .space import SearchSpace
 
 __all__ = ["Fitter", "FitResult", "build_run"]
@@ -198,20 +200,21 @@ def _unit_from_text(text):
 # the fitter
 # --------------------------------------------------------------------------------------------
 def _collect_marks(model) -> dict:
-    marks = {}
-    node = getattr(model, "node", None)
-    for src in (getattr(node, "fit_params", None), getattr(model, "fit_params", None)):
-        if isinstance(src, Mapping):
-            marks.update({k: v for k, v in src.items() if isinstance(v, Param) and v.fit})
-    return marks
+    """Parameters marked ``Param(..., fit=True)`` in a node module or in a Network's node module."""
+    from ..models.module import NodeModule
+    from ..network.network import Network
+
+    node = model.node if isinstance(model, Network) else model
+    if not isinstance(node, NodeModule):
+        return {}
+    return {k: v for k, v in node.fit_params.items() if isinstance(v, Param) and v.fit}
 
 
 def _plain_target(target):
     if isinstance(target, Mapping):
         return {k: _plain_target(v) for k, v in target.items()}
     v = getattr(target, "values", target) if hasattr(target, "dims") else target
-    v = getattr(v, "mantissa", v)
-    return jnp.asarray(np.asarray(v, dtype=np.float32))
+    return jnp.asarray(np.asarray(magnitude(v), dtype=np.float32))
 
 
 class Fitter:
@@ -257,7 +260,7 @@ class Fitter:
         Use the same noise realisation for every evaluation (common random numbers).
     distance : array (n, n), optional
         Tract lengths (mm), needed to fit ``'speed'`` of a network (the speed becomes a traced
-        parameter, see :class:`~neuralmass.fit.delays.TracedSpeedNetwork`).
+        parameter, see ``Network(speed_range=...)``).
     remat : int, 'auto' or None
         Gradient checkpointing segments for ``'grad'`` (``'auto'``: about ``sqrt(steps)``
         segments when a run has more than 20 000 steps).
@@ -282,14 +285,12 @@ class Fitter:
             raise ValueError(f"backend={backend!r} is not known; use one of {_BACKENDS}.")
         self.backend = backend
         self.model = model
-        base_sim = Simulator(model, dt=dt if dt is not None else 0.1)
-        system = base_sim.system
+        system = as_system(model)
         if dt is None:
             dt = system.node_model.default_dt
         marks = _collect_marks(model)
         names = set(marks) | (set(space) if isinstance(space, Mapping) else set())
-        params0 = Simulator(system, dt=dt, method=method).params()
-        if "speed" in names and "speed" not in params0:
+        if "speed" in names and "speed" not in default_params(system):
             system = self._traced_speed(system, space, marks, distance)
         self.system = system
         self.sim = Simulator(system, dt=dt, method=method)
@@ -323,13 +324,11 @@ class Fitter:
     # ------------------------------------------------------------------ construction helpers
     @staticmethod
     def _traced_speed(system, space, marks, distance):
-        from .delays import TracedSpeedNetwork
+        from ..network.network import Network
 
-        if not hasattr(system, "weights") or not hasattr(system, "_edges"):
+        if not isinstance(system, Network):
             raise ValueError("'speed' can only be fitted for a Network (it sets the conduction delays).")
-        if distance is None:
-            distance = getattr(system, "distance_mm", None)
-        if distance is None:
+        if distance is None and system.distance_mm is None:
             raise ValueError("fitting 'speed' needs the tract lengths: pass Fitter(..., distance=lengths_mm).")
         entry = (space or {}).get("speed", marks.get("speed")) if isinstance(space, Mapping) else marks.get("speed")
         bounds = None
@@ -341,9 +340,7 @@ class Fitter:
             bounds = entry[:2]
         if bounds is None:
             raise ValueError("give bounds for 'speed', e.g. space={'speed': (1.0, 20.0)} (mm/ms = m/s).")
-        speed_unit = u.mm / u.ms
-        lo, hi = (float(b.to_decimal(speed_unit)) if hasattr(b, "to_decimal") else float(b) for b in bounds)
-        return TracedSpeedNetwork(system, distance, (lo, hi))
+        return system.with_traced_speed(tuple(bounds), distance=distance)
 
     def _loss(self, target):
         f = self.loss_fn
@@ -427,9 +424,7 @@ class Fitter:
         if isinstance(points, Mapping):
             cols = []
             for name in self.space.names:
-                v = points[name]
-                v = np.asarray(getattr(v, "mantissa", v), dtype=float)
-                cols.append(v)
+                cols.append(self.space.user_value(name, points[name]))
             X = np.stack(np.broadcast_arrays(*cols), axis=-1)
         else:
             X = np.asarray(points, dtype=float)
@@ -441,7 +436,7 @@ class Fitter:
         if isinstance(values, FitResult):
             x = [values.canonical[n] / d.factor for n, d in zip(self.space.names, self.space.dims)]
         else:
-            x = [float(np.asarray(getattr(values[n], "mantissa", values[n]))) for n in self.space.names]
+            x = [float(self.space.user_value(n, values[n])) for n in self.space.names]
         b = self.space.user_to_box(np.asarray(x))
         return self.space.apply(self.base_params, jnp.asarray(b))
 
@@ -466,8 +461,7 @@ class Fitter:
         axes = []
         for d in self.space.dims:
             if isinstance(points, Mapping):
-                v = points[d.name]
-                axes.append(np.asarray(getattr(v, "mantissa", v), dtype=float))
+                axes.append(self.space.user_value(d.name, points[d.name]))
             else:
                 axes.append(np.asarray(d.box_to_user(np.linspace(0, 1, int(points)))))
         mesh = np.stack([m.ravel() for m in np.meshgrid(*axes, indexing="ij")], axis=-1)

@@ -241,6 +241,20 @@ class SearchSpace:
         return cls(dims)
 
     # ------------------------------------------------------------------ info
+    def user_value(self, name: str, v) -> np.ndarray:
+        """Values of dimension ``name`` in its documented unit (Quantities converted, so a point
+        given in another unit is not misread)."""
+        if name not in self.names:
+            raise KeyError(f"{name!r} is not a dimension of the search space; dimensions: {', '.join(self.names)}")
+        dim = self.dims[self.names.index(name)]
+        if isinstance(v, Param):
+            v = v.value
+        if is_quantity(v):
+            if dim.unit is None:
+                raise ValueError(f"{name}={v!r} carries a unit but {name!r} is dimensionless; pass a number.")
+            return np.asarray(to_canonical(v, name, dim.unit), dtype=float)
+        return np.asarray(v, dtype=float)
+
     @property
     def names(self) -> tuple:
         return tuple(d.name for d in self.dims)

@@ -97,6 +97,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..integrators import get_integrator
 from ..models.base import Parameter
 from ..monitors import Monitor
 from ..units import UnitMismatchError, is_quantity, time_ms, to_canonical
@@ -293,16 +294,14 @@ def balloon_drift(state: Mapping[str, Array], params: Mapping[str, Array], z: Ar
 def balloon_step(state, params, z, h, method: str = "heun") -> dict:
     """Advance the (log) hemodynamic state by ``h`` **seconds** with constant drive ``z``.
 
-    ``method='heun'`` (default; second order) or ``'euler'``.
+    Uses the library's integrators (:mod:`neuralmass.integrators`): ``method='heun'`` (default;
+    second order), ``'euler'`` or ``'rk4'``.
     """
-    d1 = balloon_drift(state, params, z)
-    pred = {k: state[k] + h * d1[k] for k in state}
-    if method == "euler":
-        return pred
-    if method != "heun":
-        raise ValueError(f"method={method!r} is not known; use 'heun' or 'euler'.")
-    d2 = balloon_drift(pred, params, z)
-    return {k: state[k] + 0.5 * h * (d1[k] + d2[k]) for k in state}
+    return get_integrator(method)(_balloon_f, state, params, {"z": z}, h)
+
+
+def _balloon_f(state, params, inputs):
+    return balloon_drift(state, params, inputs["z"])
 
 
 def bold_signal(v: Array, q: Array, coeffs: Mapping[str, Array], log: bool = False) -> Array:
@@ -430,8 +429,7 @@ def _activity_values(z, name, input_unit=None):
         if input_unit is not None:
             return jnp.asarray(z.to_decimal(input_unit), dtype=float)
         if z.dim.is_dimensionless:
-            return jnp.asarray(z.to_decimal(u.UNITLESS) if hasattr(u, "UNITLESS") else z.mantissa,
-                               dtype=float)
+            return jnp.asarray(to_canonical(z, "z"), dtype=float)
         if z.dim == u.Hz.dim:
             return jnp.asarray(z.to_decimal(u.Hz), dtype=float)
         raise UnitMismatchError(

@@ -49,7 +49,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..units import is_quantity, time_ms
+from ..units import is_quantity, magnitude, time_ms
 from .bold import _coefficients, _tr_steps, balloon_jacobian, hemodynamic_params
 
 __all__ = ["volterra_kernel", "gamma_hrf", "double_exponential_hrf", "glover_hrf", "hrf_kernel",
@@ -217,7 +217,7 @@ def hrf_bold(signal, dt, kernel="glover", tr=None, length=32 * u.second, normali
     array: :math:`y[n] = \Delta t \sum_k h[k] z[n-k]` (``Δt`` in seconds), along the time axis.
     """
     dt_ms = time_ms(dt, "dt")
-    x = signal.mantissa if is_quantity(signal) else signal
+    x = magnitude(signal)
     x = jnp.asarray(x, dtype=float)
     if axis is None:
         axis = 1 if x.ndim == 3 else 0

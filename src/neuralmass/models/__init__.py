@@ -20,9 +20,25 @@ HopfStep = make_node_module(HOPF, "HopfStep", "Hopf normal form (Stuart–Landau
 HopfModel = HopfStep
 LinearStep = make_node_module(LINEAR, "LinearStep", "Leaky linear node population.")
 
+#: the stateful module class of every registered model (one class per model)
+MODULES = {HOPF.name: HopfStep, JANSEN_RIT.name: JansenRitStep, WILSON_COWAN.name: WilsonCowanStep,
+           WONG_WANG.name: WongWangModel, LINEAR.name: LinearStep}
+
+
+def module_class(model) -> type:
+    """The stateful module class of ``model`` (a NodeModel or a registered name); generated once."""
+    if isinstance(model, str):
+        if model not in MODELS:
+            raise KeyError(f"unknown model {model!r}; known: {', '.join(sorted(MODELS))}")
+        model = MODELS[model]
+    cls = MODULES.get(model.name)
+    if cls is None or cls.model is not model:
+        cls = MODULES[model.name] = make_node_module(model, f"{model.name}Module")
+    return cls
+
 __all__ = [
     "Parameter", "StateVar", "InputVar", "Observable", "NodeModel", "NodeModule", "make_node_module",
     "HOPF", "JANSEN_RIT", "LINEAR", "LinearStep", "WILSON_COWAN", "WONG_WANG", "MODELS",
     "WilsonCowanStep", "WilsonCowanModel", "JansenRitStep", "JansenRitModel", "WongWangModel",
-    "WongWangStep", "HopfStep", "HopfModel",
+    "WongWangStep", "HopfStep", "HopfModel", "MODULES", "module_class",
 ]

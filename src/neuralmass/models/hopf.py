@@ -7,7 +7,9 @@ r"""Hopf normal form (Stuart–Landau oscillator).
 
 For :math:`a > 0` the node oscillates on a limit cycle of radius :math:`\sqrt a` at frequency
 :math:`\omega / 2\pi`; for :math:`a < 0` it is a damped focus (noise-driven oscillations with a
-spectral peak at :math:`\omega/2\pi`). Time is in ms, so ``a`` is a rate (default 0.25 ms⁻¹).
+spectral peak at :math:`\omega/2\pi`). Time is in ms, so ``a`` is a rate (default 0.25 ms⁻¹) and
+``omega`` an angular frequency in rad/ms (TVB's convention: ``omega=1.0`` is 159 Hz); Quantities
+such as ``omega=2 * pi * 10 * u.Hz`` are converted.
 
 References
 ----------
@@ -48,8 +50,8 @@ HOPF = NodeModel(
     params=(
         Parameter("a", 0.25, u.ms ** -1, u.ms ** -1, (-1.0, 1.0),
                   "bifurcation parameter (limit-cycle radius sqrt(a) for a > 0)"),
-        Parameter("omega", 2 * math.pi * 10.0, u.Hz, u.ms ** -1, (0.0, 2 * math.pi * 100.0),
-                  "angular frequency in rad/s (2*pi*f; default f = 10 Hz)"),
+        Parameter("omega", 2 * math.pi * 10.0e-3, u.ms ** -1, u.ms ** -1, (0.0, 2 * math.pi * 0.1),
+                  "angular frequency in rad/ms, as TVB (2*pi*f; default f = 10 Hz = 0.01 /ms)"),
     ),
     inputs=(
         InputVar("x_ext", u.ms ** -1, u.ms ** -1, "x", "input to dx/dt (coupling, noise)"),

@@ -156,10 +156,11 @@ class NodeModule(brainstate.nn.Dynamics):
 
     # ------------------------------------------------------------------ engine
     def as_system(self):
-        from ..simulate import NodeSystem
+        from ..engine.system import NodeSystem
 
-        noise = {inp: (m.spec if hasattr(m, "spec") else m) for inp, m in self._noise_modules().items()}
-        return NodeSystem(self.model, self.n, self.param_values, noise, self.init_values, self.method)
+        noise = {inp: m.spec for inp, m in self._noise_modules().items()}
+        return NodeSystem(self.model, self.n, self.param_values, noise, self.init_values, self.method,
+                          canonical=self._canonical)
 
     def __repr__(self):
         return f"{type(self).__name__}(in_size={self.n})"

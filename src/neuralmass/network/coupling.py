@@ -23,11 +23,19 @@ global factor there). For the Jansen–Rit kind the pre-synaptic sigmoid convert
 pyramidal potential :math:`y_1 - y_2` (mV) into a firing rate (per ms) before it is delayed and
 summed (Jansen & Rit 1995; TVB's ``SigmoidalJansenRit`` with ``a = k``).
 
-The compiled engine uses the decomposition ``pre`` (applied once per source when its value is
-written into the delay buffer — all pre-synaptic transforms here depend on the source only) and
-``post`` (applied per target to the weighted delayed sum and the local value). The functions
-``linear``, ``diffusive``, ``sigmoidal``, ``sigmoidal_jansen_rit`` and ``tanh`` evaluate the formulas
-directly from a matrix of delayed values and serve as the readable reference.
+Each kind is defined once, by two pure functions: ``pre`` (applied once per source when its value
+is written into the delay buffer — all pre-synaptic transforms here depend on the source only) and
+``post`` (applied per target to the weighted delayed sum and the local value, at unit strength).
+The compiled engine calls them directly; :meth:`Coupling.evaluate` composes them into the full
+formula :math:`k\,\mathrm{post}(\sum_j w_{ij}\,\mathrm{pre}(x_j), x_i)` for a matrix of delayed
+values, and the functions ``linear``, ``diffusive``, ``sigmoidal``, ``sigmoidal_jansen_rit`` and
+``tanh`` are that composition for each kind.
+
+Units. Each kind has a parameter table (:meth:`Coupling.param_table`): its parameters are
+converted once, by :func:`neuralmass.units.to_canonical`. The strength ``k`` carries the unit
+``(coupling input) / (summed source)``: for a Hopf network (input ``x_ext`` in 1/ms, ``x``
+dimensionless) ``k`` is a rate, so ``k = 0.5 * u.Hz`` is 0.0005 per ms; plain numbers are read in
+the canonical unit (per ms).
 
 References
 ----------
@@ -43,88 +51,43 @@ import copy
 from typing import Any, Mapping
 
 import brainstate
+import brainunit as u
 import jax.numpy as jnp
 import numpy as np
 
+from ..models.base import Parameter
 from ..models.jansen_rit import jr_sigmoid
+from ..units import magnitude, to_canonical
 
 __all__ = [
-    "linear", "diffusive", "sigmoidal", "sigmoidal_jansen_rit", "tanh",
+    "linear", "diffusive", "sigmoidal", "sigmoidal_jansen_rit", "tanh", "strength_unit",
     "Coupling", "LinearCoupling", "AdditiveCoupling", "DiffusiveCoupling", "SigmoidalCoupling",
     "SigmoidalJansenRitCoupling", "TanhCoupling", "get_coupling", "COUPLINGS",
 ]
 
-
-# ------------------------------------------------------------------------------ pure functions
-def _weighted_sum(delayed, w):
-    """``sum_j w_ij x_j(t - tau_ij)`` for ``delayed`` of shape (n,) (no delays) or (n, n)."""
-    w = jnp.asarray(w)
-    delayed = jnp.asarray(delayed)
-    if delayed.ndim == 1:
-        return w @ delayed
-    return jnp.sum(w * delayed, axis=-1)
+_PER_MS = u.ms ** -1
 
 
-def linear(delayed, w, k=1.0):
-    r"""Linear (additive) coupling :math:`k \sum_j w_{ij} x_j(t-\tau_{ij})`.
-
-    Parameters
-    ----------
-    delayed : array, shape (n,) or (n, n)
-        Source values: ``x_j`` (no delays) or ``delayed[i, j] = x_j(t - tau_ij)``.
-    w : array, shape (n, n)
-        Weights, ``w[i, j]`` from source ``j`` to target ``i``.
-    k : float
-        Global coupling strength.
-    """
-    return k * _weighted_sum(delayed, w)
+def _ratio(num, den):
+    """``num / den`` for units where ``None`` means dimensionless (``None`` if the result is)."""
+    if den is None:
+        return num
+    out = (1.0 * den) ** -1 if num is None else (1.0 * num) / (1.0 * den)
+    unit = u.get_unit(out)
+    return None if unit.dim.is_dimensionless else unit
 
 
-def diffusive(delayed, local, w, k=1.0):
-    r"""Diffusive (difference) coupling :math:`k \sum_j w_{ij} (x_j(t-\tau_{ij}) - x_i(t))`.
-
-    ``local`` is the current value ``x_i(t)`` of every target, shape (n,).
-    """
-    w = jnp.asarray(w)
-    return k * (_weighted_sum(delayed, w) - jnp.sum(w, axis=-1) * jnp.asarray(local))
+def strength_unit(input_unit, source_unit):
+    """Unit of the strength ``k``: what the coupling input receives per unit of summed source."""
+    return _ratio(input_unit, source_unit)
 
 
-def sigmoidal(delayed, w, k=1.0, cmin=-1.0, cmax=1.0, midpoint=0.0, a=1.0, sigma=230.0):
-    r"""TVB sigmoidal coupling, scaled by ``k``:
-    :math:`k[c_{min} + (c_{max}-c_{min}) / (1 + \exp(-a(\sum_j w_{ij} x_j - m)/\sigma))]`."""
-    s = _weighted_sum(delayed, w)
-    return k * (cmin + (cmax - cmin) / (1.0 + jnp.exp(-a * (s - midpoint) / sigma)))
-
-
-def sigmoidal_jansen_rit(delayed, w, k=1.0, e0=0.0025, v0=6.0, r=0.56):
-    r"""Jansen–Rit pre-synaptic sigmoid coupling :math:`k \sum_j w_{ij} S(v_j(t-\tau_{ij}))`.
-
-    ``delayed`` holds the source potentials :math:`v = y_1 - y_2` in mV; ``e0`` is in 1/ms,
-    ``v0`` in mV, ``r`` in 1/mV, so the result is a rate in 1/ms.
-    """
-    return k * _weighted_sum(jr_sigmoid(jnp.asarray(delayed), e0, v0, r), w)
-
-
-def tanh(delayed, w, k=1.0, midpoint=0.0, sigma=1.0):
-    r"""Hyperbolic-tangent coupling :math:`k \sum_j w_{ij} \tanh((x_j(t-\tau_{ij}) - m)/\sigma)`."""
-    return k * _weighted_sum(jnp.tanh((jnp.asarray(delayed) - midpoint) / sigma), w)
-
-
-# ------------------------------------------------------------------------------ coupling objects
-def _value(x):
-    """Evaluate prefetch references (callables) and strip units."""
-    if callable(x) and not hasattr(x, "shape"):
-        x = x()
-    if hasattr(x, "mantissa"):
-        x = x.mantissa
-    return jnp.asarray(x)
-
-
+# ------------------------------------------------------------------------------ coupling kinds
 class Coupling(brainstate.nn.Module):
     """Base class: a coupling kind with its parameters, usable three ways.
 
     1. Inside :class:`~neuralmass.Network` (``coupling='diffusive'`` or an instance): the engine
-       uses :meth:`pre` and :meth:`post` with traced parameters.
+       calls the pure :meth:`pre` and :meth:`post` with traced parameters.
     2. Stateful, with prefetched references as in brainstate models::
 
            DiffusiveCoupling(node.prefetch_delay('rE', (delays, indices)), node.prefetch('rE'), W, k=k)()
@@ -141,14 +104,13 @@ class Coupling(brainstate.nn.Module):
         Local (target) values ``x_i(t)``, shape (n,) — used by the diffusive kind.
     conn : array (n, n), optional
         Weights ``conn[i, j]`` from ``j`` to ``i``.
-    k : float
+    k : float or Quantity
         Global coupling strength.
     **params
-        Kind-specific parameters (see :attr:`defaults`).
+        Kind-specific parameters (see :meth:`param_table`).
     """
 
     kind: str = ""
-    defaults: dict = {}
     uses_local: bool = False
 
     def __init__(self, x=None, y=None, conn=None, k: float = 1.0, **params):
@@ -168,18 +130,54 @@ class Coupling(brainstate.nn.Module):
         self.k = k
         self.params = {**self.defaults, **params}
 
-    # -- engine decomposition ---------------------------------------------------------------
-    def param_values(self) -> dict:
-        """Canonical parameter values (``k`` and the kind's parameters) for the engine."""
-        return {"k": self.k, **self.params}
+    # -- the definition: parameter table, pre, post ----------------------------------------------
+    def param_table(self, source_unit=None) -> tuple:
+        """The kind's parameters (``k`` excluded) for a coupled variable in ``source_unit``."""
+        return ()
 
-    def pre(self, x, p: Mapping):
+    def source_unit(self, var_unit):
+        """Unit of ``pre(x)`` for a coupled variable in ``var_unit`` (what is delayed and summed)."""
+        return var_unit
+
+    def post_unit(self, summed_unit):
+        """Unit of ``post(s)`` at unit strength for a summed source in ``summed_unit``."""
+        return summed_unit
+
+    @staticmethod
+    def pre(x, p: Mapping):
         """Per-source transform applied before delaying (identity by default)."""
         return x
 
-    def post(self, s, local, rowsum, p: Mapping):
-        """Target-side transform of the weighted delayed sum ``s``."""
-        return p["k"] * s
+    @staticmethod
+    def post(s, local, rowsum, p: Mapping):
+        """Target-side transform of the weighted delayed sum ``s`` at unit strength."""
+        return s
+
+    # -- derived ---------------------------------------------------------------------------------
+    @property
+    def defaults(self) -> dict:
+        return {q.name: q.default for q in self.param_table()}
+
+    def canonical_params(self, source_unit=None, overrides: Mapping | None = None) -> dict:
+        """Kind parameters converted once to canonical units (plain arrays)."""
+        vals = {**self.params, **dict(overrides or {})}
+        return {q.name: q.to_canonical(vals[q.name]) for q in self.param_table(source_unit)}
+
+    def evaluate(self, delayed, local, w, p: Mapping):
+        r"""The full formula :math:`k\,\mathrm{post}(\sum_j w_{ij}\,\mathrm{pre}(x_j), x_i)`.
+
+        ``delayed`` is ``(n,)`` (no delays) or ``(n, n)`` with ``delayed[i, j] = x_j(t - tau_ij)``.
+        """
+        w = jnp.asarray(w)
+        h = self.pre(jnp.asarray(delayed), p)
+        s = w @ h if h.ndim == 1 else jnp.sum(w * h, axis=-1)
+        rowsum = jnp.sum(w, axis=-1) if self.uses_local else None
+        local = None if local is None else jnp.asarray(local)
+        return p["k"] * self.post(s, local, rowsum, p)
+
+    def param_values(self) -> dict:
+        """``k`` and the kind's parameters as given (user units)."""
+        return {"k": self.k, **self.params}
 
     # -- stateful use ----------------------------------------------------------------------------
     def init_all_states(self, *args, **kwargs):
@@ -207,23 +205,25 @@ class Coupling(brainstate.nn.Module):
                     f"{type(self).__name__} needs the local values x_i(t): call it as coupling(delayed, "
                     f"local) or build it with a second reference, e.g. node.prefetch('rE').")
             yv = _value(yv)
-        return self.reference(xv, yv, w, self.param_values())
-
-    def reference(self, delayed, local, w, p):
-        raise NotImplementedError
+        p = {"k": jnp.asarray(magnitude(self.k), dtype=float), **self.canonical_params()}
+        return self.evaluate(xv, yv, w, p)
 
     def __repr__(self):
         ps = ", ".join(f"{k}={v!r}" for k, v in self.param_values().items())
         return f"{type(self).__name__}({ps})"
 
 
+def _value(x):
+    """Evaluate prefetch references (callables); values are read in canonical units."""
+    if callable(x) and not hasattr(x, "shape"):
+        x = x()
+    return jnp.asarray(magnitude(x))
+
+
 class LinearCoupling(Coupling):
     r"""Linear (additive) coupling :math:`k \sum_j w_{ij} x_j(t-\tau_{ij})` (see :func:`linear`)."""
 
     kind = "linear"
-
-    def reference(self, delayed, local, w, p):
-        return linear(delayed, w, p["k"])
 
 
 AdditiveCoupling = LinearCoupling
@@ -235,53 +235,119 @@ class DiffusiveCoupling(Coupling):
     kind = "diffusive"
     uses_local = True
 
-    def post(self, s, local, rowsum, p):
-        return p["k"] * (s - rowsum * local)
-
-    def reference(self, delayed, local, w, p):
-        return diffusive(delayed, local, w, p["k"])
+    @staticmethod
+    def post(s, local, rowsum, p):
+        return s - rowsum * local
 
 
 class SigmoidalCoupling(Coupling):
     r"""TVB sigmoidal coupling times ``k`` (see :func:`sigmoidal`); defaults are TVB's."""
 
     kind = "sigmoidal"
-    defaults = {"cmin": -1.0, "cmax": 1.0, "midpoint": 0.0, "a": 1.0, "sigma": 230.0}
 
-    def post(self, s, local, rowsum, p):
-        return p["k"] * (p["cmin"] + (p["cmax"] - p["cmin"]) / (1.0 + jnp.exp(-p["a"] * (s - p["midpoint"]) / p["sigma"])))
+    def param_table(self, source_unit=None):
+        return (Parameter("cmin", -1.0, None, None, doc="lower asymptote"),
+                Parameter("cmax", 1.0, None, None, doc="upper asymptote"),
+                Parameter("midpoint", 0.0, source_unit, source_unit, doc="midpoint of the summed input"),
+                Parameter("a", 1.0, None, None, doc="steepness"),
+                Parameter("sigma", 230.0, source_unit, source_unit, doc="width of the summed input"))
 
-    def reference(self, delayed, local, w, p):
-        return sigmoidal(delayed, w, p["k"], p["cmin"], p["cmax"], p["midpoint"], p["a"], p["sigma"])
+    def post_unit(self, summed_unit):
+        return None   # the sigmoid of the summed input is dimensionless
+
+    @staticmethod
+    def post(s, local, rowsum, p):
+        return p["cmin"] + (p["cmax"] - p["cmin"]) / (1.0 + jnp.exp(-p["a"] * (s - p["midpoint"]) / p["sigma"]))
 
 
 class SigmoidalJansenRitCoupling(Coupling):
     r"""Jansen–Rit pre-synaptic sigmoid coupling (see :func:`sigmoidal_jansen_rit`).
 
-    Defaults: ``e0 = 0.0025`` 1/ms (2.5 Hz), ``v0 = 6`` mV, ``r = 0.56`` 1/mV (Jansen & Rit 1995).
+    Defaults: ``e0 = 2.5`` Hz, ``v0 = 6`` mV, ``r = 0.56`` 1/mV (Jansen & Rit 1995); the sigmoid
+    gives a rate (per ms), so ``k`` is dimensionless for a rate-valued input.
     """
 
     kind = "sigmoidal_jansen_rit"
-    defaults = {"e0": 0.0025, "v0": 6.0, "r": 0.56}
 
-    def pre(self, x, p):
+    def param_table(self, source_unit=None):
+        return (Parameter("e0", 2.5, u.Hz, _PER_MS, (1.0, 5.0), "half of the maximal firing rate"),
+                Parameter("v0", 6.0, u.mV, u.mV, (3.0, 9.0), "potential at half-maximal firing"),
+                Parameter("r", 0.56, u.mV ** -1, u.mV ** -1, (0.3, 0.8), "sigmoid steepness"))
+
+    def source_unit(self, var_unit):
+        return _PER_MS
+
+    @staticmethod
+    def pre(x, p):
         return jr_sigmoid(x, p["e0"], p["v0"], p["r"])
-
-    def reference(self, delayed, local, w, p):
-        return sigmoidal_jansen_rit(delayed, w, p["k"], p["e0"], p["v0"], p["r"])
 
 
 class TanhCoupling(Coupling):
     r"""Hyperbolic-tangent coupling :math:`k \sum_j w_{ij}\tanh((x_j - m)/\sigma)` (see :func:`tanh`)."""
 
     kind = "tanh"
-    defaults = {"midpoint": 0.0, "sigma": 1.0}
 
-    def pre(self, x, p):
+    def param_table(self, source_unit=None):
+        return (Parameter("midpoint", 0.0, source_unit, source_unit, doc="midpoint"),
+                Parameter("sigma", 1.0, source_unit, source_unit, doc="width"))
+
+    def source_unit(self, var_unit):
+        return None
+
+    @staticmethod
+    def pre(x, p):
         return jnp.tanh((x - p["midpoint"]) / p["sigma"])
 
-    def reference(self, delayed, local, w, p):
-        return tanh(delayed, w, p["k"], p["midpoint"], p["sigma"])
+
+# ------------------------------------------------------------------------------ pure functions
+def _formula(cls, delayed, local, w, k, **params):
+    c = cls()
+    p = {"k": k, **{q.name: params.get(q.name, q.default) for q in c.param_table()}}
+    return c.evaluate(delayed, local, w, p)
+
+
+def linear(delayed, w, k=1.0):
+    r"""Linear (additive) coupling :math:`k \sum_j w_{ij} x_j(t-\tau_{ij})`.
+
+    Parameters
+    ----------
+    delayed : array, shape (n,) or (n, n)
+        Source values: ``x_j`` (no delays) or ``delayed[i, j] = x_j(t - tau_ij)``.
+    w : array, shape (n, n)
+        Weights, ``w[i, j]`` from source ``j`` to target ``i``.
+    k : float
+        Global coupling strength.
+    """
+    return _formula(LinearCoupling, delayed, None, w, k)
+
+
+def diffusive(delayed, local, w, k=1.0):
+    r"""Diffusive (difference) coupling :math:`k \sum_j w_{ij} (x_j(t-\tau_{ij}) - x_i(t))`.
+
+    ``local`` is the current value ``x_i(t)`` of every target, shape (n,).
+    """
+    return _formula(DiffusiveCoupling, delayed, local, w, k)
+
+
+def sigmoidal(delayed, w, k=1.0, cmin=-1.0, cmax=1.0, midpoint=0.0, a=1.0, sigma=230.0):
+    r"""TVB sigmoidal coupling, scaled by ``k``:
+    :math:`k[c_{min} + (c_{max}-c_{min}) / (1 + \exp(-a(\sum_j w_{ij} x_j - m)/\sigma))]`."""
+    return _formula(SigmoidalCoupling, delayed, None, w, k, cmin=cmin, cmax=cmax, midpoint=midpoint,
+                    a=a, sigma=sigma)
+
+
+def sigmoidal_jansen_rit(delayed, w, k=1.0, e0=0.0025, v0=6.0, r=0.56):
+    r"""Jansen–Rit pre-synaptic sigmoid coupling :math:`k \sum_j w_{ij} S(v_j(t-\tau_{ij}))`.
+
+    ``delayed`` holds the source potentials :math:`v = y_1 - y_2` in mV; here (plain canonical
+    values) ``e0`` is in 1/ms, ``v0`` in mV, ``r`` in 1/mV, so the result is a rate in 1/ms.
+    """
+    return _formula(SigmoidalJansenRitCoupling, delayed, None, w, k, e0=e0, v0=v0, r=r)
+
+
+def tanh(delayed, w, k=1.0, midpoint=0.0, sigma=1.0):
+    r"""Hyperbolic-tangent coupling :math:`k \sum_j w_{ij} \tanh((x_j(t-\tau_{ij}) - m)/\sigma)`."""
+    return _formula(TanhCoupling, delayed, None, w, k, midpoint=midpoint, sigma=sigma)
 
 
 COUPLINGS = {

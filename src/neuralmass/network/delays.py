@@ -54,10 +54,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-__all__ = ["DelayLine", "delay_lags", "initial_history", "ring_write", "MAX_BLOCK"]
+from ..units import magnitude
+
+__all__ = ["DelayLine", "TracedDelayLine", "conduction_delays", "delay_lags", "initial_history", "ring_write",
+           "MAX_BLOCK"]
 
 #: Largest number of steps read at once by a blocked delay line.
 MAX_BLOCK = 64
+
+def conduction_delays(lengths_mm, speed_mm_per_ms):
+    r"""Conduction delays :math:`\tau_{ij} = \ell_{ij} / v` in ms from tract lengths (mm) and a
+    speed (mm/ms = m/s): the one place delays are computed from lengths. Works on NumPy arrays and
+    on traced JAX values (a fitted or batched speed)."""
+    return lengths_mm / speed_mm_per_ms
+
 
 def delay_lags(delays_ms, dt: float, mode: str = "integer"):
     """Delays in steps: ``(lo, frac)`` with ``delay ≈ (lo + frac) * dt``.
@@ -273,10 +283,10 @@ def initial_history(spec: Any, current, length: int, key=None, dtype=jnp.float32
         rows = jax.random.uniform(key, (past, n), dtype=dtype, minval=lo, maxval=hi)
     elif callable(spec) and not hasattr(spec, "shape"):
         rows = spec((past, n))
-        rows = jnp.asarray(getattr(rows, "mantissa", rows), dtype=dtype)
+        rows = jnp.asarray(magnitude(rows), dtype=dtype)
         rows = jnp.broadcast_to(rows, (past, n))
     else:
-        arr = jnp.asarray(getattr(spec, "mantissa", spec), dtype=dtype)
+        arr = jnp.asarray(magnitude(spec), dtype=dtype)
         if arr.ndim == 0 or (arr.ndim == 1 and arr.shape[0] == n):
             rows = jnp.broadcast_to(arr, (past, n))
         elif arr.ndim == 2 and arr.shape[1] == n:
@@ -289,3 +299,66 @@ def initial_history(spec: Any, current, length: int, key=None, dtype=jnp.float32
                 f"history has shape {arr.shape}; give a number, (low, high), an array of shape ({n},) or "
                 f"(T, {n}), or a callable init(shape).")
     return jnp.concatenate([rows, current[None]], axis=0)
+
+
+@dataclass(frozen=True, eq=False)
+class TracedDelayLine:
+    r"""Delays from a *traced* conduction speed (batchable, differentiable).
+
+    The lags :math:`\lambda_{ij}(v) = \ell_{ij} / (v\,\Delta t)` are computed inside the run from
+    the speed parameter and read with linear interpolation between buffer samples,
+
+    .. math:: h_j(t - \lambda\Delta t) \approx (1-f)\,h_j(t - \lfloor\lambda\rfloor\Delta t)
+              + f\,h_j(t - (\lfloor\lambda\rfloor + 1)\Delta t),\quad f = \lambda - \lfloor\lambda\rfloor,
+
+    so the delayed input is a continuous, piecewise-differentiable function of :math:`v`. The ring
+    holds the last :math:`L` values of every region, sized for the slowest allowed speed, so any
+    speed in ``[v_min, v_max]`` runs in the same compiled program (a batch of speeds is one vmapped
+    run). The delayed sum is :math:`s(t) = \sum_{l<L} W_l\, h(t - l\,\Delta t)` with per-lag
+    weight matrices :math:`W_l` built once per run from the weights and the interpolation
+    coefficients and stacked side by side: one dense ``(n, L n)`` mat-vec per step — fast for the
+    coarse steps and short rings of BOLD-scale models.
+    """
+
+    tgt: np.ndarray
+    src: np.ndarray
+    lengths: np.ndarray     # per edge, mm
+    n: int
+    vmin: float
+    vmax: float
+    length: int             # ring length L
+
+    @classmethod
+    def build(cls, tgt, src, lengths_e, n, speed_range, dt: float) -> "TracedDelayLine":
+        vmin, vmax = (float(v) for v in speed_range)
+        lam_max = float(np.max(conduction_delays(lengths_e, vmin))) / dt if len(lengths_e) else 0.0
+        return cls(np.asarray(tgt), np.asarray(src), np.asarray(lengths_e, dtype=float), int(n),
+                   vmin, vmax, int(np.floor(lam_max)) + 2)
+
+    def lag_weights(self, w, speed, dt):
+        """Weights ``(n, L*n)`` such that ``W @ past`` is the delayed sum (``past[l*n + j] = h_j(t - l dt)``)."""
+        L, n = self.length, self.n
+        lam = conduction_delays(jnp.asarray(self.lengths, dtype=w.dtype), jnp.clip(speed, self.vmin, self.vmax)) / dt
+        lo = jnp.floor(lam)
+        frac = lam - lo
+        lo = jnp.minimum(lo.astype(jnp.int32), L - 2)
+        tgt, src = jnp.asarray(self.tgt), jnp.asarray(self.src)
+        Wc = jnp.zeros((n, L * n), dtype=w.dtype).at[tgt, lo * n + src].add(w * (1.0 - frac))
+        return Wc.at[tgt, (lo + 1) * n + src].add(w * frac)
+
+    def init(self, history, dtype=jnp.float32):
+        """Ring ``(L, n)`` from ``history`` (L, n), row ``L-1`` = step 0."""
+        L = self.length
+        rows = (np.arange(L) - (L - 1)) % L          # step -m -> row -m mod L
+        return {"buf": jnp.zeros((L, self.n), dtype).at[rows].set(jnp.asarray(history, dtype))}
+
+    def read(self, extra, w, speed, i, dt):
+        buf = extra["buf"]
+        L = self.length
+        past = jnp.take(buf, jnp.mod(i - jnp.arange(L), L), axis=0).reshape(-1)   # h(t - l dt)
+        return self.lag_weights(w, speed, dt) @ past     # loop-invariant weights: hoisted by XLA
+
+    def write(self, extra, x, t):
+        buf = jax.lax.dynamic_update_slice(extra["buf"], x[None, :].astype(extra["buf"].dtype),
+                                           (jnp.mod(t, self.length), 0))
+        return {**extra, "buf": buf}

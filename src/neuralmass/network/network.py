@@ -11,11 +11,22 @@ where :math:`v` is the coupled variable (``coupled_var``), :math:`\ell_{ij}` tra
 ``k`` and the coupling's parameters, edge weights) are traced, so new values never recompile, and
 every run can be batched over ``k``, any node parameter and the noise key, delayed networks
 included, each lane with independent noise.
+
+The conduction speed is an ordinary parameter: with ``speed_range=(v_min, v_max)`` it is traced
+(``params={'speed': ...}`` batches or differentiates it; delays are read with linear
+interpolation); without it the delays are fixed when the network is built and read on the
+integer step grid (or interpolated with ``delay_mode='linear'``).
+
+The coupling may feed several inputs of a node, each with its own strength
+(``coupling_input={'r_ext': 0.5, 'V_ext': 0.1}`` gives parameters ``k_r_ext`` and ``k_V_ext``),
+and the coupled variable may be a function of several state variables
+(``coupled_var=lambda state, p: state['x'] - state['y']``).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 from typing import Any, Mapping
 
 import brainunit as u
@@ -23,15 +34,17 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..models.base import NodeModel
-from ..simulate import NodeSystem
-from ..units import to_canonical
-from .coupling import Coupling, get_coupling
-from .delays import DelayLine, initial_history
+from ..engine.system import NodeSystem
+from ..models.base import NodeModel, Parameter
+from ..monitors import _fn_identity
+from ..units import SPEED, TIME, DISTANCE, magnitude, to_canonical
+from .coupling import Coupling, get_coupling, strength_unit
+from .delays import DelayLine, TracedDelayLine, conduction_delays, initial_history
 
 __all__ = ["Network"]
 
-_SPEED = u.mm / u.ms
+_log = logging.getLogger("neuralmass")
+
 
 
 def _digest(*arrays) -> str:
@@ -55,18 +68,24 @@ class Network:
         Weights ``conn[i, j]`` from region ``j`` to region ``i``. A
         :class:`~neuralmass.network.Connectome` also provides tract lengths.
     distance : array or Quantity (n, n), optional
-        Tract lengths (plain numbers in mm). With ``speed`` they give the delays.
+        Tract lengths (plain numbers in mm; ``D * u.meter`` is converted). With ``speed`` they give
+        the delays.
     speed : float or Quantity, optional
         Conduction speed (plain numbers in mm/ms = m/s). ``None`` or ``inf`` means no delays.
+    speed_range : (float, float) or Quantity pair, optional
+        Make the speed a traced parameter allowed in ``[v_min, v_max]`` (fitting, batches of speeds).
     coupling : str, Coupling class or instance
         ``'diffusive'`` (default), ``'linear'``/``'additive'``, ``'sigmoidal'``,
         ``'sigmoidal_jansen_rit'``, ``'tanh'`` (see :mod:`neuralmass.network.coupling`).
-    coupled_var : str, optional
-        State variable or observable sent to other regions (default: the model's choice).
-    coupling_input : str, optional
-        Input channel receiving the coupling (default: the model's choice).
-    k : float
-        Global coupling strength.
+    coupled_var : str or callable, optional
+        State variable or observable sent to other regions (default: the model's choice), or a
+        function ``f(state, node_params) -> (n,)`` of several state variables.
+    coupling_input : str or dict, optional
+        Input channel receiving the coupling (default: the model's choice), or a dict
+        ``{input: strength}`` feeding several inputs, each with its own strength ``k_<input>``.
+    k : float or Quantity
+        Global coupling strength, in (coupling input unit) / (summed source unit); plain numbers
+        are read in canonical units (e.g. per ms for a Hopf network).
     noise : dict, optional
         Extra noise sources by input name (added to the node's own).
     delays : array or Quantity (n, n), optional
@@ -93,10 +112,14 @@ class Network:
     """
 
     def __init__(self, node, conn=None, distance=None, speed=None, coupling: Any = "diffusive",
-                 coupled_var: str | None = None, k: float = 1.0, noise: Mapping | None = None, *,
-                 coupling_input: str | None = None, delays=None, delay_mode: str = "integer",
+                 coupled_var=None, k=1.0, noise: Mapping | None = None, *,
+                 coupling_input=None, delays=None, delay_mode: str = "integer",
                  history=None, path: str = "auto", block: int | None = None, method: str | None = None,
-                 **params):
+                 speed_range=None, **params):
+        self._args = dict(node=node, conn=conn, distance=distance, speed=speed, coupling=coupling,
+                          coupled_var=coupled_var, k=k, noise=noise, coupling_input=coupling_input,
+                          delays=delays, delay_mode=delay_mode, history=history, path=path, block=block,
+                          method=method, speed_range=speed_range, **params)
         if conn is None:
             raise ValueError("Network needs conn=W, an (n, n) weight matrix or a Connectome.")
         lengths = None
@@ -104,7 +127,7 @@ class Network:
             lengths = np.asarray(conn.lengths_mm, dtype=float)
             W = np.asarray(conn.weights, dtype=float)
         else:
-            W = np.asarray(getattr(conn, "mantissa", conn), dtype=float)
+            W = np.asarray(to_canonical(conn, "conn"), dtype=float)
         if W.ndim != 2 or W.shape[0] != W.shape[1]:
             raise ValueError(f"conn has shape {W.shape}; it must be a square (n, n) weight matrix.")
         if not np.all(np.isfinite(W)):
@@ -132,41 +155,44 @@ class Network:
         self._nodes = NodeSystem(model, n, nparams, merged_noise, ninit, nmethod)
         self.method = nmethod
 
-        # --- coupling
-        self.coupled_var = coupled_var or model.coupled_var
-        try:
-            model.read(self.coupled_var, model.initial_state(1), model.default_params())
-        except KeyError as e:
-            raise ValueError(f"coupled_var: {e.args[0]}") from None
-        self.coupling_input = coupling_input or model.coupling_input
-        model.input(self.coupling_input)
-        self.coupling: Coupling = get_coupling(coupling, k)
+        # --- coupling: what is sent, what receives it, with which strength
+        self.coupled_var = model.coupled_var if coupled_var is None else coupled_var
+        if callable(self.coupled_var):
+            var_unit = None
+        else:
+            try:
+                model.read(self.coupled_var, model.initial_state(1), model.default_params())
+            except KeyError as e:
+                raise ValueError(f"coupled_var: {e.args[0]}") from None
+            var_unit = model.variable_unit(self.coupled_var)
+        self.coupling: Coupling = get_coupling(coupling, None)
         bad = set(params) - set(self.coupling.defaults)
         if bad:
             raise TypeError(
                 f"Network got unexpected argument(s) {sorted(bad)}; {type(self.coupling).__name__} "
                 f"parameters are k and {', '.join(self.coupling.defaults) or 'nothing else'}.")
         self.coupling.params.update(params)
+        source = self.coupling.source_unit(var_unit)
+        if isinstance(coupling_input, Mapping):
+            strengths = {inp: (f"k_{inp}", val) for inp, val in coupling_input.items()}
+            if not strengths:
+                raise ValueError("coupling_input={} names no input; give {'input_name': strength, ...}.")
+        else:
+            strengths = {coupling_input or model.coupling_input: ("k", k)}
+        self._strength_table = []
+        for inp, (pname, val) in strengths.items():
+            spec = model.input(inp)
+            unit = strength_unit(spec.canonical or spec.unit, self.coupling.post_unit(source))
+            self._strength_table.append((inp, Parameter(pname, 1.0, unit, unit, doc=f"coupling strength into {inp}")))
+        self._strength_values = {p.name: strengths[inp][1] for inp, p in self._strength_table}
+        self.coupling_input = coupling_input or model.coupling_input
+        self.coupling.k = strengths[self._strength_table[0][0]][1]
+        self._coupling_table = self.coupling.param_table(source)
+        # converted once
+        self._cparams = {p.name: p.to_canonical(self._strength_values[p.name]) for _, p in self._strength_table}
+        self._cparams.update(self.coupling.canonical_params(source))
 
         # --- delays (ms)
-        if delays is not None:
-            D = np.asarray(to_canonical(delays, "delays", u.ms, u.ms), dtype=float)
-        elif speed is None or (np.ndim(getattr(speed, "mantissa", speed)) == 0
-                               and not np.isfinite(float(getattr(speed, "mantissa", speed)))):
-            D = np.zeros_like(W)
-        else:
-            dist = lengths if distance is None else np.asarray(
-                to_canonical(distance, "distance", u.mm, u.mm), dtype=float)
-            if dist is None:
-                raise ValueError("speed was given but no distance: pass distance=D (mm) or a Connectome.")
-            v = np.asarray(to_canonical(speed, "speed", _SPEED, _SPEED), dtype=float)
-            if np.any(v <= 0):
-                raise ValueError(f"speed={speed!r} must be positive, e.g. speed=10 * u.mm / u.ms.")
-            D = dist / v
-        D = np.broadcast_to(D, W.shape).astype(float)
-        if np.any(~np.isfinite(D)) or np.any(D < 0):
-            raise ValueError("delays (distance / speed) must be finite and >= 0.")
-        self.delays_ms = D
         if delay_mode not in ("integer", "linear"):
             raise ValueError(f"delay_mode={delay_mode!r} must be 'integer' or 'linear'.")
         self.delay_mode = delay_mode
@@ -175,14 +201,46 @@ class Network:
         if path not in ("dense", "sparse"):
             raise ValueError(f"path={path!r} must be 'auto', 'sparse' or 'dense'.")
         self.path = path
+        dist = lengths if distance is None else np.asarray(to_canonical(distance, "distance", DISTANCE), dtype=float)
+        self.distance_mm = dist
+        self._speed_param = None
+        if speed_range is not None:
+            if delays is not None or dist is None:
+                raise ValueError("speed_range needs tract lengths: pass distance=D (mm) or a Connectome, "
+                                 "not delays=.")
+            lo, hi = (float(to_canonical(v, "speed_range", SPEED)) for v in speed_range)
+            if not 0 < lo < hi < np.inf:
+                raise ValueError(f"speed_range={speed_range!r} must satisfy 0 < v_min < v_max (mm/ms = m/s).")
+            v0 = np.sqrt(lo * hi) if speed is None else float(to_canonical(speed, "speed", SPEED))
+            self._speed_param = Parameter("speed", v0, SPEED, SPEED, (lo, hi), "axonal conduction speed")
+            self._cparams["speed"] = self._speed_param.to_canonical(v0)
+            D = np.zeros_like(W)
+        elif delays is not None:
+            D = np.asarray(to_canonical(delays, "delays", TIME), dtype=float)
+        else:
+            v = None if speed is None else np.asarray(to_canonical(speed, "speed", SPEED), dtype=float)
+            if v is None or (v.ndim == 0 and np.isposinf(v)):
+                D = np.zeros_like(W)
+            else:
+                if dist is None:
+                    raise ValueError("speed was given but no distance: pass distance=D (mm) or a Connectome.")
+                if np.any(~(v > 0)):
+                    raise ValueError(f"speed={speed!r} must be positive, e.g. speed=10 * u.mm / u.ms.")
+                D = conduction_delays(dist, v)
+        D = np.broadcast_to(D, W.shape).astype(float)
+        if np.any(~np.isfinite(D)) or np.any(D < 0):
+            raise ValueError("delays (distance / speed) must be finite and >= 0.")
+        self.delays_ms = D
         self.block = block
         self.history = history
         conn_mask = (W != 0) if path == "sparse" else np.ones_like(W, dtype=bool)
-        self._has_delays = bool(np.any(D[conn_mask] > 0))
+        self._has_delays = bool(np.any(D[conn_mask] > 0)) or self._speed_param is not None
         self._lines: dict = {}
-        self._key = ("network", self._nodes.structure_key(), type(self.coupling), self.coupled_var,
-                     self.coupling_input, delay_mode, path, block, _digest(W != 0, D),
-                     _history_kind(history))
+        cv_key = _fn_identity(self.coupled_var) if callable(self.coupled_var) else self.coupled_var
+        self._key = ("network", self._nodes.structure_key(), type(self.coupling), cv_key,
+                     tuple(inp for inp, _ in self._strength_table), delay_mode, path, block,
+                     _digest(W != 0, D), _history_kind(history),
+                     None if self._speed_param is None else (self._speed_param.bounds, _digest(dist)))
 
     # ----------------------------------------------------------------- user-facing
     @property
@@ -192,6 +250,11 @@ class Network:
 
     n = n_node
 
+    @property
+    def k(self):
+        """The coupling strength as given (the first one when several inputs are coupled)."""
+        return self.coupling.k
+
     def as_system(self):
         return self
 
@@ -200,15 +263,41 @@ class Network:
                 f"{type(self.coupling).__name__}, k={self.coupling.k}, max delay="
                 f"{float(self.delays_ms.max()):g} ms)")
 
-    def delay_line(self, dt: float) -> DelayLine | None:
+    def with_traced_speed(self, speed_range, distance=None, speed=None) -> "Network":
+        """This network with its conduction speed traced in ``speed_range`` (see ``speed_range``)."""
+        args = {**self._args, "speed_range": speed_range, "delays": None}
+        if distance is not None:
+            args["distance"] = distance
+        if speed is not None:
+            args["speed"] = speed
+        return Network(**args)
+
+    def delay_line(self, dt: float):
         """The delay plan for step ``dt`` (ms), or ``None`` without delays."""
         dt = float(dt)
         if not self._has_delays:
             return None
         if dt not in self._lines:
-            self._lines[dt] = DelayLine.build(self.weights, self.delays_ms, dt, self.delay_mode,
-                                              self.path, self.block)
+            if self._speed_param is not None:
+                tgt, src = self._edges()
+                self._lines[dt] = TracedDelayLine.build(tgt, src, self.distance_mm[tgt, src], self.n_node,
+                                                        self._speed_param.bounds, dt)
+            else:
+                self._lines[dt] = DelayLine.build(self.weights, self.delays_ms, dt, self.delay_mode,
+                                                  self.path, self.block)
+                zero = self.zero_step_edges(dt)
+                if zero and self.delay_mode == "integer":
+                    _log.warning("%d of %d connections have a delay shorter than dt/2 = %g ms and are read "
+                                 "without delay at dt = %g ms; use a smaller dt or delay_mode='linear'.",
+                                 zero, int(np.count_nonzero(self.weights)), dt / 2, dt)
         return self._lines[dt]
+
+    def zero_step_edges(self, dt) -> int:
+        """Number of connected edges whose (static) delay rounds to zero steps at ``dt`` (ms)."""
+        if self._speed_param is not None:
+            return 0
+        lam = self.delays_ms[self.weights != 0] / float(dt)
+        return int(np.sum((lam > 0) & (np.rint(lam) == 0)))
 
     # ----------------------------------------------------------------- system protocol
     def structure_key(self):
@@ -218,9 +307,20 @@ class Network:
     def node_model(self) -> NodeModel:
         return self.model
 
-    @property
     def per_node_params(self) -> dict:
         return {}
+
+    def param_spec(self, name):
+        """Parameter row of a network-level parameter (``speed``, strengths, coupling parameters)."""
+        for _, p in self._strength_table:
+            if p.name == name:
+                return p
+        for p in self._coupling_table:
+            if p.name == name:
+                return p
+        if name == "speed" and self._speed_param is not None:
+            return self._speed_param
+        return self.model.param(name)
 
     def _edges(self):
         if self.path == "dense":
@@ -228,33 +328,38 @@ class Network:
         return np.nonzero(self.weights)
 
     def canonical_params(self, overrides: Mapping | None = None) -> dict:
-        cnames = set(self.coupling.param_values())
-        node_over, coup_over, W = {}, {}, self.weights
+        cnames = set(self._cparams)
+        node_over, net_over, W = {}, {}, self.weights
         for key, v in dict(overrides or {}).items():
             if key.startswith("node."):
                 node_over[key[5:]] = v
             elif key.startswith("coupling."):
-                coup_over[key[9:]] = v
+                net_over[key[9:]] = v
             elif key in ("weights", "conn"):
-                W = np.asarray(getattr(v, "weights", v), dtype=float)
+                W = np.asarray(to_canonical(getattr(v, "weights", v), f"params[{key!r}]"), dtype=float)
                 if W.shape != self.weights.shape:
                     raise ValueError(f"params[{key!r}] has shape {W.shape}; expected {self.weights.shape}.")
                 if self.path == "sparse" and np.any((W != 0) & (self.weights == 0)):
                     raise ValueError(
                         f"params[{key!r}] adds connections absent from the network's conn; the sparse "
                         f"path reads only the original edges. Build the Network with path='dense'.")
+            elif key == "speed" and "speed" not in cnames:
+                raise ValueError(
+                    "params['speed'] needs a traced conduction speed: build the Network with "
+                    "speed_range=(v_min, v_max) (mm/ms) to vary or fit the speed per run.")
             elif key in cnames and key in self.model.param_names:
                 raise ValueError(
                     f"{key!r} is both a node and a coupling parameter; write 'node.{key}' or 'coupling.{key}'.")
             elif key in cnames:
-                coup_over[key] = v
+                net_over[key] = v
             else:
                 node_over[key] = v
-        out = {"node": self._nodes.canonical_params(node_over)}
-        for name, val in {**self.coupling.param_values(), **coup_over}.items():
-            if name not in cnames:
-                raise KeyError(f"unknown coupling parameter {name!r}; known: {', '.join(sorted(cnames))}")
-            out[name] = jnp.asarray(getattr(val, "mantissa", val), dtype=float)
+        out = self._nodes.canonical_params(node_over)
+        for name in cnames:
+            out[name] = self.param_spec(name).to_canonical(net_over.pop(name)) if name in net_over \
+                else self._cparams[name]
+        if net_over:
+            raise KeyError(f"unknown coupling parameter(s) {sorted(net_over)}; known: {', '.join(sorted(cnames))}")
         tgt, src = self._edges()
         out["conn"] = {"w": jnp.asarray(W[tgt, src], dtype=float)}
         return out
@@ -270,11 +375,15 @@ class Network:
         return self._nodes.initial_state(key)
 
     def _coupling_p(self, params):
-        return {k: params[k] for k in self.coupling.param_values()}
+        return {p.name: params[p.name] for p in self._coupling_table}
+
+    def _source(self, state, params):
+        if callable(self.coupled_var):
+            return self.coupled_var(state, params["node"])
+        return self.model.read(self.coupled_var, state, params["node"])
 
     def _pre(self, state, params):
-        x = self.model.read(self.coupled_var, state, params["node"])
-        return self.coupling.pre(x, self._coupling_p(params))
+        return self.coupling.pre(self._source(state, params), self._coupling_p(params))
 
     def _rowsum(self, params):
         tgt, _ = self._edges()
@@ -297,11 +406,12 @@ class Network:
         return extra
 
     # delay-line hooks: lane-agnostic (buffers (n, 2L) in a single run, (n, 2L, B) with the lanes
-    # last in a batched run, where the engine reads and writes them once for all lanes)
+    # last in a batched run, where the engine reads and writes them once for all lanes); a traced
+    # speed differs per lane, so its line is vmapped with the rest of the step instead
     def delay_state_keys(self, dt) -> tuple:
-        """Keys of the carried state that belong to the delay line (empty without delays)."""
+        """Keys of the carried state that belong to a shared delay line (empty if none)."""
         line = self.delay_line(dt)
-        return () if line is None else line.state_keys
+        return () if line is None or self._speed_param is not None else line.state_keys
 
     def delay_source(self, state, params):
         """The value each region sends into the delay line (pre-transformed coupled variable)."""
@@ -309,7 +419,10 @@ class Network:
 
     def read_delays(self, extra, params, i, dt):
         """Delayed weighted sums at step ``i``: (n,) or (n, B), and the updated line state."""
-        return self.delay_line(dt).read(extra, params["conn"]["w"], i)
+        line = self.delay_line(dt)
+        if self._speed_param is not None:
+            return line.read(extra, params["conn"]["w"], params["speed"], i, dt), extra
+        return line.read(extra, params["conn"]["w"], i)
 
     def write_delays(self, extra, h, i, dt):
         """Store the sources ``h`` produced by step ``i`` (they are the values at step ``i + 1``)."""
@@ -317,16 +430,15 @@ class Network:
 
     def coupling_inputs(self, extra, state, params, i, dt, delayed=None):
         line = self.delay_line(dt)
-        p = self._coupling_p(params)
         if line is None:
             s = extra["W"] @ self._pre(state, params)
         elif delayed is not None:   # read by the engine for all lanes at once
             s = delayed
         else:
             s, extra = self.read_delays(extra, params, i, dt)
-        local = self.model.read(self.coupled_var, state, params["node"]) if self.coupling.uses_local else None
-        c = self.coupling.post(s, local, extra.get("rowsum"), p)
-        return {self.coupling_input: c}, extra
+        local = self._source(state, params) if self.coupling.uses_local else None
+        c = self.coupling.post(s, local, extra.get("rowsum"), self._coupling_p(params))
+        return {inp: params[p.name] * c for inp, p in self._strength_table}, extra
 
     def push(self, extra, state, params, i, dt):
         if self.delay_line(dt) is None:
@@ -350,5 +462,5 @@ def _history_kind(h):
         return ("uniform", float(h[0]), float(h[1]))
     if callable(h) and not hasattr(h, "shape"):
         return ("callable", id(h))
-    arr = np.asarray(getattr(h, "mantissa", h), dtype=float)
+    arr = np.asarray(magnitude(h), dtype=float)
     return ("array", _digest(arr))

@@ -1,0 +1,121 @@
+"""Random streams of the engine: counter-based standard normals and key handling.
+
+The noise of a run depends only on ``(key, step)``: standard normals are drawn in blocks of
+:data:`NOISE_BLOCK` steps, block ``b`` from ``fold_in(key, b)``, so chunking, monitors and
+batching never change the numbers.
+
+Keys
+----
+``Simulator.run(key=None)`` takes its key from brainstate's global random state
+(:func:`brainstate.random.split_key`), so ``brainstate.random.seed(n)`` fixes the noise of the
+runs that follow (same seed, same numbers) and two unseeded runs differ. An explicit ``key=``
+(an int, a PRNG key, or an array of ``B`` keys for ``B`` lanes) always wins.
+"""
+
+from __future__ import annotations
+
+import brainstate
+import jax
+import jax.numpy as jnp
+import jax.scipy.special  # noqa: F401  (erfinv)
+import numpy as np
+
+__all__ = ["NOISE_BLOCK", "standard_normals", "lane_keys", "as_key", "resolve_key"]
+
+#: steps of standard normals drawn per random-number call
+NOISE_BLOCK = 64
+#: lanes drawn per unrolled group of generator calls in batched runs: larger groups run slightly
+#: faster but compile much longer (the Threefry expansion is repeated per lane in the program)
+_LANE_GROUP = 16
+_NORMALS: dict = {}
+
+
+def standard_normals(key, block, shape, dtype=jnp.float32):
+    """Standard normal draws of noise block ``block`` of the stream ``key`` (pure, counter-based).
+
+    The bits come from XLA's Threefry bit generator (:func:`jax.lax.rng_bit_generator` with
+    ``RNG_THREE_FRY``) keyed by ``fold_in(key, block)``, so the stream depends only on the key and
+    the block index — not on chunking, monitors or batching — and costs about 2.5x less on CPUs
+    than :func:`jax.random.normal`. Uniforms ``u = (m + 1/2) 2^-23`` from the top 23 bits ``m``
+    lie strictly inside (0, 1), and ``z = sqrt(2) erfinv(2u - 1)`` is inverse-CDF sampling
+    (|z| <= 5.33, the same tail cut as :func:`jax.random.normal` in float32). Under
+    :func:`jax.vmap` every lane draws from its own key (a batching rule maps over the keys: XLA's
+    generator would otherwise serve all lanes from the first key). As for every XLA bit
+    generator, the bits may differ between JAX versions or backends; a given installation
+    reproduces them exactly.
+    """
+    return _normals_fn(tuple(int(d) for d in shape), jnp.dtype(dtype))(key, jnp.asarray(block, jnp.uint32))
+
+
+def _normals_fn(shape, dtype):
+    fn = _NORMALS.get((shape, dtype))
+    if fn is not None:
+        return fn
+
+    @jax.custom_batching.custom_vmap
+    def draw(key, block):
+        k = jax.random.fold_in(key, block)
+        if jnp.issubdtype(k.dtype, jax.dtypes.prng_key):
+            k = jax.random.key_data(k)
+        state = jnp.concatenate([k.reshape(-1)[:2].astype(jnp.uint32), jnp.zeros(2, jnp.uint32)])
+        _, bits = jax.lax.rng_bit_generator(state, shape, jnp.uint32,
+                                            algorithm=jax.lax.RandomAlgorithm.RNG_THREE_FRY)
+        # v = 2u - 1 with u = (m + 1/2) 2^-23 from the top 23 bits m: an odd integer over 2^23,
+        # exact in float32 and never +-1
+        m = (bits >> 9).astype(jnp.int32)
+        v = (2 * m + 1 - (1 << 23)).astype(jnp.float32) * (2.0 ** -23)
+        return (np.sqrt(2.0) * jax.scipy.special.erfinv(v)).astype(dtype)
+
+    @draw.def_vmap
+    def _draw_lanes(axis_size, in_batched, key, block):
+        key_b, block_b = in_batched
+        if not key_b:
+            key = jnp.broadcast_to(key, (axis_size,) + key.shape)
+        if not block_b:
+            block = jnp.broadcast_to(block, (axis_size,))
+
+        def lanes(k, b):   # one generator call per lane, unrolled (a loop costs ~2x more)
+            return jnp.stack([draw(k[j], b[j]) for j in range(k.shape[0])])
+
+        g = _LANE_GROUP
+        full = (axis_size // g) * g
+        parts = []
+        if full:
+            grouped = jax.lax.map(lambda kb: lanes(*kb),
+                                  (key[:full].reshape((-1, g) + key.shape[1:]), block[:full].reshape(-1, g)))
+            parts.append(grouped.reshape((full,) + grouped.shape[2:]))
+        if full < axis_size:
+            parts.append(lanes(key[full:], block[full:]))
+        return (parts[0] if len(parts) == 1 else jnp.concatenate(parts)), True
+
+    _NORMALS[(shape, dtype)] = draw
+    return draw
+
+
+def as_key(key):
+    """A raw ``uint32`` PRNG key (or an array of keys) from an int, a key or key data."""
+    if key is None:
+        key = 0
+    if isinstance(key, (int, np.integer)):
+        return jax.random.PRNGKey(int(key))
+    key = jnp.asarray(key)
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        key = jax.random.key_data(key)
+    return key
+
+
+def resolve_key(key):
+    """The key of a run: ``key`` itself, or — for ``None`` — one drawn from brainstate's global
+    random state, so ``brainstate.random.seed(n)`` decides the noise (see the module docs)."""
+    if key is None:
+        return as_key(brainstate.random.split_key())
+    return as_key(key)
+
+
+def lane_keys(key, batch_size: int):
+    """The per-lane keys a batched run of ``batch_size`` lanes uses for ``key``.
+
+    ``Simulator.run(..., key=key)`` with a batch of ``B`` lanes runs lane ``b`` with
+    ``lane_keys(key, B)[b]``; a single run with that key reproduces the lane exactly.
+    """
+    return jax.random.split(as_key(key), batch_size)

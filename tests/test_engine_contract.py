@@ -1,0 +1,204 @@
+"""The engine's contract: units converted once at the boundary, seed-compatible randomness,
+coupling into several inputs, callable monitors compiled once, float64 kept."""
+
+import subprocess
+import sys
+
+import brainstate
+import brainunit as u
+import jax
+import numpy as np
+import pytest
+
+import neuralmass as nm
+from neuralmass.engine import trace_count
+from neuralmass.units import UnitMismatchError
+
+W = np.array([[0.0, 0.6, 0.2],
+              [0.4, 0.0, 0.5],
+              [0.3, 0.7, 0.0]])
+L_MM = np.array([[0.0, 12.0, 30.0],
+                 [12.0, 0.0, 21.0],
+                 [30.0, 21.0, 0.0]])
+
+
+def _hopf(**kw):
+    return nm.HopfStep(3, a=-0.05, omega=2 * np.pi * 10 * u.Hz,
+                       noise_x=nm.OUProcess(3, sigma=0.05, tau=kw.pop("tau", 5 * u.ms)), **kw)
+
+
+def _run(net, **kw):
+    return np.asarray(nm.Simulator(net, dt=0.1).run(200.0, monitors=["x"], key=7, **kw)["x"])
+
+
+# ------------------------------------------------------------------------ units at the boundary
+def test_equivalent_units_give_identical_runs():
+    ref = _run(nm.Network(_hopf(), conn=W, distance=L_MM, speed=3.0, k=0.02))
+    assert np.abs(ref).max() > 0.01
+    variants = {
+        "distance in m, speed in m/s": nm.Network(_hopf(), conn=W, distance=L_MM / 1000 * u.meter,
+                                                  speed=3.0 * u.meter / u.second, k=0.02),
+        "speed in mm/ms": nm.Network(_hopf(), conn=W, distance=L_MM * u.mm, speed=3.0 * u.mm / u.ms, k=0.02),
+        "k in 1/s": nm.Network(_hopf(), conn=W, distance=L_MM, speed=3.0, k=20.0 / u.second),
+        "k in 1/ms": nm.Network(_hopf(), conn=W, distance=L_MM, speed=3.0, k=0.02 / u.ms),
+        "OU tau in s": nm.Network(_hopf(tau=0.005 * u.second), conn=W, distance=L_MM, speed=3.0, k=0.02),
+    }
+    for what, net in variants.items():
+        np.testing.assert_allclose(_run(net), ref, rtol=1e-5, atol=1e-6, err_msg=what)
+
+
+def test_k_in_hz_is_a_rate_not_a_plain_number():
+    """k = 20 Hz is 0.02 per ms for a Hopf network (input per ms, x dimensionless), not 20 per ms."""
+    a = _run(nm.Network(_hopf(), conn=W, k=20 * u.Hz))
+    b = _run(nm.Network(_hopf(), conn=W, k=0.02))
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_wrong_dimension_names_argument_and_unit():
+    with pytest.raises(UnitMismatchError, match="distance.*mm"):
+        nm.Network(_hopf(), conn=W, distance=L_MM * u.second, speed=3.0)
+    with pytest.raises(UnitMismatchError, match="speed"):
+        nm.Network(_hopf(), conn=W, distance=L_MM, speed=3.0 * u.ms)
+    with pytest.raises(UnitMismatchError, match="k="):
+        nm.Network(_hopf(), conn=W, k=0.5 * u.mV)
+    with pytest.raises(UnitMismatchError, match="tau"):
+        nm.OUProcess(3, sigma=0.1, tau=5 * u.mV)
+
+
+def test_hopf_plain_numbers_follow_one_time_base():
+    """Plain a and omega are both read per ms (TVB's convention): omega=1.0 is 1 rad/ms."""
+    P = nm.Simulator(nm.HopfStep(1, a=0.1, omega=1.0), dt=0.1).params()["node"]
+    assert float(P["omega"]) == pytest.approx(1.0) and float(P["a"]) == pytest.approx(0.1)
+    q = nm.Simulator(nm.HopfStep(1, omega=2 * np.pi * 40 * u.Hz), dt=0.1).params()["node"]
+    assert float(q["omega"]) == pytest.approx(2 * np.pi * 0.04)
+
+
+def test_model_parameters_are_converted_once():
+    node = nm.JansenRitStep(2, a=0.1 * u.kHz)
+    system = node.as_system()
+    p1 = system.canonical_params()["node"]["a"]
+    p2 = system.canonical_params()["node"]["a"]
+    assert p1 is p2 and float(p1) == pytest.approx(0.1)   # 100 Hz = 0.1 per ms, stored once
+
+
+def test_float64_mode_is_kept_and_runs_stay_float64():
+    code = (
+        "import jax; jax.config.update('jax_enable_x64', True)\n"
+        "import numpy as np, neuralmass as nm\n"
+        "assert jax.config.jax_enable_x64\n"
+        "r = nm.Simulator(nm.HopfStep(2, noise_x=nm.WhiteNoise(2, sigma=0.01)), dt=0.1).run(5.0, key=0)\n"
+        "print(np.asarray(r['x']).dtype)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "float64"
+
+
+# ------------------------------------------------------------------------ randomness
+def _noisy():
+    return nm.Simulator(nm.LinearStep(4, noise_x=nm.WhiteNoise(4, sigma=0.1)), dt=0.1)
+
+
+def test_brainstate_seed_decides_the_noise():
+    sim = _noisy()
+    brainstate.random.seed(123)
+    a = np.asarray(sim.run(50.0)["x"])
+    b = np.asarray(sim.run(50.0)["x"])        # the global state moved on: a new realisation
+    brainstate.random.seed(123)
+    a2 = np.asarray(sim.run(50.0)["x"])
+    np.testing.assert_array_equal(a, a2)
+    assert np.corrcoef(a.ravel(), b.ravel())[0, 1] < 0.5
+    # an explicit key still wins over the global state
+    brainstate.random.seed(1)
+    c = np.asarray(sim.run(50.0, key=5)["x"])
+    brainstate.random.seed(2)
+    np.testing.assert_array_equal(c, np.asarray(sim.run(50.0, key=5)["x"]))
+
+
+def test_seed_pipeline_target_is_a_different_realisation():
+    """The resting-state MEG seed: 'empirical' and simulated FC come from different noise."""
+    conn = nm.datasets.load_dataset("example_connectome")
+    n = conn.n_regions
+    node = nm.WilsonCowanStep(n, noise_E=nm.OUProcess(n, sigma=0.01, tau=20 * u.ms))
+    net = nm.Network(node, conn=conn.weights, distance=conn.distances, speed=10 * u.mm / u.ms,
+                     coupling="diffusive", coupled_var="rE", k=1.5)
+    sim = nm.Simulator(net, dt=0.1 * u.ms)
+    brainstate.random.seed(123)
+    first = sim.run(2000 * u.ms, monitors=["rE"], transient=200 * u.ms)["rE"]
+    second = sim.run(2000 * u.ms, monitors=["rE"], transient=200 * u.ms)["rE"]
+    r = float(nm.objectives.fc_corr()(np.asarray(first), np.asarray(second)))
+    assert r < 0.99
+
+
+# ------------------------------------------------------------------------ coupling
+def _euler_reference(k_x, k_y, source, steps, dt=0.05, a=-0.1, omega=0.05):
+    """Independent NumPy Euler integration of 3 Hopf nodes with linear coupling of ``source``."""
+    x = np.array([0.3, -0.2, 0.1])
+    y = np.array([0.0, 0.1, -0.3])
+    xs = []
+    for _ in range(steps):
+        s = W @ source(x, y)
+        r2 = x * x + y * y
+        dx = (a - r2) * x - omega * y + k_x * s
+        dy = (a - r2) * y + omega * x + k_y * s
+        x, y = x + dt * dx, y + dt * dy
+        xs.append(x.copy())
+    return np.array(xs)
+
+
+@pytest.mark.parametrize("source", ["x", "x+y"])
+def test_coupling_into_two_inputs_with_own_strengths(source):
+    node = nm.HopfStep(3, a=-0.1, omega=0.05, method="euler", x_init=[0.3, -0.2, 0.1], y_init=[0.0, 0.1, -0.3])
+    cv = "x" if source == "x" else (lambda s, p: s["x"] + s["y"])
+    net = nm.Network(node, conn=W, coupling="linear", coupled_var=cv,
+                     coupling_input={"x_ext": 0.3, "y_ext": -0.2})
+    assert set(nm.Simulator(net, dt=0.05).params()) >= {"k_x_ext", "k_y_ext"}
+    got = np.asarray(nm.Simulator(net, dt=0.05, method="euler").run(20.0, monitors=["x"], key=0)["x"])
+    fn = (lambda x, y: x) if source == "x" else (lambda x, y: x + y)
+    ref = _euler_reference(0.3, -0.2, fn, got.shape[0])
+    np.testing.assert_allclose(got, ref, rtol=1e-4, atol=1e-6)
+    # strengths are ordinary traced parameters: a batch over one of them
+    res = nm.Simulator(net, dt=0.05, method="euler").run(
+        20.0, monitors=["x"], key=0, params={"k_y_ext": np.array([-0.2, 0.0])})
+    np.testing.assert_allclose(np.asarray(res["x"])[0], ref, rtol=1e-4, atol=1e-6)
+    assert not np.allclose(np.asarray(res["x"])[1], ref, atol=1e-3)
+
+
+def test_speed_needs_a_traced_network():
+    net = nm.Network(_hopf(), conn=W, distance=L_MM, speed=3.0, k=0.02)
+    with pytest.raises(ValueError, match="speed_range"):
+        nm.Simulator(net, dt=0.1).run(10.0, params={"speed": np.array([1.0, 2.0])})
+
+
+def test_batched_traced_speeds_equal_single_runs():
+    net = nm.Network(_hopf(), conn=W, distance=L_MM, speed=3.0, k=0.02, speed_range=(1.0, 10.0))
+    sim = nm.Simulator(net, dt=0.1)
+    keys = nm.engine.lane_keys(3, 2)
+    both = np.asarray(sim.run(100.0, monitors=["x"], key=keys, params={"speed": np.array([2.0, 6.0])})["x"])
+    for b, v in enumerate([2.0, 6.0]):
+        single = np.asarray(sim.run(100.0, monitors=["x"], key=keys[b], params={"speed": v})["x"])
+        np.testing.assert_allclose(both[b], single, rtol=1e-5, atol=1e-6)
+    assert not np.allclose(both[0], both[1], atol=1e-4)
+
+
+# ------------------------------------------------------------------------ compile cache
+def test_seed_callable_monitor_compiles_once():
+    sim = nm.Simulator(nm.WilsonCowanStep(3), dt=0.1)
+    sim.run(20.0, monitors=lambda m: m.node.rE.value, key=0)
+    before = trace_count()
+    for _ in range(3):
+        out = sim.run(20.0, monitors=lambda m: m.node.rE.value, key=0)   # a new lambda each time
+    assert trace_count() == before
+    ref = sim.run(20.0, monitors=["rE"], key=0)["rE"]
+    np.testing.assert_array_equal(np.asarray(out["output"]), np.asarray(ref))
+    # a lambda capturing a different value is a different program
+    scale = 2.0
+    got = sim.run(20.0, monitors=lambda m: scale * m.node.rE.value, key=0)["output"]
+    np.testing.assert_allclose(np.asarray(got), 2.0 * np.asarray(ref), rtol=1e-6)
+
+
+def test_delays_rounding_to_zero_steps_are_counted_in_a_warning(caplog):
+    L = L_MM.copy()
+    L[0, 1] = L[1, 0] = 0.1        # 0.1 mm at 3 mm/ms: 0.03 ms, below dt/2 = 0.05 ms
+    net = nm.Network(_hopf(), conn=W, distance=L, speed=3.0, k=0.02)
+    with caplog.at_level("WARNING", logger="neuralmass"):
+        nm.Simulator(net, dt=0.1).run(1.0, key=0)
+    assert any("2 of 6 connections" in r.getMessage() for r in caplog.records)
