@@ -16,6 +16,9 @@ from .forward import (BOLDMonitor, BOLDSignal, EEGLeadFieldModel, LeadFieldModel
 from .models import (HOPF, JANSEN_RIT, LINEAR, MODELS, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
                      JansenRitModel, JansenRitStep, LinearStep, NodeModel, WilsonCowanModel,
                      WilsonCowanStep, WongWangModel, WongWangStep)
+from .models import (CoombesByrneStep, Epileptor2DStep, EpileptorStep, FitzHughNagumoStep,
+                     Generic2dOscillatorStep, KuramotoStep, LarterBreakspearStep, MontbrioPazoRoxinStep,
+                     WendlingStep)
 from .monitors import Monitor, Raw, TemporalAverage
 from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Network, SigmoidalCoupling,
                       SigmoidalJansenRitCoupling, TanhCoupling)
@@ -42,6 +45,8 @@ __all__ = [
     "WilsonCowanStep", "WilsonCowanModel", "JansenRitStep", "JansenRitModel", "WongWangModel",
     "WongWangStep", "HopfStep", "HopfModel", "LinearStep", "NodeModel", "MODELS",
     "HOPF", "JANSEN_RIT", "LINEAR", "WILSON_COWAN", "WONG_WANG",
+    "MontbrioPazoRoxinStep", "CoombesByrneStep", "FitzHughNagumoStep", "KuramotoStep",
+    "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep", "LarterBreakspearStep", "WendlingStep",
     "OUProcess", "WhiteNoise", "GaussianNoise", "Monitor", "Raw", "TemporalAverage",
     "Connectome", "Network", "DiffusiveCoupling", "LinearCoupling", "AdditiveCoupling",
     "SigmoidalCoupling", "SigmoidalJansenRitCoupling", "TanhCoupling", "Param",

@@ -91,9 +91,14 @@ def _cmd_models(args) -> int:
             return _fail(f"unknown model {args.name!r}; choose one of {', '.join(MODELS)}.")
         print(MODELS[args.name].describe())
         return 0
-    print(f"{'model':<14}{'states':<28}reference")
+    wn = max(len(n) for n in MODELS) + 2
+    ws = min(max(len(", ".join(m.state_names)) for m in MODELS.values()), 34) + 2
+    print(f"{'model':<{wn}}{'states':<{ws}}reference")
     for name, m in MODELS.items():
-        print(f"{name:<14}{', '.join(m.state_names):<28}{m.reference}")
+        states = ", ".join(m.state_names)
+        if len(states) > ws - 2:
+            states = f"{m.state_names[0]}..{m.state_names[-1]} ({len(m.state_names)})"
+        print(f"{name:<{wn}}{states:<{ws}}{m.reference}")
     print("\n`neuralmass models NAME` prints a parameter table.")
     return 0
 
