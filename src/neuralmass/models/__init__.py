@@ -15,6 +15,7 @@ from .montbrio import MONTBRIO_PAZO_ROXIN
 from .wendling import WENDLING
 from .wilson_cowan import WILSON_COWAN
 from .wong_wang import WONG_WANG
+from .wong_wang_fic import feedback_inhibition_control
 
 MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG, LINEAR, MONTBRIO_PAZO_ROXIN,
                               COOMBES_BYRNE, FITZHUGH_NAGUMO, KURAMOTO, GENERIC_2D, EPILEPTOR,
@@ -51,5 +52,5 @@ __all__ = [
     "MONTBRIO_PAZO_ROXIN", "COOMBES_BYRNE", "FITZHUGH_NAGUMO", "KURAMOTO", "GENERIC_2D", "EPILEPTOR",
     "EPILEPTOR_2D", "LARTER_BREAKSPEAR", "WENDLING", "MontbrioPazoRoxinStep", "CoombesByrneStep",
     "FitzHughNagumoStep", "KuramotoStep", "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep",
-    "LarterBreakspearStep", "WendlingStep",
+    "LarterBreakspearStep", "WendlingStep", "feedback_inhibition_control",
 ]

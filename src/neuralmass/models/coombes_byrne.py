@@ -17,8 +17,8 @@ constant, as in The Virtual Brain's ``CoombesByrne``; the network coupling (rate
 regions) enters :math:`\dot V` through ``r_ext``.
 
 With :math:`\Delta = 0.5`, :math:`\eta = 20`, :math:`v_{syn} = -10`, :math:`k = 1`,
-:math:`\alpha = 0.95` (TVB's defaults) the node shows a stable limit cycle (a population rhythm
-that the first-generation rate models cannot produce without extra variables).
+:math:`\alpha = 0.95` (TVB's defaults) an isolated node oscillates (a stable limit cycle of the
+rate; ``tests/test_zoo.py``).
 
 References
 ----------

@@ -16,8 +16,12 @@ with :math:`m_{ion} = \tfrac12(1 + \tanh((V - T_{ion})/\delta_{ion}))`,
 :math:`Q_V = \tfrac12 Q_{V,max}(1 + \tanh((V - V_T)/\delta_V))` and
 :math:`Q_Z = \tfrac12 Q_{Z,max}(1 + \tanh((Z - Z_T)/\delta_Z))`. All quantities are
 dimensionless (Breakspear's scaled units); time in ms with ``t_scale = 1``. Names and defaults are
-The Virtual Brain's ``LarterBreakspear``, whose :math:`\delta_V = 0.65` lies in the chaotic
-regime of Breakspear et al. (2003) (chaos for :math:`\delta_V` above about 0.6).
+The Virtual Brain's ``LarterBreakspear``. Raising :math:`\delta_V` takes an isolated node from a
+fixed point (:math:`\delta_V \lesssim 0.55`) to periodic and, for :math:`\delta_V` above about
+0.59, to complex oscillations (Breakspear et al. 2003, Fig. 2). In that range chaotic windows are
+interleaved with periodic ones: with Honey et al.'s (2007) :math:`a_{ee} = 0.36`, ``C = 0`` and
+:math:`\delta_Z = \delta_V`, the largest Lyapunov exponent is about 0.005 per ms at
+:math:`\delta_V = 0.69` and zero (a limit cycle) at 0.65 (``tests/test_zoo.py``).
 
 The network input ``QV_ext`` is :math:`\langle Q_V\rangle`, the weighted mean firing rate of the
 other regions (e.g. linear coupling of the observable ``QV`` with row-normalised weights); ``C``
@@ -30,6 +34,8 @@ lattice model for the simulation of epileptic seizures. *Chaos*, 9(3), 795–804
 Breakspear, M., Terry, J. R., & Friston, K. J. (2003). Modulation of excitatory synaptic coupling
 facilitates synchronization and complex dynamics in a biophysical model of neuronal dynamics.
 *Network: Computation in Neural Systems*, 14(4), 703–732.
+Honey, C. J., Kötter, R., Breakspear, M., & Sporns, O. (2007). Network structure of cerebral
+cortex shapes functional connectivity on multiple time scales. *PNAS*, 104(24), 10240–10245.
 """
 
 from __future__ import annotations
