@@ -28,7 +28,8 @@ from .params import Param
 from .simulate import NodeSystem, SimulationDiverged, Simulator, make_run_fn
 
 # modules with optional or heavier dependencies load on first use
-_LAZY_MODULES = ("analysis", "objectives", "viz", "fit", "inference", "io", "config", "study", "cli")
+_LAZY_MODULES = ("analysis", "objectives", "viz", "fit", "inference", "io", "config", "study", "cli",
+                 "stimulus")
 _LAZY_NAMES = {"Fitter": "fit", "FitResult": "fit", "SearchSpace": "fit"}
 
 
