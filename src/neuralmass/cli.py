@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     simp.add_argument("--n", type=int, default=1, help="number of nodes (default 1)")
     simp.add_argument("--duration", default="2 s", help='simulated time (default "2 s")')
     simp.add_argument("--transient", default="0 ms", help='discarded initial time (default "0 ms")')
-    simp.add_argument("--dt", default="0.1 ms", help='time step (default "0.1 ms")')
+    simp.add_argument("--dt", default=None, help="time step (default: the model's stable step, e.g. 0.1 ms)")
     simp.add_argument("--period", default="1 ms", help='sampling period (default "1 ms")')
     simp.add_argument("--method", default="heun", choices=["euler", "heun", "rk4"])
     simp.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
@@ -128,7 +128,8 @@ def _cmd_simulate(args) -> int:
     params = _kv(args.param, "param")
     inputs = _kv(args.input, "input")
     system = NodeSystem(spec, args.n, params)
-    sim = Simulator(system, dt=parse_quantity(args.dt, "--dt"), method=args.method)
+    dt = parse_quantity(args.dt, "--dt") if args.dt is not None else spec.default_dt
+    sim = Simulator(system, dt=dt, method=args.method)
     res = sim.run(parse_quantity(args.duration, "--duration"), monitors=args.monitor or None,
                   transient=parse_quantity(args.transient, "--transient"),
                   period=parse_quantity(args.period, "--period"), inputs=inputs)
