@@ -24,16 +24,20 @@ from .forward import (BOLDMonitor, BOLDSignal, EEGLeadFieldModel, LeadFieldModel
 from .models import (HOPF, JANSEN_RIT, LINEAR, MODELS, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
                      JansenRitModel, JansenRitStep, LinearStep, NodeModel, WilsonCowanModel,
                      WilsonCowanStep, WongWangModel, WongWangStep)
+from .models import (CoombesByrneStep, Epileptor2DStep, EpileptorStep, FitzHughNagumoStep,
+                     Generic2dOscillatorStep, KuramotoStep, LarterBreakspearStep, MontbrioPazoRoxinStep,
+                     WendlingStep)
 from .monitors import Monitor, Raw, TemporalAverage
 from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Network, SigmoidalCoupling,
-                      SigmoidalJansenRitCoupling, TanhCoupling)
+                      SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling)
 from .network.connectome import Connectome
 from .noise import GaussianNoise, OUProcess, WhiteNoise
 from .params import Param
 from .engine import NodeSystem, SimulationDiverged, Simulator, make_run_fn
 
 # modules with optional or heavier dependencies load on first use
-_LAZY_MODULES = ("analysis", "objectives", "viz", "fit", "inference", "io", "config", "study", "cli")
+_LAZY_MODULES = ("analysis", "objectives", "viz", "fit", "inference", "io", "config", "study", "cli",
+                 "stimulus")
 _LAZY_NAMES = {"Fitter": "fit", "FitResult": "fit", "SearchSpace": "fit"}
 
 
@@ -50,9 +54,11 @@ __all__ = [
     "WilsonCowanStep", "WilsonCowanModel", "JansenRitStep", "JansenRitModel", "WongWangModel",
     "WongWangStep", "HopfStep", "HopfModel", "LinearStep", "NodeModel", "MODELS",
     "HOPF", "JANSEN_RIT", "LINEAR", "WILSON_COWAN", "WONG_WANG",
+    "MontbrioPazoRoxinStep", "CoombesByrneStep", "FitzHughNagumoStep", "KuramotoStep",
+    "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep", "LarterBreakspearStep", "WendlingStep",
     "OUProcess", "WhiteNoise", "GaussianNoise", "Monitor", "Raw", "TemporalAverage",
     "Connectome", "Network", "DiffusiveCoupling", "LinearCoupling", "AdditiveCoupling",
-    "SigmoidalCoupling", "SigmoidalJansenRitCoupling", "TanhCoupling", "Param",
+    "SigmoidalCoupling", "SigmoidalJansenRitCoupling", "TanhCoupling", "KuramotoCoupling", "Param",
     "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
     "hrf_bold", "simulate_bold", "Fitter", "FitResult", "SearchSpace",
     "datasets", "forward", "integrators", "monitors", "noise", "units", *_LAZY_MODULES,

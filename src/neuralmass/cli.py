@@ -44,7 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     simp.add_argument("--n", type=int, default=1, help="number of nodes (default 1)")
     simp.add_argument("--duration", default="2 s", help='simulated time (default "2 s")')
     simp.add_argument("--transient", default="0 ms", help='discarded initial time (default "0 ms")')
-    simp.add_argument("--dt", default="0.1 ms", help='time step (default "0.1 ms")')
+    simp.add_argument("--dt", default=None, help="time step (default: the model's stable step, e.g. 0.1 ms)")
     simp.add_argument("--period", default="1 ms", help='sampling period (default "1 ms")')
     simp.add_argument("--method", default="heun", choices=["euler", "heun", "rk4"])
     simp.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
@@ -91,9 +91,14 @@ def _cmd_models(args) -> int:
             return _fail(f"unknown model {args.name!r}; choose one of {', '.join(MODELS)}.")
         print(MODELS[args.name].describe())
         return 0
-    print(f"{'model':<14}{'states':<28}reference")
+    wn = max(len(n) for n in MODELS) + 2
+    ws = min(max(len(", ".join(m.state_names)) for m in MODELS.values()), 34) + 2
+    print(f"{'model':<{wn}}{'states':<{ws}}reference")
     for name, m in MODELS.items():
-        print(f"{name:<14}{', '.join(m.state_names):<28}{m.reference}")
+        states = ", ".join(m.state_names)
+        if len(states) > ws - 2:
+            states = f"{m.state_names[0]}..{m.state_names[-1]} ({len(m.state_names)})"
+        print(f"{name:<{wn}}{states:<{ws}}{m.reference}")
     print("\n`neuralmass models NAME` prints a parameter table.")
     return 0
 
@@ -123,7 +128,8 @@ def _cmd_simulate(args) -> int:
     params = _kv(args.param, "param")
     inputs = _kv(args.input, "input")
     system = NodeSystem(spec, args.n, params)
-    sim = Simulator(system, dt=parse_quantity(args.dt, "--dt"), method=args.method)
+    dt = parse_quantity(args.dt, "--dt") if args.dt is not None else spec.default_dt
+    sim = Simulator(system, dt=dt, method=args.method)
     res = sim.run(parse_quantity(args.duration, "--duration"), monitors=args.monitor or None,
                   transient=parse_quantity(args.transient, "--transient"),
                   period=parse_quantity(args.period, "--period"), inputs=inputs)

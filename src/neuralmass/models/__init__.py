@@ -1,14 +1,25 @@
 """Node models: one declarative table and one pure drift per model, plus generated modules."""
 
 from .base import InputVar, NodeModel, Observable, Parameter, StateVar
+from .coombes_byrne import COOMBES_BYRNE
+from .epileptor import EPILEPTOR, EPILEPTOR_2D
+from .fitzhugh_nagumo import FITZHUGH_NAGUMO
+from .generic_2d import GENERIC_2D
 from .hopf import HOPF
 from .jansen_rit import JANSEN_RIT
+from .kuramoto import KURAMOTO
+from .larter_breakspear import LARTER_BREAKSPEAR
 from .linear import LINEAR
 from .module import NodeModule, make_node_module
+from .montbrio import MONTBRIO_PAZO_ROXIN
+from .wendling import WENDLING
 from .wilson_cowan import WILSON_COWAN
 from .wong_wang import WONG_WANG
+from .wong_wang_fic import feedback_inhibition_control
 
-MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG, LINEAR)}
+MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG, LINEAR, MONTBRIO_PAZO_ROXIN,
+                              COOMBES_BYRNE, FITZHUGH_NAGUMO, KURAMOTO, GENERIC_2D, EPILEPTOR,
+                              EPILEPTOR_2D, LARTER_BREAKSPEAR, WENDLING)}
 
 WilsonCowanStep = make_node_module(WILSON_COWAN, "WilsonCowanStep", "Wilson–Cowan E/I node population.")
 WilsonCowanModel = WilsonCowanStep
@@ -19,10 +30,28 @@ WongWangStep = WongWangModel
 HopfStep = make_node_module(HOPF, "HopfStep", "Hopf normal form (Stuart–Landau) node population.")
 HopfModel = HopfStep
 LinearStep = make_node_module(LINEAR, "LinearStep", "Leaky linear node population.")
+MontbrioPazoRoxinStep = make_node_module(MONTBRIO_PAZO_ROXIN, "MontbrioPazoRoxinStep",
+                                         "Montbrió–Pazó–Roxin QIF mean-field node population.")
+CoombesByrneStep = make_node_module(COOMBES_BYRNE, "CoombesByrneStep",
+                                    "Coombes–Byrne next-generation neural mass node population.")
+FitzHughNagumoStep = make_node_module(FITZHUGH_NAGUMO, "FitzHughNagumoStep", "FitzHugh–Nagumo node population.")
+KuramotoStep = make_node_module(KURAMOTO, "KuramotoStep", "Kuramoto phase oscillator population.")
+Generic2dOscillatorStep = make_node_module(GENERIC_2D, "Generic2dOscillatorStep",
+                                           "TVB generic 2D oscillator node population.")
+EpileptorStep = make_node_module(EPILEPTOR, "EpileptorStep", "Epileptor (6 variables) node population.")
+Epileptor2DStep = make_node_module(EPILEPTOR_2D, "Epileptor2DStep", "Two-dimensional Epileptor node population.")
+LarterBreakspearStep = make_node_module(LARTER_BREAKSPEAR, "LarterBreakspearStep",
+                                        "Larter–Breakspear neural mass node population.")
+WendlingStep = make_node_module(WENDLING, "WendlingStep", "Wendling cortical column node population.")
 
 #: the stateful module class of every registered model (one class per model)
 MODULES = {HOPF.name: HopfStep, JANSEN_RIT.name: JansenRitStep, WILSON_COWAN.name: WilsonCowanStep,
-           WONG_WANG.name: WongWangModel, LINEAR.name: LinearStep}
+           WONG_WANG.name: WongWangModel, LINEAR.name: LinearStep,
+           MONTBRIO_PAZO_ROXIN.name: MontbrioPazoRoxinStep, COOMBES_BYRNE.name: CoombesByrneStep,
+           FITZHUGH_NAGUMO.name: FitzHughNagumoStep, KURAMOTO.name: KuramotoStep,
+           GENERIC_2D.name: Generic2dOscillatorStep, EPILEPTOR.name: EpileptorStep,
+           EPILEPTOR_2D.name: Epileptor2DStep, LARTER_BREAKSPEAR.name: LarterBreakspearStep,
+           WENDLING.name: WendlingStep}
 
 
 def module_class(model) -> type:
@@ -41,4 +70,8 @@ __all__ = [
     "HOPF", "JANSEN_RIT", "LINEAR", "LinearStep", "WILSON_COWAN", "WONG_WANG", "MODELS",
     "WilsonCowanStep", "WilsonCowanModel", "JansenRitStep", "JansenRitModel", "WongWangModel",
     "WongWangStep", "HopfStep", "HopfModel", "MODULES", "module_class",
+    "MONTBRIO_PAZO_ROXIN", "COOMBES_BYRNE", "FITZHUGH_NAGUMO", "KURAMOTO", "GENERIC_2D", "EPILEPTOR",
+    "EPILEPTOR_2D", "LARTER_BREAKSPEAR", "WENDLING", "MontbrioPazoRoxinStep", "CoombesByrneStep",
+    "FitzHughNagumoStep", "KuramotoStep", "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep",
+    "LarterBreakspearStep", "WendlingStep", "feedback_inhibition_control",
 ]

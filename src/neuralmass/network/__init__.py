@@ -1,6 +1,7 @@
 from .connectome import Connectome  # noqa: F401
 from .coupling import (COUPLINGS, AdditiveCoupling, Coupling, DiffusiveCoupling,  # noqa: F401
-                       LinearCoupling, SigmoidalCoupling, SigmoidalJansenRitCoupling, TanhCoupling,
+                       KuramotoCoupling, LinearCoupling, SigmoidalCoupling, SigmoidalJansenRitCoupling,
+                       TanhCoupling,
                        get_coupling)
 from .delays import DelayLine, initial_history  # noqa: F401
 from .network import Network  # noqa: F401

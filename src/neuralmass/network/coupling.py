@@ -16,6 +16,7 @@ with a global strength :math:`k`. The kinds implemented here:
 ``'sigmoidal_jansen_rit'``        :math:`k \sum_j w_{ij}\, S\big(v_j(t-\tau_{ij})\big)`,
                                   :math:`S(v) = 2e_0/(1+e^{r(v_0 - v)})`, :math:`v = y_1 - y_2`
 ``'tanh'``                        :math:`k \sum_j w_{ij} \tanh\big((x_j(t-\tau_{ij}) - m)/\sigma\big)`
+``'kuramoto'``                    :math:`k \sum_j w_{ij} \sin\big(\theta_j(t-\tau_{ij}) - \theta_i(t)\big)`
 ================================  ==============================================================
 
 For the sigmoidal kind, ``k = 1`` gives TVB's ``Sigmoidal`` coupling exactly (TVB has no separate
@@ -60,9 +61,9 @@ from ..models.jansen_rit import jr_sigmoid
 from ..units import magnitude, to_canonical
 
 __all__ = [
-    "linear", "diffusive", "sigmoidal", "sigmoidal_jansen_rit", "tanh", "strength_unit",
+    "linear", "diffusive", "sigmoidal", "sigmoidal_jansen_rit", "tanh", "kuramoto", "strength_unit",
     "Coupling", "LinearCoupling", "AdditiveCoupling", "DiffusiveCoupling", "SigmoidalCoupling",
-    "SigmoidalJansenRitCoupling", "TanhCoupling", "get_coupling", "COUPLINGS",
+    "SigmoidalJansenRitCoupling", "TanhCoupling", "KuramotoCoupling", "get_coupling", "COUPLINGS",
 ]
 
 _PER_MS = u.ms ** -1
@@ -299,6 +300,31 @@ class TanhCoupling(Coupling):
         return jnp.tanh((x - p["midpoint"]) / p["sigma"])
 
 
+class KuramotoCoupling(Coupling):
+    r"""Sine (Kuramoto) coupling :math:`k\sum_j w_{ij}\sin(\theta_j(t-\tau_{ij}) - \theta_i)`.
+
+    The phase difference is not a function of the source alone, which the pre/post decomposition
+    needs; through :math:`e^{i\theta}` it becomes one: every source sends :math:`e^{i\theta_j}`,
+    the delayed weighted sum is :math:`z_i = \sum_j w_{ij} e^{i\theta_j(t-\tau_{ij})}`, and the
+    target takes :math:`\mathrm{Im}(z_i e^{-i\theta_i})` (Kuramoto 1975; Sanz-Leon et al. 2015).
+    Use with ``coupled_var='theta'`` of the Kuramoto model.
+    """
+
+    kind = "kuramoto"
+    uses_local = True
+
+    def source_unit(self, var_unit):
+        return None   # e^{i theta}
+
+    @staticmethod
+    def pre(x, p):
+        return jnp.exp(1j * x)
+
+    @staticmethod
+    def post(s, local, rowsum, p):
+        return jnp.imag(s * jnp.exp(-1j * local))
+
+
 # ------------------------------------------------------------------------------ pure functions
 def _formula(cls, delayed, local, w, k, **params):
     c = cls()
@@ -350,10 +376,15 @@ def tanh(delayed, w, k=1.0, midpoint=0.0, sigma=1.0):
     return _formula(TanhCoupling, delayed, None, w, k, midpoint=midpoint, sigma=sigma)
 
 
+def kuramoto(delayed, local, w, k=1.0):
+    r"""Sine coupling :math:`k \sum_j w_{ij} \sin(\theta_j(t-\tau_{ij}) - \theta_i(t))` (phases in rad)."""
+    return _formula(KuramotoCoupling, delayed, local, w, k)
+
+
 COUPLINGS = {
     "linear": LinearCoupling, "additive": LinearCoupling, "diffusive": DiffusiveCoupling,
     "sigmoidal": SigmoidalCoupling, "sigmoidal_jansen_rit": SigmoidalJansenRitCoupling,
-    "tanh": TanhCoupling,
+    "tanh": TanhCoupling, "kuramoto": KuramotoCoupling,
 }
 
 
