@@ -246,7 +246,7 @@ class _Steps:
         try:
             return fn(*args, **kw)
         except Exception as exc:
-            logger.error("%s failed after the simulation: %s: %s", name, type(exc).__name__, exc)
+            logger.warning("%s failed after the simulation: %s: %s", name, type(exc).__name__, exc)
             self.summary.setdefault("missing", {})[name] = f"{type(exc).__name__}: {exc}"
             return None
 
