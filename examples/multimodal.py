@@ -6,7 +6,7 @@ drives an online Balloon–Windkessel BOLD monitor sampled at TR = 2 s. The reco
 then projected to 63 EEG and 248 MEG sensors of TVB's head model. Figures go to --out.
 
 Run:  python examples/multimodal.py [--seconds 60] [--out results/multimodal]
-(``NEURALMASS_QUICK=1``: 6 s after a 1 s transient, to check the script works.)
+(``NEURALMASS_QUICK=1``: 6 s after a 3 s transient, to check the script works.)
 """
 
 import argparse
@@ -24,7 +24,7 @@ import neuralmass as nm  # noqa: E402
 
 
 QUICK = os.environ.get("NEURALMASS_QUICK", "") not in ("", "0")
-TRANSIENT_S = 1.0 if QUICK else 10.0
+TRANSIENT_S = 3.0 if QUICK else 10.0
 
 
 def main(seconds: float, out: Path):
@@ -36,8 +36,7 @@ def main(seconds: float, out: Path):
     sim = nm.Simulator(net, dt=0.1 * u.ms)
     # resting level of y1 - y2 for the BOLD drive: the network's mean over a short pre-run
     # (one scalar for all regions, so region-specific offsets remain in the BOLD level)
-    pre = sim.run((1.5 if QUICK else 3.0) * u.second, monitors="eeg", period=1.0 * u.ms,
-                  transient=(0.5 if QUICK else 1.0) * u.second,
+    pre = sim.run(3.0 * u.second, monitors="eeg", period=1.0 * u.ms, transient=1.0 * u.second,
                   inputs={"p": 220.0}, key=1)["eeg"]
     bold_mon = nm.BOLDMonitor("eeg", tr=2.0 * u.second, scale=0.1, baseline=float(np.mean(pre.mantissa)))
     res = sim.run((seconds + TRANSIENT_S) * u.second, monitors=["eeg", bold_mon], period=1.0 * u.ms,
