@@ -329,6 +329,29 @@ def test_late_failure_keeps_the_signals_and_says_what_is_missing(fast_cfg, tmp_p
     assert "structure_function_coupling" in summary  # the rest of the analysis was done
 
 
+def test_interrupt_during_analysis_keeps_the_signals(fast_cfg, tmp_path, fake_sim, monkeypatch, capsys):
+    from neuralmass import viz
+
+    def ctrl_c(*a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(viz, "plot_connectivity", ctrl_c)
+    out = tmp_path / "r"
+    assert main(["run", str(fast_cfg), "--out", str(out), "--quiet"]) == 130
+    assert (out / "neural.nc").is_file() and (out / "bold.nc").is_file()
+    assert "KeyboardInterrupt" in json.loads((out / "summary.json").read_text())["missing"]["rest of the study"]
+    assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+
+
+def test_interrupt_during_simulation_leaves_nothing(fast_cfg, tmp_path, fake_sim, monkeypatch):
+    def ctrl_c(self, *a, **k):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(FakeSimulator, "run", ctrl_c)
+    assert main(["run", str(fast_cfg), "--out", str(tmp_path / "r"), "--quiet"]) == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fast.toml"]
+
+
 def test_failed_netcdf_falls_back_to_numpy(fast_cfg, tmp_path, fake_sim, monkeypatch):
     import neuralmass.io as nio
 

@@ -324,7 +324,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         if debug:
             raise
-        return _fail("interrupted; no partial result was left as complete.", 130)
+        return _fail("interrupted; nothing half-written is left looking complete (signals already "
+                     "simulated are kept, with a report of what is missing).", 130)
     except Exception as exc:  # every error: one line (the traceback with --debug)
         if debug:
             import traceback

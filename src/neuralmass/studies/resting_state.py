@@ -212,24 +212,36 @@ def run_study(cfg: dict, quiet: bool = False, overwrite: bool = False) -> dict:
     enable_compilation_cache(cfg["simulation"].get("compilation_cache") or None)
     plan = plan_study(cfg, overwrite=overwrite)
     work = plan.folder.open()
+    summary: dict = {}
     try:
-        summary = _run(plan, work, quiet)
-    except BaseException:
-        if not (work / "neural.nc").exists() and not (work / "neural.npz").exists():
+        _run(plan, work, quiet, summary)
+    except BaseException as exc:
+        if not any((work / f).exists() for f in ("neural.nc", "neural.npz")):
             plan.folder.abandon()  # nothing finished: nothing worth keeping
             raise
-        raise  # pragma: no cover - _run records failures after the simulation itself
+        # interrupted (or failed) after the signals were saved: keep them, say what is missing
+        summary.setdefault("missing", {})["rest of the study"] = (
+            f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__} (interrupted)")
+        _finish(plan, work, summary, t_start, __version__)
+        raise
+    return _finish(plan, work, summary, t_start, __version__, check=True)
+
+
+def _finish(plan: StudyPlan, work: Path, summary: dict, t_start: float, version: str,
+            check: bool = False) -> dict:
+    """Write the report, move the folder into place; raise StudyIncomplete if steps are missing."""
+    cfg = plan.cfg
     summary["wall_time_s"] = round(time.perf_counter() - t_start, 2)
     try:
         _write_report(cfg, work, summary)
     except Exception as exc:  # the signals are there: keep them, say what is missing
         summary.setdefault("missing", {})["report"] = f"{type(exc).__name__}: {exc}"
         (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    final = plan.folder.commit(__version__)
+    final = plan.folder.commit(version)
     summary["output"] = str(final)
     if plan.folder.kept is not None:
         summary["previous_results_kept_as"] = str(plan.folder.kept)
-    if summary.get("missing"):
+    if check and summary.get("missing"):
         what = "; ".join(f"{k}: {v}" for k, v in summary["missing"].items())
         raise StudyIncomplete(f"the simulation finished and its signals are saved in {final}, but "
                               f"some results are missing ({what}); see report.md there.", summary, final)
@@ -266,7 +278,7 @@ def _save_signals(result: dict, keys: tuple, name: str, title: str, labels, attr
             f"{type(exc).__name__}: {exc}; the signals are in {name}.npz instead")
 
 
-def _run(plan: StudyPlan, work: Path, quiet: bool) -> dict:
+def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     from .. import Simulator, analysis, objectives
     from ..forward.bold import BOLDMonitor
     from ..monitors import TemporalAverage
@@ -277,9 +289,9 @@ def _run(plan: StudyPlan, work: Path, quiet: bool) -> dict:
     seed = int(study["seed"])
     figs = work / "figures"
     figs.mkdir()
-    summary: dict = {"study": study["name"], "seed": seed, "dataset": cfg["data"]["dataset"],
-                     "model": cfg["model"]["name"], "versions": _versions(),
-                     "started": _dt.datetime.now().isoformat(timespec="seconds")}
+    summary.update({"study": study["name"], "seed": seed, "dataset": cfg["data"]["dataset"],
+                    "model": cfg["model"]["name"], "versions": _versions(),
+                    "started": _dt.datetime.now().isoformat(timespec="seconds")})
     if plan.warnings:
         summary["warnings"] = list(plan.warnings)
 
