@@ -448,9 +448,7 @@ def test_config_range_warning_and_strict(caplog):
 # ------------------------------------------------------------------ 5. one-line errors
 def test_simulate_out_in_missing_folder_fails_first(tmp_path, capsys, monkeypatch):
     """Seen: `simulate --out nodir/x.npz` printed `error: 2` after simulating."""
-    import neuralmass.simulate as sim_mod
-
-    monkeypatch.setattr(sim_mod.Simulator, "run", lambda *a, **k: pytest.fail("simulated"))
+    monkeypatch.setattr(neuralmass.Simulator, "run", lambda *a, **k: pytest.fail("simulated"))
     assert main(["simulate", "Hopf", "--out", str(tmp_path / "nodir" / "x.npz")]) == 1
     line = _one_error_line(capsys)
     assert "does not exist" in line and "nodir" in line
@@ -458,9 +456,7 @@ def test_simulate_out_in_missing_folder_fails_first(tmp_path, capsys, monkeypatc
 
 def test_simulate_out_suffix(tmp_path, capsys, monkeypatch):
     """Seen: `--out result.txt` wrote result.txt.npz but reported result.txt."""
-    import neuralmass.simulate as sim_mod
-
-    monkeypatch.setattr(sim_mod.Simulator, "run", lambda *a, **k: pytest.fail("simulated"))
+    monkeypatch.setattr(neuralmass.Simulator, "run", lambda *a, **k: pytest.fail("simulated"))
     assert main(["simulate", "Hopf", "--out", str(tmp_path / "result.txt")]) == 1
     assert ".npz" in _one_error_line(capsys)
     assert list(tmp_path.iterdir()) == []

@@ -168,7 +168,7 @@ def _cmd_simulate(args) -> int:
     from . import models
     from .config import ConfigError, check_param_range, parse_quantity
     from .io import save_arrays
-    from .simulate import NodeSystem, Simulator
+    from . import NodeSystem, Simulator
     from .studies.preflight import require_modules
 
     # ---- every check before simulating

@@ -155,11 +155,9 @@ class ResultsFolder:
         else:
             mode = "new"
         # where the partial folder goes, and what must be writable
-        need = [f] if mode == "into" else []
+        # the partial folder is made in ``f`` (into) or next to it; that folder must be writable
         host = f if mode == "into" else f.parent
-        need.append(anc if not f.parent.exists() else f.parent)
-        if mode == "keep":
-            need.append(f)
+        need = [f] if mode == "into" else [f.parent if f.parent.exists() else anc]
         for d in need:
             if d.exists() and not os.access(d, os.W_OK | os.X_OK):
                 raise OutputError(f"cannot write the results: folder {str(d)!r} is not writable "

@@ -282,7 +282,7 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     from .. import Simulator, analysis, objectives
     from ..forward.bold import BOLDMonitor
     from ..monitors import TemporalAverage
-    from ..network.network import Network
+    from ..network import Network
 
     cfg = plan.cfg
     study, sim_cfg, bold_cfg, net_cfg = cfg["study"], cfg["simulation"], cfg["bold"], cfg["network"]
@@ -451,7 +451,7 @@ def _meg_eeg(meg_cfg, seed, work: Path, figs: Path, quiet: bool) -> dict:
     from ..forward.leadfield import EEGLeadFieldModel, MEGLeadFieldModel
     from ..io import to_xarray, write_netcdf_atomic
     from ..models import JansenRitModel
-    from ..network.network import Network
+    from ..network import Network
     from ..noise import OUProcess
 
     conn = datasets.load_dataset("tvb76").normalized("max")
