@@ -568,3 +568,16 @@ def test_compilation_cache_env_var(tmp_path, monkeypatch):
         assert jax.config.jax_compilation_cache_dir == str((tmp_path / "xla").resolve())
     finally:
         jax.config.update("jax_compilation_cache_dir", before)
+
+
+def test_compilation_cache_config_key(fast_cfg, tmp_path, fake_sim):
+    import jax
+
+    before = jax.config.jax_compilation_cache_dir
+    cfg = tmp_path / "cached.toml"
+    cfg.write_text(FAST.replace('duration = "40 s"', f'duration = "40 s"\ncompilation_cache = "{tmp_path / "xla"}"'))
+    try:
+        assert main(["run", str(cfg), "--out", str(tmp_path / "r"), "--quiet"]) == 0
+        assert jax.config.jax_compilation_cache_dir == str((tmp_path / "xla").resolve())
+    finally:
+        jax.config.update("jax_compilation_cache_dir", before)

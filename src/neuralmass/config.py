@@ -325,6 +325,12 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
                           f"model.params.{name}", strict, shown=val)
         params[name] = q
     out["model"]["params"] = params
+    var = out["bold"].get("variable", "")
+    readable = tuple(spec.state_names) + tuple(spec.observable_names)
+    if var and var not in readable:
+        raise ConfigError(f"bold.variable = {var!r} is not a state variable or observable of "
+                          f"{spec.name}; choose one of {', '.join(readable)} (empty: "
+                          f"{spec.coupled_var}).")
     if "speed" in out["network"]:
         q = parse_quantity(out["network"]["speed"], "network.speed")
         if isinstance(q, u.Quantity) and q.dim != (u.mm / u.ms).dim:
