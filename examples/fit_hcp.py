@@ -14,8 +14,12 @@ conduction speed is a continuous, batchable parameter.
 The fit uses the FC averaged over 4 subjects; the score is reported on the average FC of the
 3 held-out subjects and per held-out subject.
 
-Run: ``python examples/fit_hcp.py`` (about 2–3 minutes on 2 CPU cores).
+Run: ``python examples/fit_hcp.py`` (about 2–3 minutes on 2 CPU cores). With
+``NEURALMASS_QUICK=1`` it runs a shortened version (fewer frames and steps) that only checks the
+script works.
 """
+
+import os
 
 import brainunit as u
 import numpy as np
@@ -31,6 +35,9 @@ DT = 72.0                       # ms
 TR = 720.0                      # ms
 N_FRAMES = 1200
 TRANSIENT = 60_000.0            # ms
+QUICK = os.environ.get("NEURALMASS_QUICK", "") not in ("", "0")
+if QUICK:                       # shortened run: checks the script, not the science
+    N_FRAMES, TRANSIENT = 60, 7_200.0
 
 
 def hcp_fitter(backend="nevergrad", **kw):
@@ -60,10 +67,10 @@ def corr_upper(a, b):
 
 
 if __name__ == "__main__":
-    fitter, hcp = hcp_fitter("nevergrad", batch_size=16, seed=0)
+    fitter, hcp = hcp_fitter("nevergrad", batch_size=2 if QUICK else 16, seed=0)
     target = hcp.fc[FIT_SUBJECTS].mean(0)
     held_out = hcp.fc[TEST_SUBJECTS].mean(0)
-    res = fitter.fit(target, n_steps=10)
+    res = fitter.fit(target, n_steps=1 if QUICK else 10)
     print(res)
     bold = fitter.simulate(res, key=1)["bold"]          # a new noise realisation
     sim_fc = fc(bold)

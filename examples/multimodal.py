@@ -6,9 +6,11 @@ drives an online Balloon–Windkessel BOLD monitor sampled at TR = 2 s. The reco
 then projected to 63 EEG and 248 MEG sensors of TVB's head model. Figures go to --out.
 
 Run:  python examples/multimodal.py [--seconds 60] [--out results/multimodal]
+(``NEURALMASS_QUICK=1``: 6 s after a 3 s transient, to check the script works.)
 """
 
 import argparse
+import os
 from pathlib import Path
 
 import brainunit as u
@@ -19,6 +21,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 import neuralmass as nm  # noqa: E402
+
+
+QUICK = os.environ.get("NEURALMASS_QUICK", "") not in ("", "0")
+TRANSIENT_S = 3.0 if QUICK else 10.0
 
 
 def main(seconds: float, out: Path):
@@ -33,8 +39,8 @@ def main(seconds: float, out: Path):
     pre = sim.run(3.0 * u.second, monitors="eeg", period=1.0 * u.ms, transient=1.0 * u.second,
                   inputs={"p": 220.0}, key=1)["eeg"]
     bold_mon = nm.BOLDMonitor("eeg", tr=2.0 * u.second, scale=0.1, baseline=float(np.mean(pre.mantissa)))
-    res = sim.run((seconds + 10.0) * u.second, monitors=["eeg", bold_mon], period=1.0 * u.ms,
-                  transient=10.0 * u.second, inputs={"p": 220.0}, key=0)
+    res = sim.run((seconds + TRANSIENT_S) * u.second, monitors=["eeg", bold_mon], period=1.0 * u.ms,
+                  transient=TRANSIENT_S * u.second, inputs={"p": 220.0}, key=0)
     src = res["eeg"] - u.math.mean(res["eeg"], axis=0, keepdims=True)    # (T, 76) mV, DC removed
     scale = 100.0 * u.nA * u.meter / u.mV                                # order-of-magnitude source scale
     eeg_lf, meg_lf = nm.datasets.load_dataset("tvb76_eeg65"), nm.datasets.load_dataset("tvb76_meg276")
@@ -65,7 +71,7 @@ def main(seconds: float, out: Path):
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--seconds", type=float, default=60.0)
+    ap.add_argument("--seconds", type=float, default=6.0 if QUICK else 60.0)
     ap.add_argument("--out", default="results/multimodal")
     args = ap.parse_args()
     main(args.seconds, Path(args.out))

@@ -2,7 +2,7 @@
 
 structural connectome → delayed Wilson–Cowan Network → Simulator → MEG lead field → FC validation.
 
-Run:  python examples/resting_state_meg.py [--out DIR]
+Run:  python examples/resting_state_meg.py [--out DIR]   (``NEURALMASS_QUICK=1``: 1 s instead of 4 s)
 
 Differences from the seed notebook (science and units first):
 - FC is computed with ``neuralmass.analysis.functional_connectivity`` (the seed used braintools);
@@ -12,6 +12,7 @@ Differences from the seed notebook (science and units first):
 """
 
 import argparse
+import os
 from pathlib import Path
 
 import brainunit as u
@@ -90,6 +91,7 @@ def main(out: Path, duration_ms: float = 4000.0):
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", default="results/resting_state_meg")
-    ap.add_argument("--duration", type=float, default=4000.0, help="ms")
+    quick = os.environ.get("NEURALMASS_QUICK", "") not in ("", "0")
+    ap.add_argument("--duration", type=float, default=1000.0 if quick else 4000.0, help="ms")
     args = ap.parse_args()
     main(Path(args.out), args.duration)

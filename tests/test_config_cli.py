@@ -37,6 +37,9 @@ def test_default_config_is_valid_and_converted():
     ({"model": {"params": {"zz": 1.0}}}, "model.params.zz is not a parameter of Hopf"),
     ({"simulation": {"transient": "2000 s", "duration": "10 s"}}, "must be shorter"),
     ({"bogus": {}}, r"\[bogus\] is not a known section"),
+    ({"bold": {"variable": "rE"}}, "bold.variable = 'rE' is not a state variable or observable of Hopf; choose one of x, y"),
+    ({"study": {"seed": -1}}, r"study.seed = -1 must be in 0 <= seed < 2\*\*64"),
+    ({"study": {"output": " "}}, "study.output = '' is empty"),
 ])
 def test_bad_configs_name_the_key(override, message):
     with pytest.raises(ConfigError, match=message):

@@ -9,61 +9,67 @@ allowed. Quantities are written as strings with a unit, e.g. ``dt = "0.1 ms"``,
 from __future__ import annotations
 
 import copy
+import logging
+import math
 import re
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import brainunit as u
+import numpy as np
 
 __all__ = ["ConfigError", "DEFAULT_CONFIG_TOML", "default_config", "load_config", "validate_config",
-           "parse_quantity"]
+           "parse_quantity", "choices", "check_param_range"]
+
+logger = logging.getLogger("neuralmass")
 
 
 class ConfigError(ValueError):
     """A study configuration is invalid."""
 
 
-DEFAULT_CONFIG_TOML = """\
+_DEFAULT_TEMPLATE = """\
 # neuralmass study configuration (TOML). Quantities are strings with units ("0.1 ms");
 # plain numbers are read in the unit given in the comment.
 
 [study]
 name = "hcp-resting-state"
-seed = 42                    # noise seed: the same seed reproduces the numbers
-output = "results"           # results folder
+seed = 42                    # noise seed, 0 <= seed < 2**64: the same seed reproduces the numbers
+output = "results"           # results folder (earlier results there are kept as results.<time>)
 
 [data]
-dataset = "hcp"              # see `neuralmass datasets list`
-normalize = "max"            # structural weights: max | rowsum | log | none
+dataset = "hcp"              # {datasets}
+normalize = "max"            # structural weights: {normalize}
 
 [model]
-name = "Hopf"                # see `neuralmass models`
+name = "Hopf"                # {models} (`neuralmass models NAME`)
 # Slow noise-driven Hopf nodes just below the bifurcation (Deco et al. 2017): a = -0.02 / s,
 # angular frequency omega = 2 pi 0.05 Hz = 0.314 rad/s. Units as in `neuralmass models Hopf`.
-params = { a = "-0.02 / s", omega = "0.3142 / s" }
+params = {{ a = "-0.02 / s", omega = "0.3142 / s" }}
 
 [network]
-coupling = "diffusive"       # linear | diffusive | sigmoidal | sigmoidal_jansen_rit | tanh
+coupling = "diffusive"       # {couplings}
 k = 0.004                    # global coupling strength (per ms for the Hopf drift)
 speed = "10 mm/ms"           # conduction speed (delays = tract length / speed)
 delays = true                # false: instantaneous coupling
 
 [noise]
-kind = "white"               # white | ou | none
+kind = "white"               # {noise}
 sigma = 0.00063              # white: input unit x sqrt(ms) (0.02 per sqrt(s) for the Hopf x, y)
 
 [simulation]
 dt = "5 ms"
 duration = "900 s"           # transient included
 transient = "36 s"
-method = "heun"              # euler | heun | rk4
+method = "heun"              # {methods}
+# compilation_cache = "~/.cache/neuralmass/xla"  # reuse compiled code across runs (opt-in)
 
 [bold]
 enabled = true
 variable = ""                # empty: the model's coupled variable
 tr = "0.72 s"                # HCP repetition time
-coefficients = "revised"     # classic | revised
+coefficients = "revised"     # {coefficients}
 scale = 20.0                 # neural activity -> vasodilatory drive (per s^2)
 baseline = "auto"            # activity subtracted before the hemodynamics ("auto": the node's rest value)
 
@@ -76,6 +82,25 @@ enabled = "auto"             # auto: when tvb-data is installed; true | false
 duration = "20 s"
 """
 
+
+
+def default_config_toml() -> str:
+    """The default study file, its choice comments filled from the registries (:func:`choices`)."""
+    c = choices()
+    j = " | ".join
+    return _DEFAULT_TEMPLATE.format(
+        datasets=j(c[("data", "dataset")]), normalize=j(c[("data", "normalize")]),
+        models=j(c[("model", "name")]), couplings=j(c[("network", "coupling")]),
+        noise=j(c[("noise", "kind")]), methods=j(c[("simulation", "method")]),
+        coefficients=j(c[("bold", "coefficients")]))
+
+
+def __getattr__(name):
+    if name == "DEFAULT_CONFIG_TOML":
+        return default_config_toml()
+    raise AttributeError(f"module 'neuralmass.config' has no attribute {name!r}")
+
+
 _ALLOWED = {
     "study": {"name": str, "seed": int, "output": str},
     "data": {"dataset": str, "normalize": str},
@@ -84,21 +109,37 @@ _ALLOWED = {
                 "delays": bool},
     "noise": {"kind": str, "sigma": (int, float, str), "tau": (str, int, float)},
     "simulation": {"dt": (str, int, float), "duration": (str, int, float),
-                   "transient": (str, int, float), "method": str},
+                   "transient": (str, int, float), "method": str, "compilation_cache": str},
     "bold": {"enabled": bool, "variable": str, "tr": (str, int, float), "coefficients": str,
              "scale": (int, float), "baseline": (str, int, float)},
     "analysis": {"fcd_window": (str, int, float), "fcd_step": (str, int, float)},
     "meg_eeg": {"enabled": (bool, str), "duration": (str, int, float)},
 }
 
-_CHOICES = {
-    ("data", "normalize"): ("max", "rowsum", "log", "none"),
-    ("network", "coupling"): ("linear", "diffusive", "sigmoidal", "sigmoidal_jansen_rit", "tanh"),
-    ("network", "delay_mode"): ("integer", "linear"),
-    ("noise", "kind"): ("white", "ou", "none"),
-    ("simulation", "method"): ("euler", "heun", "rk4"),
-    ("bold", "coefficients"): ("classic", "revised"),
-}
+def choices() -> dict[tuple[str, str], tuple[str, ...]]:
+    """Allowed values of the keys that name a choice, read from the library's registries.
+
+    Models (:data:`neuralmass.MODELS`), datasets, couplings (:data:`neuralmass.network.COUPLINGS`),
+    connectome normalisations, integrators (:data:`neuralmass.integrators.INTEGRATORS`) and the
+    study's noise kinds; a model or coupling added to a registry is accepted here without edits.
+    """
+    from .datasets import _REGISTRY as DATASETS
+    from .integrators import INTEGRATORS
+    from .models import MODELS
+    from .network.connectome import NORMALIZATIONS
+    from .network.coupling import COUPLINGS
+    from .studies.resting_state import NOISE_KINDS
+
+    return {
+        ("model", "name"): tuple(MODELS),
+        ("data", "dataset"): tuple(DATASETS),
+        ("data", "normalize"): tuple(NORMALIZATIONS),
+        ("network", "coupling"): tuple(COUPLINGS),
+        ("network", "delay_mode"): ("integer", "linear"),  # modes of network.delays.delay_lags
+        ("noise", "kind"): tuple(NOISE_KINDS) + ("none",),
+        ("simulation", "method"): tuple(INTEGRATORS),
+        ("bold", "coefficients"): ("classic", "revised"),  # sets of forward.bold.bold_coefficients
+    }
 
 _TIMES = {("simulation", "dt"), ("simulation", "duration"), ("simulation", "transient"), ("bold", "tr"),
           ("analysis", "fcd_window"), ("analysis", "fcd_step"), ("noise", "tau"), ("meg_eeg", "duration")}
@@ -114,6 +155,8 @@ def parse_quantity(text: Any, key: str):
     and ``**``.
     """
     if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if not math.isfinite(text):
+            raise ConfigError(f"{key} = {text!r} is not a finite number.")
         return float(text)
     if not isinstance(text, str):
         raise ConfigError(f"{key} = {text!r}: expected a number or a string such as \"10 ms\".")
@@ -121,6 +164,8 @@ def parse_quantity(text: Any, key: str):
     if not m:
         raise ConfigError(f"{key} = {text!r}: expected a number followed by a unit, e.g. \"10 ms\".")
     value, unit_text = float(m.group(1)), m.group(2)
+    if not math.isfinite(value):
+        raise ConfigError(f"{key} = {text!r} is not a finite number.")
     if not unit_text:
         return value
     names = {}
@@ -144,7 +189,7 @@ def parse_quantity(text: Any, key: str):
 
 def default_config() -> dict:
     """The default study as a dict (the content of ``--print-config``)."""
-    return tomllib.loads(DEFAULT_CONFIG_TOML)
+    return tomllib.loads(default_config_toml())
 
 
 def _merge(base: dict, over: dict) -> dict:
@@ -157,8 +202,11 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def load_config(path: str | Path | None = None, overrides: dict | None = None) -> dict:
-    """Read a TOML study file (missing keys take the defaults) and validate it."""
+def load_config(path: str | Path | None = None, overrides: dict | None = None, strict: bool = False) -> dict:
+    """Read a TOML study file (missing keys take the defaults) and validate it.
+
+    ``strict=True`` turns warnings (model parameters outside their plausible range) into errors.
+    """
     cfg = default_config()
     if path is not None:
         p = Path(path)
@@ -172,14 +220,63 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None) -
         cfg = _merge(cfg, user)
     if overrides:
         cfg = _merge(cfg, overrides)
-    return validate_config(cfg)
+    return validate_config(cfg, strict=strict)
 
 
-def validate_config(cfg: dict) -> dict:
-    """Check every section and key; convert quantities. Returns a new, parsed dict."""
-    from .datasets import _REGISTRY as DATASETS  # registry of dataset names
+def check_param_range(spec, name: str, value, where: str, strict: bool = False, shown=None) -> None:
+    """Warn (``strict``: raise :class:`ConfigError`) when a model parameter is outside its range.
+
+    The range is the ``bounds`` column of the model's parameter table (``neuralmass models
+    NAME``), in the parameter's unit; ``value`` is a number in that unit or a Quantity.
+    Non-finite values are always an error. ``shown`` is the value as the user wrote it (for
+    messages).
+    """
+    p = spec.param(name)
+    value_text = _show(value if shown is None else shown)
+    try:
+        canon = np.asarray(p.to_canonical(value), dtype=float)
+    except ValueError as exc:
+        raise ConfigError(f"{where} = {value_text}: {exc}") from None
+    if not np.all(np.isfinite(canon)):
+        raise ConfigError(f"{where} = {value_text} is not a finite number.")
+    x = canon / p.factor  # in the parameter's unit
+    lo, hi = p.bounds
+    if np.all((x >= lo) & (x <= hi)):
+        return
+    unit = f" {p.unit}" if p.unit is not None else ""
+    msg = (f"{where} = {value_text} ({_fmt(x)}{unit}) is outside the plausible range of "
+           f"{spec.name}.{name}, {lo:g} to {hi:g}{unit} ({p.doc}); check the value and its unit")
+    if strict:
+        raise ConfigError(msg + " (an error because of --strict).")
+    logger.warning(msg + "; --strict makes this an error.")
+
+
+def _show(value) -> str:
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def _fmt(x) -> str:
+    x = np.asarray(x)
+    return f"{float(x):g}" if x.ndim == 0 else np.array2string(x, precision=4)
+
+
+def _check_finite(value, key: str) -> None:
+    if isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"{key} = {value!r} is not a finite number.")
+    if isinstance(value, dict):
+        for k, v in value.items():
+            _check_finite(v, f"{key}.{k}")
+
+
+def validate_config(cfg: dict, strict: bool = False) -> dict:
+    """Check every section and key; convert quantities. Returns a new, parsed dict.
+
+    Raises :class:`ConfigError` naming the key, the value and what is allowed. Model parameters
+    outside their plausible range are logged as warnings (errors with ``strict=True``).
+    """
     from .models import MODELS
 
+    allowed_values = choices()
     out: dict = {}
     for section, body in cfg.items():
         if section not in _ALLOWED:
@@ -196,9 +293,11 @@ def validate_config(cfg: dict) -> dict:
             if not isinstance(value, types) or (isinstance(value, bool) and bool not in (types if isinstance(types, tuple) else (types,))):
                 raise ConfigError(f"{full} = {value!r} has the wrong type; expected "
                                   f"{_type_names(types)}.")
-            choices = _CHOICES.get((section, key))
-            if choices and value not in choices:
-                raise ConfigError(f"{full} = {value!r} is not allowed; choose one of {', '.join(choices)}.")
+            _check_finite(value, full)
+            allowed = allowed_values.get((section, key))
+            if allowed and value not in allowed:
+                what = {"model.name": "a known model", "data.dataset": "a known dataset"}.get(full, "allowed")
+                raise ConfigError(f"{full} = {value!r} is not {what}; choose one of {', '.join(allowed)}.")
             if (section, key) in _TIMES:
                 q = parse_quantity(value, full)
                 if isinstance(q, u.Quantity) and q.dim != u.ms.dim:
@@ -210,27 +309,28 @@ def validate_config(cfg: dict) -> dict:
                     raise ConfigError(f"{full} = {value!r} must be >= 0.")
                 value = float(ms)
             out[section][key] = value
-    model = out["model"]["name"]
-    if model not in MODELS:
-        raise ConfigError(f"model.name = {model!r} is not a known model; choose one of "
-                          f"{', '.join(MODELS)}.")
-    spec = MODELS[model]
+    seed = out["study"]["seed"]
+    if not 0 <= seed < 2 ** 64:
+        raise ConfigError(f"study.seed = {seed} must be in 0 <= seed < 2**64.")
+    if not out["study"]["output"].strip():
+        raise ConfigError("study.output = '' is empty; name a results folder, e.g. \"results\".")
+    spec = MODELS[out["model"]["name"]]
     params = {}
     for name, val in out["model"].get("params", {}).items():
         if name not in spec.param_names:
-            raise ConfigError(f"model.params.{name} is not a parameter of {model}; parameters: "
+            raise ConfigError(f"model.params.{name} is not a parameter of {spec.name}; parameters: "
                               f"{', '.join(spec.param_names)}.")
         q = parse_quantity(val, f"model.params.{name}")
-        try:
-            spec.param(name).to_canonical(q)
-        except ValueError as exc:
-            raise ConfigError(f"model.params.{name} = {val!r}: {exc}") from None
+        check_param_range(spec, name, q if isinstance(q, u.Quantity) else float(q),
+                          f"model.params.{name}", strict, shown=val)
         params[name] = q
     out["model"]["params"] = params
-    ds = out["data"]["dataset"]
-    if ds not in DATASETS:
-        raise ConfigError(f"data.dataset = {ds!r} is not a known dataset; choose one of "
-                          f"{', '.join(DATASETS)} (see `neuralmass datasets list`).")
+    var = out["bold"].get("variable", "")
+    readable = tuple(spec.state_names) + tuple(spec.observable_names)
+    if var and var not in readable:
+        raise ConfigError(f"bold.variable = {var!r} is not a state variable or observable of "
+                          f"{spec.name}; choose one of {', '.join(readable)} (empty: "
+                          f"{spec.coupled_var}).")
     if "speed" in out["network"]:
         q = parse_quantity(out["network"]["speed"], "network.speed")
         if isinstance(q, u.Quantity) and q.dim != (u.mm / u.ms).dim:

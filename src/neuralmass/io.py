@@ -11,7 +11,31 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["to_xarray", "write_netcdf_atomic"]
+from .units import magnitude
+
+__all__ = ["to_xarray", "write_netcdf_atomic", "save_arrays", "umask", "apply_umask"]
+
+
+def umask() -> int:
+    """The process umask, read without changing it (from /proc when available)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    old = os.umask(0o022)  # pragma: no cover - non-Linux fallback (not thread-safe)
+    os.umask(old)
+    return old
+
+
+def apply_umask(path, directory: bool = False) -> None:
+    """Give ``path`` the permissions a plain ``open``/``mkdir`` would: 0666/0777 minus the umask.
+
+    ``tempfile`` creates private files (0600) and folders (0700); results are shared in a lab.
+    """
+    os.chmod(path, (0o777 if directory else 0o666) & ~umask())
 
 
 def _xr():
@@ -32,12 +56,12 @@ def to_xarray(result: dict, name: str = "simulation", regions=None, time_key: st
     xr = _xr()
     ts = result[time_key]
     t_unit = str(getattr(ts, "unit", "ms"))
-    t = np.asarray(getattr(ts, "mantissa", ts))
+    t = np.asarray(magnitude(ts))
     data_vars = {}
     for key, val in result.items():
         if key == time_key:
             continue
-        arr = np.asarray(getattr(val, "mantissa", val))
+        arr = np.asarray(magnitude(val))
         unit = str(getattr(val, "unit", "")) if hasattr(val, "unit") else ""
         n = arr.shape[-1]
         labels = [str(x) for x in regions] if regions is not None and len(regions) == n else [f"R{i}" for i in range(n)]
@@ -57,6 +81,7 @@ def write_netcdf_atomic(ds, path) -> Path:
     os.close(fd)
     try:
         ds.to_netcdf(tmp, engine=_engine())
+        apply_umask(tmp)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -74,3 +99,24 @@ def _engine():
         except ImportError:
             continue
     return None
+
+
+def save_arrays(path, arrays: dict, units: dict | None = None) -> Path:
+    """Save plain arrays to ``path`` (``.npz``, NumPy only) atomically, with their units as JSON.
+
+    The fallback that keeps simulated signals when a labelled (NetCDF) file cannot be written.
+    """
+    import json
+
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part.npz", dir=path.parent)
+    os.close(fd)
+    try:
+        np.savez(tmp, **{k: np.asarray(magnitude(v)) for k, v in arrays.items()},
+                 units=json.dumps(units or {}))
+        apply_umask(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    return path

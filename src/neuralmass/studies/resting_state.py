@@ -1,0 +1,588 @@
+"""The main job: a reproducible resting-state study from one config (``neuralmass run``).
+
+Pipeline (default config, bundled real data):
+
+1. HCP connectome (80 AAL2 cortical regions, group SC and tract lengths) and the empirical
+   resting BOLD of 7 subjects (TR 0.72 s);
+2. a whole-brain network of noise-driven nodes with diffusive coupling and conduction delays;
+3. online Balloon–Windkessel BOLD sampled at the HCP TR inside the compiled loop;
+4. simulated FC vs empirical group FC (Pearson r of upper triangles), per-subject FC, FCD
+   distributions (KS distance), structure–function coupling;
+5. when ``tvb-data`` is installed: a Jansen–Rit network on TVB's 76-region connectome projected
+   to 63 EEG and 248 MEG sensors of TVB's real head model, with sensor spectra.
+
+Every check runs before the simulation (:func:`plan_study`). Everything is written to a partial
+folder and moved into place when the study finishes, so an interrupted run never leaves a
+half-written result that looks complete; a step that fails after the simulation leaves the
+simulated signals in place and the report says what is missing (:class:`StudyIncomplete`).
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import logging
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..units import magnitude
+from . import preflight
+from .output import ResultsFolder
+
+__all__ = ["run_study", "plan_study", "StudyPlan", "StudyIncomplete"]
+
+logger = logging.getLogger("neuralmass")
+
+#: Modules the study's outputs need, whatever the config (NetCDF files and figures).
+NEEDS = ("xarray", "h5netcdf", "h5py", "matplotlib")
+#: ``noise.kind`` -> the noise class driving each of the model's noise inputs (or ``"none"``).
+NOISE_KINDS = {"white": "WhiteNoise", "ou": "OUProcess"}
+#: Samples per Welch segment of the sensor spectra (1 kHz sampling).
+_WELCH_SEGMENT = 2048
+
+
+class StudyIncomplete(RuntimeError):
+    """The simulation finished and its signals were saved, but a later step failed.
+
+    ``summary`` is the study summary (its ``missing`` entry says what is missing and why);
+    ``output`` the results folder.
+    """
+
+    def __init__(self, msg, summary, output):
+        super().__init__(msg)
+        self.summary, self.output = summary, output
+
+
+def _versions() -> dict:
+    import importlib.metadata as md
+
+    out = {"python": platform.python_version()}
+    for pkg in ("neuralmass", "jax", "brainstate", "brainunit", "numpy", "scipy", "xarray", "matplotlib"):
+        try:
+            out[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return out
+
+
+def _upper(m):
+    from ..analysis.fc import upper_triangle
+    return np.asarray(upper_triangle(np.asarray(m)))
+
+
+def _corr(a, b) -> float:
+    from ..analysis._utils import pearson
+    return float(pearson(np.ravel(a), np.ravel(b)))
+
+
+def _node_module(model_name: str, n: int, params: dict, noise_cfg: dict):
+    """The model's stateful population with the configured noise on each of its noise inputs."""
+    from .. import noise as noise_mod
+    from ..models import MODELS, module_class
+
+    spec = MODELS[model_name]
+    kwargs = dict(params)
+    kind = noise_cfg.get("kind", "none")
+    if kind != "none" and noise_cfg.get("sigma", 0.0):
+        driven = set()
+        for slot, inp in spec.extra.get("noise_slots", {}).items():
+            if inp not in spec.noise_inputs or inp in driven:
+                continue  # two slot names may alias one input (Jansen–Rit's noise_p / noise_E)
+            driven.add(inp)
+            cls = getattr(noise_mod, NOISE_KINDS[kind])
+            extra = {"tau": noise_cfg.get("tau", 10.0)} if kind == "ou" else {}
+            kwargs[f"noise_{slot}"] = cls(n, sigma=noise_cfg["sigma"], **extra)
+    return module_class(spec)(n, **kwargs)
+
+
+def _resting_level(spec, params, variable, dt) -> float:
+    """Mean of ``variable`` for an isolated, noise-free node over 5–10 s (its resting level)."""
+    from .. import NodeSystem, Simulator
+
+    res = Simulator(NodeSystem(spec, 1, params), dt=dt, progress=False).run(
+        10_000.0, monitors=[variable], transient=5_000.0)
+    x = np.asarray(magnitude(res[variable]))
+    return float(x.mean())
+
+
+@dataclass
+class StudyPlan:
+    """Everything resolved and checked before the study simulates (see :func:`plan_study`)."""
+
+    cfg: dict
+    folder: ResultsFolder
+    key: Any
+    data: Any
+    conn: Any
+    neural_period: float
+    neural_steps: int
+    bold_frames: int
+    fcd: tuple[int, int, int] | None
+    meg_eeg: bool | str
+    warnings: list[str] = field(default_factory=list)
+
+
+def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
+    """Check everything the study will need, before any simulation.
+
+    Raises :class:`~neuralmass.studies.preflight.PreflightError` (a ``ValueError``) or
+    :class:`~neuralmass.studies.output.OutputError` (an ``OSError``) naming the setting and the fix:
+    missing optional packages, an unusable results folder, a time step that does not divide the
+    TR, FCD windows longer than the simulated or empirical recordings, a seed outside 64 bits,
+    EEG/MEG requested without tvb-data. Logs a warning when conduction delays round to zero steps.
+    """
+    import importlib.util
+
+    from .. import datasets
+
+    study, sim_cfg, bold_cfg, net_cfg = cfg["study"], cfg["simulation"], cfg["bold"], cfg["network"]
+    preflight.require_modules(NEEDS, "`neuralmass run` (NetCDF results and figures)")
+    key = preflight.seed_key(study["seed"], "study.seed")
+    folder = ResultsFolder(study["output"], overwrite=overwrite)
+    warnings = []
+
+    data = datasets.load_dataset(cfg["data"]["dataset"])
+    norm = cfg["data"].get("normalize", "none")
+    conn = data.normalized(norm) if norm != "none" else data
+    dt, tr = sim_cfg["dt"], bold_cfg["tr"]
+    period, steps = preflight.sampling_period(tr, dt)
+    n_rec = int(round((sim_cfg["duration"] - sim_cfg["transient"]) / dt))
+    tr_steps = int(round(tr / dt))
+    bold_frames = (n_rec // steps) // (tr_steps // steps)
+    fcd = None
+    if bold_cfg.get("enabled", True):
+        if bold_frames < 3:
+            raise preflight.PreflightError(
+                f"the recording (simulation.duration - simulation.transient = "
+                f"{(sim_cfg['duration'] - sim_cfg['transient']) / 1000:g} s) gives {bold_frames} BOLD "
+                f"frames at TR = {tr:g} ms; FC needs at least 3. Lengthen simulation.duration.")
+        frames = {"simulated BOLD": bold_frames}
+        emp = getattr(data, "bold", None)
+        if getattr(data, "fc", None) is not None and emp is not None and np.ndim(emp) == 3:
+            frames[f"empirical BOLD of {cfg['data']['dataset']!r}"] = int(np.shape(emp)[1])
+        fcd = preflight.fcd_samples(cfg["analysis"]["fcd_window"], cfg["analysis"]["fcd_step"], tr, frames)
+
+    if net_cfg.get("delays", True) and net_cfg.get("delay_mode", "integer") == "integer" \
+            and net_cfg.get("speed") and conn.lengths is not None:
+        n0 = preflight.zero_delay_edges(conn.weights, conn.delays_ms(net_cfg["speed"]), dt)
+        if n0:
+            msg = (f"{n0} of {int(np.count_nonzero(np.asarray(conn.weights)))} edges have a conduction "
+                   f"delay below dt/2 = {dt / 2:g} ms at speed {net_cfg['speed']:g} mm/ms and are coupled "
+                   f"without delay (delays are rounded to whole steps); use a smaller simulation.dt or "
+                   f"network.delay_mode = \"linear\" to keep them.")
+            logger.warning(msg)
+            warnings.append(msg)
+
+    meg = cfg["meg_eeg"].get("enabled", "auto")
+    has_tvb = importlib.util.find_spec("tvb_data") is not None
+    if meg == "auto":
+        meg = True if has_tvb else "skipped: tvb-data is not installed (pip install 'neuralmass[data]')"
+    elif meg is True and not has_tvb:
+        raise preflight.PreflightError(
+            "meg_eeg.enabled = true needs tvb-data: pip install 'neuralmass[data]', or set "
+            "meg_eeg.enabled = false (nothing was simulated).")
+    if meg is True:
+        dur = cfg["meg_eeg"].get("duration", 20_000.0)
+        if dur < _WELCH_SEGMENT:
+            raise preflight.PreflightError(
+                f"meg_eeg.duration = {dur / 1000:g} s is shorter than one spectral segment "
+                f"({_WELCH_SEGMENT / 1000:g} s at 1 kHz); use at least \"{_WELCH_SEGMENT / 1000:g} s\".")
+    return StudyPlan(cfg, folder, key, data, conn, float(period), steps, bold_frames, fcd, meg, warnings)
+
+
+def run_study(cfg: dict, quiet: bool = False, overwrite: bool = False) -> dict:
+    """Run the study described by a validated config (see :func:`neuralmass.config.load_config`).
+
+    Every check runs first (:func:`plan_study`); then the study writes into a partial folder that
+    is moved into place at the end (:class:`~neuralmass.studies.output.ResultsFolder`: earlier
+    neuralmass results are kept as timestamped siblings, other folders are never touched without
+    ``overwrite``). If a step after the simulation fails, the simulated signals and a report saying
+    what is missing are still moved into place, and :class:`StudyIncomplete` is raised.
+
+    Returns the summary (also written to ``summary.json``). ``quiet`` only silences the progress
+    bars; messages go to the ``neuralmass`` logger.
+    """
+    from .. import __version__
+    from ..compilation_cache import enable_compilation_cache
+
+    t_start = time.perf_counter()
+    enable_compilation_cache(cfg["simulation"].get("compilation_cache") or None)
+    plan = plan_study(cfg, overwrite=overwrite)
+    work = plan.folder.open()
+    summary: dict = {}
+    try:
+        _run(plan, work, quiet, summary)
+    except BaseException as exc:
+        if not any((work / f).exists() for f in ("neural.nc", "neural.npz")):
+            plan.folder.abandon()  # nothing finished: nothing worth keeping
+            raise
+        # interrupted (or failed) after the signals were saved: keep them, say what is missing
+        summary.setdefault("missing", {})["rest of the study"] = (
+            f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__} (interrupted)")
+        _finish(plan, work, summary, t_start, __version__)
+        raise
+    return _finish(plan, work, summary, t_start, __version__, check=True)
+
+
+def _finish(plan: StudyPlan, work: Path, summary: dict, t_start: float, version: str,
+            check: bool = False) -> dict:
+    """Write the report, move the folder into place; raise StudyIncomplete if steps are missing."""
+    cfg = plan.cfg
+    summary["wall_time_s"] = round(time.perf_counter() - t_start, 2)
+    try:
+        _write_report(cfg, work, summary)
+    except Exception as exc:  # the signals are there: keep them, say what is missing
+        summary.setdefault("missing", {})["report"] = f"{type(exc).__name__}: {exc}"
+        (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    final = plan.folder.commit(version)
+    summary["output"] = str(final)
+    if plan.folder.kept is not None:
+        summary["previous_results_kept_as"] = str(plan.folder.kept)
+    if check and summary.get("missing"):
+        what = "; ".join(f"{k}: {v}" for k, v in summary["missing"].items())
+        raise StudyIncomplete(f"the simulation finished and its signals are saved in {final}, but "
+                              f"some results are missing ({what}); see report.md there.", summary, final)
+    return summary
+
+
+class _Steps:
+    """Runs the post-simulation steps; a failing step is recorded in ``summary['missing']``."""
+
+    def __init__(self, summary):
+        self.summary = summary
+
+    def __call__(self, name, fn, *args, **kw):
+        try:
+            return fn(*args, **kw)
+        except Exception as exc:
+            logger.warning("%s failed after the simulation: %s: %s", name, type(exc).__name__, exc)
+            self.summary.setdefault("missing", {})[name] = f"{type(exc).__name__}: {exc}"
+            return None
+
+
+def _save_signals(result: dict, keys: tuple, name: str, title: str, labels, attrs, work: Path,
+                  summary: dict) -> None:
+    """``name``.nc (labelled), or ``name``.npz (NumPy only) if the NetCDF file cannot be written."""
+    from ..io import save_arrays, to_xarray, write_netcdf_atomic
+
+    sub = {k: result[k] for k in keys}
+    try:
+        ds = to_xarray({keys[0]: sub[keys[0]], "ts": sub[keys[1]]}, title, regions=labels, attrs=attrs)
+        write_netcdf_atomic(ds, work / f"{name}.nc")
+    except Exception as exc:
+        save_arrays(work / f"{name}.npz", sub, {k: str(getattr(v, "unit", "")) for k, v in sub.items()})
+        summary.setdefault("missing", {})[f"{name}.nc"] = (
+            f"{type(exc).__name__}: {exc}; the signals are in {name}.npz instead")
+
+
+def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
+    from .. import Simulator, analysis, objectives
+    from ..forward.bold import BOLDMonitor
+    from ..monitors import TemporalAverage
+    from ..network import Network
+
+    cfg = plan.cfg
+    study, sim_cfg, bold_cfg, net_cfg = cfg["study"], cfg["simulation"], cfg["bold"], cfg["network"]
+    seed = int(study["seed"])
+    figs = work / "figures"
+    figs.mkdir()
+    summary.update({"study": study["name"], "seed": seed, "dataset": cfg["data"]["dataset"],
+                    "model": cfg["model"]["name"], "versions": _versions(),
+                    "started": _dt.datetime.now().isoformat(timespec="seconds")})
+    if plan.warnings:
+        summary["warnings"] = list(plan.warnings)
+
+    # ---------------------------------------------------------------- data
+    logger.info("[1/5] dataset %r", cfg["data"]["dataset"])
+    data, conn = plan.data, plan.conn
+    n = conn.n_regions
+    labels = [str(x) for x in conn.labels]
+    W = np.asarray(conn.weights)
+    fc_emp_subjects = np.asarray(getattr(data, "fc", np.zeros((0, n, n))))
+    fc_emp = np.asarray(getattr(data, "fc_group", np.full((n, n), np.nan)))
+    has_emp = fc_emp_subjects.shape[0] > 0
+
+    # ---------------------------------------------------------------- network
+    from ..models import MODELS
+
+    spec = MODELS[cfg["model"]["name"]]
+    node = _node_module(spec.name, n, cfg["model"]["params"], cfg["noise"])
+    speed = net_cfg.get("speed") if net_cfg.get("delays", True) else None
+    net = Network(node, conn=conn, speed=speed, coupling=net_cfg.get("coupling", "diffusive"),
+                  k=float(net_cfg.get("k", 1.0)), delay_mode=net_cfg.get("delay_mode", "integer"))
+    variable = bold_cfg.get("variable") or spec.coupled_var
+    dt = sim_cfg["dt"]
+    tr = bold_cfg["tr"]
+    baseline = bold_cfg.get("baseline", "auto")
+    if baseline == "auto":
+        baseline = _resting_level(spec, cfg["model"]["params"], variable, dt)
+    neural_period = plan.neural_period
+    monitors = [TemporalAverage(variable, period=neural_period, name="neural")]
+    if bold_cfg.get("enabled", True):
+        monitors.append(BOLDMonitor(variable, tr=tr, coefficients=bold_cfg["coefficients"],
+                                    scale=float(bold_cfg["scale"]), baseline=baseline, name="bold"))
+    sim = Simulator(net, dt=dt, method=sim_cfg.get("method", "heun"), progress=not quiet,
+                    chunk_steps=200_000)
+    logger.info("[2/5] simulating %d regions x %g s at dt = %g ms (%s, %s coupling, k = %s, "
+                "speed = %s mm/ms)", n, sim_cfg["duration"] / 1000, dt, spec.name,
+                net_cfg.get("coupling"), net_cfg.get("k"), speed)
+    t0 = time.perf_counter()
+    res = sim.run(sim_cfg["duration"], monitors=monitors, transient=sim_cfg["transient"], key=plan.key)
+    summary["simulation_time_s"] = round(time.perf_counter() - t0, 2)
+
+    # ---------------------------------------------------------------- signals first: they are kept
+    neural = np.asarray(magnitude(res["neural"]))
+    _save_signals(res, ("neural", "ts"), "neural", "neural activity", labels,
+                  {"model": spec.name, "variable": variable, "seed": seed}, work, summary)
+    summary["neural"] = {"variable": variable, "period_ms": neural_period, "samples": int(neural.shape[0])}
+    if "bold" in res:
+        ts_key = "ts_bold" if "ts_bold" in res else "ts"
+        _save_signals(res, ("bold", ts_key), "bold", "BOLD", labels,
+                      {"tr_ms": tr, "coefficients": bold_cfg["coefficients"], "seed": seed}, work, summary)
+
+    step = _Steps(summary)
+    # ---------------------------------------------------------------- analysis
+    logger.info("[3/5] analysing: FC, FCD, structure-function coupling")
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from .. import viz
+
+    def _fig_connectome():
+        fig, ax = plt.subplots(figsize=(6, 5))
+        viz.plot_connectivity(W, labels=labels if n <= 20 else None, ax=ax, log=True)
+        ax.set_title(f"Structural connectivity ({cfg['data']['dataset']}, {n} regions)")
+        fig.tight_layout(); fig.savefig(figs / "connectome.png", dpi=110); plt.close(fig)
+
+    def _fig_timeseries():
+        fig, ax = plt.subplots(figsize=(9, 4))
+        ts_n = np.asarray(magnitude(res["ts"])) / 1000.0
+        show = slice(0, min(len(ts_n), int(60_000 / neural_period)))
+        viz.plot_timeseries(neural[show, :6], ts=ts_n[show], labels=labels[:6], ax=ax)
+        ax.set_xlabel("time (s)"); ax.set_title(f"Simulated {variable} (first 60 s, 6 regions)")
+        fig.tight_layout(); fig.savefig(figs / "timeseries.png", dpi=110); plt.close(fig)
+
+    step("figure connectome.png", _fig_connectome)
+    step("figure timeseries.png", _fig_timeseries)
+
+    if "bold" in res:
+        bold = np.asarray(res["bold"])
+        tsb = res.get("ts_bold", res["ts"])
+        ts_b = np.asarray(magnitude(tsb)) / 1000.0
+        fc_sim = np.asarray(analysis.functional_connectivity(bold))
+        summary["bold"] = {"frames": int(bold.shape[0]), "tr_s": tr / 1000.0,
+                           "std_percent": float(100 * bold.std())}
+        summary["structure_function_coupling"] = round(_corr(_upper(W), _upper(fc_sim)), 4)
+
+        def _fig_bold():
+            fig, ax = plt.subplots(figsize=(9, 4))
+            viz.plot_timeseries(100 * bold[:, :6], ts=ts_b, labels=labels[:6], ax=ax)
+            ax.set_xlabel("time (s)"); ax.set_ylabel("BOLD (%)"); ax.set_title("Simulated BOLD (6 regions)")
+            fig.tight_layout(); fig.savefig(figs / "bold.png", dpi=110); plt.close(fig)
+
+        step("figure bold.png", _fig_bold)
+        win = cfg["analysis"]["fcd_window"]
+        w_s, s_s, offset = plan.fcd
+        if has_emp:
+            fc_corr = _corr(_upper(fc_sim), _upper(fc_emp))
+            per_subject = [_corr(_upper(fc_sim), _upper(f)) for f in fc_emp_subjects]
+            summary["fc_correlation_group"] = round(fc_corr, 4)
+            summary["fc_correlation_subjects"] = [round(x, 4) for x in per_subject]
+            summary["empirical_structure_function_coupling"] = round(_corr(_upper(W), _upper(fc_emp)), 4)
+
+            def _fig_fc():
+                fig, axes = plt.subplots(1, 2, figsize=(11, 4.8))
+                viz.plot_fc_comparison(fc_sim, fc_emp, is_matrix=True, ax=axes)
+                fig.tight_layout(); fig.savefig(figs / "fc_comparison.png", dpi=110); plt.close(fig)
+
+            step("figure fc_comparison.png", _fig_fc)
+            emp_bold = np.asarray(getattr(data, "bold", np.zeros((0,))))
+            if emp_bold.ndim == 3:
+                def _fcd():
+                    fcd_emp_vals = np.concatenate([
+                        np.asarray(analysis.fcd_values(analysis.fcd(b, w_s, s_s), offset)) for b in emp_bold])
+                    fcd_sim = np.asarray(analysis.fcd(bold, w_s, s_s))
+                    fcd_sim_vals = np.asarray(analysis.fcd_values(fcd_sim, offset))
+                    ks = float(objectives.ks_distance(fcd_sim_vals, fcd_emp_vals))
+                    summary["fcd_ks"] = round(ks, 4)
+                    summary["fcd"] = {"window_frames": w_s, "step_frames": s_s, "offset": offset}
+                    fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
+                    viz.plot_fcd(fcd_sim, is_matrix=True, ax=axes[0])
+                    axes[0].set_title(f"Simulated FCD ({win / 1000:g} s windows)")
+                    axes[1].hist(fcd_emp_vals, bins=40, range=(-0.2, 1), density=True, alpha=0.6,
+                                 label=f"empirical ({emp_bold.shape[0]} subjects)")
+                    axes[1].hist(fcd_sim_vals, bins=40, range=(-0.2, 1), density=True, alpha=0.6, label="simulated")
+                    axes[1].set_xlabel("FCD value"); axes[1].legend()
+                    axes[1].set_title(f"FCD distributions, KS = {ks:.3f}")
+                    fig.tight_layout(); fig.savefig(figs / "fcd.png", dpi=110); plt.close(fig)
+
+                step("FCD", _fcd)
+        else:
+            def _fig_fc_only():
+                fig, ax = plt.subplots(figsize=(6, 5))
+                viz.plot_functional_connectivity(fc_sim, is_matrix=True, ax=ax)
+                fig.tight_layout(); fig.savefig(figs / "fc.png", dpi=110); plt.close(fig)
+
+            step("figure fc.png", _fig_fc_only)
+
+    # ---------------------------------------------------------------- M/EEG
+    if plan.meg_eeg is True:
+        logger.info("[4/5] EEG and MEG from TVB's 76-region head model")
+        out = step("EEG/MEG", _meg_eeg, cfg["meg_eeg"], seed, work, figs, quiet)
+        if out is not None:
+            summary["meg_eeg"] = out
+    else:
+        summary["meg_eeg"] = plan.meg_eeg if isinstance(plan.meg_eeg, str) else "disabled"
+    logger.info("[5/5] writing report")
+    return summary
+
+
+def _meg_eeg(meg_cfg, seed, work: Path, figs: Path, quiet: bool) -> dict:
+    """Jansen–Rit network on tvb76 → region EEG observable → EEG-63 / MEG-248 sensors + spectra."""
+    import brainunit as u
+    import matplotlib.pyplot as plt
+
+    from .. import Simulator, analysis, datasets, viz
+    from ..forward.leadfield import EEGLeadFieldModel, MEGLeadFieldModel
+    from ..io import to_xarray, write_netcdf_atomic
+    from ..models import JansenRitModel
+    from ..network import Network
+    from ..noise import OUProcess
+
+    conn = datasets.load_dataset("tvb76").normalized("max")
+    n = conn.n_regions
+    node = JansenRitModel(n, noise_p=OUProcess(n, sigma=30.0, tau=5.0))
+    net = Network(node, conn=conn, speed=4.0, coupling="sigmoidal_jansen_rit", k=10.0)
+    sim = Simulator(net, dt=0.1, progress=not quiet)
+    dur = float(meg_cfg.get("duration", 20_000.0))
+    res = sim.run(dur + 2000.0, monitors=["eeg"], period=1.0, transient=2000.0,
+                  inputs={"p": 220.0}, key=preflight.seed_key((seed + 1) % preflight.SEED_LIMIT))
+    src = res["eeg"]  # (T, 76) mV
+    src = src - u.math.mean(src, axis=0, keepdims=True)  # DC removed, as after the usual high-pass
+    eeg_lf = datasets.load_dataset("tvb76_eeg65")
+    meg_lf = datasets.load_dataset("tvb76_meg276")
+    # mV of y1 - y2 -> region dipole moment: an order-of-magnitude assumption (about 0.1 nA*m/mm^2
+    # per mV over ~1000 mm^2 of cortex; cf. Murakami & Okada 2006), stated in the report
+    scale = 100.0 * u.nA * u.meter / u.mV
+    eeg = EEGLeadFieldModel(n, eeg_lf.L.shape[1], eeg_lf.L, scale=scale, sensor_unit=u.uvolt,
+                            reference="average")(src)
+    meg = MEGLeadFieldModel(n, meg_lf.L.shape[1], meg_lf.L, scale=scale, sensor_unit=u.ftesla)(src)
+    fs = 1000.0
+    out = {}
+    for name, sig, lf, unit in (("eeg", eeg, eeg_lf, "uV"), ("meg", meg, meg_lf, "fT")):
+        arr = np.asarray(magnitude(sig))
+        ds = to_xarray({name: sig, "ts": res["ts"]}, f"{name.upper()} sensors", regions=list(lf.sensor_names))
+        ds = ds.rename({"regions": "sensors"})
+        write_netcdf_atomic(ds, work / f"{name}.nc")
+        f, p = analysis.welch(arr, fs, nperseg=_WELCH_SEGMENT)
+        f, p = np.asarray(f), np.asarray(p)
+        mean_p = p.mean(axis=-1)
+        band = (f >= 2) & (f <= 40)
+        peak = float(f[band][np.argmax(mean_p[band])])
+        out[name] = {"sensors": int(arr.shape[1]), "unit": unit, "peak_frequency_hz": round(peak, 2),
+                     "rms": float(np.sqrt((arr ** 2).mean()))}
+        fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+        t = np.asarray(magnitude(res["ts"])) / 1000.0
+        sl = slice(0, 3000)
+        viz.plot_timeseries(arr[sl, :5], ts=t[sl], labels=list(lf.sensor_names[:5]), ax=axes[0])
+        axes[0].set_xlabel("time (s)"); axes[0].set_ylabel(unit); axes[0].set_title(f"{name.upper()} sensors (3 s)")
+        viz.plot_power_spectrum(p, freqs=f, ax=axes[1], fmin=1, fmax=45, average=True)
+        axes[1].set_title(f"{name.upper()} spectrum (mean over sensors), peak {peak:.1f} Hz")
+        fig.tight_layout(); fig.savefig(figs / f"{name}.png", dpi=110); plt.close(fig)
+    out["note"] = ("Jansen-Rit network (p = 220 Hz, OU input noise, sigmoidal JR coupling) on TVB's 76-region "
+                   "connectome; each region's dipole moment is 100 nA*m per mV of y1 - y2 (an order-of-magnitude "
+                   "assumption), DC removed; lead fields from tvb-data (units as documented in docs/datasets.md).")
+    return out
+
+
+def _write_report(cfg, work: Path, summary: dict) -> None:
+    (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+    (work / "config.json").write_text(json.dumps(cfg, indent=2, default=str))
+    lines = [f"# neuralmass study: {summary['study']}", "",
+             f"- dataset: `{summary['dataset']}`; model: `{summary['model']}`; seed: **{summary['seed']}**",
+             f"- wall time: {summary.get('wall_time_s', '?')} s (simulation {summary.get('simulation_time_s', '?')} s)",
+             f"- started: {summary['started']}", ""]
+    if summary.get("missing"):
+        lines += ["## Missing results", "",
+                  "The simulation finished and its signals are saved; these steps failed after it:", ""]
+        lines += [f"- **{k}**: {v}" for k, v in summary["missing"].items()] + [""]
+    if summary.get("warnings"):
+        lines += ["## Warnings", ""] + [f"- {w}" for w in summary["warnings"]] + [""]
+    if "fc_correlation_group" in summary:
+        subj = summary["fc_correlation_subjects"]
+        lines += ["## Simulated vs empirical", "",
+                  "| measure | value |", "|---|---|",
+                  f"| FC correlation with the empirical group FC | {summary['fc_correlation_group']:.3f} |",
+                  f"| FC correlation per subject (mean, range) | {np.mean(subj):.3f} ({min(subj):.3f} – {max(subj):.3f}) |",
+                  f"| FCD KS distance (simulated vs empirical) | {summary.get('fcd_ks', float('nan')):.3f} |",
+                  f"| structure–function coupling, simulated corr(SC, FC) | {summary['structure_function_coupling']:.3f} |",
+                  f"| structure–function coupling, empirical corr(SC, FC) | {summary['empirical_structure_function_coupling']:.3f} |",
+                  ""]
+    for fig in ("connectome", "timeseries", "bold", "fc_comparison", "fcd", "eeg", "meg"):
+        if (work / "figures" / f"{fig}.png").exists():
+            lines += [f"![{fig}](figures/{fig}.png)", ""]
+    if isinstance(summary.get("meg_eeg"), dict):
+        m = summary["meg_eeg"]
+        lines += ["## EEG / MEG", "", m["note"], "",
+                  "| modality | sensors | unit | spectral peak (Hz) | RMS |", "|---|---|---|---|---|"]
+        for k in ("eeg", "meg"):
+            lines.append(f"| {k.upper()} | {m[k]['sensors']} | {m[k]['unit']} | {m[k]['peak_frequency_hz']} | {m[k]['rms']:.3g} |")
+        lines.append("")
+    elif "meg_eeg" in summary:
+        lines += ["## EEG / MEG", "", str(summary["meg_eeg"]), ""]
+    lines += ["## Configuration", "", "```json", json.dumps(cfg, indent=2, default=str), "```", "",
+              "## Versions", "", "```json", json.dumps(summary["versions"], indent=2), "```", ""]
+    text = "\n".join(lines)
+    (work / "report.md").write_text(text)
+    (work / "report.html").write_text(_html(text, summary))
+
+
+def _html(markdown: str, summary: dict) -> str:
+    """A minimal self-contained HTML rendering of the report (tables, images, code)."""
+    import html
+
+    out, in_code, in_table = [], False, False
+    for line in markdown.splitlines():
+        if line.startswith("```"):
+            out.append("</pre>" if in_code else "<pre>")
+            in_code = not in_code
+            continue
+        if in_code:
+            out.append(html.escape(line))
+            continue
+        if line.startswith("|"):
+            cells = [c.strip() for c in line.strip("|").split("|")]
+            if set("".join(cells)) <= set("-"):
+                continue
+            if not in_table:
+                out.append("<table>")
+                in_table = True
+            out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+            continue
+        if in_table:
+            out.append("</table>")
+            in_table = False
+        if line.startswith("# "):
+            out.append(f"<h1>{html.escape(line[2:])}</h1>")
+        elif line.startswith("## "):
+            out.append(f"<h2>{html.escape(line[3:])}</h2>")
+        elif line.startswith("!["):
+            src = line[line.index("(") + 1:-1]
+            out.append(f'<p><img src="{html.escape(src)}" style="max-width:900px"></p>')
+        elif line.startswith("- "):
+            out.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
+        elif line:
+            out.append(f"<p>{html.escape(line)}</p>")
+    if in_table:
+        out.append("</table>")
+    body = "\n".join(out)
+    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(summary['study'])}</title>"
+            "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}td{border:1px solid #ccc;"
+            f"padding:4px 8px}}table{{border-collapse:collapse}}</style></head><body>{body}</body></html>")
