@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import bz2
 import os
-import re
 import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata as _md
@@ -51,6 +50,7 @@ import brainunit as u
 import numpy as np
 
 from ..network.connectome import Connectome
+from .files import read_connectome
 
 __all__ = ["TVBDataMissingError", "RegionLeadField", "tvb_data_path", "load_tvb_connectivity",
            "load_tvb_leadfield", "vertex_areas", "region_leadfield_from_vertices",
@@ -145,15 +145,6 @@ def _matrix(text: str) -> np.ndarray:
     return np.array([[float(x) for x in line.split()] for line in text.splitlines() if line.strip()])
 
 
-def _infer_hemispheres(labels) -> np.ndarray | None:
-    labels = list(labels)
-    if all(re.match(r"^[lr](?=[A-Z_])", s) for s in labels):
-        return np.array([s[0].upper() for s in labels])
-    if all(re.search(r"_[LR]$", s) for s in labels):
-        return np.array([s[-1] for s in labels])
-    return None
-
-
 def load_tvb_connectivity(name: str = "tvb76") -> Connectome:
     """Read a connectivity from tvb-data (weights as distributed, lengths in mm).
 
@@ -165,36 +156,13 @@ def load_tvb_connectivity(name: str = "tvb76") -> Connectome:
         raise ValueError(f"name={name!r} is not a tvb-data connectivity; use one of "
                          f"{sorted(TVB_CONNECTIVITIES)}.")
     spec = TVB_CONNECTIVITIES[name]
-    path = tvb_data_path() / "connectivity" / spec["file"]
-    with zipfile.ZipFile(path) as zf:
-        weights = _matrix(_read_member(zf, "weights.txt"))
-        lengths = _matrix(_read_member(zf, "tract_lengths.txt"))
-        centres_txt = _read_member(zf, "centres.txt")
-        rows = [line.split() for line in centres_txt.splitlines() if line.strip()]
-        labels = [r[0] for r in rows]
-        centres = np.array([[float(x) for x in r[1:4]] for r in rows])
-        extra: dict[str, Any] = {}
-        for stem in ("cortical.txt", "areas.txt", "average_orientations.txt", "hemispheres.txt"):
-            txt = _read_member(zf, stem)
-            if txt is not None:
-                extra[stem[:-4]] = _matrix(txt).squeeze()
-        info = _read_member(zf, "info.txt")
-    hemis = None
-    if "hemispheres" in extra:
-        hemis = np.where(np.asarray(extra.pop("hemispheres"), dtype=bool), "R", "L")
-    else:
-        hemis = _infer_hemispheres(labels)
-    md = dict(description=spec["description"], source=f"tvb-data {_tvb_data_version()}: "
+    conn = read_connectome(tvb_data_path() / "connectivity" / spec["file"], name=name)
+    md = dict(conn.metadata)
+    md.update(description=spec["description"], source=f"tvb-data {_tvb_data_version()}: "
               f"connectivity/{spec['file']}", licence=TVB_LICENCE, citation=TVB_CITATION,
-              info=(info or "").strip(), weights_unit="arbitrary (as distributed)")
-    if "cortical" in extra:
-        md["cortical"] = np.asarray(extra["cortical"], dtype=bool)
-    if "areas" in extra:
-        md["areas_mm2"] = np.asarray(extra["areas"], dtype=float)
-    if "average_orientations" in extra:
-        md["average_orientations"] = np.asarray(extra["average_orientations"], dtype=float)
-    return Connectome(weights=weights, lengths=lengths, labels=labels, centres=centres,
-                      hemispheres=hemis, name=name, metadata=md)
+              info=str(md.get("info", "")).strip(), weights_unit="arbitrary (as distributed)")
+    return Connectome(weights=conn.weights, lengths=conn.lengths, labels=conn.labels,
+                      centres=conn.centres, hemispheres=conn.hemispheres, name=name, metadata=md)
 
 
 # ----------------------------------------------------------------------------- lead fields
