@@ -223,18 +223,40 @@ def read_labels(path) -> list[str]:
             if line.strip() and not line.lstrip().startswith("#")]
 
 
-def _centres_from(values, header, row_labels, where):
-    labels = row_labels
-    if values.ndim != 2 or values.shape[1] != 3:
-        raise DataFileError(f"{where}: centres need 3 coordinates (x y z, mm) per row, found "
-                            f"{values.shape[-1] if values.ndim == 2 else values.shape}.")
-    return labels, values
+def _parse_centres(text: str, where: str, delim: str | None):
+    """(labels or None, (N, 3) array) from rows ``[label] x y z [ignored ...]``.
+
+    A header row (``label x y z``) is skipped; columns after the coordinates (TVB's 66-region
+    file has a trailing ``None``) are ignored.
+    """
+    rows = [(k + 1, _split(line, delim)) for k, line in enumerate(text.splitlines())
+            if line.strip() and not line.lstrip().startswith("#")]
+    if rows and not all(_is_number(c) for c in rows[0][1][1:4]):
+        rows = rows[1:]
+    if not rows:
+        raise DataFileError(f"{where} has no rows of centre coordinates (empty or truncated?).")
+    labelled = not _is_number(rows[0][1][0])
+    labels, xyz = [], []
+    for lineno, cells in rows:
+        c = cells[1:4] if labelled else cells[:3]
+        if len(c) < 3 or not all(_is_number(x) for x in c):
+            raise DataFileError(f"{where}, line {lineno}: expected {'a label and ' if labelled else ''}"
+                                f"x y z coordinates (mm), got {cells}.")
+        if labelled:
+            labels.append(cells[0])
+        xyz.append([float(x) for x in c])
+    return (labels if labelled else None), np.array(xyz)
 
 
 def read_centres(path):
     """(labels or None, (N, 3) coordinates in mm) from rows ``label x y z`` or ``x y z``."""
-    values, header, row_labels = read_table(path, what="centres")
-    return _centres_from(values, header, row_labels, str(path))
+    p = _exists(path, "centres")
+    if p.suffix.lower() == ".npy":
+        xyz = _load_npy(p)
+        if xyz.ndim != 2 or xyz.shape[1] != 3:
+            raise DataFileError(f"{p}: centres need shape (N, 3) (x y z in mm), got {xyz.shape}.")
+        return None, xyz
+    return _parse_centres(_read_text(p), str(p), _delimiter(p.name))
 
 
 # ----------------------------------------------------------------------------- parts -> Connectome
@@ -314,9 +336,12 @@ class _Members:
         if name.lower().endswith(".npy"):
             import io as _io
             try:
-                return np.load(_io.BytesIO(self.reader(name)), allow_pickle=False), None, None
+                arr = np.load(_io.BytesIO(self.reader(name)), allow_pickle=False)
             except (ValueError, OSError, EOFError) as err:
                 raise DataFileError(f"{where}: not a readable .npy array ({err}).") from None
+            if part in ("labels", "hemispheres"):
+                return [str(x) for x in arr.ravel()], None, None
+            return (None, arr) if part == "centres" else (arr, None, None)
         data = self.reader(name)
         if name.lower().endswith(".bz2"):
             try:
@@ -329,6 +354,8 @@ class _Members:
             raise DataFileError(f"{where} is not UTF-8 text.") from None
         if part in ("labels", "info", "hemispheres"):
             return [s.strip() for s in text.splitlines() if s.strip()], None, None
+        if part == "centres":
+            return _parse_centres(text, where, _delimiter(name))
         return _parse_table(text, where, _delimiter(name))
 
 
@@ -344,7 +371,7 @@ def _from_members(m: _Members, where: str, *, symmetric, name, extra_meta) -> Co
     centres = None
     t = m.table("centres")
     if t is not None:
-        lab, centres = _centres_from(*t, f"{where}:{m.find('centres')}")
+        lab, centres = t
         labels_from[f"{where}:{m.find('centres')}"] = lab
     t = m.table("labels")
     if t is not None:
