@@ -233,14 +233,19 @@ class RegionLeadField:
         ``'EEG'`` or ``'MEG'``.
     sensor_names : ndarray of str
     sensor_positions : brainunit.Quantity (sensors, 3) in mm, or None
-        As listed in tvb-data's sensor file (head coordinate frame of that file). None for MEG,
-        whose tvb-data sensor file has unusable coordinates.
+        For tvb-data: as listed in its sensor file, **not** in the frame of the cortex and the
+        connectome centres (see ``metadata['sensor_frame_note']``); None for MEG, whose tvb-data
+        sensor file has unusable coordinates. For :func:`neuralmass.forward.from_mne`: the
+        channel positions of the forward's ``info`` (head frame).
     region_labels : ndarray of str
     region_areas_mm2 : ndarray
         Cortical surface area of each region on ``cortex_16384``.
     vertices_per_region : ndarray of int
     weighting : str
+        The vertex → region reduction (``'area'``, ``'mean'``, ``'sum'``, or an MNE mode).
     metadata : dict
+    sensor_types : ndarray of str, optional
+        MNE channel types (``'eeg'``, ``'mag'``, ``'grad'``) when known.
     """
 
     L: Any
@@ -253,6 +258,7 @@ class RegionLeadField:
     weighting: str
     name: str = ""
     metadata: dict = field(default_factory=dict)
+    sensor_types: Any = None
 
     @property
     def leadfield(self):
@@ -275,7 +281,12 @@ class RegionLeadField:
     @property
     def connectome(self) -> Connectome:
         """The tvb-data connectivity whose regions index the rows of :attr:`L`."""
-        return load_tvb_connectivity(self.metadata.get("connectivity", "tvb76"))
+        name = self.metadata.get("connectivity")
+        if name is None:
+            raise AttributeError(f"the lead field {self.name!r} does not come with a connectivity; "
+                                 f"its rows are the regions {list(self.region_labels[:3])} ... "
+                                 f"(use your own Connectome with these labels).")
+        return load_tvb_connectivity(name)
 
     def __repr__(self) -> str:
         return (f"RegionLeadField(name={self.name!r}, modality={self.modality}, "
