@@ -132,7 +132,7 @@ class EmpiricalSignal:
 
     def __repr__(self) -> str:
         return (f"EmpiricalSignal(kind={self.kind!r}, shape={self.data.shape}, sfreq={self.sfreq:g} "
-                f"Hz, unit={self.unit!r}, labels={list(self.labels[:3])}...)")
+                f"Hz, unit={self.unit!r}, labels={[str(x) for x in self.labels[:3]]}...)")
 
     # ----------------------------------------------------------------- checks against a model
     def match(self, labels: Sequence[str] | None = None, *, sfreq=None, tr=None,
