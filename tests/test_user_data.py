@@ -136,7 +136,9 @@ def test_user_data_from_config_relative_paths_with_checksums(tmp_path):
                                                      f"{'.zip' if role == 'connectome' else '.tsv'}")
     assert any("fc.tsv" in line and ud.files["fc"]["sha256"] in line for line in ud.report_lines())
     # without an FC file, the target FC is the BOLD's
-    ud2 = load_user_data({"connectome": "data/conn.zip", "bold": "data/bold.tsv", "tr": 2.0}, cfgdir)
+    ud2 = load_user_data({"connectome": "data/conn.zip", "bold": "data/bold.tsv", "tr": "2000 ms"},
+                         cfgdir)
+    assert ud2.bold.sfreq == pytest.approx(0.5)
     np.testing.assert_allclose(ud2.fc_group, fc, atol=1e-5)
 
 

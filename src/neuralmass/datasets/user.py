@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+import brainunit as u
 import numpy as np
 
 from ..network.connectome import Connectome
@@ -126,7 +127,8 @@ def load_user_data(spec: Mapping[str, Any], base_dir=".", *, connectome: Connect
     ----------
     spec : mapping
         ``connectome`` (path), ``fc`` (path to an N x N table), ``bold`` (path to a samples x
-        regions signal), ``tr`` (s; for BOLD files that do not state it), ``labels`` (path or
+        regions signal), ``tr`` (for BOLD files that do not state it: a Quantity, a string such
+        as ``"0.72 s"`` or a plain number of seconds), ``labels`` (path or
         list; region names for unlabelled FC/BOLD files), ``symmetric`` (bool; check the
         connectome's symmetry). ``dataset`` and ``normalize`` are ignored here (the study reads
         them).
@@ -178,6 +180,12 @@ def load_user_data(spec: Mapping[str, Any], base_dir=".", *, connectome: Connect
     bold = None
     if "bold" in paths:
         tr = spec.get("tr")
+        if isinstance(tr, str):
+            from ..config import parse_quantity   # "0.72 s" -> Quantity; a bare number is s
+            tr = parse_quantity(tr, "data.tr")
+        if tr is not None and not isinstance(tr, u.Quantity) and not isinstance(tr, (int, float)):
+            raise DataFileError(f"data.tr = {tr!r} must be a number of seconds or a time such "
+                                f"as \"0.72 s\".")
         sig = load_signal(paths["bold"], tr=tr, labels=None, kind="bold") if tr is not None else \
             _load_bold_without_tr(paths["bold"])
         if labels is not None:
