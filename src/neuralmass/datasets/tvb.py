@@ -415,8 +415,8 @@ def load_tvb_leadfield(name: str = "tvb76_eeg65", weighting: str = "area", chann
 
 # ----------------------------------------------------------------------------- sensor registration
 def _dipole_topographies(sensors_mm, centres_mm, orientations) -> np.ndarray:
-    r"""Average-referenced potentials of unit dipoles in an infinite homogeneous conductor,
-    :math:`V \propto \mathbf p\cdot(\mathbf r_s-\mathbf r_q)/|\mathbf r_s-\mathbf r_q|^3`, (regions, sensors)."""
+    r"""Average-referenced potentials (regions, sensors) of unit dipoles in an infinite
+    homogeneous conductor, :math:`V \propto \mathbf p\cdot(\mathbf r_s-\mathbf r_q)/|\mathbf r_s-\mathbf r_q|^3`."""
     d = sensors_mm[None, :, :] - centres_mm[:, None, :]
     v = np.einsum("rk,rmk->rm", orientations, d) / np.linalg.norm(d, axis=-1) ** 3
     return v - v.mean(axis=1, keepdims=True)
@@ -438,8 +438,8 @@ def register_tvb_eeg_sensors(lf: RegionLeadField | None = None, conn: Connectome
     topographies of a dipole at each region centre (orientation: TVB's average orientation of
     the region's cortex) in an infinite homogeneous conductor best match the rows of the lead
     field ``L`` (mean Pearson correlation over regions after average reference; Nelder–Mead
-    from vertical offsets of 0, -30, -60 and -90 mm; sensors kept at least ``min_distance_mm`` from every centre). Only a
-    translation is fitted: a scale factor would also absorb the skull's spatial smoothing,
+    from vertical offsets of 0, -30, -60 and -90 mm; sensors kept at least
+    ``min_distance_mm`` from every centre). Only a translation is fitted: a scale factor would also absorb the skull's spatial smoothing,
     which the homogeneous model lacks.
 
     Parameters
