@@ -1,5 +1,7 @@
 """Lead-field forward models: unit algebra by value, vertex compression, noise statistics."""
 
+import importlib.util
+
 import brainunit as u
 import jax
 import jax.numpy as jnp
@@ -133,3 +135,24 @@ def test_vmap_over_time_equals_batched_call():
     assert np.linalg.matrix_rank(yv) == M                  # not one draw repeated
     with pytest.raises(ValueError, match="one key per lane"):
         jax.vmap(noisy)(np.zeros((30, R)))
+
+
+# ----------------------------------------------------------------------------- TVB sensor frame
+@pytest.mark.skipif(importlib.util.find_spec("tvb_data") is None, reason="needs tvb-data")
+def test_tvb_eeg_sensors_registered_into_the_cortex_frame():
+    """tvb-data's electrode file is offset from the cortex: the dipole topographies of the
+    region centres fit TVB's own lead field much better after a translation, which is mostly
+    downward in z and puts the electrodes on a head-sized sphere around the cortex."""
+    from neuralmass.datasets import load_dataset
+    from neuralmass.datasets.tvb import register_tvb_eeg_sensors
+    lf = load_dataset("tvb76_eeg65")
+    assert "not in the frame of the cortex" in lf.metadata["sensor_frame_note"]
+    reg = register_tvb_eeg_sensors(lf)
+    assert reg["corr_before"] < 0.6 and reg["corr_after"] > 0.8
+    dx, dy, dz = reg["shift_mm"]
+    assert dz < -40 and abs(dx) < 10 and abs(dy) < 10
+    centres = lf.connectome.centres
+    r = np.linalg.norm(np.asarray(reg["positions"].to_decimal(u.mm)) - centres.mean(0), axis=1)
+    assert 75 < np.median(r) < 115                     # scalp radius of an adult head
+    before = np.linalg.norm(np.asarray(lf.sensor_positions.to_decimal(u.mm)) - centres.mean(0), axis=1)
+    assert np.median(before) > np.median(r) + 20

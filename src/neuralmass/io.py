@@ -13,7 +13,8 @@ import numpy as np
 
 from .units import magnitude
 
-__all__ = ["to_xarray", "write_netcdf_atomic", "save_arrays", "umask", "apply_umask"]
+__all__ = ["to_xarray", "write_netcdf_atomic", "save_arrays", "umask", "apply_umask",
+           "add_cf_attributes", "read_provenance"]
 
 
 def umask() -> int:
@@ -120,3 +121,108 @@ def save_arrays(path, arrays: dict, units: dict | None = None) -> Path:
         if os.path.exists(tmp):
             os.remove(tmp)
     return path
+
+
+# ----------------------------------------------------------------------------- CF attributes
+#: The CF conventions version the attributes follow.
+CF_CONVENTIONS = "CF-1.10"
+
+_LONG_NAMES = {
+    "time": "time since the start of the recorded simulation",
+    "regions": "brain region (connectome label)",
+    "sensors": "sensor (channel) name",
+    "batch": "batch lane (parameter set)",
+    "bold": "simulated BOLD signal (fractional change from rest)",
+    "neural": "neural-mass activity averaged over each sampling period",
+    "eeg": "simulated EEG potential",
+    "meg": "simulated MEG magnetic field",
+}
+
+
+def add_cf_attributes(ds, *, title: str | None = None, source: str | None = None,
+                      config=None, versions=None, seed=None, history: str | None = None,
+                      long_names=None, references: str | None = None):
+    """A copy of ``ds`` that describes itself: CF-style attributes and the run's provenance.
+
+    Global attributes: ``Conventions`` (``CF-1.10``), ``title``, ``source`` (the software and
+    version that made the data), ``history`` (a time-stamped line, appended to any existing
+    history), ``references``, and the provenance ``neuralmass_config`` and
+    ``neuralmass_versions`` (JSON text) and ``seed``. Every variable and coordinate gets
+    ``long_name`` and ``units`` (``'1'`` when dimensionless, as CF asks).
+
+    Parameters
+    ----------
+    ds : xarray.Dataset
+    title, source, history, references : str, optional
+    config : mapping, optional
+        The configuration that produced the data (stored as JSON).
+    versions : mapping, optional
+        Package versions (default: neuralmass, jax, numpy, brainunit, xarray).
+    seed : int, optional
+    long_names : mapping, optional
+        ``{variable: description}``; defaults exist for time, regions, sensors, bold, neural,
+        eeg and meg.
+
+    Returns
+    -------
+    xarray.Dataset
+        :func:`read_provenance` reads the provenance back from a written file.
+    """
+    import datetime as _dt
+    import json
+
+    ds = ds.copy()
+    if versions is None:
+        versions = _package_versions()
+    names = dict(_LONG_NAMES)
+    names.update(long_names or {})
+    for key in list(ds.data_vars) + list(ds.coords):
+        attrs = ds[key].attrs
+        attrs.setdefault("long_name", names.get(str(key), str(key)))
+        if ds[key].dtype.kind in "fiuc":
+            unit = str(attrs.get("units", "") or "1")
+            attrs["units"] = unit
+    sw = f"neuralmass {versions.get('neuralmass', 'unknown')}"
+    stamp = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
+    line = f"{stamp}: {history or 'written by ' + sw}"
+    old = ds.attrs.get("history")
+    ds.attrs.update(Conventions=CF_CONVENTIONS, source=source or sw,
+                    history=f"{old}\n{line}" if old else line)
+    if title is not None:
+        ds.attrs["title"] = title
+    if references is not None:
+        ds.attrs["references"] = references
+    if config is not None:
+        ds.attrs["neuralmass_config"] = json.dumps(config, sort_keys=True, default=str)
+    ds.attrs["neuralmass_versions"] = json.dumps(dict(versions), sort_keys=True, default=str)
+    if seed is not None:
+        ds.attrs["seed"] = int(seed)
+    return ds
+
+
+def read_provenance(path) -> dict:
+    """``{'config', 'versions', 'seed', 'history', 'source', 'Conventions'}`` of a NetCDF file
+    written with :func:`add_cf_attributes` (missing entries are None)."""
+    import json
+
+    xr = _xr()
+    with xr.open_dataset(path, engine=_engine()) as ds:
+        attrs = dict(ds.attrs)
+    out = {k: attrs.get(k) for k in ("history", "source", "Conventions", "title")}
+    out["config"] = json.loads(attrs["neuralmass_config"]) if "neuralmass_config" in attrs else None
+    out["versions"] = (json.loads(attrs["neuralmass_versions"])
+                       if "neuralmass_versions" in attrs else None)
+    out["seed"] = int(attrs["seed"]) if "seed" in attrs else None
+    return out
+
+
+def _package_versions() -> dict:
+    from importlib import metadata
+
+    out = {}
+    for pkg in ("neuralmass", "jax", "numpy", "brainunit", "brainstate", "xarray"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out

@@ -18,7 +18,8 @@ from .units import magnitude
 import numpy as np
 
 __all__ = ["plot_connectivity", "plot_timeseries", "plot_functional_connectivity",
-           "plot_power_spectrum", "plot_fc_comparison", "plot_fcd"]
+           "plot_power_spectrum", "plot_fc_comparison", "plot_fcd", "plot_glass_brain",
+           "plot_region_map"]
 
 
 def _plt():
@@ -412,3 +413,93 @@ def plot_fcd(x, window: Any = None, step: Any = None, fs: Any = None, is_matrix:
     ax.set_xlabel(lab)
     ax.set_ylabel(lab)
     return ax
+
+
+# ----------------------------------------------------------------------------- brain views (nilearn)
+#: Axes change from TVB's connectivity frame (x anterior, y left, z up) to MNI (x right,
+#: y anterior, z up), for ``rotation=``.
+TVB_TO_MNI = ((0.0, -1.0, 0.0), (1.0, 0.0, 0.0), (0.0, 0.0, 1.0))
+
+
+def _nilearn_plotting():
+    try:
+        from nilearn import plotting
+    except ImportError as exc:  # pragma: no cover - depends on the environment
+        raise ImportError("brain views need nilearn: pip install 'neuralmass[brain]' "
+                          "(or pip install nilearn).") from exc
+    return plotting
+
+
+def _centres_mni(conn, rotation):
+    centres = getattr(conn, "centres", None)
+    if centres is None:
+        raise ValueError(f"{getattr(conn, 'name', 'the connectome')!r} has no region centres; "
+                         f"brain views need centres (mm, MNI-like frame).")
+    c = np.asarray(centres, dtype=float)
+    if rotation is not None:
+        c = c @ np.asarray(rotation, dtype=float).T
+    return c
+
+
+def plot_glass_brain(conn, weights=None, *, edge_threshold="95%", node_values=None,
+                     rotation=None, title=None, axes=None, figure=None, display_mode="ortho",
+                     **kwargs):
+    """Glass-brain view of a connectome: nodes at the region centres, strongest edges as lines.
+
+    Parameters
+    ----------
+    conn : Connectome
+        With ``centres`` in mm in an MNI-like frame (x right, y anterior, z up).
+    weights : (N, N) array, optional
+        Edge weights to draw (default ``conn.weights``; e.g. an FC matrix).
+    edge_threshold : str or float
+        Edges below it are hidden (``'95%'``: only the strongest 5 %).
+    node_values : (N,) array, optional
+        Node colours (e.g. node strength, a fitted parameter).
+    rotation : (3, 3) array, optional
+        Applied to the centres first; :data:`TVB_TO_MNI` for TVB connectivities.
+    **kwargs
+        Passed to ``nilearn.plotting.plot_connectome``.
+
+    Returns
+    -------
+    nilearn display object (``.frame_axes.figure`` is the matplotlib figure).
+    """
+    plotting = _nilearn_plotting()
+    c = _centres_mni(conn, rotation)
+    w = np.asarray(conn.weights if weights is None else weights, dtype=float)
+    if w.shape != (c.shape[0], c.shape[0]):
+        raise ValueError(f"weights has shape {w.shape}; expected ({c.shape[0]}, {c.shape[0]}).")
+    node_color = "auto"
+    if node_values is not None:
+        plt = _plt()
+        v = np.asarray(node_values, dtype=float)
+        if v.shape != (c.shape[0],):
+            raise ValueError(f"node_values needs {c.shape[0]} entries, got {v.shape}.")
+        rng = np.ptp(v) or 1.0
+        node_color = [plt.cm.viridis((x - v.min()) / rng) for x in v]
+    return plotting.plot_connectome(0.5 * (w + w.T), c, edge_threshold=edge_threshold,
+                                    node_color=node_color, title=title, axes=axes,
+                                    figure=figure, display_mode=display_mode, **kwargs)
+
+
+def plot_region_map(values, conn, *, rotation=None, cmap="viridis", title=None, axes=None,
+                    figure=None, display_mode="ortho", node_size=60, **kwargs):
+    """One value per region drawn as coloured markers at the region centres (glass brain).
+
+    Parameters
+    ----------
+    values : (N,) array
+        E.g. node strength, a fitted parameter, or the peak frequency per region.
+    conn : Connectome
+        With ``centres`` (see :func:`plot_glass_brain`).
+    **kwargs
+        Passed to ``nilearn.plotting.plot_markers``.
+    """
+    plotting = _nilearn_plotting()
+    c = _centres_mni(conn, rotation)
+    v = np.asarray(getattr(values, "mantissa", values), dtype=float)
+    if v.shape != (c.shape[0],):
+        raise ValueError(f"values needs one entry per region ({c.shape[0]}), got {v.shape}.")
+    return plotting.plot_markers(v, c, node_cmap=cmap, title=title, axes=axes, figure=figure,
+                                 display_mode=display_mode, node_size=node_size, **kwargs)

@@ -6,6 +6,8 @@
 >>> hcp = datasets.load_dataset('hcp')                   # 80 AAL2 regions + empirical BOLD FC
 >>> tvb = datasets.load_dataset('tvb76')                 # needs `pip install tvb-data`
 >>> eeg = datasets.load_dataset('tvb76_eeg65')           # region lead field, needs tvb-data
+>>> mine = datasets.read_connectome('my_connectome.zip')  # a lab's own files  # doctest: +SKIP
+>>> bold = datasets.load_signal('sub-01_bold.tsv', tr=2.0)                    # doctest: +SKIP
 
 Bundled files live in ``neuralmass/datasets/data`` (see the README and LICENCE notes there);
 ``tvb-data`` files (GPL-3) are read from the user's installation at run time and never copied
@@ -20,12 +22,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from .files import DataFileError, read_connectome, write_connectome
 from .hcp import HCPDataset, load_example_connectome, load_hcp
+from .signals import EmpiricalSignal, load_signal
 from .tvb import (TVB_CONNECTIVITIES, TVB_LEADFIELDS, RegionLeadField, TVBDataMissingError,
                   load_tvb_connectivity, load_tvb_leadfield)
+from .user import UserData, load_user_data
 
 __all__ = ["load_dataset", "list_datasets", "describe", "cache_dir", "DatasetInfo",
-           "DatasetTable", "HCPDataset", "RegionLeadField", "TVBDataMissingError"]
+           "DatasetTable", "HCPDataset", "RegionLeadField", "TVBDataMissingError",
+           "DataFileError", "read_connectome", "write_connectome", "EmpiricalSignal",
+           "load_signal", "UserData", "load_user_data"]
 
 
 def cache_dir() -> Path:

@@ -40,7 +40,6 @@ from __future__ import annotations
 
 import bz2
 import os
-import re
 import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata as _md
@@ -51,9 +50,11 @@ import brainunit as u
 import numpy as np
 
 from ..network.connectome import Connectome
+from .files import read_connectome
 
 __all__ = ["TVBDataMissingError", "RegionLeadField", "tvb_data_path", "load_tvb_connectivity",
            "load_tvb_leadfield", "vertex_areas", "region_leadfield_from_vertices",
+           "register_tvb_eeg_sensors",
            "TVB_CONNECTIVITIES", "TVB_LEADFIELDS"]
 
 TVB_CITATION = ("Sanz Leon P, Knock SA, Woodman MM, Domide L, Mersmann J, McIntosh AR, Jirsa V "
@@ -100,6 +101,13 @@ TVB_LEADFIELDS = {
 
 _LEADFIELD_CACHE_VERSION = 1
 
+_SENSOR_FRAME_NOTE = (
+    "tvb-data's EEG sensor coordinates (eeg_brainstorm_65.txt) are not in the frame of the "
+    "cortex and the connectome centres: they sit about 60 mm too high (z). Distances and "
+    "topographies computed from sensor_positions as given are wrong; use "
+    "neuralmass.datasets.tvb.register_tvb_eeg_sensors(lf) for positions translated into the "
+    "cortex frame. The lead field L itself is unaffected.")
+
 
 class TVBDataMissingError(ImportError):
     """The optional ``tvb-data`` package is needed but not installed."""
@@ -145,15 +153,6 @@ def _matrix(text: str) -> np.ndarray:
     return np.array([[float(x) for x in line.split()] for line in text.splitlines() if line.strip()])
 
 
-def _infer_hemispheres(labels) -> np.ndarray | None:
-    labels = list(labels)
-    if all(re.match(r"^[lr](?=[A-Z_])", s) for s in labels):
-        return np.array([s[0].upper() for s in labels])
-    if all(re.search(r"_[LR]$", s) for s in labels):
-        return np.array([s[-1] for s in labels])
-    return None
-
-
 def load_tvb_connectivity(name: str = "tvb76") -> Connectome:
     """Read a connectivity from tvb-data (weights as distributed, lengths in mm).
 
@@ -165,36 +164,13 @@ def load_tvb_connectivity(name: str = "tvb76") -> Connectome:
         raise ValueError(f"name={name!r} is not a tvb-data connectivity; use one of "
                          f"{sorted(TVB_CONNECTIVITIES)}.")
     spec = TVB_CONNECTIVITIES[name]
-    path = tvb_data_path() / "connectivity" / spec["file"]
-    with zipfile.ZipFile(path) as zf:
-        weights = _matrix(_read_member(zf, "weights.txt"))
-        lengths = _matrix(_read_member(zf, "tract_lengths.txt"))
-        centres_txt = _read_member(zf, "centres.txt")
-        rows = [line.split() for line in centres_txt.splitlines() if line.strip()]
-        labels = [r[0] for r in rows]
-        centres = np.array([[float(x) for x in r[1:4]] for r in rows])
-        extra: dict[str, Any] = {}
-        for stem in ("cortical.txt", "areas.txt", "average_orientations.txt", "hemispheres.txt"):
-            txt = _read_member(zf, stem)
-            if txt is not None:
-                extra[stem[:-4]] = _matrix(txt).squeeze()
-        info = _read_member(zf, "info.txt")
-    hemis = None
-    if "hemispheres" in extra:
-        hemis = np.where(np.asarray(extra.pop("hemispheres"), dtype=bool), "R", "L")
-    else:
-        hemis = _infer_hemispheres(labels)
-    md = dict(description=spec["description"], source=f"tvb-data {_tvb_data_version()}: "
+    conn = read_connectome(tvb_data_path() / "connectivity" / spec["file"], name=name)
+    md = dict(conn.metadata)
+    md.update(description=spec["description"], source=f"tvb-data {_tvb_data_version()}: "
               f"connectivity/{spec['file']}", licence=TVB_LICENCE, citation=TVB_CITATION,
-              info=(info or "").strip(), weights_unit="arbitrary (as distributed)")
-    if "cortical" in extra:
-        md["cortical"] = np.asarray(extra["cortical"], dtype=bool)
-    if "areas" in extra:
-        md["areas_mm2"] = np.asarray(extra["areas"], dtype=float)
-    if "average_orientations" in extra:
-        md["average_orientations"] = np.asarray(extra["average_orientations"], dtype=float)
-    return Connectome(weights=weights, lengths=lengths, labels=labels, centres=centres,
-                      hemispheres=hemis, name=name, metadata=md)
+              info=str(md.get("info", "")).strip(), weights_unit="arbitrary (as distributed)")
+    return Connectome(weights=conn.weights, lengths=conn.lengths, labels=conn.labels,
+                      centres=conn.centres, hemispheres=conn.hemispheres, name=name, metadata=md)
 
 
 # ----------------------------------------------------------------------------- lead fields
@@ -265,14 +241,19 @@ class RegionLeadField:
         ``'EEG'`` or ``'MEG'``.
     sensor_names : ndarray of str
     sensor_positions : brainunit.Quantity (sensors, 3) in mm, or None
-        As listed in tvb-data's sensor file (head coordinate frame of that file). None for MEG,
-        whose tvb-data sensor file has unusable coordinates.
+        For tvb-data: as listed in its sensor file, **not** in the frame of the cortex and the
+        connectome centres (see ``metadata['sensor_frame_note']``); None for MEG, whose tvb-data
+        sensor file has unusable coordinates. For :func:`neuralmass.forward.from_mne`: the
+        channel positions of the forward's ``info`` (head frame).
     region_labels : ndarray of str
     region_areas_mm2 : ndarray
         Cortical surface area of each region on ``cortex_16384``.
     vertices_per_region : ndarray of int
     weighting : str
+        The vertex → region reduction (``'area'``, ``'mean'``, ``'sum'``, or an MNE mode).
     metadata : dict
+    sensor_types : ndarray of str, optional
+        MNE channel types (``'eeg'``, ``'mag'``, ``'grad'``) when known.
     """
 
     L: Any
@@ -285,6 +266,7 @@ class RegionLeadField:
     weighting: str
     name: str = ""
     metadata: dict = field(default_factory=dict)
+    sensor_types: Any = None
 
     @property
     def leadfield(self):
@@ -307,7 +289,12 @@ class RegionLeadField:
     @property
     def connectome(self) -> Connectome:
         """The tvb-data connectivity whose regions index the rows of :attr:`L`."""
-        return load_tvb_connectivity(self.metadata.get("connectivity", "tvb76"))
+        name = self.metadata.get("connectivity")
+        if name is None:
+            raise AttributeError(f"the lead field {self.name!r} does not come with a connectivity; "
+                                 f"its rows are the regions {list(self.region_labels[:3])} ... "
+                                 f"(use your own Connectome with these labels).")
+        return load_tvb_connectivity(name)
 
     def __repr__(self) -> str:
         return (f"RegionLeadField(name={self.name!r}, modality={self.modality}, "
@@ -416,6 +403,7 @@ def load_tvb_leadfield(name: str = "tvb76_eeg65", weighting: str = "area", chann
               dropped_channels=dropped if channels == "valid" else [],
               nan_channels=dropped, cache_file=str(path) if cache else None,
               from_cache=from_cache,
+              sensor_frame_note=(_SENSOR_FRAME_NOTE if spec["modality"] == "EEG" else None),
               regions_without_vertices=[str(lab) for lab, nv in
                                         zip(d["region_labels"], d["vertices_per_region"]) if nv == 0])
     return RegionLeadField(L=L, modality=spec["modality"], sensor_names=d["sensor_names"][keep],
@@ -423,3 +411,78 @@ def load_tvb_leadfield(name: str = "tvb76_eeg65", weighting: str = "area", chann
                            region_areas_mm2=d["region_areas_mm2"],
                            vertices_per_region=d["vertices_per_region"], weighting=weighting,
                            name=name, metadata=md)
+
+
+# ----------------------------------------------------------------------------- sensor registration
+def _dipole_topographies(sensors_mm, centres_mm, orientations) -> np.ndarray:
+    r"""Average-referenced potentials (regions, sensors) of unit dipoles in an infinite
+    homogeneous conductor, :math:`V \propto \mathbf p\cdot(\mathbf r_s-\mathbf r_q)/|\mathbf r_s-\mathbf r_q|^3`."""
+    d = sensors_mm[None, :, :] - centres_mm[:, None, :]
+    v = np.einsum("rk,rmk->rm", orientations, d) / np.linalg.norm(d, axis=-1) ** 3
+    return v - v.mean(axis=1, keepdims=True)
+
+
+def _mean_row_corr(a: np.ndarray, b: np.ndarray) -> float:
+    a = a - a.mean(axis=1, keepdims=True)
+    b = b - b.mean(axis=1, keepdims=True)
+    num = (a * b).sum(axis=1)
+    return float(np.mean(num / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))))
+
+
+def register_tvb_eeg_sensors(lf: RegionLeadField | None = None, conn: Connectome | None = None,
+                             min_distance_mm: float = 10.0) -> dict:
+    r"""Translate tvb-data's EEG sensor positions into the frame of the cortex and connectome.
+
+    The sensor file's coordinates share the axes of the connectome centres (x anterior, y left,
+    z up) but not their origin. We find the translation :math:`\mathbf t` that makes the
+    topographies of a dipole at each region centre (orientation: TVB's average orientation of
+    the region's cortex) in an infinite homogeneous conductor best match the rows of the lead
+    field ``L`` (mean Pearson correlation over regions after average reference; Nelder–Mead
+    from vertical offsets of 0, -30, -60 and -90 mm; sensors kept at least
+    ``min_distance_mm`` from every centre). Only a translation is fitted: a scale factor would also absorb the skull's spatial smoothing,
+    which the homogeneous model lacks.
+
+    Parameters
+    ----------
+    lf : RegionLeadField, optional
+        Default ``load_tvb_leadfield('tvb76_eeg65')``.
+    conn : Connectome, optional
+        Default: the lead field's connectivity (needs ``average_orientations``).
+
+    Returns
+    -------
+    dict
+        ``positions`` (Quantity (sensors, 3) in mm, registered), ``shift_mm`` (3,),
+        ``corr_before`` and ``corr_after`` (mean topography correlation with ``L``).
+        For tvb-data 2.x/3.0: a shift of about -60 mm in z; the correlation rises from
+        about 0.5 to about 0.87.
+    """
+    from scipy.optimize import minimize
+
+    lf = load_tvb_leadfield("tvb76_eeg65") if lf is None else lf
+    if lf.modality != "EEG" or lf.sensor_positions is None:
+        raise ValueError(f"register_tvb_eeg_sensors needs an EEG lead field with sensor "
+                         f"positions, got {lf!r}.")
+    conn = lf.connectome if conn is None else conn
+    ori = conn.metadata.get("average_orientations")
+    if ori is None or conn.centres is None:
+        raise ValueError("the connectivity needs centres and metadata['average_orientations'] "
+                         "(tvb-data's connectivity_76 has both).")
+    ori = np.asarray(ori, dtype=float)
+    ori = ori / np.linalg.norm(ori, axis=1, keepdims=True)
+    centres = np.asarray(conn.centres, dtype=float)
+    sensors = np.asarray(lf.sensor_positions.to_decimal(u.mm), dtype=float)
+    L = np.asarray(lf.L.mantissa, dtype=float)
+
+    def loss(t):
+        moved = sensors + t
+        if np.linalg.norm(moved[None] - centres[:, None], axis=-1).min() < min_distance_mm:
+            return 2.0
+        return 1.0 - _mean_row_corr(_dipole_topographies(moved, centres, ori), L)
+
+    # the loss has local minima: start from vertical offsets 0..-90 mm and keep the best
+    res = min((minimize(loss, np.array([0.0, 0.0, z0]), method="Nelder-Mead",
+                        options=dict(xatol=0.05, fatol=1e-6, maxiter=2000))
+               for z0 in (0.0, -30.0, -60.0, -90.0)), key=lambda r: r.fun)
+    return dict(positions=u.Quantity(sensors + res.x, unit=u.mm), shift_mm=np.asarray(res.x),
+                corr_before=1.0 - loss(np.zeros(3)), corr_after=1.0 - float(res.fun))

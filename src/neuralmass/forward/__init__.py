@@ -1,4 +1,5 @@
-"""Forward models: neural activity → BOLD (Balloon–Windkessel, HRF kernels) and EEG/MEG sensors."""
+"""Forward models: neural activity → BOLD (Balloon–Windkessel, HRF kernels) and EEG/MEG sensors
+(lead fields, MNE-Python forward solutions in and ``Raw``/``Epochs`` out)."""
 
 from .bold import (HEMODYNAMIC_PARAMETERS, BOLDMonitor, BOLDSignal, balloon_drift,
                    balloon_jacobian, balloon_resting_state, balloon_steady_state, balloon_step,
@@ -7,6 +8,8 @@ from .bold import (HEMODYNAMIC_PARAMETERS, BOLDMonitor, BOLDSignal, balloon_drif
 from .hrf import (HRF_KERNELS, double_exponential_hrf, fft_convolve, gamma_hrf, glover_hrf,
                   hrf_bold, hrf_kernel, volterra_kernel)
 from .leadfield import EEGLeadFieldModel, LeadFieldModel, MEGLeadFieldModel
+from .mne import (MNE_MODES, connectome_sources, from_mne, make_sphere_forward, to_epochs,
+                  to_raw)
 
 __all__ = [
     "BOLDSignal", "BOLDMonitor", "HEMODYNAMIC_PARAMETERS", "hemodynamic_params",
@@ -15,4 +18,5 @@ __all__ = [
     "HRF_KERNELS", "volterra_kernel", "gamma_hrf", "double_exponential_hrf", "glover_hrf",
     "hrf_kernel", "fft_convolve", "hrf_bold",
     "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
+    "from_mne", "to_raw", "to_epochs", "connectome_sources", "make_sphere_forward", "MNE_MODES",
 ]
