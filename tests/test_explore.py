@@ -48,10 +48,10 @@ def tiny_network(sigma=0.05):
 
 
 def tiny_sweep(space=None, **kw):
-    """4 Hopf nodes, 1 s at dt = 1 ms; default space: k x noise amplitude, 6 points x 2 seeds.
+    """4 Hopf nodes, 1 s at dt = 1 ms (0.1 s transient); default space: k x noise amplitude, 6 points x 2 seeds.
     (Two cheap features: every test process compiles the engine and the features once.)"""
     space = space or {"k": {"range": [0.0, 0.4], "steps": 3}, "noise.x_ext.sigma": [0.004, 0.01]}
-    args = dict(seeds=2, chunk=1, dt=DT, duration=1000.0, transient=0.0, period=5.0,
+    args = dict(seeds=2, chunk=1, dt=DT, duration=1000.0, transient=100.0, period=5.0,
                 features=["rate_mean", "rate_var"])
     args.update(kw)
     return Sweep(tiny_network(), space, **args)
@@ -147,7 +147,7 @@ def test_lane_equals_unbatched_run_and_noise_is_common_across_points(reference):
         net = nm.Network(nm.HopfStep(N, a=-0.2, omega=2 * np.pi * 0.02, noise_x=nm.WhiteNoise(N, sigma=sig)),
                          conn=geometry()[0], coupling="diffusive", k=k)
         res = nm.Simulator(net, dt=DT).run(1000.0, monitors=[TemporalAverage("x", period=5.0, name="a")],
-                                           key=jax.random.PRNGKey(seed))
+                                           transient=100.0, key=jax.random.PRNGKey(seed))
         a = np.asarray(res["a"])
         np.testing.assert_allclose(ds.rate_var.values[p, s], a.var(axis=0).mean(), rtol=1e-5)
         np.testing.assert_allclose(ds.rate_mean.values[p, s], a.mean(), rtol=1e-4, atol=1e-7)

@@ -131,17 +131,25 @@ class SweepModel:
         self._systems: dict = {}
 
     # ------------------------------------------------------------------ pickling (Dask workers)
+    # A worker keeps one model per identity, so the engine's compiled programs (cached by the
+    # network's structure) are reused by every chunk and every later sweep of the same model.
     def __getstate__(self):
         if self.source is not None:
             return {"source": self.source}
-        return {k: getattr(self, k) for k in self.__dataclass_fields__}
+        token = json.dumps(self.describe(), sort_keys=True, default=str)
+        return {"token": token, "fields": {k: getattr(self, k) for k in self.__dataclass_fields__}}
 
     def __setstate__(self, state):
         if set(state) == {"source"}:
             self.__dict__.update(_cached_config_model(state["source"]).__dict__)
             return
-        self.__dict__.update(state)
-        self.__post_init__()
+        cached = _WORKER_MODELS.get(state["token"])
+        if cached is None:
+            self.__dict__.update(state["fields"])
+            self.__post_init__()
+            _WORKER_MODELS[state["token"]] = self
+        else:
+            self.__dict__.update(cached.__dict__)
 
     # ------------------------------------------------------------------ names and units
     def kind(self, name: str) -> str:
@@ -296,6 +304,7 @@ class SweepModel:
 
 # --------------------------------------------------------------------------- study configs
 _CONFIG_MODELS: dict = {}
+_WORKER_MODELS: dict = {}
 
 
 def _cached_config_model(source: Mapping) -> SweepModel:

@@ -288,8 +288,8 @@ def _compute(sweep, index):
 
 
 class _Dask:
-    def __init__(self, client, cluster, retries):
-        self.client, self.cluster, self.retries = client, cluster, int(retries)
+    def __init__(self, client, cluster, retries, owned=True):
+        self.client, self.cluster, self.retries, self.owned = client, cluster, int(retries), owned
 
     def map(self, sweep, chunks):
         from distributed import as_completed
@@ -321,6 +321,8 @@ class _Dask:
                                f"chunks are stored and a rerun computes only the missing ones.") from exc
 
     def close(self):
+        if not self.owned:            # the caller's client stays open
+            return
         try:
             self.client.close()
         finally:
@@ -347,7 +349,7 @@ def _executor(scheduler, workers, connect_timeout, retries):
             raise SchedulerError(f"could not start a local Dask cluster of {n} workers: {exc}") from exc
         return _Dask(Client(cluster), cluster, retries)
     if isinstance(scheduler, Client):
-        return _Dask(scheduler, None, retries)
+        return _Dask(scheduler, None, retries, owned=False)
     if not isinstance(scheduler, str):
         raise ValueError(f"scheduler={scheduler!r}: give None (local cluster), 'serial', an address such as "
                          f"'tcp://host:8786', or a distributed.Client.")
