@@ -1,0 +1,129 @@
+"""``neuralmass sweep CONFIG.toml [--scheduler ADDR] [--workers N] [--out STORE]``.
+
+The config is a study config (``neuralmass run --print-config``) with a ``[sweep]`` table::
+
+    [sweep]
+    design = "grid"               # grid | random | sobol | lhs
+    points = 64                   # random / sobol / lhs: number of points
+    steps = 24                    # grid: points of ranges without their own steps
+    design_seed = 0
+    seeds = 2                     # noise seeds per point (or a list, e.g. [1, 7])
+    chunk = 16                    # points per batched engine call
+    features = ["fc_corr", "fcd_ks"]   # default: all available
+    store = "results/sweep.zarr"  # default: <study.output>/sweep.zarr
+
+    [sweep.space]
+    k = { range = [0.0, 0.02], steps = 24 }
+    speed = { range = ["1 mm/ms", "20 mm/ms"], steps = 24, scale = "log" }
+    "noise.x_ext.sigma" = { values = [0.0003, 0.0006] }
+
+Results: the Zarr store, and next to it ``<store>-report/`` with ``report.md`` (the best points),
+``best_points.json`` and a heat map per feature.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from pathlib import Path
+
+__all__ = ["add_sweep_parser", "run_sweep_args", "sweep_main", "load_sweep_config"]
+
+_SWEEP_KEYS = {"design", "points", "steps", "design_seed", "seeds", "chunk", "features", "store", "space"}
+
+
+def load_sweep_config(path):
+    """``(Sweep, store path)`` from a study TOML file with a ``[sweep]`` table; every key is
+    checked before anything runs."""
+    from ..config import ConfigError
+    from .model import model_from_config
+    from .sweep import Sweep
+
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"config file {str(p)!r} does not exist; see docs/explore.md for a sweep config.")
+    try:
+        raw = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
+    sw = raw.pop("sweep", None)
+    if not isinstance(sw, dict):
+        raise ConfigError(f"{str(p)!r} has no [sweep] table; add one with [sweep.space] (see docs/explore.md).")
+    bad = set(sw) - _SWEEP_KEYS
+    if bad:
+        raise ConfigError(f"sweep.{sorted(bad)[0]} is not a known key; allowed in [sweep]: "
+                          f"{', '.join(sorted(_SWEEP_KEYS))}.")
+    space = sw.get("space")
+    if not isinstance(space, dict) or not space:
+        raise ConfigError("[sweep.space] is missing or empty; give at least one parameter, e.g. "
+                          "k = { range = [0.0, 0.02], steps = 24 }.")
+    model = model_from_config(raw)
+    kw = {k: sw[k] for k in ("design", "points", "steps", "design_seed", "seeds", "chunk", "features") if k in sw}
+    try:
+        sweep = Sweep(model, space, **kw)
+    except ValueError as exc:
+        raise ConfigError(f"[sweep]: {exc}") from None
+    output = raw.get("study", {}).get("output", "results")
+    store = sw.get("store") or str(Path(output) / "sweep.zarr")
+    return sweep, store
+
+
+def add_sweep_parser(sub):
+    """Register ``sweep`` on an ``argparse`` sub-parser set (``neuralmass sweep``)."""
+    sp = sub.add_parser("sweep", help="explore a parameter space (Dask, resumable Zarr store)",
+                        description="Run the [sweep] of a study config: chunks of batched simulations on "
+                                    "Dask, features stored in a resumable Zarr store, heat maps and a "
+                                    "report naming the best points.")
+    sp.add_argument("config", help="TOML study file with a [sweep] table")
+    sp.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786); 'serial' runs in this "
+                                        "process; default: a local cluster of worker processes")
+    sp.add_argument("--workers", type=int, help="worker processes of the local cluster (default: CPU count)")
+    sp.add_argument("--out", help="Zarr store (overrides sweep.store)")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    return sp
+
+
+def run_sweep_args(args) -> int:
+    """Run ``neuralmass sweep`` from parsed arguments; returns the exit status."""
+    from .report import write_report
+
+    sweep, store = load_sweep_config(args.config)
+    store = args.out or store
+    if not args.quiet:
+        print(f"sweep: {sweep.n_points} points x {len(sweep.seeds)} seeds in {sweep.n_chunks} chunks "
+              f"-> {store}", flush=True)
+    ds = sweep.run(store, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
+    report = write_report(ds, _report_dir(store))
+    if not args.quiet:
+        run = sweep.last_run
+        print(f"computed {len(run['computed'])} chunk(s), {run['skipped']} already stored; report: {report}")
+    return 0
+
+
+def _report_dir(store) -> Path:
+    p = Path(store)
+    return p.with_name(p.name.removesuffix(".zarr") + "-report")
+
+
+def sweep_main(argv=None) -> int:
+    """Stand-alone entry point: ``python -m neuralmass.explore.cli CONFIG.toml ...``."""
+    from .store import SweepStoreMismatch  # noqa: F401  (a ValueError)
+
+    ap = argparse.ArgumentParser(prog="neuralmass")
+    add_sweep_parser(ap.add_subparsers(dest="command"))
+    args = ap.parse_args(["sweep", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return run_sweep_args(args)
+    except KeyboardInterrupt:
+        print("neuralmass: error: interrupted; finished chunks are stored and a rerun resumes.", file=sys.stderr)
+        return 1
+    except (ValueError, KeyError, TypeError, FileNotFoundError, ImportError, FloatingPointError,
+            RuntimeError) as exc:
+        msg = exc.args[0] if exc.args else repr(exc)
+        print(f"neuralmass: error: {str(msg).splitlines()[0]}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(sweep_main())

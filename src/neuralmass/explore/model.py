@@ -1,0 +1,374 @@
+"""What a sweep simulates: a network, its monitors, targets and the batched engine call of a chunk.
+
+:class:`SweepModel` holds a :class:`~neuralmass.Network` (or any engine system), the run
+settings, the recorded signals (the activity and optionally online BOLD) and the targets of the
+features. :meth:`SweepModel.run_lanes` runs ``B`` lanes — one per (point, seed) of a chunk — in
+**one** batched call of :meth:`neuralmass.Simulator.run` and returns their features.
+
+Parameter names are those of :meth:`neuralmass.Simulator.params` overrides: node parameters by
+name (``'a'`` or ``'node.a'``, in the unit of the model's parameter table), network parameters
+(``'k'``, coupling parameters), ``'speed'`` (conduction speed, mm/ms = m/s; needs tract lengths)
+and noise amplitudes as ``'noise.<input>.<field>'`` (e.g. ``'noise.x_ext.sigma'``, canonical
+units).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+
+__all__ = ["SweepModel", "model_from_config"]
+
+_SPEED_NAME = "speed"
+
+
+# --------------------------------------------------------------------------- engine adapters
+def speed_system(network, distance, bounds):
+    """The system to run when the conduction speed is swept, and how speed values are passed.
+
+    Today a :class:`~neuralmass.Network` fixes its delays at construction, so a batch of speeds
+    runs through :class:`~neuralmass.fit.TracedSpeedNetwork` (lags computed inside the run with
+    linear interpolation, ring buffer sized for the slowest speed in ``bounds``); the speeds are
+    then passed as ``params={'speed': array}`` like any other batched parameter.
+    """
+    from ..fit.delays import TracedSpeedNetwork
+
+    if distance is None:
+        raise ValueError("sweeping 'speed' needs tract lengths: build the Network from a Connectome "
+                         "with lengths_mm, or pass Sweep(..., distance=lengths_mm).")
+    lo, hi = bounds
+    if not lo > 0:
+        raise ValueError(f"space['speed'] must stay positive (mm/ms); its lowest value is {lo}.")
+    if hi <= lo:
+        hi = lo * (1.0 + 1e-6)
+    return TracedSpeedNetwork(network, distance, (lo, hi), speed=lo)
+
+
+class _NoiseValues:
+    """A system whose noise parameters are replaced by (batched) values; all else delegated."""
+
+    def __init__(self, system, values: Mapping):
+        self._system = system
+        self._values = values
+
+    def __getattr__(self, name):
+        return getattr(self._system, name)
+
+    def as_system(self):
+        return self
+
+    def noise_params(self) -> dict:
+        import jax.numpy as jnp
+
+        out = {k: dict(v) for k, v in self._system.noise_params().items()}
+        for (inp, fld), v in self._values.items():
+            out[inp][fld] = jnp.asarray(v, dtype=float)
+        return out
+
+
+# --------------------------------------------------------------------------- the model
+@dataclass
+class SweepModel:
+    """A network with its run settings, recorded signals and feature targets.
+
+    Parameters
+    ----------
+    network : Network or engine system
+    dt, duration, transient : float
+        Milliseconds (transient included in the duration).
+    method : str, optional
+        Integration method (default: the network's).
+    variable : str, optional
+        The activity variable (default: the model's coupled variable).
+    period : float
+        Sampling period of the activity (ms; averaged over each period).
+    bold : dict, optional
+        :class:`~neuralmass.forward.bold.BOLDMonitor` keywords (``tr``, ``coefficients``,
+        ``scale``, ``baseline``); with it, FC-type features use the BOLD signal.
+    distance : array (n, n), optional
+        Tract lengths (mm), needed to sweep ``'speed'``.
+    targets : dict
+        ``'fc'`` (n, n) target FC; ``'fcd'`` target FCD values (1-D).
+    options : dict
+        Feature options: ``fmin``/``fmax`` (Hz), ``fcd_window``/``fcd_step`` (ms),
+        ``metastability_band`` (Hz).
+    fingerprint : str, optional
+        Identity of the model in the sweep's spec (default: a digest of the network's weights,
+        delays, parameters and noise).
+    source : dict, optional
+        The study config the model was built from (:func:`model_from_config`); a model with a
+        source travels to Dask workers as its config and is rebuilt there.
+    """
+
+    network: Any
+    dt: float
+    duration: float
+    transient: float = 0.0
+    method: str | None = None
+    variable: str | None = None
+    period: float = 1.0
+    bold: dict | None = None
+    distance: Any = None
+    targets: dict = field(default_factory=dict)
+    options: dict = field(default_factory=dict)
+    fingerprint: str | None = None
+    source: dict | None = None
+
+    def __post_init__(self):
+        from ..simulate import Simulator
+
+        self._base = Simulator(self.network, dt=self.dt, method=self.method, progress=False)
+        system = self._base.system
+        if self.variable is None:
+            self.variable = getattr(system, "coupled_var", None) or system.node_model.output \
+                or system.node_model.state_names[0]
+        self.weights = np.asarray(getattr(system, "weights", None)) if hasattr(system, "weights") else None
+        self._params = self._base.params()
+        self._systems: dict = {}
+
+    # ------------------------------------------------------------------ pickling (Dask workers)
+    # A worker keeps one model per identity, so the engine's compiled programs (cached by the
+    # network's structure) are reused by every chunk and every later sweep of the same model.
+    def __getstate__(self):
+        if self.source is not None:
+            return {"source": self.source}
+        token = json.dumps(self.describe(), sort_keys=True, default=str)
+        return {"token": token, "fields": {k: getattr(self, k) for k in self.__dataclass_fields__}}
+
+    def __setstate__(self, state):
+        if set(state) == {"source"}:
+            self.__dict__.update(_cached_config_model(state["source"]).__dict__)
+            return
+        cached = _WORKER_MODELS.get(state["token"])
+        if cached is None:
+            self.__dict__.update(state["fields"])
+            self.__post_init__()
+            _WORKER_MODELS[state["token"]] = self
+        else:
+            self.__dict__.update(cached.__dict__)
+
+    # ------------------------------------------------------------------ names and units
+    def kind(self, name: str) -> str:
+        """``'node'``, ``'system'``, ``'noise'`` or ``'speed'``; a clear error for unknown names."""
+        P = self._params
+        if name == _SPEED_NAME:
+            return "speed"
+        if name.startswith("noise."):
+            parts = name.split(".")
+            if len(parts) == 3 and parts[1] in P["noise"] and parts[2] in P["noise"][parts[1]]:
+                return "noise"
+        elif name.startswith("node.") and name[5:] in P["node"]:
+            return "node"
+        elif name in P["node"]:
+            return "node"
+        elif name in P and name not in ("node", "noise", "conn") and not isinstance(P[name], Mapping):
+            return "system"
+        raise ValueError(f"space has an unknown parameter {name!r}; known: {', '.join(self.known_names())}.")
+
+    def known_names(self) -> list:
+        P = self._params
+        out = [k for k in P if k not in ("node", "noise", "conn") and not isinstance(P[k], Mapping)]
+        if hasattr(self._base.system, "weights"):
+            out.append(_SPEED_NAME)
+        out += list(P["node"])
+        out += [f"noise.{i}.{f}" for i, d in P["noise"].items() for f in d]
+        return out
+
+    def convert(self, name: str):
+        """``convert(value, where) -> float``: a value with a unit (Quantity or ``"10 mm/ms"``) in
+        the parameter's documented unit; plain numbers pass through."""
+        import brainunit as u
+
+        from ..config import parse_quantity
+
+        kind = self.kind(name)
+
+        def conv(v, where):
+            q = parse_quantity(v, where) if isinstance(v, str) else v
+            if not isinstance(q, u.Quantity):
+                return q
+            if kind == "speed":
+                unit = u.mm / u.ms
+                if q.dim != unit.dim:
+                    raise ValueError(f"{where} = {v!r} is not a speed; write e.g. \"10 mm/ms\".")
+                return float(q.to_decimal(unit))
+            if kind == "node":
+                spec = self._base.system.node_model.param(name.removeprefix("node."))
+                try:
+                    return float(np.asarray(spec.to_canonical(q))) / float(spec.factor)
+                except ValueError as exc:
+                    raise ValueError(f"{where} = {v!r}: {exc}") from None
+            raise ValueError(f"{where} = {v!r}: {name!r} takes plain numbers (canonical units).")
+
+        return conv
+
+    # ------------------------------------------------------------------ identity
+    def describe(self) -> dict:
+        """JSON description for the sweep's spec (what must match to resume a store)."""
+        ident = {"config": self.source} if self.source is not None else \
+            {"fingerprint": self.fingerprint or self._digest()}
+        return {**ident, "dt": self.dt,
+                "duration": self.duration, "transient": self.transient,
+                "method": self._base.method, "variable": self.variable, "period": self.period,
+                "bold": self.bold, "options": self.options, "targets": sorted(self.targets)}
+
+    def _digest(self) -> str:
+        import jax
+
+        h = hashlib.sha1()
+        sysm = self._base.system
+        h.update(json.dumps([type(sysm).__name__, sysm.node_model.name, str(getattr(sysm, "coupling", "")),
+                             getattr(sysm, "coupled_var", ""), self._base.method]).encode())
+        arrays = [getattr(sysm, "weights", None), getattr(sysm, "delays_ms", None), self.distance]
+        arrays += jax.tree.leaves(self._params)
+        arrays += [self.targets[k] for k in sorted(self.targets)]
+        for a in arrays:
+            if a is not None:
+                a = np.ascontiguousarray(np.asarray(a, dtype=float))
+                h.update(str(a.shape).encode())
+                h.update(a.tobytes())
+        return h.hexdigest()
+
+    # ------------------------------------------------------------------ running
+    def monitors(self) -> list:
+        from ..monitors import TemporalAverage
+
+        out = [TemporalAverage(self.variable, period=self.period, name="activity")]
+        if self.bold:
+            from ..forward.bold import BOLDMonitor
+
+            kw = dict(self.bold)
+            out.append(BOLDMonitor(kw.pop("variable", None) or self.variable, name="bold", **kw))
+        return out
+
+    def system_for(self, names, bounds: Mapping) -> Any:
+        """The system to run for a space with parameter ``names`` (``bounds`` of the speed axis)."""
+        key = (_SPEED_NAME in names, tuple(bounds.get(_SPEED_NAME, ())))
+        if key not in self._systems:
+            self._systems[key] = (speed_system(self._base.system, self.distance, bounds[_SPEED_NAME])
+                                  if key[0] else self._base.system)
+        return self._systems[key]
+
+    def run_lanes(self, values: Mapping, keys, bounds: Mapping, features) -> dict:
+        """Run ``B`` lanes in one batched engine call and return ``feature -> array (B,)``.
+
+        Parameters
+        ----------
+        values : dict
+            ``name -> array (B,)`` in documented units.
+        keys : array (B, 2)
+            One noise key per lane.
+        bounds : dict
+            ``name -> (low, high)`` of each axis (sizes the speed sweep's delay buffer).
+        features : list of str
+        """
+        from ..simulate import Simulator
+        from .features import FeatureContext, compute_features
+
+        system = self.system_for(tuple(values), bounds)
+        params, noise = {}, {}
+        for name, v in values.items():
+            v = np.asarray(v, dtype=float)
+            kind = self.kind(name)
+            if kind == "noise":
+                _, inp, fld = name.split(".")
+                noise[(inp, fld)] = v[:, None]
+            elif kind == "node":
+                params[name] = v[:, None]        # (B, 1): one value for all nodes of a lane
+            else:
+                params[name] = v
+        if noise:
+            system = _NoiseValues(system, noise)
+        sim = Simulator(system, dt=self.dt, method=self._base.method, progress=False,
+                        chunk_steps=self._base.chunk_steps)
+        res = sim.run(self.duration, monitors=self.monitors(), transient=self.transient,
+                      key=keys, params=params)
+        act = np.asarray(getattr(res["activity"], "mantissa", res["activity"]))
+        fs = 1000.0 / self.period
+        if self.bold:
+            fc_sig, fc_fs = np.asarray(getattr(res["bold"], "mantissa", res["bold"])), 1000.0 / self.bold["tr"]
+        else:
+            fc_sig, fc_fs = act, fs
+        opts = dict(self.options)
+        win_ms, step_ms = opts.pop("fcd_window", None), opts.pop("fcd_step", None)
+        if win_ms is not None:
+            opts["fcd_window"] = max(2, int(round(win_ms * fc_fs / 1000.0)))
+            opts["fcd_step"] = max(1, int(round((step_ms or win_ms / 2) * fc_fs / 1000.0)))
+        ctx = FeatureContext(act, fs, fc_sig, fc_fs, self.weights, self.targets, opts)
+        return compute_features(features, ctx)
+
+
+# --------------------------------------------------------------------------- study configs
+_CONFIG_MODELS: dict = {}
+_WORKER_MODELS: dict = {}
+
+
+def _cached_config_model(source: Mapping) -> SweepModel:
+    key = json.dumps(source, sort_keys=True, default=str)
+    if key not in _CONFIG_MODELS:
+        _CONFIG_MODELS[key] = model_from_config(source)
+    return _CONFIG_MODELS[key]
+
+
+def model_from_config(source: Mapping) -> SweepModel:
+    """The sweep model of a study config: the TOML tables as a dict, without ``[sweep]``
+    (missing keys take the defaults of :func:`neuralmass.config.load_config`).
+
+    The network is built as in ``neuralmass run`` (:mod:`neuralmass.study`): dataset, weight
+    normalisation, node model with its noise, coupling, conduction speed and delays; the activity
+    is the coupled (or ``bold.variable``) variable averaged per period, with online BOLD when
+    ``bold.enabled``. Targets are the dataset's empirical group FC and FCD values when it has them.
+    """
+    from .. import analysis, datasets
+    from ..models import MODELS
+    from ..network.network import Network
+    from ..config import load_config
+    from ..study import _node_module, _resting_level
+
+    cfg = load_config(None, overrides=dict(source))
+    net_cfg, sim_cfg, bold_cfg = cfg["network"], cfg["simulation"], cfg["bold"]
+    data = datasets.load_dataset(cfg["data"]["dataset"])
+    norm = cfg["data"].get("normalize", "none")
+    conn = data.normalized(norm) if norm != "none" else data
+    n = conn.n_regions
+    spec = MODELS[cfg["model"]["name"]]
+    node = _node_module(spec.name, n, cfg["model"]["params"], cfg["noise"])
+    speed = net_cfg.get("speed") if net_cfg.get("delays", True) else None
+    net = Network(node, conn=conn, speed=speed, coupling=net_cfg.get("coupling", "diffusive"),
+                  k=float(net_cfg.get("k", 1.0)), delay_mode=net_cfg.get("delay_mode", "integer"))
+    variable = bold_cfg.get("variable") or spec.coupled_var
+    dt = float(sim_cfg["dt"])
+    bold = None
+    tr = float(bold_cfg["tr"])
+    if bold_cfg.get("enabled", True):
+        baseline = bold_cfg.get("baseline", "auto")
+        if baseline == "auto":
+            baseline = _resting_level(spec, cfg["model"]["params"], variable, dt)
+        bold = {"tr": tr, "coefficients": bold_cfg["coefficients"], "scale": float(bold_cfg["scale"]),
+                "baseline": float(baseline)}
+    # activity period: the longest multiple of dt up to 50 ms that divides the BOLD TR
+    tr_steps = max(1, int(round(tr / dt))) if bold else None
+    steps = max(1, int(round(min(50.0, tr if bold else 50.0) / dt)))
+    while bold and tr_steps % steps:
+        steps -= 1
+    targets, options = {}, {}
+    fc = np.asarray(getattr(data, "fc_group", np.zeros((0,))))
+    if fc.ndim == 2 and fc.shape == (n, n) and np.all(np.isfinite(fc)):
+        targets["fc"] = fc
+    emp = np.asarray(getattr(data, "bold", np.zeros((0,))))
+    win, step = cfg["analysis"]["fcd_window"], cfg["analysis"]["fcd_step"]
+    if bold and emp.ndim == 3:
+        w_s, s_s = max(2, int(round(win / tr))), max(1, int(round(step / tr)))
+        offset = int(np.ceil(w_s / s_s))
+        targets["fcd"] = np.concatenate([np.asarray(analysis.fcd_values(analysis.fcd(b, w_s, s_s), offset))
+                                         for b in emp])
+        options.update(fcd_window=win, fcd_step=step)
+    return SweepModel(net, dt=dt, duration=float(sim_cfg["duration"]), transient=float(sim_cfg["transient"]),
+                      method=sim_cfg.get("method", "heun"), variable=variable, period=steps * dt, bold=bold,
+                      distance=np.asarray(conn.lengths_mm, dtype=float) if getattr(conn, "lengths_mm", None) is not None else None,
+                      targets=targets, options=options, fingerprint="config",
+                      source=json.loads(json.dumps(dict(source), default=str)))

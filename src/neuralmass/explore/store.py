@@ -1,0 +1,175 @@
+"""The Zarr store of a sweep (written through xarray), its spec check and its manifest.
+
+Layout of ``STORE`` (a Zarr group; open it with :func:`open_sweep` or ``xarray.open_zarr``):
+
+* one variable per feature, dims ``(point, seed)``; parameter values as coordinates along
+  ``point`` (``ds.k``, ``ds.speed``); the seeds as the ``seed`` coordinate;
+* the manifest, dims ``(chunk,)``: ``chunk_done`` (1 once a chunk's features are stored),
+  ``chunk_seconds`` (wall time of its engine call and features), ``chunk_device`` (index in
+  ``jax.devices()`` of the worker that ran it), ``chunk_pid`` (its process id) and
+  ``chunk_finished`` (POSIX time);
+* attributes ``sweep_spec`` (the JSON spec: model, space, design, seeds, chunking, features) and
+  ``sweep_versions`` (package versions at creation).
+
+Zarr chunks along ``point`` are the sweep's chunks, so every finished chunk is one region write
+of its own Zarr chunks (:meth:`xarray.Dataset.to_zarr` with ``region=``), followed by its
+manifest entry: a chunk counts as stored only when its manifest entry is. The empty store is
+built in a temporary folder and moved into place, so a half-created store never exists.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+import time
+import warnings
+from pathlib import Path
+from typing import Mapping
+
+import numpy as np
+
+__all__ = ["SweepStoreMismatch", "spec_difference", "check_store", "create_store", "write_chunk",
+           "done_chunks", "open_sweep"]
+
+SPEC_ATTR = "sweep_spec"
+VERSIONS_ATTR = "sweep_versions"
+
+
+class SweepStoreMismatch(ValueError):
+    """A store belongs to another sweep (or is not a sweep store)."""
+
+
+@contextlib.contextmanager
+def _quiet():
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*[Cc]onsolidated metadata.*")
+        warnings.filterwarnings("ignore", category=FutureWarning)
+        yield
+
+
+def spec_difference(old, new, path: str = "") -> list:
+    """Human-readable differences ``'key: store has A, this sweep has B'`` between two specs."""
+    if isinstance(old, Mapping) and isinstance(new, Mapping):
+        out = []
+        for k in sorted(set(old) | set(new), key=str):
+            p = f"{path}.{k}" if path else str(k)
+            if k not in old:
+                out.append(f"{p}: not in the store, this sweep has {json.dumps(new[k])}")
+            elif k not in new:
+                out.append(f"{p}: the store has {json.dumps(old[k])}, this sweep has none")
+            else:
+                out += spec_difference(old[k], new[k], p)
+        return out
+    if old != new:
+        return [f"{path}: the store has {json.dumps(old)}, this sweep has {json.dumps(new)}"]
+    return []
+
+
+def _normalise(spec: Mapping) -> dict:
+    return json.loads(json.dumps(spec, sort_keys=True, default=str))
+
+
+def check_store(path, spec: Mapping) -> str:
+    """``'new'`` when ``path`` does not exist, ``'resume'`` when it holds this sweep.
+
+    Raises :class:`SweepStoreMismatch` naming the differences when the store belongs to another
+    sweep, or when ``path`` exists and is not a sweep store (it is never overwritten).
+    """
+    p = Path(path)
+    if not p.exists():
+        return "new"
+    import xarray as xr
+
+    try:
+        with _quiet():
+            ds = xr.open_zarr(p, consolidated=None)
+        old = json.loads(ds.attrs[SPEC_ATTR])
+    except Exception:
+        raise SweepStoreMismatch(
+            f"--out {str(p)!r} exists and is not a neuralmass sweep store; choose another path "
+            f"(nothing there is modified).") from None
+    diff = spec_difference(old, _normalise(spec))
+    if diff:
+        shown = "; ".join(diff[:5]) + (f"; and {len(diff) - 5} more" if len(diff) > 5 else "")
+        raise SweepStoreMismatch(
+            f"the store {str(p)!r} belongs to a different sweep ({shown}). Use another --out path "
+            f"to run this sweep, or restore the store's settings to resume it.")
+    return "resume"
+
+
+def create_store(path, spec: Mapping, names, points: np.ndarray, seeds, features, chunk_points: int,
+                 versions: Mapping, descriptions: Mapping | None = None) -> None:
+    """Create the empty store (coordinates, NaN features, empty manifest) atomically."""
+    import dask.array as da
+    import xarray as xr
+
+    p = Path(path)
+    P, S = points.shape[0], len(seeds)
+    n_chunks = -(-P // chunk_points)
+    coords = {"point": np.arange(P), "seed": np.asarray(seeds, dtype=np.int64),
+              "chunk": np.arange(n_chunks)}
+    for j, name in enumerate(names):
+        coords[name] = ("point", points[:, j])
+    data = {}
+    for f in features:
+        data[f] = (("point", "seed"), da.full((P, S), np.nan, chunks=(chunk_points, S)),
+                   {"description": (descriptions or {}).get(f, "")})
+    data["chunk_done"] = (("chunk",), da.zeros((n_chunks,), dtype=np.int8, chunks=1))
+    data["chunk_seconds"] = (("chunk",), da.full((n_chunks,), np.nan, chunks=1))
+    data["chunk_device"] = (("chunk",), da.full((n_chunks,), -1, dtype=np.int32, chunks=1))
+    data["chunk_finished"] = (("chunk",), da.full((n_chunks,), np.nan, chunks=1))
+    data["chunk_pid"] = (("chunk",), da.full((n_chunks,), -1, dtype=np.int64, chunks=1))
+    ds = xr.Dataset(data, coords=coords, attrs={SPEC_ATTR: json.dumps(_normalise(spec), sort_keys=True),
+                                                VERSIONS_ATTR: json.dumps(dict(versions))})
+    enc = {f: {"chunks": (chunk_points, S)} for f in features}
+    enc.update({k: {"chunks": (1,)} for k in ("chunk_done", "chunk_seconds", "chunk_device", "chunk_finished",
+                                         "chunk_pid")})
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{p.name}.creating-", dir=p.parent))
+    try:
+        with _quiet():
+            ds.to_zarr(tmp / "store.zarr", mode="w-", compute=False, encoding=enc)
+        os.replace(tmp / "store.zarr", p)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def write_chunk(path, index: int, chunk_points: int, n_points: int, features: Mapping,
+                seconds: float, device: int, pid: int = -1) -> None:
+    """Store one finished chunk: its features (a region write), then its manifest entry."""
+    import xarray as xr
+
+    a, b = index * chunk_points, min((index + 1) * chunk_points, n_points)
+    feats = xr.Dataset({k: (("point", "seed"), np.asarray(v, dtype=float)) for k, v in features.items()})
+    man = xr.Dataset({"chunk_done": (("chunk",), np.ones(1, np.int8)),
+                      "chunk_seconds": (("chunk",), np.array([seconds], float)),
+                      "chunk_device": (("chunk",), np.array([device], np.int32)),
+                      "chunk_finished": (("chunk",), np.array([time.time()], float)),
+                      "chunk_pid": (("chunk",), np.array([pid], np.int64))})
+    with _quiet():
+        feats.to_zarr(path, region={"point": slice(a, b)}, mode="r+")
+        man.to_zarr(path, region={"chunk": slice(index, index + 1)}, mode="r+")
+
+
+def done_chunks(path) -> np.ndarray:
+    """Boolean array: which chunks the manifest marks as stored."""
+    import xarray as xr
+
+    with _quiet():
+        ds = xr.open_zarr(path, consolidated=None)
+        return np.asarray(ds["chunk_done"].values) == 1
+
+
+def open_sweep(path):
+    """The sweep's results as an :class:`xarray.Dataset` (lazy), with ``spec`` and ``versions``
+    decoded into ``ds.attrs['spec']`` and ``ds.attrs['versions']``."""
+    import xarray as xr
+
+    with _quiet():
+        ds = xr.open_zarr(path, consolidated=None)
+    ds.attrs["spec"] = json.loads(ds.attrs[SPEC_ATTR])
+    ds.attrs["versions"] = json.loads(ds.attrs.get(VERSIONS_ATTR, "{}"))
+    return ds
