@@ -28,16 +28,12 @@ _SPEED_NAME = "speed"
 
 # --------------------------------------------------------------------------- engine adapters
 def speed_system(network, distance, bounds):
-    """The system to run when the conduction speed is swept, and how speed values are passed.
-
-    Today a :class:`~neuralmass.Network` fixes its delays at construction, so a batch of speeds
-    runs through :class:`~neuralmass.fit.TracedSpeedNetwork` (lags computed inside the run with
-    linear interpolation, ring buffer sized for the slowest speed in ``bounds``); the speeds are
-    then passed as ``params={'speed': array}`` like any other batched parameter.
+    """The system to run when the conduction speed is swept: the network with its speed traced in
+    ``bounds`` (:meth:`~neuralmass.Network.with_traced_speed`: lags computed inside the run with
+    linear interpolation, ring buffer sized for the slowest speed); the speeds are then passed as
+    ``params={'speed': array}`` like any other batched parameter.
     """
-    from ..fit.delays import TracedSpeedNetwork
-
-    if distance is None:
+    if distance is None and network.distance_mm is None:
         raise ValueError("sweeping 'speed' needs tract lengths: build the Network from a Connectome "
                          "with lengths_mm, or pass Sweep(..., distance=lengths_mm).")
     lo, hi = bounds
@@ -45,7 +41,7 @@ def speed_system(network, distance, bounds):
         raise ValueError(f"space['speed'] must stay positive (mm/ms); its lowest value is {lo}.")
     if hi <= lo:
         hi = lo * (1.0 + 1e-6)
-    return TracedSpeedNetwork(network, distance, (lo, hi), speed=lo)
+    return network.with_traced_speed((lo, hi), distance=distance, speed=lo)
 
 
 class _NoiseValues:
