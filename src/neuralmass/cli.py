@@ -95,7 +95,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     mo = sub.add_parser("models", help="list models, or show one model's parameter table", parents=[common])
     mo.add_argument("name", nargs="?", help="model name")
+
+    from .explore.cli import add_sweep_parser
+
+    sw = add_sweep_parser(sub)
+    sw.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return ap
+
+
+def _cmd_sweep(args) -> int:
+    from .explore.cli import run_sweep_args
+
+    return run_sweep_args(args)
 
 
 def _fail(msg: str, status: int = 1) -> int:
@@ -322,7 +333,7 @@ def main(argv=None) -> int:
     debug = getattr(args, "debug", False)
     handler = _setup_logging(getattr(args, "quiet", False) or getattr(args, "json", False))
     handlers = {"run": _cmd_run, "simulate": _cmd_simulate, "datasets": _cmd_datasets,
-                "models": _cmd_models}
+                "models": _cmd_models, "sweep": _cmd_sweep}
     try:
         from .compilation_cache import enable_compilation_cache
 
