@@ -27,8 +27,9 @@ def main(argv=None):
     ap.add_argument("--estimators", nargs="*", default=None,
                     help="paper architectures: transformer transformer_patch lstm cnn_bilstm (none: skip)")
     ap.add_argument("--no-npe", action="store_true", help="skip neural posterior estimation")
-    ap.add_argument("--max-seconds", type=float, default=None, help="time budget per matched-filter/NPE model")
-    ap.add_argument("--paper-max-seconds", type=float, default=None, help="time budget per paper architecture")
+    ap.add_argument("--max-steps", type=int, default=None, help="optimizer-step cap for the matched-filter network")
+    ap.add_argument("--npe-max-steps", type=int, default=None, help="optimizer-step cap for the NPE flow")
+    ap.add_argument("--paper-max-steps", type=int, default=None, help="optimizer-step cap per paper architecture")
     ap.add_argument("--fs", type=float, default=None, help="ERP sampling rate (Hz)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--no-progress", action="store_true")
@@ -41,7 +42,8 @@ def main(argv=None):
     for k, v in dict(n_sims=a.n_sims, epochs=a.epochs, snr_db=tuple(a.snr) if a.snr else None,
                      priors=tuple(a.priors) if a.priors else None,
                      estimators=tuple(a.estimators) if a.estimators is not None else None,
-                     max_seconds_per_model=a.max_seconds, paper_max_seconds=a.paper_max_seconds).items():
+                     max_steps=a.max_steps, npe_max_steps=a.npe_max_steps,
+                     paper_max_steps=a.paper_max_steps).items():
         if v is not None:
             setattr(cfg, k, v)
     if a.fs is not None:

@@ -42,7 +42,7 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
-__all__ = ["symmetry_residuals", "laplace_r_ceiling", "pearson_r", "r2_score", "nrmse", "point_metrics", "posterior_zscore", "shrinkage",
+__all__ = ["symmetry_residuals", "laplace_r_ceiling", "laplace_r_from_jacobian", "pearson_r", "r2_score", "nrmse", "point_metrics", "posterior_zscore", "shrinkage",
            "sbc_ranks", "sbc_uniformity", "coverage", "erp_sensitivity", "erp_jacobian"]
 
 
@@ -241,6 +241,23 @@ def symmetry_residuals(prior, config=None, n: int = 16, key=None, theta=None) ->
     return out
 
 
+def laplace_r_from_jacobian(jac, sigma2, prior_var):
+    r"""Laplace estimate of the attainable r from Jacobians and white-noise variances.
+
+    ``jac`` (n, T, dim) = ∂s/∂θ of the (matched-filtered) signal, ``sigma2`` (n,) its noise
+    variance per sample, ``prior_var`` (dim,). Returns ``r`` (dim,) and the per-draw ratios
+    :math:`[(J^\top J/\sigma^2 + \Sigma_0^{-1})^{-1}]_{ii}/\Sigma_{0,ii}` (n, dim); see
+    :func:`laplace_r_ceiling`.
+    """
+    jac = np.asarray(jac, dtype=float)
+    prior_var = np.asarray(prior_var, dtype=float)
+    jtj = np.einsum("nti,ntj->nij", jac, jac)
+    prec = jtj / np.asarray(sigma2, dtype=float)[:, None, None] + np.diag(1.0 / prior_var)[None]
+    diag = np.arange(len(prior_var))
+    ratio = np.linalg.inv(prec)[:, diag, diag] / prior_var
+    return np.sqrt(np.clip(1.0 - ratio.mean(0), 0.0, 1.0)), ratio
+
+
 def laplace_r_ceiling(prior, config=None, snr_db: float = 20.0, n_sensors: int = 64, gain_norm2=None,
                       n: int = 256, key=None, theta=None) -> dict:
     r"""Laplace (Fisher-information) estimate of the best achievable Pearson r per parameter.
@@ -285,16 +302,12 @@ def laplace_r_ceiling(prior, config=None, snr_db: float = 20.0, n_sensors: int =
     ok = np.all(np.isfinite(jac), axis=(1, 2)) & np.all(np.isfinite(erps), axis=1)
     erps, jac = erps[ok].astype(float), jac[ok].astype(float)
     prior_var = np.asarray(prior.std, dtype=float) ** 2
-    jtj = np.einsum("nti,ntj->nij", jac, jac)
-    diag = np.arange(prior.dim)
     out_r, out_vr, out_ps = [], [], []
     for snr in np.atleast_1d(np.asarray(snr_db, dtype=float)):
         sigma2 = mean_g2 * np.mean(erps ** 2, axis=1) / 10.0 ** (snr / 10.0) / g2
-        prec = jtj / sigma2[:, None, None] + np.diag(1.0 / prior_var)[None]
-        ratio = np.linalg.inv(prec)[:, diag, diag] / prior_var
-        vr = ratio.mean(0)
-        out_r.append(np.sqrt(np.clip(1.0 - vr, 0.0, 1.0)))
-        out_vr.append(vr)
+        r, ratio = laplace_r_from_jacobian(jac, sigma2, prior_var)
+        out_r.append(r)
+        out_vr.append(ratio.mean(0))
         out_ps.append(ratio)
     if np.ndim(snr_db) == 0:
         out_r, out_vr, out_ps = out_r[0], out_vr[0], out_ps[0]

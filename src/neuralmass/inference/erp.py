@@ -59,6 +59,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+import brainunit as u
+
+from .. import units as nmu
 from ..integrators import get_integrator
 from ..models.jansen_rit import JANSEN_RIT, jansen_rit_drift
 from .priors import Prior
@@ -69,6 +72,7 @@ __all__ = ["ERPConfig", "stimulus", "erp_source", "simulate_erps", "volts_params
 
 _P_FACTOR = JANSEN_RIT.input("p").to_canonical(1.0)  # 1 Hz in canonical ms⁻¹
 _WARMUP_MS = 300.0
+_UV_PER_NAM = u.uvolt / (u.nA * u.meter)
 
 
 @dataclass(frozen=True)
@@ -326,20 +330,49 @@ def synthetic_gain(n_sensors: int = 64, seed: int = 0) -> np.ndarray:
     return g / np.sqrt(np.mean(g ** 2))
 
 
-def eeg_gain(source: str = "auto", region: int | str = 0, n_sensors: int = 64) -> tuple[np.ndarray, str]:
-    """Lead-field column for one source region, unit RMS after average reference.
+def synthetic_leadfield(n_sensors: int = 64, head_radius_m: float = 0.09, conductivity: float = 0.33) -> np.ndarray:
+    r"""The synthetic column of :func:`synthetic_gain` in physical units, µV/(nA·m).
+
+    Potential of a current dipole in an infinite homogeneous conductor,
+    :math:`\phi = \mathbf d\cdot(\mathbf r - \mathbf r_0) / (4\pi\sigma|\mathbf r - \mathbf r_0|^3)`,
+    with the electrodes on a sphere of radius ``head_radius_m`` (0.09 m), the dipole at half that
+    radius and scalp conductivity ``conductivity`` (0.33 S/m); average reference. It ignores the
+    skull, which attenuates scalp potentials several-fold, so it overestimates real lead fields;
+    use the TVB head model (:func:`eeg_leadfield`) for realistic amplitudes.
+    """
+    if n_sensors < 2:
+        raise ValueError(f"n_sensors={n_sensors} must be at least 2.")
+    i = np.arange(n_sensors) + 0.5
+    z = 1.0 - i / n_sensors
+    phi = np.pi * (1 + 5 ** 0.5) * i
+    rho = np.sqrt(1 - z ** 2)
+    el = head_radius_m * np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=1)
+    direction = np.array([-0.6, -0.3, 0.74])
+    direction /= np.linalg.norm(direction)
+    d = el - 0.5 * head_radius_m * direction
+    g = d @ direction / np.linalg.norm(d, axis=1) ** 3 / (4 * np.pi * conductivity)  # V/(A·m)
+    g = g - g.mean()
+    return g * 1e-3   # V/(A·m) -> µV/(nA·m)
+
+
+def eeg_leadfield(source: str = "auto", region: int | str = 0, n_sensors: int = 64) -> tuple[np.ndarray, str]:
+    """Lead-field column for one source region in µV/(nA·m), average-referenced.
+
+    Sensor potentials in µV are ``gain * Q`` for a source dipole moment ``Q`` in nA·m.
 
     Parameters
     ----------
     source : {'auto', 'synthetic', 'tvb76_eeg65'}
         ``'tvb76_eeg65'`` reads the region lead field of the 76-region TVB connectivity (needs
-        ``tvb-data``); ``'auto'`` uses it when available and otherwise :func:`synthetic_gain`.
+        ``tvb-data``; its SI units are an assumption documented in
+        :mod:`neuralmass.datasets.tvb`); ``'auto'`` uses it when available and otherwise
+        :func:`synthetic_leadfield`.
     region : int or str
         Region index or label for the real head model.
 
     Returns
     -------
-    gain : np.ndarray (n_sensors,)
+    gain : np.ndarray (n_sensors,) in µV/(nA·m)
     description : str
     """
     if source not in ("auto", "synthetic", "tvb76_eeg65"):
@@ -350,7 +383,7 @@ def eeg_gain(source: str = "auto", region: int | str = 0, n_sensors: int = 64) -
 
         try:
             lf = load_dataset("tvb76_eeg65")
-            L = np.asarray(getattr(lf.L, "mantissa", lf.L), dtype=float)   # (regions, sensors)
+            L = np.asarray(nmu.magnitude(lf.L, _UV_PER_NAM), dtype=float)   # (regions, sensors)
             labels = [str(x) for x in lf.region_labels]
             if isinstance(region, str):
                 if region not in labels:
@@ -359,12 +392,24 @@ def eeg_gain(source: str = "auto", region: int | str = 0, n_sensors: int = 64) -
             else:
                 idx = int(region)
             g = L[idx]
-            g = g - g.mean()
-            return g / np.sqrt(np.mean(g ** 2)), f"tvb76_eeg65 region {labels[idx]} ({g.size} electrodes)"
+            return g - g.mean(), f"tvb76_eeg65 region {labels[idx]} ({g.size} electrodes)"
         except TVBDataMissingError:   # optional data absent: 'auto' falls back, explicit asks fail
             if source == "tvb76_eeg65":
                 raise
-    return synthetic_gain(n_sensors), f"synthetic dipolar lead field ({n_sensors} electrodes)"
+    return synthetic_leadfield(n_sensors), f"synthetic dipolar lead field ({n_sensors} electrodes)"
+
+
+def eeg_gain(source: str = "auto", region: int | str = 0, n_sensors: int = 64) -> tuple[np.ndarray, str]:
+    """Lead-field column of :func:`eeg_leadfield` scaled to unit RMS (dimensionless shape only).
+
+    Used with the per-ERP SNR convention, where only the spatial pattern matters.
+    """
+    if source == "synthetic":
+        return synthetic_gain(n_sensors), f"synthetic dipolar lead field ({n_sensors} electrodes)"
+    g, desc = eeg_leadfield(source, region, n_sensors)
+    if "synthetic" in desc:
+        return synthetic_gain(n_sensors), desc
+    return g / np.sqrt(np.mean(g ** 2)), desc
 
 
 def project(erps, gain):

@@ -296,6 +296,7 @@ class FitResult:
     best_epoch: int
     stopped_early: bool
     seconds: float
+    steps: int = 0
 
 
 def save_model(path, model) -> None:
@@ -320,7 +321,7 @@ def _trainable(model):
 
 def fit(model, loss_fn: Callable, train: tuple, val: tuple, *, epochs: int = 50, batch_size: int = 64,
         lr: float = 1e-3, patience: int = 8, seed: int = 0, checkpoint=None, progress: bool = True,
-        desc: str = "training", max_seconds: float | None = None) -> FitResult:
+        desc: str = "training", max_steps: int | None = None) -> FitResult:
     """Mini-batch Adam with early stopping on the validation loss.
 
     Parameters
@@ -337,17 +338,22 @@ def fit(model, loss_fn: Callable, train: tuple, val: tuple, *, epochs: int = 50,
         Shuffling and augmentation stream.
     checkpoint : path, optional
         The best model is written there (:func:`save_model`) whenever it improves.
-    max_seconds : float, optional
-        Wall-clock budget; training stops at the first mini-batch past it (the partial epoch is
-        validated and kept if best).
+    max_steps : int, optional
+        Budget in optimizer steps (mini-batches) over the whole run; training stops after that
+        step (the partial epoch is validated and kept if best). Budgets are counts, never seconds,
+        so the same call gives the same model on any machine (up to float reassociation).
     """
     import time
+
+    if max_steps is not None and int(max_steps) < 1:
+        raise ValueError(f"max_steps={max_steps} must be a positive number of optimizer steps (or None).")
 
     n = len(train[0])
     if n < batch_size:
         batch_size = n
     steps = max(1, n // batch_size)
-    sched = optax.cosine_decay_schedule(lr, steps * epochs, alpha=0.05)
+    total = steps * epochs if max_steps is None else min(steps * epochs, int(max_steps))
+    sched = optax.cosine_decay_schedule(lr, total, alpha=0.05)
     opt = optax.chain(optax.clip_by_global_norm(1.0), optax.adamw(sched, weight_decay=1e-4))
     params, static = _trainable(model)
     opt_state = opt.init(params)
@@ -385,17 +391,19 @@ def fit(model, loss_fn: Callable, train: tuple, val: tuple, *, epochs: int = 50,
         it = bar = tqdm(it, desc=desc, unit="epoch", leave=False)
     t0 = time.time()
     stopped = False
+    n_steps = 0
     for ep in it:
         perm = rng.permutation(n)
         losses = []
-        out_of_time = False
+        out_of_budget = False
         for s in range(steps):
             idx = perm[s * batch_size:(s + 1) * batch_size]
             key, sub = jax.random.split(key)
             params, opt_state, loss = step(params, opt_state, tuple(a[idx] for a in train), sub)
             losses.append(loss)
-            if max_seconds is not None and s % 8 == 7 and time.time() - t0 > max_seconds:
-                out_of_time = True
+            n_steps += 1
+            if max_steps is not None and n_steps >= max_steps:
+                out_of_budget = True
                 break
         tl.append(float(np.mean(jax.device_get(losses))))
         vl.append(validate(params))
@@ -410,12 +418,12 @@ def fit(model, loss_fn: Callable, train: tuple, val: tuple, *, epochs: int = 50,
         if bad >= patience:
             stopped = True
             break
-        if out_of_time or (max_seconds is not None and time.time() - t0 > max_seconds):
+        if out_of_budget:
             stopped = True
             break
     if bar is not None:
         bar.close()
-    return FitResult(eqx.combine(best_params, static), tl, vl, best_epoch, stopped, time.time() - t0)
+    return FitResult(eqx.combine(best_params, static), tl, vl, best_epoch, stopped, time.time() - t0, n_steps)
 
 
 def predict(model, x, batch_size: int = 512) -> np.ndarray:

@@ -15,10 +15,11 @@ sensor-noise level, evaluates on held-out simulations and writes
   plots (``*.png``, when matplotlib is installed), ``meta.json`` (configuration, timings) and
   checkpoints in ``checkpoints/``.
 
-Budgets: the paper's sensor-level architectures get ``paper_max_seconds`` each, the matched-filter
-network ``max_seconds_per_model`` and the NPE flow ``npe_max_seconds`` (checked every 8
-mini-batches), so the default study stays under 30 minutes on 2 CPU cores; results of
-time-limited training depend somewhat on the machine's load.
+Budgets are counts, never seconds: each model trains for at most ``epochs`` (``paper_epochs``
+for the paper's architectures) with early stopping on the validation loss, optionally capped at
+``max_steps`` / ``paper_max_steps`` / ``npe_max_steps`` optimizer steps. With the seed fixed, the
+same configuration gives the same numbers on any machine (up to float reassociation); wall-clock
+times are recorded in ``meta.json`` only.
 
 ``StudyConfig.quick()`` is a small size used by the tests and ``--quick``.
 """
@@ -31,15 +32,16 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+import equinox as eqx
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from . import diagnostics as dg
 from .erp import ERPConfig, add_sensor_noise, eeg_gain, project, simulate_erps
-from .estimators import (ConvEmbedding, InputScaler, SourceEmbedding, fit, make_estimator, matched_filter,
-                         predict)
-from .npe import PosteriorEstimator, ThetaTransform, frozen_embedding, make_flow, sample_posteriors
+from .estimators import InputScaler, fit, make_estimator, matched_filter, predict
+from .npe import ThetaTransform, frozen_embedding, sample_posteriors
+from .posterior import Posterior, build_estimator
 from .priors import OURS_TO_PAPER, make_prior
 
 __all__ = ["StudyConfig", "run_study", "PAPER_TRANSFORMER_R"]
@@ -70,8 +72,8 @@ class StudyConfig:
     prior : {'uniform', 'normal'}
         Distribution family of the presets.
     estimators : tuple of str
-        The paper's sensor-level architectures (trained on the first prior, ``paper_max_seconds``
-        each).
+        The paper's sensor-level architectures (trained on the first prior, ``paper_epochs``
+        epochs each, capped at ``paper_max_steps`` optimizer steps).
     source_estimator : bool
         Train :class:`~neuralmass.inference.estimators.SourceMLP` on the matched-filter output.
     npe : bool
@@ -79,6 +81,9 @@ class StudyConfig:
         network, frozen, as summary statistic; needs ``source_estimator``), ``'source'`` (matched
         filter + MLP trained jointly with the flow) or ``'conv'`` (Conv1D embedding of the sensor
         array, trained jointly).
+    max_steps, paper_max_steps, npe_max_steps : int or None
+        Caps in optimizer steps for the matched-filter network, the paper's architectures and
+        the NPE flow (``None``: only ``epochs`` / early stopping limit training).
     """
 
     n_sims: int = 100_000
@@ -98,9 +103,9 @@ class StudyConfig:
     paper_epochs: int = 40
     paper_batch_size: int = 64
     paper_lr: float = 1e-3
-    paper_max_seconds: float | None = 25.0
-    max_seconds_per_model: float | None = 100.0
-    npe_max_seconds: float | None = 60.0
+    paper_max_steps: int | None = 400
+    max_steps: int | None = 3000
+    npe_max_steps: int | None = 2000
     seed: int = 0
     leadfield: str = "auto"
     erp: ERPConfig = field(default_factory=lambda: ERPConfig(fs=100.0))
@@ -115,9 +120,8 @@ class StudyConfig:
     @classmethod
     def quick(cls, **kw) -> "StudyConfig":
         base = dict(n_sims=4000, npe_sims=3000, snr_db=(20.0,), priors=("reference",), estimators=("transformer",),
-                    epochs=25, batch_size=128, paper_epochs=4, paper_max_seconds=25.0, patience=6,
-                    n_posterior=99, n_sbc=300, n_test_max=400, max_seconds_per_model=30.0,
-                    npe_max_seconds=30.0,
+                    epochs=25, batch_size=128, paper_epochs=4, paper_max_steps=None, patience=6,
+                    n_posterior=99, n_sbc=300, n_test_max=400, max_steps=None, npe_max_steps=None,
                     model_kw={"transformer": dict(d_model=64, n_heads=4, d_ff=128)},
                     sensitivity_samples=32)
         base.update(kw)
@@ -181,7 +185,7 @@ def run_study(out_dir="jr_inference_results", config: StudyConfig | None = None,
 
     Returns
     -------
-    dict with ``results`` (rows: prior, method, snr_db, param, r, R2, NRMSE, epochs, seconds),
+    dict with ``results`` (rows: prior, method, snr_db, param, r, R2, NRMSE, epochs, steps),
     ``calibration`` (NPE rows per prior × SNR × parameter), ``combinations`` (NPE recovery of the
     identifiable products), ``sensitivity``, ``symmetry``, ``verdict`` and ``meta``.
     """
@@ -247,34 +251,39 @@ def run_study(out_dir="jr_inference_results", config: StudyConfig | None = None,
                           patience=cfg.patience, seed=cfg.seed,
                           checkpoint=out / "checkpoints" / f"{preset}_{name}_snr{snr:g}.eqx",
                           progress=cfg.progress, desc=f"{preset} {name} SNR {snr:g} dB",
-                          max_seconds=cfg.paper_max_seconds if is_paper else cfg.max_seconds_per_model)
+                          max_steps=cfg.paper_max_steps if is_paper else cfg.max_steps)
                 timings[f"{preset}_{name}_snr{snr:g}_s"] = res.seconds
                 trained[name] = res.model
                 pred = prior.from_unit(predict(res.model, x_test))
                 for m in dg.point_metrics(theta[te], pred, names):
                     rows.append(dict(prior=preset, method=name, snr_db=snr,
                                      paper_name=OURS_TO_PAPER[m["param"]], **m,
-                                     epochs=len(res.val_loss), seconds=round(res.seconds, 1)))
+                                     epochs=len(res.val_loss), steps=res.steps))
             if cfg.npe:
                 t1 = time.time()
                 transform = ThetaTransform(prior)
-                kf, ke = jax.random.split(jax.random.PRNGKey(cfg.seed + 1))
-                cond_dim = 64
+                spec = dict(embedding=cfg.npe_embedding, n_channels=n_ch, n_times=n_t, dim=len(names), cond_dim=64)
                 if cfg.npe_embedding == "summary":
-                    emb, cond_dim = frozen_embedding(trained["source_mlp"]), len(names)
-                    prep, x_test = _source_prep(src_scaler, gain, snr), x_src
+                    spec.update(embedding="source_mlp_frozen", cond_dim=len(names),
+                                emb_kw=dict(cfg.model_kw.get("source_mlp", {})))
                 elif cfg.npe_embedding == "source":
-                    emb = SourceEmbedding(1, n_t, 64, width=256, depth=2, key=ke)
-                    prep, x_test = _source_prep(src_scaler, gain, snr), x_src
-                else:
-                    emb = ConvEmbedding(n_ch, n_t, 64, key=ke)
+                    spec.update(emb_kw=dict(width=256, depth=2))
+                est = build_estimator(spec, jax.random.PRNGKey(cfg.seed + 1))
+                if cfg.npe_embedding == "summary":
+                    est = eqx.tree_at(lambda e: e.embedding, est, frozen_embedding(trained["source_mlp"]))
+                if cfg.npe_embedding == "conv":
                     prep, x_test = _sensor_prep(sens_scaler, gain, snr), x_sens
-                est = PosteriorEstimator(emb, make_flow(len(names), cond_dim, key=kf))
+                else:
+                    prep, x_test = _source_prep(src_scaler, gain, snr), x_src
                 res = fit(est, _nll_loss(prep, transform), npe_train, (erps[va], th32[va]),
                           epochs=cfg.epochs, batch_size=cfg.batch_size, lr=cfg.npe_lr, patience=cfg.patience,
                           seed=cfg.seed, checkpoint=out / "checkpoints" / f"{preset}_npe_snr{snr:g}.eqx",
                           progress=cfg.progress, desc=f"{preset} NPE SNR {snr:g} dB",
-                          max_seconds=cfg.max_seconds_per_model)
+                          max_steps=cfg.npe_max_steps)
+                posterior = Posterior(res.model, prior, spec, np.asarray(gain),
+                                      src_scaler if cfg.npe_embedding != "conv" else sens_scaler,
+                                      "sensor" if cfg.npe_embedding == "conv" else "source", None, cfg.erp)
+                posterior.save(out / "checkpoints" / f"posterior_{preset}_snr{snr:g}.nmpost")
                 m_sbc = min(cfg.n_sbc, len(x_test))
                 post = sample_posteriors(res.model, transform, x_test[:m_sbc], cfg.n_posterior,
                                          jax.random.fold_in(k_post, si))
@@ -283,7 +292,7 @@ def run_study(out_dir="jr_inference_results", config: StudyConfig | None = None,
                 for m in dg.point_metrics(truth, post.mean(1), names):
                     rows.append(dict(prior=preset, method="npe", snr_db=snr,
                                      paper_name=OURS_TO_PAPER[m["param"]], **m,
-                                     epochs=len(res.val_loss), seconds=round(time.time() - t1, 1)))
+                                     epochs=len(res.val_loss), steps=res.steps))
                 ranks = dg.sbc_ranks(post, truth)
                 uni = dg.sbc_uniformity(ranks, cfg.n_posterior)
                 shr = dg.shrinkage(post, prior.std)
@@ -322,7 +331,7 @@ def run_study(out_dir="jr_inference_results", config: StudyConfig | None = None,
             for m in [dict(param=nm, r=float(lap["r"][si, j]), R2=float("nan"), NRMSE=float("nan"))
                       for j, nm in enumerate(names)]:
                 rows.append(dict(prior=preset, method="laplace_ceiling", snr_db=snr,
-                                 paper_name=OURS_TO_PAPER[m["param"]], **m, epochs=0, seconds=0.0))
+                                 paper_name=OURS_TO_PAPER[m["param"]], **m, epochs=0, steps=0))
         sym = dg.symmetry_residuals(prior, cfg.erp, n=min(32, cfg.sensitivity_samples), key=ks)
         for label, v in sym.items():
             if np.any(np.isfinite(v)):
@@ -399,7 +408,7 @@ def _markdown(rows, calib, combos, sens_rows, sym_rows, cfg) -> str:
                 continue
             names = list(dict.fromkeys(r["param"] for r in sel_p))
             lines += [f"Prior `{preset}`:", "",
-                      "| method | SNR (dB) | " + " | ".join(OURS_TO_PAPER[n] for n in names) + " | epochs | s |",
+                      "| method | SNR (dB) | " + " | ".join(OURS_TO_PAPER[n] for n in names) + " | epochs | steps |",
                       "|---|---|" + "---|" * (len(names) + 2)]
             if metric == "r" and preset == cfg.priors[0]:
                 lines.append("| paper transformer | noise factor 1 | " +
@@ -412,7 +421,7 @@ def _markdown(rows, calib, combos, sens_rows, sym_rows, cfg) -> str:
                     if sel:
                         any_r = next(iter(sel.values()))
                         lines.append(f"| {m} | {snr:g} | " + " | ".join(f"{sel[n][metric]:.2f}" for n in names)
-                                     + f" | {any_r['epochs']} | {any_r['seconds']:.0f} |")
+                                     + f" | {any_r['epochs']} | {any_r['steps']} |")
             lines.append("")
     if calib:
         lines += ["## NPE calibration (SBC p-values χ² / KS, mean shrinkage, median z, 90 % coverage)", "",
