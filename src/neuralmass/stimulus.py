@@ -48,7 +48,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .units import is_quantity, time_ms
+from .units import is_quantity, magnitude, time_ms
 
 __all__ = ["Stimulus", "constant", "pulse", "single_pulse", "pulse_train", "sinusoid", "ramp",
            "check_inputs", "region_weights"]
@@ -117,7 +117,7 @@ class Stimulus:
         """Values on a grid of times ``ts`` (ms or Quantity): shape ``(T,)`` or ``(T, n)``."""
         ts = np.asarray(ts.to_decimal(u.ms) if is_quantity(ts) else ts, dtype=float)
         vals = [self(jnp.asarray(t)) for t in ts]
-        vals = [getattr(v, "mantissa", v) for v in vals]
+        vals = [magnitude(v) for v in vals]
         return np.stack([np.broadcast_to(np.asarray(v), np.shape(vals[0])) for v in vals])
 
     # ------------------------------------------------------------------ composition

@@ -498,7 +498,7 @@ def plot_region_map(values, conn, *, rotation=None, cmap="viridis", title=None, 
     """
     plotting = _nilearn_plotting()
     c = _centres_mni(conn, rotation)
-    v = np.asarray(getattr(values, "mantissa", values), dtype=float)
+    v = np.asarray(magnitude(values), dtype=float)
     if v.shape != (c.shape[0],):
         raise ValueError(f"values needs one entry per region ({c.shape[0]}), got {v.shape}.")
     return plotting.plot_markers(v, c, node_cmap=cmap, title=title, axes=axes, figure=figure,

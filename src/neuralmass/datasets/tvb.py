@@ -50,6 +50,7 @@ import brainunit as u
 import numpy as np
 
 from ..network.connectome import Connectome
+from ..units import magnitude
 from .files import read_connectome
 
 __all__ = ["TVBDataMissingError", "RegionLeadField", "tvb_data_path", "load_tvb_connectivity",
@@ -472,7 +473,7 @@ def register_tvb_eeg_sensors(lf: RegionLeadField | None = None, conn: Connectome
     ori = ori / np.linalg.norm(ori, axis=1, keepdims=True)
     centres = np.asarray(conn.centres, dtype=float)
     sensors = np.asarray(lf.sensor_positions.to_decimal(u.mm), dtype=float)
-    L = np.asarray(lf.L.mantissa, dtype=float)
+    L = np.asarray(magnitude(lf.L), dtype=float)
 
     def loss(t):
         moved = sensors + t

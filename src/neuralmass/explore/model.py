@@ -21,6 +21,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..units import magnitude
+
 __all__ = ["SweepModel", "model_from_config"]
 
 _SPEED_NAME = "speed"
@@ -283,10 +285,10 @@ class SweepModel:
                         chunk_steps=self._base.chunk_steps)
         res = sim.run(self.duration, monitors=self.monitors(), transient=self.transient,
                       key=keys, params=params)
-        act = np.asarray(getattr(res["activity"], "mantissa", res["activity"]))
+        act = np.asarray(magnitude(res["activity"]))
         fs = 1000.0 / self.period
         if self.bold:
-            fc_sig, fc_fs = np.asarray(getattr(res["bold"], "mantissa", res["bold"])), 1000.0 / self.bold["tr"]
+            fc_sig, fc_fs = np.asarray(magnitude(res["bold"])), 1000.0 / self.bold["tr"]
         else:
             fc_sig, fc_fs = act, fs
         opts = dict(self.options)

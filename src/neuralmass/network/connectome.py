@@ -24,7 +24,7 @@ from typing import Any, Mapping
 import brainunit as u
 import numpy as np
 
-from ..units import DISTANCE, SPEED, UnitMismatchError
+from ..units import DISTANCE, SPEED, UnitMismatchError, magnitude, to_canonical
 
 __all__ = ["Connectome", "NORMALIZATIONS"]
 
@@ -52,17 +52,10 @@ def _as_mm(value: Any, name: str) -> np.ndarray:
 
 
 def _speed_mm_per_ms(speed: Any) -> np.ndarray:
-    if isinstance(speed, u.Quantity):
-        if speed.dim != SPEED.dim:
-            raise UnitMismatchError(
-                f"speed={speed!r} has unit {u.get_unit(speed)}, which is not a speed; pass e.g. "
-                f"speed=5.0 * u.meter / u.second or a plain number in mm/ms (= m/s).")
-        s = np.asarray(speed.to_decimal(u.mm / u.ms), dtype=float)
-    elif speed is None or isinstance(speed, (str, bytes)):
-        raise TypeError(f"speed={speed!r} is not a number; pass a conduction speed in mm/ms (= m/s), "
-                        f"e.g. speed=5.0 or speed=5.0 * u.meter / u.second.")
-    else:
-        s = np.asarray(speed, dtype=float)
+    if speed is None:
+        raise TypeError("speed=None is not a number; pass a conduction speed in mm/ms (= m/s), "
+                        "e.g. speed=5.0 or speed=5.0 * u.meter / u.second.")
+    s = np.asarray(to_canonical(speed, "speed", SPEED), dtype=float)
     if not np.all(np.isfinite(s)) or np.any(s <= 0):
         raise ValueError(f"speed={speed!r} must be finite and > 0 (mm/ms = m/s); "
                          f"typical axonal conduction speeds are 1-20 m/s.")
@@ -125,7 +118,7 @@ class Connectome:
                 raise UnitMismatchError(
                     f"weights carry unit {u.get_unit(self.weights)}; connection weights are "
                     f"dimensionless: pass a plain array.")
-            w = np.asarray(self.weights.mantissa, dtype=float)
+            w = np.asarray(magnitude(self.weights), dtype=float)
         else:
             try:
                 w = np.asarray(self.weights, dtype=float)
@@ -416,7 +409,9 @@ class Connectome:
             Conduction speed; plain numbers are read in mm/ms (numerically equal to m/s).
             May be a scalar or an array broadcastable to (N, N).
         """
-        return self.lengths / _speed_mm_per_ms(speed)
+        from .delays import conduction_delays
+
+        return conduction_delays(self.lengths, _speed_mm_per_ms(speed))
 
     def delays(self, speed) -> u.Quantity:
         r"""Conduction delays :math:`\tau_{ij} = \ell_{ij} / v` as a Quantity in ms, shape (N, N).
