@@ -81,6 +81,14 @@ def test_model_parameters_are_converted_once():
     assert p1 is p2 and float(p1) == pytest.approx(0.1)   # 100 Hz = 0.1 per ms, stored once
 
 
+def test_run_overrides_keep_the_module_parameters():
+    """params= at run time overrides only what it names; the module's own values stay."""
+    sim = nm.Simulator(nm.JansenRitStep(1, A=5.0), dt=0.1)
+    P = sim.params(B=np.array([20.0, 30.0]))["node"]
+    assert float(P["A"]) == pytest.approx(5.0)
+    np.testing.assert_allclose(np.asarray(P["B"]), [20.0, 30.0])
+
+
 def test_float64_mode_is_kept_and_runs_stay_float64():
     code = (
         "import jax; jax.config.update('jax_enable_x64', True)\n"

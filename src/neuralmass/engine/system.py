@@ -155,7 +155,7 @@ class NodeSystem:
         over = dict(overrides or {})
         if not over:
             return {"node": dict(self._params)}
-        return {"node": {**self._params, **self.model.canonical_params(over)}}
+        return {"node": {**self._params, **{k: self.model.param(k).to_canonical(v) for k, v in over.items()}}}
 
     def per_node_params(self) -> dict:
         """Top-level (non-node) parameters whose 1-D values are per region, not a batch."""
