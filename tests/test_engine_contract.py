@@ -210,3 +210,29 @@ def test_delays_rounding_to_zero_steps_are_counted_in_a_warning(caplog):
     with caplog.at_level("WARNING", logger="neuralmass"):
         nm.Simulator(net, dt=0.1).run(1.0, key=0)
     assert any("2 of 6 connections" in r.getMessage() for r in caplog.records)
+
+
+# ------------------------------------------------------------------------ per-region parameters
+def test_per_region_values_by_label_and_index():
+    conn = nm.datasets.load_dataset("example_connectome")
+    labels = list(conn.labels)
+    net = nm.Network(nm.HopfStep(conn.n_regions), conn=conn, k=0.01)
+    sim = nm.Simulator(net, dt=0.1)
+    a = np.asarray(sim.params(a={"default": -0.1, "regions": {labels[2]: 0.2, 5: 0.3}})["node"]["a"])
+    expect = np.full(conn.n_regions, -0.1)
+    expect[2], expect[5] = 0.2, 0.3
+    np.testing.assert_allclose(a, expect)
+    # Quantities are converted per value: 200 Hz = 0.2 per ms
+    b = np.asarray(sim.params(a={"default": -100 * u.Hz, "regions": {labels[2]: 200 * u.Hz}})["node"]["a"])
+    assert b[2] == pytest.approx(0.2) and b[0] == pytest.approx(-0.1)
+    # the regions oscillate where a > 0 (radius sqrt(a)) and decay elsewhere
+    res = sim.run(3000.0, monitors=["x"], transient=2000.0, key=0,
+                  params={"a": {"default": -0.1, "regions": {labels[2]: 0.09}}, "k": 0.0})
+    amp = np.abs(np.asarray(res["x"])).max(axis=0)
+    assert amp[2] == pytest.approx(0.3, rel=0.02) and np.all(np.delete(amp, 2) < 1e-3)
+    with pytest.raises(KeyError, match="unknown region label 'nowhere'"):
+        sim.params(a={"default": 0.1, "regions": {"nowhere": 0.2}})
+    with pytest.raises(IndexError, match="region index 99"):
+        sim.params(a={"default": 0.1, "regions": {99: 0.2}})
+    with pytest.raises(ValueError, match="has shape"):
+        nm.HopfStep(conn.n_regions, a=np.zeros(conn.n_regions + 1))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Param", "unwrap"]
+__all__ = ["Param", "unwrap", "regional"]
 
 
 @dataclass(frozen=True)
@@ -46,3 +46,62 @@ class Param:
 def unwrap(value):
     """``value.value`` for a :class:`Param`, else ``value``."""
     return value.value if isinstance(value, Param) else value
+
+
+def regional(spec, n: int, labels=None, name: str = "parameter", default=None, convert=None):
+    """A per-region parameter vector from ``{'default': v, 'regions': {label or index: v}}``.
+
+    Parameters
+    ----------
+    spec : mapping
+        ``default`` (the value of every region not listed; the model's default when omitted) and
+        ``regions``: region label (``'rHC'``) or index (``12``) -> value.
+    n : int
+        Number of regions.
+    labels : sequence of str, optional
+        Region labels of the connectome (needed for labels).
+    name : str
+        Parameter name for messages.
+    default : optional
+        Value when ``spec`` has no ``default``.
+    convert : callable, optional
+        Applied to every value (e.g. the parameter's unit conversion).
+
+    Returns
+    -------
+    numpy.ndarray, shape (n,)
+
+    Examples
+    --------
+    >>> regional({'default': -2.2, 'regions': {'rHC': -1.6, 3: -1.8}}, 4, ['lA', 'rA', 'rHC', 'lB'])
+    array([-2.2, -2.2, -1.6, -1.8])
+    """
+    import numpy as np
+
+    bad = set(spec) - {"default", "regions"}
+    if bad:
+        raise ValueError(f"{name}: a per-region value takes 'default' and 'regions', not {sorted(bad)}; "
+                         f"e.g. {name} = {{default = -2.2, regions = {{'rHC' = -1.6}}}}.")
+    conv = convert or (lambda v: float(np.asarray(v)))
+    base = spec.get("default", default)
+    if base is None:
+        raise ValueError(f"{name}: give a 'default' for the regions not listed.")
+    out = np.full(int(n), float(conv(base)), dtype=float)
+    index = {str(lab): i for i, lab in enumerate(labels)} if labels is not None else {}
+    for key, value in dict(spec.get("regions", {})).items():
+        if isinstance(key, (int, np.integer)) or (isinstance(key, str) and key.isdigit() and key not in index):
+            i = int(key)
+            if not 0 <= i < n:
+                raise IndexError(f"{name}: region index {i} is outside 0..{n - 1}.")
+        elif key in index:
+            i = index[key]
+        else:
+            import difflib
+
+            near = difflib.get_close_matches(str(key), list(index), n=3)
+            hint = f"; did you mean {', '.join(map(repr, near))}?" if near else (
+                "; the network has no region labels: use indices, or build it from a Connectome with labels"
+                if not index else f"; labels: {', '.join(list(index)[:8])}{' ...' if len(index) > 8 else ''}")
+            raise KeyError(f"{name}: unknown region label {key!r}{hint}")
+        out[i] = float(conv(value))
+    return out

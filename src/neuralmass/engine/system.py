@@ -20,6 +20,7 @@ import numpy as np
 
 from ..models.base import NodeModel
 from ..noise import NoiseSpec, noise_params
+from ..params import regional
 
 __all__ = ["System", "NodeSystem", "Reader", "as_system"]
 
@@ -120,18 +121,26 @@ class NodeSystem:
         Integrator name.
     canonical : dict, optional
         ``params`` already converted to canonical units (skips the conversion).
+    labels : sequence of str, optional
+        Region labels: parameters may then be given per region by label,
+        ``{'default': -2.2, 'regions': {'rHC': -1.6}}`` (:func:`neuralmass.params.regional`).
     """
 
     def __init__(self, model: NodeModel, n: int = 1, params: Mapping | None = None,
                  noise: Mapping | None = None, init: Mapping | None = None, method: str = "heun",
-                 canonical: Mapping | None = None):
+                 canonical: Mapping | None = None, labels=None):
         if not isinstance(n, (int, np.integer)) or n < 1:
             raise ValueError(f"n={n!r} must be a positive integer number of nodes.")
         self.model = model
         self.n = int(n)
         self.user_params = dict(params or {})
         # converted once (a node module hands over the values it already converted)
-        self._params = dict(canonical) if canonical is not None else model.canonical_params(self.user_params)
+        self.labels = None if labels is None else [str(x) for x in labels]
+        self._params = model.default_params()
+        if canonical is not None:
+            self._params.update(canonical)
+        else:
+            self._params.update({k: self._convert(k, v) for k, v in self.user_params.items()})
         self.noise = {k: (v.spec if isinstance(getattr(v, "spec", None), NoiseSpec) else v)
                       for k, v in (noise or {}).items() if v is not None}
         for k in self.noise:
@@ -155,7 +164,15 @@ class NodeSystem:
         over = dict(overrides or {})
         if not over:
             return {"node": dict(self._params)}
-        return {"node": {**self._params, **{k: self.model.param(k).to_canonical(v) for k, v in over.items()}}}
+        return {"node": {**self._params, **{k: self._convert(k, v) for k, v in over.items()}}}
+
+    def _convert(self, name, value):
+        """One override in canonical units; ``{'default': ..., 'regions': {...}}`` gives a vector."""
+        spec = self.model.param(name)
+        if isinstance(value, Mapping):
+            return jnp.asarray(regional(value, self.n, self.labels, name, spec.default,
+                                        lambda v: spec.to_canonical(v)))
+        return spec.to_canonical(value)
 
     def per_node_params(self) -> dict:
         """Top-level (non-node) parameters whose 1-D values are per region, not a batch."""

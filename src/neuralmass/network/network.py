@@ -137,7 +137,7 @@ class Network:
 
         # --- node
         if isinstance(node, NodeModel):
-            model, nparams, nnoise, ninit = node, {}, {}, {}
+            model, nparams, nnoise, ninit, ncanon = node, {}, {}, {}, None
             nmethod = method or "heun"
         elif hasattr(node, "as_system"):
             base = node.as_system()
@@ -145,6 +145,7 @@ class Network:
                 raise ValueError(
                     f"the node has {base.n} regions but conn is {n} x {n}; build the node with in_size={n}.")
             model, nparams, nnoise, ninit = base.model, base.user_params, base.noise, base.init
+            ncanon = base.canonical_params()["node"]
             nmethod = method or base.method
         else:
             raise TypeError(f"node={node!r} must be a node module (e.g. WilsonCowanStep(n)) or a NodeModel.")
@@ -152,7 +153,9 @@ class Network:
         self.model = model
         merged_noise = dict(nnoise)
         merged_noise.update({kk: v for kk, v in (noise or {}).items() if v is not None})
-        self._nodes = NodeSystem(model, n, nparams, merged_noise, ninit, nmethod)
+        self.labels = getattr(conn, "labels", None)
+        self._nodes = NodeSystem(model, n, nparams, merged_noise, ninit, nmethod, canonical=ncanon,
+                                 labels=self.labels)
         self.method = nmethod
 
         # --- coupling: what is sent, what receives it, with which strength
