@@ -236,3 +236,29 @@ def test_per_region_values_by_label_and_index():
         sim.params(a={"default": 0.1, "regions": {99: 0.2}})
     with pytest.raises(ValueError, match="has shape"):
         nm.HopfStep(conn.n_regions, a=np.zeros(conn.n_regions + 1))
+
+
+def test_fit_space_per_region_and_per_group():
+    from neuralmass.fit import SearchSpace
+
+    conn = nm.datasets.load_dataset("example_connectome")
+    labels = list(conn.labels)
+    net = nm.Network(nm.HopfStep(conn.n_regions, a=-0.1), conn=conn, k=0.01)
+    sim = nm.Simulator(net, dt=0.1)
+    group = f"a[{labels[1]},{labels[4]}]"
+    space = SearchSpace.from_spec({f"a[{labels[2]}]": (-0.5, 0.5), group: (0.0, 1.0), "k": (0.0, 0.1)},
+                                  sim.system, sim.params())
+    assert space.dims[0].regions == (2,) and space.dims[1].regions == (1, 4)
+    P = space.apply(sim.params(), jnp_array([0.75, 0.5, 0.5]))
+    a = np.asarray(P["node"]["a"])
+    expect = np.full(conn.n_regions, -0.1)
+    expect[2], expect[[1, 4]] = 0.25, 0.5
+    np.testing.assert_allclose(a, expect, rtol=1e-6)
+    assert float(P["k"]) == pytest.approx(0.05)
+    with pytest.raises(KeyError, match="unknown region label"):
+        SearchSpace.from_spec({"a[nowhere]": (0.0, 1.0)}, sim.system, sim.params())
+
+
+def jnp_array(x):
+    import jax.numpy as jnp
+    return jnp.asarray(x)

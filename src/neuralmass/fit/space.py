@@ -63,6 +63,9 @@ class Dimension:
         Multiplier from ``unit`` to canonical units.
     unit : brainunit.Unit or None
         Unit of ``low``, ``high``, ``init`` and of the reported result.
+    regions : tuple of int, optional
+        For a per-region (or per-group) dimension such as ``'x0[rHC]'`` or ``'x0[rHC,lHC]'``: the
+        regions whose value it sets (the others keep theirs); ``size`` is the number of regions.
     """
 
     name: str
@@ -73,6 +76,8 @@ class Dimension:
     init: float | None = None
     factor: float = 1.0
     unit: Any = None
+    regions: tuple | None = None     # region indices set by this dimension (None: every region)
+    size: int = 0                    # number of regions (with ``regions``)
 
     def __post_init__(self):
         if self.transform not in _TRANSFORMS:
@@ -119,6 +124,21 @@ def _plain(v, name, dim: Dimension | None = None, spec=None):
     if arr.ndim != 0:
         raise ValueError(f"{name}={v!r}: fitted parameters are scalars (one value for all nodes).")
     return float(arr)
+
+
+def _split_regions(name: str, system):
+    """``'x0[rHC,lHC]'`` -> ``('x0', (i, j))`` (labels or indices); ``'x0'`` -> ``('x0', None)``."""
+    if not name.endswith("]") or "[" not in name:
+        return name, None
+    from ..params import regional
+
+    base, inner = name[:-1].split("[", 1)
+    keys = [k.strip() for k in inner.split(",") if k.strip()]
+    if not keys:
+        raise ValueError(f"{name!r}: name at least one region inside the brackets, e.g. '{base}[rHC]'.")
+    mark = regional({"default": 0.0, "regions": {k: 1.0 for k in keys}}, system.n,
+                    system.labels, name)
+    return base, tuple(int(i) for i in np.flatnonzero(mark))
 
 
 def _resolve_path(name: str, params: Mapping) -> tuple:
@@ -204,7 +224,8 @@ class SearchSpace:
             entries.update(spec)
         dims = []
         for name, entry in entries.items():
-            path = _resolve_path(name, params)
+            base, regions = _split_regions(name, system)
+            path = _resolve_path(base, params)
             pspec = _param_spec(system, path)
             unit = getattr(pspec, "unit", None)
             factor = float(getattr(pspec, "factor", 1.0)) if pspec is not None else 1.0
@@ -237,7 +258,8 @@ class SearchSpace:
             init_v = None if init is None else _plain(init, f"initial value of {name}", probe, pspec)
             if init_v is not None:
                 init_v = min(max(init_v, lo), hi) if np.isclose(init_v, lo) or np.isclose(init_v, hi) else init_v
-            dims.append(Dimension(name, path, lo, hi, transform or "logit", init_v, factor, unit))
+            dims.append(Dimension(name, path, lo, hi, transform or "logit", init_v, factor, unit,
+                                  regions, system.n if regions is not None else 0))
         return cls(dims)
 
     # ------------------------------------------------------------------ info
@@ -329,7 +351,11 @@ class SearchSpace:
                 node[p] = dict(node[p])
                 node = node[p]
             old = jnp.asarray(node[d.path[-1]])
-            node[d.path[-1]] = jnp.broadcast_to(vals[j], old.shape).astype(old.dtype) if old.ndim else vals[j].astype(old.dtype)
+            if d.regions is not None:
+                vec = jnp.broadcast_to(old, (d.size,)) if old.ndim == 0 else old
+                node[d.path[-1]] = vec.at[jnp.asarray(d.regions)].set(vals[j].astype(vec.dtype))
+            else:
+                node[d.path[-1]] = jnp.broadcast_to(vals[j], old.shape).astype(old.dtype) if old.ndim else vals[j].astype(old.dtype)
         return out
 
     def to_user(self, b) -> dict:
