@@ -26,7 +26,7 @@ __all__ = ["NOISE_BLOCK", "standard_normals", "lane_keys", "as_key", "resolve_ke
 NOISE_BLOCK = 64
 #: lanes drawn per unrolled group of generator calls in batched runs: larger groups run slightly
 #: faster but compile much longer (the Threefry expansion is repeated per lane in the program)
-_LANE_GROUP = 16
+_LANE_GROUP = 8
 _NORMALS: dict = {}
 
 
