@@ -323,3 +323,18 @@ def test_cli_lists_and_runs_every_zoo_model(tmp_path, capsys):
         summary = json.loads(capsys.readouterr().out)
         assert list(summary["signals"]) == [MODELS[name].output]
         assert np.all(np.isfinite(np.load(out)[MODELS[name].output]))
+
+
+def test_toml_config_accepts_zoo_models():
+    """A study config names a zoo model and its parameters in their documented units."""
+    import tomllib
+
+    from neuralmass.config import DEFAULT_CONFIG_TOML, ConfigError, validate_config
+
+    cfg = tomllib.loads(DEFAULT_CONFIG_TOML)
+    cfg["model"] = {"name": "MontbrioPazoRoxin", "params": {"eta": "-4.6", "tau": "2 ms"}}
+    out = validate_config(cfg)["model"]
+    assert out["params"]["eta"] == -4.6
+    cfg["model"] = {"name": "Epileptor", "params": {"X0": "-2.2"}}
+    with pytest.raises(ConfigError, match="X0 is not a parameter of Epileptor.*x0"):
+        validate_config(cfg)
