@@ -237,3 +237,27 @@ def test_simulated_eeg_and_meg_export_to_mne_in_si_units():
         to_raw(np.asarray(y.mantissa), lf, sfreq=100.0)
     with pytest.raises(ValueError, match="exactly one"):
         to_raw(y, lf)
+
+
+def test_mne_labels_on_a_two_hemisphere_source_space_select_the_same_sources_as_indices():
+    """Labels address sources by (hemisphere, vertex number); two discrete source spaces stand
+    in for the left and right cortex."""
+    info = _eeg_info()
+    sphere = mne.make_sphere_model("auto", "auto", info, verbose=False)
+    r0 = np.asarray(sphere["r0"]) * 1e3
+    rng = np.random.default_rng(4)
+    srcs = []
+    for side in (-1, 1):
+        rr = (r0 + [side * 30.0, 0, 20] + rng.normal(0, 8, (6, 3))) / 1e3
+        nn = rng.normal(size=(6, 3))
+        srcs.append(mne.setup_volume_source_space(
+            pos=dict(rr=rr, nn=nn / np.linalg.norm(nn, axis=1, keepdims=True)), sphere=sphere,
+            verbose=False))
+    src = srcs[0] + srcs[1]
+    fwd = mne.make_forward_solution(info, None, src, sphere, eeg=True, meg=False, verbose=False)
+    labels = [mne.Label(vertices=np.array([1, 2, 4]), hemi="lh", name="A-lh"),
+              mne.Label(vertices=np.array([0, 5]), hemi="rh", name="B-rh")]
+    by_label = from_mne(fwd, labels, mode="mean_flip")
+    by_index = from_mne(fwd, {"A-lh": [1, 2, 4], "B-rh": [6, 11]}, mode="mean_flip")
+    assert list(by_label.region_labels) == ["A-lh", "B-rh"]
+    _close(by_label.L.to_decimal(V_PER_AM), by_index.L.to_decimal(V_PER_AM))

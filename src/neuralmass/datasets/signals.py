@@ -288,7 +288,7 @@ def load_signal(source, *, sfreq=None, tr=None, labels=None, kind: str | None = 
         file_unit = str(d["unit"]) if "unit" in d else None
     elif name.endswith(".nc"):
         data, file_rate, file_labels, file_unit = _read_netcdf(p, variable)
-    elif name.endswith((".tsv", ".csv", ".txt", ".npy", ".tsv.gz")):
+    elif name.endswith((".tsv", ".csv", ".txt", ".npy")):
         data, header, _rows = read_table(p, what="signal")
         file_labels = header
         file_rate = _sidecar_rate(p)
