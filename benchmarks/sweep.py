@@ -47,7 +47,7 @@ def make_sweep(points: int, chunk: int):
     n_k = max(1, points // 8)
     space = {"k": {"range": [0.0, 0.5], "steps": n_k},
              "noise.x_ext.sigma": {"range": [0.002, 0.02], "steps": points // n_k, "scale": "log"}}
-    return Sweep(net, space, seeds=1, chunk=chunk, dt=1.0, duration=10_000.0, transient=500.0, period=4.0,
+    return Sweep(net, space, seeds=1, chunk=chunk, dt=1.0, duration=30_000.0, transient=500.0, period=4.0,
                  features=["rate_mean", "rate_var", "sfc", "metastability"])
 
 
@@ -110,7 +110,7 @@ def main(argv=None):
     ap.add_argument("--memory", default="64,256,1024", help="comma-separated point counts ('' to skip)")
     ap.add_argument("--json", help="also write the tables to this JSON file")
     args = ap.parse_args(argv)
-    print(f"throughput: {args.points} points, chunk {args.chunk}, {N} regions, 10 s at dt = 1 ms per point "
+    print(f"throughput: {args.points} points, chunk {args.chunk}, {N} regions, 30 s at dt = 1 ms per point "
           f"(os.cpu_count() = {os.cpu_count()})", flush=True)
     rows = throughput(args.points, args.chunk)
     base = rows[0][4]
