@@ -58,7 +58,9 @@ def load_sweep_config(path):
     if not isinstance(space, dict) or not space:
         raise ConfigError("[sweep.space] is missing or empty; give at least one parameter, e.g. "
                           "k = { range = [0.0, 0.02], steps = 24 }.")
-    model = model_from_config(raw)
+    # [study] (name, output, seed) and [meg_eeg] do not change a sweep's numbers: they are left out
+    # of its identity, so renaming a study does not orphan its store
+    model = model_from_config({k: v for k, v in raw.items() if k not in ("study", "meg_eeg")})
     kw = {k: sw[k] for k in ("design", "points", "steps", "design_seed", "seeds", "chunk", "features") if k in sw}
     try:
         sweep = Sweep(model, space, **kw)

@@ -8,6 +8,7 @@ points coloured by the feature; one parameter gives a curve with the seed-to-see
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,8 @@ import numpy as np
 from .features import FEATURES
 
 __all__ = ["best_points", "plot_feature", "write_report"]
+
+log = logging.getLogger("neuralmass")
 
 
 def _table(ds, feature):
@@ -92,10 +95,14 @@ def _edges(centres, axis_spec):
 
 def write_report(ds, out_dir, top: int = 5) -> Path:
     """Write ``figures/<feature>.png``, ``best_points.json`` and ``report.md`` into ``out_dir``."""
-    import matplotlib
+    try:
+        import matplotlib
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:          # the store is complete; only the figures need the viz extra
+        plt = None
+        log.warning("matplotlib is not installed (pip install 'neuralmass[viz]'): no heat maps written")
 
     out = Path(out_dir)
     (out / "figures").mkdir(parents=True, exist_ok=True)
@@ -124,7 +131,7 @@ def write_report(ds, out_dir, top: int = 5) -> Path:
                          + f" | {row['mean']:.4f} | {row['std']:.4f} |")
         lines.append("")
     lines += ["## Maps", ""]
-    for f in spec["features"]:
+    for f in spec["features"] if plt is not None else ():
         fig, ax = plt.subplots(figsize=(5.2, 4.2))
         plot_feature(ds, f, ax)
         fig.tight_layout()

@@ -121,6 +121,8 @@ class Sweep:
                          else available(list(features), model.targets, has_w))
         if not self.features:
             raise ValueError("features=[] leaves nothing to compute; name at least one feature.")
+        if "fcd_ks" in self.features and "fcd_window" not in model.options:
+            raise ValueError("feature 'fcd_ks' needs the FCD windows: options={'fcd_window': ms, 'fcd_step': ms}.")
         self.bounds = {a.name: a.bounds for a in self.axes}
         if "speed" in self.names:
             model.system_for(self.names, self.bounds)     # checks tract lengths before any work
