@@ -23,15 +23,25 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small smoke-test size (a few minutes)")
     ap.add_argument("--full", action="store_true", help="no step caps: 50 epochs for every network")
-    ap.add_argument("--out", default="docs/results/paper_comparison", help="output folder")
+    ap.add_argument("--out", default="docs/inference_results/paper_comparison", help="output folder")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--noise-facts", type=float, nargs="+", default=None, help="noise factors (default 1)")
+    ap.add_argument("--methods", nargs="+", default=None,
+                    help="methods for every unit convention (default: all on 'paper', three on 'mV')")
+    ap.add_argument("--units", nargs="+", default=None, help="unit conventions: paper mV")
+    ap.add_argument("--max-steps", type=int, default=None, help="step cap for the sensor-level networks")
     ap.add_argument("--progress", action="store_true")
     a = ap.parse_args(argv)
     cfg = PaperComparisonConfig.quick() if a.quick else PaperComparisonConfig()
     if a.full:
         cfg.max_steps = {}
         cfg.methods_by_units = {}
+    if a.methods:
+        cfg.methods, cfg.methods_by_units = tuple(a.methods), {}
+    if a.units:
+        cfg.units = tuple(a.units)
+    if a.max_steps is not None:
+        cfg.max_steps = {m: a.max_steps for m in ("transformer", "lstm", "cnn_bilstm", "npe_conv")}
     if a.noise_facts:
         cfg.noise_facts = tuple(a.noise_facts)
     cfg.seed, cfg.progress = a.seed, a.progress

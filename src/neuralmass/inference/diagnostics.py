@@ -32,7 +32,11 @@ is invariant under :math:`(C, a_k) \to (\lambda C, a_k/\lambda)` and under
 :math:`(B, a_4) \to (\lambda B, a_4/\lambda)`. Differentiating at :math:`\lambda = 1` gives two
 null vectors of the Jacobian, :math:`C\,\partial_C s - \sum_k a_k \partial_{a_k} s = 0` and
 :math:`B\,\partial_B s - a_4 \partial_{a_4} s = 0`: the data carry no information along them,
-whatever the estimator.
+whatever the estimator. Both hold for this library's model, whose stimulus enters only the
+extrinsic input of the excitatory interneurons (:math:`y_1`). They are properties of that
+model, not of ERPs in general: in the reference's variant (:mod:`.paper`) the stimulus also
+drives the inhibitory population through :math:`B b\,(I_p + C_4 S)`, which breaks the
+:math:`(B, a_4)` symmetry (B then scales the whole response).
 """
 
 from __future__ import annotations

@@ -67,8 +67,9 @@ from ..models.jansen_rit import JANSEN_RIT, jansen_rit_drift
 from .priors import Prior
 
 __all__ = ["ERPConfig", "stimulus", "erp_source", "simulate_erps", "volts_params",
-           "synthetic_gain", "eeg_gain", "project", "add_sensor_noise", "noise_sd_for_snr",
-           "erp_times"]
+           "synthetic_gain", "synthetic_leadfield", "eeg_gain", "eeg_leadfield", "project", "add_sensor_noise",
+           "noise_sd_for_snr", "erp_times", "to_sensors_uv", "add_absolute_noise", "erp_flags",
+           "DIPOLE_NAM_PER_MV"]
 
 _P_FACTOR = JANSEN_RIT.input("p").to_canonical(1.0)  # 1 Hz in canonical ms⁻¹
 _WARMUP_MS = 300.0
@@ -82,7 +83,10 @@ class ERPConfig:
     Attributes
     ----------
     dt : float
-        Integration step (ms). Default 1 ms, as in the reference, with Heun's method.
+        Integration step (ms). Default 0.25 ms with RK4: within 1 % (relative L2 error of the
+        100 Hz ERP; median 0.35 %, worst 0.84 % over 64 draws each of two priors) of RK4 at 0.05 ms
+        (``examples/erp_integration_accuracy.py``). Heun at 0.25 ms errs by up to 1.1 %; the
+        reference's 1 ms steps by 1.6 % median and 12 % or more in the worst cases.
     integrator : {'heun', 'euler', 'rk4'}
     transient : float
         Relaxation at baseline input before the epoch (ms).
@@ -103,8 +107,8 @@ class ERPConfig:
         Standard deviation of the input noise (Hz at a 1 ms step).
     """
 
-    dt: float = 1.0
-    integrator: str = "heun"
+    dt: float = 0.25
+    integrator: str = "rk4"
     transient: float = 800.0
     tmin: float = -200.0
     tmax: float = 1000.0
@@ -429,3 +433,71 @@ def add_sensor_noise(sensor, key, snr_db):
         return jnp.asarray(sensor)
     sensor = jnp.asarray(sensor)
     return sensor + noise_sd_for_snr(sensor, snr_db) * jax.random.normal(key, sensor.shape, sensor.dtype)
+
+
+# ----------------------------------------------------------------------------- physical sensors
+#: Default dipole moment per mV of the source ERP y1 − y2 (nA·m/mV); see :func:`to_sensors_uv`.
+DIPOLE_NAM_PER_MV = 10.0
+
+
+def to_sensors_uv(erps, leadfield, dipole_nAm_per_mV: float = DIPOLE_NAM_PER_MV):
+    r"""Sensor ERPs in µV from source ERPs in mV: :math:`x_m(t) = L_m\, k\, s(t)`.
+
+    Parameters
+    ----------
+    erps : array (..., T)
+        Source ERPs :math:`s(t) = y_1 - y_2` in mV (:func:`simulate_erps`).
+    leadfield : array (M,)
+        Lead-field column in µV/(nA·m) (:func:`eeg_leadfield`).
+    dipole_nAm_per_mV : float
+        :math:`k`, the current-dipole moment of the modelled patch per mV of :math:`y_1 - y_2`.
+        A modelling choice: the default 10 nA·m/mV turns the standard column's evoked deflection
+        (a few mV) into tens of nA·m, the size of typical evoked sources (10–100 nA·m;
+        Hämäläinen et al. 1993, Rev. Mod. Phys. 65:413), and with TVB's head model into scalp
+        ERPs of a few µV.
+    """
+    if dipole_nAm_per_mV <= 0:
+        raise ValueError(f"dipole_nAm_per_mV={dipole_nAm_per_mV} must be positive.")
+    return project(dipole_nAm_per_mV * jnp.asarray(erps), leadfield)
+
+
+def add_absolute_noise(sensor, key, sd_uv: float, n_trials: int = 1, average_reference: bool = True):
+    """Add white sensor noise of fixed size (µV) to a trial-averaged sensor ERP.
+
+    Each trial carries white noise of sd ``sd_uv`` per electrode and sample; the average of
+    ``n_trials`` trials therefore carries sd ``sd_uv / sqrt(n_trials)`` (drawn directly). With
+    ``average_reference`` the noise is re-referenced to the electrode mean, like the signal.
+    Unlike :func:`add_sensor_noise` (SNR per ERP), small ERPs are then noisier than large ones, as
+    in real recordings (ongoing EEG is ≈ 10 µV per trial).
+    """
+    if sd_uv < 0 or n_trials < 1:
+        raise ValueError(f"sd_uv={sd_uv} must be ≥ 0 and n_trials={n_trials} ≥ 1.")
+    sensor = jnp.asarray(sensor)
+    e = (sd_uv / math.sqrt(n_trials)) * jax.random.normal(key, sensor.shape, sensor.dtype)
+    if average_reference:
+        e = e - jnp.mean(e, axis=-2, keepdims=True)
+    return sensor + e
+
+
+def erp_flags(erps, config: ERPConfig = ERPConfig(), max_amplitude_mV: float = 50.0,
+              prestim_ratio: float = 0.1) -> dict:
+    """Flag source ERPs that are not physiological responses.
+
+    * ``too_large`` — peak :math:`|y_1 - y_2|` deflection above ``max_amplitude_mV`` (a choice:
+      mean membrane-potential deflections of tens of mV are already extreme for a population);
+    * ``prestim_oscillation`` — the pre-stimulus epoch (baseline) varies by more than
+      ``prestim_ratio`` of the post-stimulus peak: the column oscillates (limit cycle) rather than
+      resting at a fixed point before the stimulus, so the "response" is not an evoked potential;
+    * ``ok`` — neither, and finite.
+
+    ``erps``: (n, T) baseline-corrected source ERPs in mV from :func:`simulate_erps` with ``config``.
+    """
+    e = np.asarray(erps, dtype=float)
+    n_base = int(round(-config.tmin * config.fs / 1000.0))
+    finite = np.all(np.isfinite(e), axis=1)
+    e = np.nan_to_num(e)
+    peak = np.max(np.abs(e[:, n_base:]), axis=1)
+    pre = np.ptp(e[:, :n_base], axis=1)
+    too_large = peak > max_amplitude_mV
+    osc = pre > prestim_ratio * np.maximum(peak, 1e-12)
+    return dict(too_large=too_large, prestim_oscillation=osc, ok=finite & ~too_large & ~osc)

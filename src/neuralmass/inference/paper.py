@@ -71,7 +71,11 @@ from ..models.jansen_rit import jr_sigmoid
 from .priors import Prior
 
 __all__ = ["PaperERPConfig", "paper_erp_source", "simulate_paper_erps", "paper_dipole_moment",
-           "paper_sensor_noise", "clean_mask", "PAPER_NOISE_SD_UV"]
+           "paper_sensor_noise", "clean_mask", "PAPER_NOISE_SD_UV", "PAPER_TRANSFORMER_R"]
+
+#: Reference transformer Pearson r at noise factor 1 (Tilwani & O'Reilly 2025, Fig. 4).
+PAPER_TRANSFORMER_R = {"A": 0.12, "B": 0.99, "a": 0.54, "b": 0.93, "C": 0.17,
+                       "a1": -0.05, "a2": 0.08, "a3": -0.03, "a4": 0.04}
 
 #: MNE's ad-hoc EEG noise sd (V → µV), the reference's noise covariance before ``noise_fact``.
 PAPER_NOISE_SD_UV = 0.2

@@ -45,7 +45,7 @@ from . import diagnostics as dg
 from .erp import eeg_leadfield, project
 from .estimators import InputScaler, fit, make_estimator, matched_filter, predict
 from .npe import ThetaTransform, sample_posteriors
-from .paper import (PaperERPConfig, clean_mask, paper_dipole_moment, paper_erp_source, paper_sensor_noise,
+from .paper import (PAPER_TRANSFORMER_R, PaperERPConfig, clean_mask, paper_dipole_moment, paper_erp_source, paper_sensor_noise,
                     simulate_paper_erps, PAPER_NOISE_SD_UV)
 from .posterior import Posterior, build_estimator
 from .priors import OURS_TO_PAPER, make_prior
@@ -249,6 +249,7 @@ def run_paper_comparison(out_dir="jr_paper_comparison", config: PaperComparisonC
                     rows.append(dict(units=units, noise_fact=nf, method=method, paper_name=OURS_TO_PAPER[m["param"]],
                                      **m, spearman=float(rho), shrinkage=float(shrink[j]),
                                      epochs=len(res.val_loss), steps=res.steps, n_test=len(te)))
+                _write_csv(out / "paper_comparison.csv", rows)   # partial results as they come
 
         # identifiability evidence on this simulator
         t0 = time.time()
@@ -269,7 +270,6 @@ def run_paper_comparison(out_dir="jr_paper_comparison", config: PaperComparisonC
         timings[f"{units}_identifiability_s"] = time.time() - t0
 
     timings["total_s"] = time.time() - t_all
-    from .study import PAPER_TRANSFORMER_R
     meta = dict(config=asdict(cfg), leadfield=lf_desc, lead_field_norm_uV_per_nAm=g_norm, kept=n_kept,
                 timings=timings, jax=jax.__version__, devices=str(jax.devices()))
     _write_csv(out / "paper_comparison.csv", rows)

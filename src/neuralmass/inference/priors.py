@@ -31,7 +31,9 @@ Presets (:func:`prior_preset`, or ``make_prior(preset=...)``):
 * ``'jr95'`` — the five parameters ``A, B, a, b, C`` with ``C`` in 65–300 and the multipliers
   fixed at Jansen & Rit's (1995) values ``a1..a4 = 1, 0.8, 0.25, 0.25``. The drift depends on
   ``C`` and ``a1..a4`` only through the products :math:`C_k = a_k C`, and on ``B`` only through
-  :math:`B C_4`; these exact scaling symmetries
+  :math:`B C_4` (for this library's stimulus, which enters only the excitatory interneurons'
+  input; the reference's stimulus into the inhibitory population breaks the second one); these
+  exact scaling symmetries
   (:func:`~neuralmass.inference.diagnostics.symmetry_residuals`) make ``C``, ``a1..a4`` and ``B``
   non-identifiable when all nine vary. Fixing the multipliers removes both symmetries.
 

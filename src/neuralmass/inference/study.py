@@ -38,17 +38,15 @@ import jax.numpy as jnp
 import numpy as np
 
 from . import diagnostics as dg
-from .erp import ERPConfig, add_sensor_noise, eeg_gain, project, simulate_erps
+from .erp import ERPConfig, add_sensor_noise, eeg_gain, erp_flags, project, simulate_erps
 from .estimators import InputScaler, fit, make_estimator, matched_filter, predict
 from .npe import ThetaTransform, frozen_embedding, sample_posteriors
+from .paper import PAPER_TRANSFORMER_R
 from .posterior import Posterior, build_estimator
 from .priors import OURS_TO_PAPER, make_prior
 
 __all__ = ["StudyConfig", "run_study", "PAPER_TRANSFORMER_R"]
 
-#: Reference transformer Pearson r at noise factor 1 (Tilwani & O'Reilly 2025, Fig. 4).
-PAPER_TRANSFORMER_R = {"A": 0.12, "B": 0.99, "a": 0.54, "b": 0.93, "C": 0.17,
-                       "a1": -0.05, "a2": 0.08, "a3": -0.03, "a4": 0.04}
 
 
 @dataclass
@@ -81,6 +79,10 @@ class StudyConfig:
         network, frozen, as summary statistic; needs ``source_estimator``), ``'source'`` (matched
         filter + MLP trained jointly with the flow) or ``'conv'`` (Conv1D embedding of the sensor
         array, trained jointly).
+    exclude_flagged : bool
+        Drop simulations flagged by :func:`~neuralmass.inference.erp.erp_flags` (peak deflection
+        above 50 mV or oscillating before the stimulus); the flagged fractions are always
+        recorded in ``meta.json``.
     max_steps, paper_max_steps, npe_max_steps : int or None
         Caps in optimizer steps for the matched-filter network, the paper's architectures and
         the NPE flow (``None``: only ``epochs`` / early stopping limit training).
@@ -114,7 +116,8 @@ class StudyConfig:
     n_test_max: int = 2000
     n_posterior: int = 199
     n_sbc: int = 500
-    sensitivity_samples: int = 128
+    sensitivity_samples: int = 128   # 0 skips sensitivity, symmetry and Laplace diagnostics
+    exclude_flagged: bool = False
     progress: bool = True
 
     @classmethod
@@ -123,7 +126,7 @@ class StudyConfig:
                     epochs=25, batch_size=128, paper_epochs=4, paper_max_steps=None, patience=6,
                     n_posterior=99, n_sbc=300, n_test_max=400, max_steps=None, npe_max_steps=None,
                     model_kw={"transformer": dict(d_model=64, n_heads=4, d_ff=128)},
-                    sensitivity_samples=32)
+                    sensitivity_samples=32, erp=ERPConfig(fs=100.0, dt=1.0))
         base.update(kw)
         return cls(**base)
 
@@ -202,7 +205,7 @@ def run_study(out_dir="jr_inference_results", config: StudyConfig | None = None,
     gain, lf_desc = eeg_gain(cfg.leadfield)
     gain = jnp.asarray(gain, dtype=jnp.float32)
     n_ch, n_t = int(gain.shape[0]), cfg.erp.n_times
-    rows, calib, combos, sens_rows, sym_rows, n_valid = [], [], [], [], [], {}
+    rows, calib, combos, sens_rows, sym_rows, n_valid, flags, posteriors = [], [], [], [], [], {}, {}, {}
 
     for pi, preset in enumerate(cfg.priors):
         prior = make_prior(cfg.prior, preset=preset)
@@ -212,7 +215,11 @@ def run_study(out_dir="jr_inference_results", config: StudyConfig | None = None,
         t0 = time.time()
         theta = prior.sample(k_theta, cfg.n_sims)
         erps, finite = simulate_erps(theta, prior, cfg.erp, k_sim, batch_size=2048, progress=cfg.progress)
-        theta, erps = theta[finite], erps[finite]
+        fl = erp_flags(erps, cfg.erp)
+        flags[preset] = dict(too_large=float(fl["too_large"].mean()),
+                             prestim_oscillation=float(fl["prestim_oscillation"].mean()), ok=float(fl["ok"].mean()))
+        keep = finite & fl["ok"] if cfg.exclude_flagged else finite
+        theta, erps = theta[keep], erps[keep]
         timings[f"{preset}_simulate_s"] = time.time() - t0
         n = len(theta)
         n_valid[preset] = n
@@ -283,7 +290,7 @@ def run_study(out_dir="jr_inference_results", config: StudyConfig | None = None,
                 posterior = Posterior(res.model, prior, spec, np.asarray(gain),
                                       src_scaler if cfg.npe_embedding != "conv" else sens_scaler,
                                       "sensor" if cfg.npe_embedding == "conv" else "source", None, cfg.erp)
-                posterior.save(out / "checkpoints" / f"posterior_{preset}_snr{snr:g}.nmpost")
+                posteriors[(preset, snr)] = posterior.save(out / "checkpoints" / f"posterior_{preset}_snr{snr:g}.nmpost")
                 m_sbc = min(cfg.n_sbc, len(x_test))
                 post = sample_posteriors(res.model, transform, x_test[:m_sbc], cfg.n_posterior,
                                          jax.random.fold_in(k_post, si))
@@ -315,28 +322,29 @@ def run_study(out_dir="jr_inference_results", config: StudyConfig | None = None,
                 np.savez(out / f"npe_ranks_{preset}_snr{snr:g}.npz", ranks=ranks, n_draws=cfg.n_posterior)
 
         # --- sensitivity (correct units; the reference's unit error on the first prior) and symmetries
-        t0 = time.time()
-        ks = jax.random.PRNGKey(cfg.seed + 7)
-        s_ok = dg.erp_sensitivity(prior, cfg.erp, n=cfg.sensitivity_samples, key=ks)
-        s_bad = dg.erp_sensitivity(prior, cfg.erp, n=cfg.sensitivity_samples, key=ks, units_error=True) \
-            if pi == 0 else None
-        for j, nm in enumerate(names):
-            sens_rows.append(dict(prior=preset, param=nm, paper_name=OURS_TO_PAPER[nm],
-                                  correct_units=float(s_ok["median"][j]),
-                                  correct_units_q75=float(np.percentile(s_ok["per_sample"][:, j], 75)),
-                                  volts_mV_mix=float(s_bad["median"][j]) if s_bad is not None else float("nan")))
-        lap = dg.laplace_r_ceiling(prior, cfg.erp, snr_db=tuple(cfg.snr_db), n_sensors=n_ch,
-                                   gain_norm2=float(jnp.sum(gain ** 2)), n=cfg.sensitivity_samples, key=ks)
-        for si, snr in enumerate(cfg.snr_db):
-            for m in [dict(param=nm, r=float(lap["r"][si, j]), R2=float("nan"), NRMSE=float("nan"))
-                      for j, nm in enumerate(names)]:
-                rows.append(dict(prior=preset, method="laplace_ceiling", snr_db=snr,
-                                 paper_name=OURS_TO_PAPER[m["param"]], **m, epochs=0, steps=0))
-        sym = dg.symmetry_residuals(prior, cfg.erp, n=min(32, cfg.sensitivity_samples), key=ks)
-        for label, v in sym.items():
-            if np.any(np.isfinite(v)):
-                sym_rows.append(dict(prior=preset, symmetry=label, median_residual=float(np.nanmedian(v))))
-        timings[f"{preset}_sensitivity_s"] = time.time() - t0
+        if cfg.sensitivity_samples > 0:
+            t0 = time.time()
+            ks = jax.random.PRNGKey(cfg.seed + 7)
+            s_ok = dg.erp_sensitivity(prior, cfg.erp, n=cfg.sensitivity_samples, key=ks)
+            s_bad = dg.erp_sensitivity(prior, cfg.erp, n=cfg.sensitivity_samples, key=ks, units_error=True) \
+                if pi == 0 else None
+            for j, nm in enumerate(names):
+                sens_rows.append(dict(prior=preset, param=nm, paper_name=OURS_TO_PAPER[nm],
+                                      correct_units=float(s_ok["median"][j]),
+                                      correct_units_q75=float(np.percentile(s_ok["per_sample"][:, j], 75)),
+                                      volts_mV_mix=float(s_bad["median"][j]) if s_bad is not None else float("nan")))
+            lap = dg.laplace_r_ceiling(prior, cfg.erp, snr_db=tuple(cfg.snr_db), n_sensors=n_ch,
+                                       gain_norm2=float(jnp.sum(gain ** 2)), n=cfg.sensitivity_samples, key=ks)
+            for si, snr in enumerate(cfg.snr_db):
+                for m in [dict(param=nm, r=float(lap["r"][si, j]), R2=float("nan"), NRMSE=float("nan"))
+                          for j, nm in enumerate(names)]:
+                    rows.append(dict(prior=preset, method="laplace_ceiling", snr_db=snr,
+                                     paper_name=OURS_TO_PAPER[m["param"]], **m, epochs=0, steps=0))
+            sym = dg.symmetry_residuals(prior, cfg.erp, n=min(32, cfg.sensitivity_samples), key=ks)
+            for label, v in sym.items():
+                if np.any(np.isfinite(v)):
+                    sym_rows.append(dict(prior=preset, symmetry=label, median_residual=float(np.nanmedian(v))))
+            timings[f"{preset}_sensitivity_s"] = time.time() - t0
 
     timings["total_s"] = time.time() - t_start
     verdict = _verdict(rows, calib, sens_rows, sym_rows, cfg)
@@ -346,7 +354,7 @@ def run_study(out_dir="jr_inference_results", config: StudyConfig | None = None,
     _write_csv(out / "sensitivity.csv", sens_rows)
     md = _markdown(rows, calib, combos, sens_rows, sym_rows, cfg) + "\n" + verdict["text"]
     (out / "results.md").write_text(md)
-    meta = dict(config=asdict(cfg), n_valid=n_valid, leadfield=lf_desc, timings=timings,
+    meta = dict(config=asdict(cfg), n_valid=n_valid, flagged=flags, leadfield=lf_desc, timings=timings,
                 jax=jax.__version__, devices=str(jax.devices()))
     (out / "meta.json").write_text(json.dumps(meta, indent=1, default=str))
     (out / "report.md").write_text(_report(md, meta))
@@ -355,7 +363,7 @@ def run_study(out_dir="jr_inference_results", config: StudyConfig | None = None,
     except ImportError:  # matplotlib absent
         pass
     return dict(results=rows, calibration=calib, combinations=combos, sensitivity=sens_rows,
-                symmetry=sym_rows, verdict=verdict, meta=meta)
+                symmetry=sym_rows, verdict=verdict, meta=meta, posteriors=posteriors)
 
 
 _TARGET = ("A", "B", "a", "b")
@@ -389,7 +397,9 @@ def _verdict(rows, calib, sens_rows, sym_rows, cfg) -> dict:
     for c in calib:
         if c["snr_db"] != best_snr:
             continue
-        sens = next(s for s in sens_rows if s["prior"] == c["prior"] and s["param"] == c["param"])
+        sens = next((s for s in sens_rows if s["prior"] == c["prior"] and s["param"] == c["param"]), None)
+        if sens is None:
+            continue
         sh = c["shrinkage"]
         label = ("identifiable" if sh > 0.7 else "partially identifiable" if sh > 0.2 else "not identifiable")
         ident[(c["prior"], c["param"])] = label
