@@ -117,7 +117,7 @@ class SweepModel:
     source: dict | None = None
 
     def __post_init__(self):
-        from ..simulate import Simulator
+        from ..engine import Simulator
 
         self._base = Simulator(self.network, dt=self.dt, method=self.method, progress=False)
         system = self._base.system
@@ -264,7 +264,7 @@ class SweepModel:
             ``name -> (low, high)`` of each axis (sizes the speed sweep's delay buffer).
         features : list of str
         """
-        from ..simulate import Simulator
+        from ..engine import Simulator
         from .features import FeatureContext, compute_features
 
         system = self.system_for(tuple(values), bounds)

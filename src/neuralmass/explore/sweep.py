@@ -242,7 +242,7 @@ class Sweep:
 
 def _run_or_bisect(model, values, keys, bounds, features) -> dict:
     """One batched call; when it diverges, split the lanes to isolate the diverging ones (NaN)."""
-    from ..simulate import SimulationDiverged
+    from ..engine import SimulationDiverged
 
     try:
         return model.run_lanes(values, keys, bounds, features)
