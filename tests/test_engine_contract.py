@@ -262,3 +262,27 @@ def test_fit_space_per_region_and_per_group():
 def jnp_array(x):
     import jax.numpy as jnp
     return jnp.asarray(x)
+
+
+def test_toml_per_region_parameters(tmp_path):
+    """model.params.a = {default = ..., regions = {label = ...}} in a study config: parsed with
+    units, range-checked, and resolved against the connectome's labels before simulating."""
+    from neuralmass.config import load_config
+    from neuralmass.studies.preflight import PreflightError
+    from neuralmass.studies.resting_state import _regional_params, plan_study
+
+    hcp = nm.datasets.load_dataset("hcp", bold=False)
+    lab = str(hcp.labels[3])
+    text = (f'[model]\nname = "Hopf"\nparams = {{ a = {{ default = "-0.02 / ms", regions = '
+            f'{{ "{lab}" = "0.05 / ms", "7" = "-40 Hz" }} }} }}\n[study]\noutput = "{tmp_path / "out"}"\n')
+    cfg_file = tmp_path / "study.toml"
+    cfg_file.write_text(text)
+    cfg = load_config(cfg_file)
+    spec = nm.MODELS["Hopf"]
+    a = np.asarray(u.get_magnitude(_regional_params(spec, cfg["model"]["params"], hcp.n_regions, hcp.labels)["a"]))
+    expect = np.full(hcp.n_regions, -0.02)
+    expect[3], expect[7] = 0.05, -0.04
+    np.testing.assert_allclose(a, expect, rtol=1e-6)
+    cfg_file.write_text(text.replace(lab, "nowhere"))
+    with pytest.raises(PreflightError, match="unknown region label 'nowhere'"):
+        plan_study(load_config(cfg_file))

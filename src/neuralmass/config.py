@@ -223,6 +223,32 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None, s
     return validate_config(cfg, strict=strict)
 
 
+def _regional_param(spec, name: str, val: dict, strict: bool) -> dict:
+    """``x0 = {default = "-2.2", regions = {"rHC" = "-1.6"}}``: parsed and range-checked values
+    (labels are checked against the connectome when the study builds the network)."""
+    where = f"model.params.{name}"
+    bad = set(val) - {"default", "regions"}
+    if bad:
+        raise ConfigError(f"{where} has unknown key(s) {sorted(bad)}; a per-region value is "
+                          f"{{default = \"...\", regions = {{\"label\" = \"...\"}}}}.")
+    out = {}
+    if "default" in val:
+        q = parse_quantity(val["default"], f"{where}.default")
+        check_param_range(spec, name, q if isinstance(q, u.Quantity) else float(q), f"{where}.default",
+                          strict, shown=val["default"])
+        out["default"] = q
+    regions = val.get("regions", {})
+    if not isinstance(regions, dict):
+        raise ConfigError(f"{where}.regions must be a table of region label (or index) = value.")
+    out["regions"] = {}
+    for label, v in regions.items():
+        q = parse_quantity(v, f"{where}.regions.{label}")
+        check_param_range(spec, name, q if isinstance(q, u.Quantity) else float(q),
+                          f"{where}.regions.{label}", strict, shown=v)
+        out["regions"][int(label) if str(label).isdigit() else label] = q
+    return out
+
+
 def check_param_range(spec, name: str, value, where: str, strict: bool = False, shown=None) -> None:
     """Warn (``strict``: raise :class:`ConfigError`) when a model parameter is outside its range.
 
@@ -320,6 +346,9 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
         if name not in spec.param_names:
             raise ConfigError(f"model.params.{name} is not a parameter of {spec.name}; parameters: "
                               f"{', '.join(spec.param_names)}.")
+        if isinstance(val, dict):   # per region: {default = "...", regions = {label = "..."}}
+            params[name] = _regional_param(spec, name, val, strict)
+            continue
         q = parse_quantity(val, f"model.params.{name}")
         check_param_range(spec, name, q if isinstance(q, u.Quantity) else float(q),
                           f"model.params.{name}", strict, shown=val)

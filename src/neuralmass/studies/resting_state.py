@@ -80,6 +80,23 @@ def _corr(a, b) -> float:
     return float(pearson(np.ravel(a), np.ravel(b)))
 
 
+def _regional_params(spec, params: dict, n: int, labels) -> dict:
+    """Per-region parameter tables resolved to one value per region (by label or index)."""
+    import brainunit as u
+
+    from ..params import regional
+
+    out = {}
+    for name, v in params.items():
+        if isinstance(v, dict):
+            p = spec.param(name)
+            arr = regional(v, n, labels, f"model.params.{name}", p.default, p.to_canonical)
+            unit = p.canonical if p.canonical is not None else p.unit
+            v = u.Quantity(arr, unit=unit) if unit is not None else arr
+        out[name] = v
+    return out
+
+
 def _node_module(model_name: str, n: int, params: dict, noise_cfg: dict):
     """The model's stateful population with the configured noise on each of its noise inputs."""
     from .. import noise as noise_mod
@@ -149,6 +166,12 @@ def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
     data = datasets.load_dataset(cfg["data"]["dataset"])
     norm = cfg["data"].get("normalize", "none")
     conn = data.normalized(norm) if norm != "none" else data
+    from ..models import MODELS
+
+    try:   # per-region parameters name regions of this connectome
+        _regional_params(MODELS[cfg["model"]["name"]], cfg["model"]["params"], conn.n_regions, conn.labels)
+    except (KeyError, IndexError) as exc:
+        raise preflight.PreflightError(str(exc.args[0])) from None
     dt, tr = sim_cfg["dt"], bold_cfg["tr"]
     period, steps = preflight.sampling_period(tr, dt)
     n_rec = int(round((sim_cfg["duration"] - sim_cfg["transient"]) / dt))
@@ -311,7 +334,8 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     from ..models import MODELS
 
     spec = MODELS[cfg["model"]["name"]]
-    node = _node_module(spec.name, n, cfg["model"]["params"], cfg["noise"])
+    node = _node_module(spec.name, n, _regional_params(spec, cfg["model"]["params"], n, conn.labels),
+                        cfg["noise"])
     speed = net_cfg.get("speed") if net_cfg.get("delays", True) else None
     net = Network(node, conn=conn, speed=speed, coupling=net_cfg.get("coupling", "diffusive"),
                   k=float(net_cfg.get("k", 1.0)), delay_mode=net_cfg.get("delay_mode", "integer"))
@@ -320,7 +344,10 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     tr = bold_cfg["tr"]
     baseline = bold_cfg.get("baseline", "auto")
     if baseline == "auto":
-        baseline = _resting_level(spec, cfg["model"]["params"], variable, dt)
+        # per-region parameters: the resting level of the default value (one baseline for all)
+        scalar = {k: (v.get("default", spec.param(k).default) if isinstance(v, dict) else v)
+                  for k, v in cfg["model"]["params"].items()}
+        baseline = _resting_level(spec, scalar, variable, dt)
     neural_period = plan.neural_period
     monitors = [TemporalAverage(variable, period=neural_period, name="neural")]
     if bold_cfg.get("enabled", True):
