@@ -103,7 +103,8 @@ def __getattr__(name):
 
 _ALLOWED = {
     "study": {"name": str, "seed": int, "output": str},
-    "data": {"dataset": str, "normalize": str},
+    "data": {"dataset": str, "normalize": str, "connectome": str, "fc": str, "bold": str,
+             "tr": (str, int, float), "labels": (str, list), "symmetric": bool},
     "model": {"name": str, "params": dict},
     "network": {"coupling": str, "k": (int, float), "speed": (str, int, float), "delay_mode": str,
                 "delays": bool},
@@ -220,7 +221,10 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None, s
         cfg = _merge(cfg, user)
     if overrides:
         cfg = _merge(cfg, overrides)
-    return validate_config(cfg, strict=strict)
+    out = validate_config(cfg, strict=strict)
+    # user data files ([data] connectome/fc/bold) are read relative to the config file
+    out["_base_dir"] = str(Path(path).resolve().parent) if path is not None else str(Path.cwd())
+    return out
 
 
 def _regional_param(spec, name: str, val: dict, strict: bool) -> dict:

@@ -80,6 +80,38 @@ def _corr(a, b) -> float:
     return float(pearson(np.ravel(a), np.ravel(b)))
 
 
+class _UserStudyData:
+    """The bundled dataset's interface (``normalized``, ``fc``, ``fc_group``, ``bold``) over the
+    user's files (:func:`neuralmass.datasets.load_user_data`)."""
+
+    def __init__(self, user, bundled):
+        self.user = user
+        self.connectome = user.connectome if user.connectome is not None else bundled
+        self.fc = np.asarray(user.fc_subjects)
+        self.fc_group = user.fc_group
+        self.bold = None if user.bold is None else np.asarray(user.bold.data, dtype=float)[None]
+        self.files = user.files
+
+    def normalized(self, norm):
+        return self.connectome.normalized(norm)
+
+    def __getattr__(self, name):   # weights, lengths, labels, ... of the connectome
+        return getattr(self.__dict__["connectome"], name)
+
+
+def _study_data(cfg):
+    """The study's connectome and empirical data: the bundled dataset, or the user's files named
+    in ``[data]`` (read relative to the config file, checked before any simulation)."""
+    d = cfg["data"]
+    if not any(d.get(k) for k in ("connectome", "fc", "bold")):
+        return datasets.load_dataset(d["dataset"])
+    from ..datasets import load_user_data
+
+    bundled = None if d.get("connectome") else datasets.load_dataset(d["dataset"])
+    user = load_user_data(d, cfg.get("_base_dir", "."), connectome=bundled)
+    return _UserStudyData(user, bundled)
+
+
 def _regional_params(spec, params: dict, n: int, labels) -> dict:
     """Per-region parameter tables resolved to one value per region (by label or index)."""
     import brainunit as u
@@ -163,7 +195,7 @@ def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
     folder = ResultsFolder(study["output"], overwrite=overwrite)
     warnings = []
 
-    data = datasets.load_dataset(cfg["data"]["dataset"])
+    data = _study_data(cfg)
     norm = cfg["data"].get("normalize", "none")
     conn = data.normalized(norm) if norm != "none" else data
     from ..models import MODELS
@@ -314,6 +346,8 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     seed = int(study["seed"])
     figs = work / "figures"
     figs.mkdir()
+    if isinstance(plan.data, _UserStudyData):
+        summary["data_files"] = plan.data.files
     summary.update({"study": study["name"], "seed": seed, "dataset": cfg["data"]["dataset"],
                     "model": cfg["model"]["name"], "versions": _versions(),
                     "started": _dt.datetime.now().isoformat(timespec="seconds")})
@@ -542,6 +576,9 @@ def _write_report(cfg, work: Path, summary: dict) -> None:
         lines += [f"- **{k}**: {v}" for k, v in summary["missing"].items()] + [""]
     if summary.get("warnings"):
         lines += ["## Warnings", ""] + [f"- {w}" for w in summary["warnings"]] + [""]
+    if summary.get("data_files"):
+        lines += ["## Data files", ""] + [f"- {role}: `{r['path']}` (sha256 {r['sha256'][:16]}…, {r['bytes']} bytes)"
+                                          for role, r in summary["data_files"].items()] + [""]
     if "fc_correlation_group" in summary:
         subj = summary["fc_correlation_subjects"]
         lines += ["## Simulated vs empirical", "",
