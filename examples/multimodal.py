@@ -38,7 +38,7 @@ def main(seconds: float, out: Path):
     # (one scalar for all regions, so region-specific offsets remain in the BOLD level)
     pre = sim.run(3.0 * u.second, monitors="eeg", period=1.0 * u.ms, transient=1.0 * u.second,
                   inputs={"p": 220.0}, key=1)["eeg"]
-    bold_mon = nm.BOLDMonitor("eeg", tr=2.0 * u.second, scale=0.1, baseline=float(np.mean(pre.mantissa)))
+    bold_mon = nm.BOLDMonitor("eeg", tr=2.0 * u.second, scale=0.02, baseline=float(np.mean(pre.mantissa)))
     res = sim.run((seconds + TRANSIENT_S) * u.second, monitors=["eeg", bold_mon], period=1.0 * u.ms,
                   transient=TRANSIENT_S * u.second, inputs={"p": 220.0}, key=0)
     src = res["eeg"] - u.math.mean(res["eeg"], axis=0, keepdims=True)    # (T, 76) mV, DC removed

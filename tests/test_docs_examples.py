@@ -88,8 +88,4 @@ def test_example_scripts_run(script, tmp_path):
     args = ["--out", str(tmp_path / "out")] if "--out" in script.read_text() else []
     r = subprocess.run([sys.executable, str(script), *args], cwd=tmp_path, env=_env(tmp_path),
                        capture_output=True, text=True, timeout=900)
-    if script.name == "multimodal.py" and r.returncode and "SimulationDiverged: monitor 'bold'" in r.stderr:
-        # found by this test: the example's online BOLD turns NaN at its first sample (at any
-        # duration) since monitors are checked for NaN; its scale/baseline need revisiting
-        pytest.xfail("multimodal.py: the BOLD monitor diverges (known, see the comment)")
     assert r.returncode == 0, f"{script.name}:\n{r.stderr[-4000:]}"

@@ -286,3 +286,18 @@ def test_toml_per_region_parameters(tmp_path):
     cfg_file.write_text(text.replace(lab, "nowhere"))
     with pytest.raises(PreflightError, match="unknown region label 'nowhere'"):
         plan_study(load_config(cfg_file))
+
+
+def test_initial_values_of_a_new_module_are_not_taken_from_the_compile_cache():
+    a = nm.Simulator(nm.HopfStep(2, x_init=0.3), dt=0.1).run(0.2, monitors=["x"], key=0)["x"]
+    b = nm.Simulator(nm.HopfStep(2, x_init=0.1), dt=0.1).run(0.2, monitors=["x"], key=0)["x"]
+    assert float(np.asarray(a)[0, 0]) == pytest.approx(0.3, abs=0.01)
+    assert float(np.asarray(b)[0, 0]) == pytest.approx(0.1, abs=0.01)
+
+
+def test_stimulus_outside_the_run_fails_before_simulating():
+    from neuralmass import stimulus
+
+    sim = nm.Simulator(nm.LinearStep(2), dt=0.1)
+    with pytest.raises(ValueError, match="outside the run's time span"):
+        sim.run(100.0, inputs={"x_ext": stimulus.pulse(onset=500.0, duration=10.0, amplitude=1.0)})

@@ -126,6 +126,10 @@ def make_plan(system, dt: float, method: str, duration, monitors=None, transient
         raise ValueError(
             f"duration - transient = {dur - trans} ms is shorter than the longest sampling period "
             f"{max(ratios) * inner * dt} ms: nothing would be recorded.")
+    if inputs:
+        from ..stimulus import check_inputs
+
+        check_inputs(inputs, dur, system.n)    # a stimulus outside the run fails before any work
     consts, fns = external_inputs(system.node_model, inputs)
     plan = Plan(system.structure_key(), dt, method, mons, inner,
                 tuple(sorted((k, "fn" if k in fns else "const") for k in list(consts) + list(fns))),

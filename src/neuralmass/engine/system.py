@@ -151,7 +151,9 @@ class NodeSystem:
 
     # --- structure ------------------------------------------------------------------------
     def structure_key(self):
-        return ("node", self.model, self.n, tuple(sorted((k, v.kind) for k, v in self.noise.items())))
+        # the initial values are compiled into the program: they belong to its key
+        init = tuple(sorted((k, np.asarray(v, dtype=float).tobytes()) for k, v in self.init.items()))
+        return ("node", self.model, self.n, tuple(sorted((k, v.kind) for k, v in self.noise.items())), init)
 
     @property
     def node_model(self) -> NodeModel:
