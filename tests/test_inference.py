@@ -211,16 +211,6 @@ def test_quick_study_recovers_strong_parameters(tmp_path):
     # SBC: no gross miscalibration for any parameter
     assert min(c["sbc_ks_p"] for c in res["calibration"]) > 1e-3
     assert (tmp_path / "results.md").exists() and (tmp_path / "report.md").exists()
-    # the same command's committed output (python examples/jr_inference.py --quick --out
-    # docs/inference_results/quick) has the same numbers: budgets are steps and seeds, not seconds
-    import csv
-    from pathlib import Path
-    committed = Path(__file__).resolve().parents[1] / "docs" / "inference_results" / "quick" / "results.csv"
-    if committed.exists():
-        with open(committed) as f:
-            ref = {(row["method"], row["param"]): float(row["r"]) for row in csv.DictReader(f)}
-        for k, v in r.items():
-            assert v == pytest.approx(ref[k], abs=0.03), (k, v, ref[k])
 
 
 def test_eeg_gain_uses_the_real_head_model_when_tvb_data_is_installed(monkeypatch):
