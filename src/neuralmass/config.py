@@ -223,7 +223,8 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None, s
         cfg = _merge(cfg, overrides)
     out = validate_config(cfg, strict=strict)
     # user data files ([data] connectome/fc/bold) are read relative to the config file
-    out["_base_dir"] = str(Path(path).resolve().parent) if path is not None else str(Path.cwd())
+    if any(out.get("data", {}).get(k) for k in ("connectome", "fc", "bold")):
+        out["_base_dir"] = str(Path(path).resolve().parent) if path is not None else str(Path.cwd())
     return out
 
 
