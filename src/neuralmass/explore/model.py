@@ -325,7 +325,7 @@ def model_from_config(source: Mapping) -> SweepModel:
     from ..models import MODELS
     from ..network.network import Network
     from ..config import load_config
-    from ..study import _node_module, _resting_level
+    from ..studies.resting_state import _node_module, _resting_level
 
     cfg = load_config(None, overrides=dict(source))
     net_cfg, sim_cfg, bold_cfg = cfg["network"], cfg["simulation"], cfg["bold"]

@@ -199,7 +199,7 @@ class Sweep:
         on_chunk : callable, optional
             Called with each stored chunk's record (index, seconds, device, pid).
         """
-        from ..study import _versions
+        from ..studies.resting_state import _versions
 
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer))
                                     or workers < 1):

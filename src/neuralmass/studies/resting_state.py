@@ -102,6 +102,8 @@ class _UserStudyData:
 def _study_data(cfg):
     """The study's connectome and empirical data: the bundled dataset, or the user's files named
     in ``[data]`` (read relative to the config file, checked before any simulation)."""
+    from .. import datasets
+
     d = cfg["data"]
     if not any(d.get(k) for k in ("connectome", "fc", "bold")):
         return datasets.load_dataset(d["dataset"])
