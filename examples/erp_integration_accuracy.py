@@ -12,6 +12,7 @@
 """
 
 import argparse
+import os
 import csv
 import time
 from pathlib import Path
@@ -28,7 +29,8 @@ from neuralmass.inference.priors import make_prior  # noqa: E402
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--n", type=int, default=128)
+    quick = os.environ.get("NEURALMASS_QUICK", "") not in ("", "0")   # the test suite's smoke run
+    ap.add_argument("--n", type=int, default=4 if quick else 128)
     ap.add_argument("--out", default="docs/inference_results/erp_checks")
     a = ap.parse_args(argv)
     out = Path(a.out)

@@ -10,6 +10,7 @@ points and writes the heat maps. Interrupt it and run it again: it resumes.
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from neuralmass.explore.cli import load_sweep_config
@@ -19,7 +20,9 @@ from neuralmass.explore.report import best_points, write_report
 def main():
     here = Path(__file__).parent
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("config", nargs="?", default=str(here / "configs" / "sweep_hcp_k_speed_quick.toml"))
+    quick = os.environ.get("NEURALMASS_QUICK", "") not in ("", "0")   # the test suite's smoke run
+    size = "smoke" if quick else "quick"
+    ap.add_argument("config", nargs="?", default=str(here / "configs" / f"sweep_hcp_k_speed_{size}.toml"))
     ap.add_argument("--workers", type=int)
     ap.add_argument("--scheduler")
     ap.add_argument("--out")
@@ -27,7 +30,7 @@ def main():
     sweep, store = load_sweep_config(args.config)
     store = args.out or store
     print(f"{sweep.n_points} points x {len(sweep.seeds)} seeds, {sweep.n_chunks} chunks -> {store}")
-    ds = sweep.run(store, scheduler=args.scheduler, workers=args.workers)
+    ds = sweep.run(store, scheduler=args.scheduler or ("serial" if quick else None), workers=args.workers)
     print(f"computed {len(sweep.last_run['computed'])} chunks ({sweep.last_run['skipped']} were stored)")
     for feature, rows in best_points(ds, top=3).items():
         print(f"best {feature}:")
