@@ -78,10 +78,16 @@ def write_netcdf_atomic(ds, path) -> Path:
     never leaves a half-written file under the final name."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part", dir=path.parent)
+    return _atomic_write(path, ".part", lambda tmp: ds.to_netcdf(tmp, engine=_engine()))
+
+
+def _atomic_write(path: Path, suffix: str, write) -> Path:
+    """``write(tmp)`` into a temporary file beside ``path``, then rename it into place (umask
+    permissions); nothing half-written is ever left under ``path``."""
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=suffix, dir=path.parent)
     os.close(fd)
     try:
-        ds.to_netcdf(tmp, engine=_engine())
+        write(tmp)
         apply_umask(tmp)
         os.replace(tmp, path)
     finally:
@@ -110,17 +116,8 @@ def save_arrays(path, arrays: dict, units: dict | None = None) -> Path:
     import json
 
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".part.npz", dir=path.parent)
-    os.close(fd)
-    try:
-        np.savez(tmp, **{k: np.asarray(magnitude(v)) for k, v in arrays.items()},
-                 units=json.dumps(units or {}))
-        apply_umask(tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return _atomic_write(path, ".part.npz", lambda tmp: np.savez(
+        tmp, **{k: np.asarray(magnitude(v)) for k, v in arrays.items()}, units=json.dumps(units or {})))
 
 
 # ----------------------------------------------------------------------------- CF attributes

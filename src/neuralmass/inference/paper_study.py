@@ -49,6 +49,7 @@ from .paper import (PAPER_TRANSFORMER_R, PaperERPConfig, clean_mask, paper_dipol
                     simulate_paper_erps, PAPER_NOISE_SD_UV)
 from .posterior import Posterior, build_estimator
 from .priors import OURS_TO_PAPER, make_prior
+from .study import _mse_loss, _nll_loss
 
 __all__ = ["PaperComparisonConfig", "run_paper_comparison", "PAPER_METHODS"]
 
@@ -119,20 +120,6 @@ def _write_csv(path, rows):
             w = csv.DictWriter(f, fieldnames=list(rows[0]))
             w.writeheader()
             w.writerows(rows)
-
-
-def _mse_loss(prep):
-    def loss(model, batch, key):
-        q, y = batch
-        return jnp.mean((jax.vmap(model)(prep(q, key)) - y) ** 2)
-    return loss
-
-
-def _nll_loss(prep, transform):
-    def loss(model, batch, key):
-        q, theta = batch
-        return -jnp.mean(jax.vmap(model.log_prob)(transform.forward(theta), prep(q, key)))
-    return loss
 
 
 def _paper_sensitivity(prior, pcfg, theta):
