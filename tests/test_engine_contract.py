@@ -301,3 +301,25 @@ def test_stimulus_outside_the_run_fails_before_simulating():
     sim = nm.Simulator(nm.LinearStep(2), dt=0.1)
     with pytest.raises(ValueError, match="outside the run's time span"):
         sim.run(100.0, inputs={"x_ext": stimulus.pulse(onset=500.0, duration=10.0, amplitude=1.0)})
+
+
+def test_unseeded_key_matches_brainstate_without_importing_unrelated_backends():
+    """brainstate keeps a lazy uint32[2] placeholder until its first read; materializing it must
+    give the key brainstate itself would give, without its array-backend probe importing dask or
+    xarray (2 s of a first run in a fresh process where they are installed)."""
+    import json
+
+    code = (
+        "import json, sys, numpy as np, jax, brainstate\n"
+        "from neuralmass.engine.rng import resolve_key\n"
+        "brainstate.random.DEFAULT._value = np.array([7, 9], np.uint32)\n"
+        "ours = np.asarray(resolve_key(None)).tolist()\n"
+        "after = np.asarray(jax.random.key_data(brainstate.random.split_key())).tolist()\n"
+        "print(json.dumps([ours, after, 'dask' in sys.modules, 'xarray' in sys.modules]))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    ours, after, dask, xarray = json.loads(out.stdout.strip().splitlines()[-1])
+    # brainstate's documented behaviour on that placeholder: wrap the bits, split, keep keys[0]
+    k0, k1 = jax.random.split(jax.random.wrap_key_data(np.array([7, 9], np.uint32)))
+    assert ours == np.asarray(jax.random.key_data(k1)).tolist()
+    assert after == np.asarray(jax.random.key_data(jax.random.split(k0)[1])).tolist()
+    assert not dask and not xarray

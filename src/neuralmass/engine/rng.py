@@ -108,8 +108,21 @@ def resolve_key(key):
     """The key of a run: ``key`` itself, or — for ``None`` — one drawn from brainstate's global
     random state, so ``brainstate.random.seed(n)`` decides the noise (see the module docs)."""
     if key is None:
+        _materialize_global_key()
         return as_key(brainstate.random.split_key())
     return as_key(key)
+
+
+def _materialize_global_key():
+    """Turn brainstate's lazy ``uint32[2]`` seed placeholder into a typed key, as brainstate's
+    first read does (``jax.random.wrap_key_data``: the same key bits), but without that read's
+    array-backend probe, which imports ``dask.array`` and ``xarray`` when they are installed
+    (about 2 s of a first run in a fresh process). Falls back to brainstate's own path if its
+    internals differ."""
+    state = getattr(brainstate.random, "DEFAULT", None)
+    raw = getattr(state, "_value", None)
+    if isinstance(raw, np.ndarray) and raw.dtype == np.uint32 and raw.size == 2:
+        brainstate.random.set_key(jax.random.wrap_key_data(jnp.asarray(raw.reshape(2))))
 
 
 def lane_keys(key, batch_size: int):
