@@ -187,6 +187,37 @@ def test_best_point_recovers_the_target_fc(tmp_path):
     assert (tmp_path / "report" / "figures" / "fc_corr.png").stat().st_size > 1000
 
 
+def test_heat_map_keeps_columns_whose_lanes_all_diverged():
+    """A grid column without any finite lane (e.g. k = 0 when its BOLD diverges) stays on the map
+    as masked cells; the axis is not silently narrowed. One seed's NaN does not mask a cell."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import xarray as xr
+
+    from neuralmass.explore.report import best_points, plot_feature
+
+    ks, speeds = [0.0, 0.1, 0.2], [1.0, 2.0]
+    kk, ss = np.meshgrid(ks, speeds, indexing="ij")
+    v = np.stack([kk.ravel() + ss.ravel(), kk.ravel() + ss.ravel() + 0.5], axis=1)
+    v[kk.ravel() == 0.0] = np.nan               # the k = 0 column: every lane diverged
+    v[3, 1] = np.nan                            # one seed of one point
+    ds = xr.Dataset({"fc_corr": (("point", "seed"), v)},
+                    coords={"k": ("point", kk.ravel()), "speed": ("point", ss.ravel())})
+    ds.attrs["spec"] = {"space": {"k": {"values": ks}, "speed": {"values": speeds}}, "design": "grid",
+                        "seeds": [0, 1], "features": ["fc_corr"]}
+    fig, ax = plt.subplots()
+    plot_feature(ds, "fc_corr", ax)
+    mesh = ax.collections[0]
+    cells = np.ma.asarray(mesh.get_array()).reshape(len(speeds), len(ks))
+    assert cells.mask[:, 0].all() and not cells.mask[:, 1:].any()
+    assert cells[1, 1] == pytest.approx(2.1)    # point 3 (k = 0.1, speed 2): its finite seed only
+    assert ax.get_xlim()[0] < 0.0               # the k = 0 column is on the axis
+    plt.close(fig)
+    assert best_points(ds)["fc_corr"][0]["point"] == 5
+
+
 # ------------------------------------------------------------------------------------ resume
 _KILL_SCRIPT = """
 import sys, time
