@@ -98,6 +98,12 @@ def run_sweep_args(args) -> int:
     if not args.quiet:
         print(f"sweep: {sweep.n_points} points x {len(sweep.seeds)} seeds in {sweep.n_chunks} chunks "
               f"-> {store}", flush=True)
+        ts = sweep.timeseries
+        if ts is not None:
+            per_point = ts.bytes_per_point(len(sweep.seeds)) / 2**20
+            print(f"time series: {ts.signal} averaged over {ts.period:g} ms ({ts.n_times} x {ts.n_regions} per "
+                  f"lane), {per_point:.3g} MiB per point, {per_point * sweep.n_points:.3g} MiB in all "
+                  f"(uncompressed)", flush=True)
     ds = sweep.run(store, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
     report = write_report(ds, _report_dir(store))
     if not args.quiet:
