@@ -5,7 +5,7 @@
     python benchmarks/sweep.py                 # throughput table, then peak memory vs points
     python benchmarks/sweep.py --points 128 --chunk 16 --memory 64,256,1024
 
-Workload: a 20-region Hopf network (random weights, diffusive coupling, white noise), 10 s at
+Workload: a 20-region Hopf network (random weights, diffusive coupling, white noise), 30 s at
 dt = 1 ms per lane, features ``rate_mean``, ``rate_var``, ``sfc``, ``metastability``; a
 ``k x noise`` grid of ``--points`` points, 1 seed, ``--chunk`` points per batched engine call.
 
