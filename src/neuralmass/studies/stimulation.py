@@ -41,7 +41,7 @@ from .. import stimulus as st
 from ..config import ConfigError, parse_quantity
 from .preflight import PreflightError
 
-__all__ = ["WAVEFORMS", "waveform_arguments", "validate_stimulus_blocks", "temporal_stimulus",
+__all__ = ["WAVEFORMS", "waveform_arguments", "validate_stimulus_blocks", "temporal_stimulus", "block_stimulus",
            "build_stimuli", "stimulus_summary", "describe_block"]
 
 logger = logging.getLogger("neuralmass")
