@@ -80,6 +80,16 @@ fcd_step = "2 s"
 [meg_eeg]
 enabled = "auto"             # auto: when tvb-data is installed; true | false
 duration = "20 s"
+
+# Stimulation (optional): any number of [[stimulus]] blocks; blocks on one input add up.
+# Keys are the arguments of the neuralmass.stimulus function named by kind (docs/stimulation.md).
+# [[stimulus]]
+# kind = "pulse"             # {stimulus_kinds}
+# input = "x_ext"            # a node input of the model (default: its coupling input)
+# onset = "60 s"             # from the start of the run, transient included
+# duration = "2 s"
+# amplitude = "0.001 / ms"   # in the input's unit (`neuralmass models NAME`); plain numbers too
+# regions = ["Precentral_L"] # labels or indices, {{"label" = weight}}, "all"; or weights = [...]
 """
 
 
@@ -92,7 +102,7 @@ def default_config_toml() -> str:
         datasets=j(c[("data", "dataset")]), normalize=j(c[("data", "normalize")]),
         models=j(c[("model", "name")]), couplings=j(c[("network", "coupling")]),
         noise=j(c[("noise", "kind")]), methods=j(c[("simulation", "method")]),
-        coefficients=j(c[("bold", "coefficients")]))
+        coefficients=j(c[("bold", "coefficients")]), stimulus_kinds=j(c[("stimulus", "kind")]))
 
 
 def __getattr__(name):
@@ -130,6 +140,7 @@ def choices() -> dict[tuple[str, str], tuple[str, ...]]:
     from .network.connectome import NORMALIZATIONS
     from .network.coupling import COUPLINGS
     from .studies.resting_state import NOISE_KINDS
+    from .studies.stimulation import WAVEFORMS
 
     return {
         ("model", "name"): tuple(MODELS),
@@ -140,6 +151,7 @@ def choices() -> dict[tuple[str, str], tuple[str, ...]]:
         ("noise", "kind"): tuple(NOISE_KINDS) + ("none",),
         ("simulation", "method"): tuple(INTEGRATORS),
         ("bold", "coefficients"): ("classic", "revised"),  # sets of forward.bold.bold_coefficients
+        ("stimulus", "kind"): tuple(WAVEFORMS),            # waveforms of neuralmass.stimulus
     }
 
 _TIMES = {("simulation", "dt"), ("simulation", "duration"), ("simulation", "transient"), ("bold", "tr"),
@@ -310,8 +322,11 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
     allowed_values = choices()
     out: dict = {}
     for section, body in cfg.items():
+        if section == "stimulus":   # [[stimulus]] blocks: checked below, once the model is known
+            continue
         if section not in _ALLOWED:
-            raise ConfigError(f"[{section}] is not a known section; allowed: {', '.join(_ALLOWED)}.")
+            raise ConfigError(f"[{section}] is not a known section; allowed: {', '.join(_ALLOWED)}, "
+                              f"[[stimulus]].")
         if not isinstance(body, dict):
             raise ConfigError(f"[{section}] must be a table of keys.")
         out[section] = {}
@@ -387,6 +402,10 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
     e = out["meg_eeg"].get("enabled", "auto")
     if isinstance(e, str) and e != "auto":
         raise ConfigError(f"meg_eeg.enabled = {e!r}: use true, false or \"auto\".")
+    if "stimulus" in cfg:
+        from .studies.stimulation import validate_stimulus_blocks
+
+        out["stimulus"] = validate_stimulus_blocks(cfg["stimulus"], spec, sim["duration"], sim["transient"])
     return out
 
 

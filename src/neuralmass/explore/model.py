@@ -328,6 +328,12 @@ def model_from_config(source: Mapping) -> SweepModel:
     from ..studies.resting_state import _node_module, _resting_level
 
     cfg = load_config(None, overrides=dict(source))
+    if cfg.get("stimulus"):
+        from ..config import ConfigError
+
+        raise ConfigError("[[stimulus]] blocks are not supported by sweeps yet (they would be "
+                          "ignored); remove them from the sweep config, or run the study with "
+                          "`neuralmass run`.")
     net_cfg, sim_cfg, bold_cfg = cfg["network"], cfg["simulation"], cfg["bold"]
     data = datasets.load_dataset(cfg["data"]["dataset"])
     norm = cfg["data"].get("normalize", "none")

@@ -33,6 +33,7 @@ import numpy as np
 from ..units import magnitude
 from . import preflight
 from .output import ResultsFolder
+from .stimulation import build_stimuli, describe_block, stimulus_summary
 
 __all__ = ["run_study", "plan_study", "StudyPlan", "StudyIncomplete"]
 
@@ -176,6 +177,8 @@ class StudyPlan:
     fcd: tuple[int, int, int] | None
     meg_eeg: bool | str
     warnings: list[str] = field(default_factory=list)
+    #: ``[[stimulus]]`` blocks as engine inputs: input name -> summed Stimulus (empty: none)
+    stimuli: dict = field(default_factory=dict)
 
 
 def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
@@ -185,7 +188,9 @@ def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
     :class:`~neuralmass.studies.output.OutputError` (an ``OSError``) naming the setting and the fix:
     missing optional packages, an unusable results folder, a time step that does not divide the
     TR, FCD windows longer than the simulated or empirical recordings, a seed outside 64 bits,
-    EEG/MEG requested without tvb-data. Logs a warning when conduction delays round to zero steps.
+    EEG/MEG requested without tvb-data, ``[[stimulus]]`` regions that the connectome does not have
+    (labels, indices, weight vectors of the wrong length). Logs a warning when conduction delays
+    round to zero steps.
     """
     import importlib.util
 
@@ -206,6 +211,8 @@ def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
         _regional_params(MODELS[cfg["model"]["name"]], cfg["model"]["params"], conn.n_regions, conn.labels)
     except (KeyError, IndexError) as exc:
         raise preflight.PreflightError(str(exc.args[0])) from None
+    # [[stimulus]] blocks name regions of this connectome too (PreflightError naming the block)
+    stimuli = build_stimuli(cfg.get("stimulus", []), [str(x) for x in conn.labels], conn.n_regions)
     dt, tr = sim_cfg["dt"], bold_cfg["tr"]
     period, steps = preflight.sampling_period(tr, dt)
     n_rec = int(round((sim_cfg["duration"] - sim_cfg["transient"]) / dt))
@@ -249,7 +256,8 @@ def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
             raise preflight.PreflightError(
                 f"meg_eeg.duration = {dur / 1000:g} s is shorter than one spectral segment "
                 f"({_WELCH_SEGMENT / 1000:g} s at 1 kHz); use at least \"{_WELCH_SEGMENT / 1000:g} s\".")
-    return StudyPlan(cfg, folder, key, data, conn, float(period), steps, bold_frames, fcd, meg, warnings)
+    return StudyPlan(cfg, folder, key, data, conn, float(period), steps, bold_frames, fcd, meg, warnings,
+                     stimuli)
 
 
 def run_study(cfg: dict, quiet: bool = False, overwrite: bool = False) -> dict:
@@ -340,6 +348,7 @@ def _save_signals(result: dict, keys: tuple, name: str, title: str, labels, attr
 def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     from .. import Simulator, analysis, objectives
     from ..forward.bold import BOLDMonitor
+    from ..models import MODELS
     from ..monitors import TemporalAverage
     from ..network import Network
 
@@ -355,6 +364,9 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
                     "started": _dt.datetime.now().isoformat(timespec="seconds")})
     if plan.warnings:
         summary["warnings"] = list(plan.warnings)
+    if cfg.get("stimulus"):
+        summary["stimulus"] = stimulus_summary(cfg["stimulus"], MODELS[cfg["model"]["name"]],
+                                               plan.conn.labels, plan.conn.n_regions)
 
     # ---------------------------------------------------------------- data
     logger.info("[1/5] dataset %r", cfg["data"]["dataset"])
@@ -367,8 +379,6 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     has_emp = fc_emp_subjects.shape[0] > 0
 
     # ---------------------------------------------------------------- network
-    from ..models import MODELS
-
     spec = MODELS[cfg["model"]["name"]]
     node = _node_module(spec.name, n, _regional_params(spec, cfg["model"]["params"], n, conn.labels),
                         cfg["noise"])
@@ -392,10 +402,13 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     sim = Simulator(net, dt=dt, method=sim_cfg.get("method", "heun"), progress=not quiet,
                     chunk_steps=200_000)
     logger.info("[2/5] simulating %d regions x %g s at dt = %g ms (%s, %s coupling, k = %s, "
-                "speed = %s mm/ms)", n, sim_cfg["duration"] / 1000, dt, spec.name,
-                net_cfg.get("coupling"), net_cfg.get("k"), speed)
+                "speed = %s mm/ms%s)", n, sim_cfg["duration"] / 1000, dt, spec.name,
+                net_cfg.get("coupling"), net_cfg.get("k"), speed,
+                f"; {len(cfg['stimulus'])} stimulus block(s) into {', '.join(plan.stimuli)}"
+                if plan.stimuli else "")
     t0 = time.perf_counter()
-    res = sim.run(sim_cfg["duration"], monitors=monitors, transient=sim_cfg["transient"], key=plan.key)
+    res = sim.run(sim_cfg["duration"], monitors=monitors, transient=sim_cfg["transient"], key=plan.key,
+                  inputs=plan.stimuli or None)
     summary["simulation_time_s"] = round(time.perf_counter() - t0, 2)
 
     # ---------------------------------------------------------------- signals first: they are kept
@@ -578,6 +591,9 @@ def _write_report(cfg, work: Path, summary: dict) -> None:
         lines += [f"- **{k}**: {v}" for k, v in summary["missing"].items()] + [""]
     if summary.get("warnings"):
         lines += ["## Warnings", ""] + [f"- {w}" for w in summary["warnings"]] + [""]
+    if summary.get("stimulus"):
+        lines += ["## Stimulation", "", "Times count from the start of the run, transient included.", ""]
+        lines += [f"- {describe_block(i, e)}" for i, e in enumerate(summary["stimulus"])] + [""]
     if summary.get("data_files"):
         lines += ["## Data files", ""] + [f"- {role}: `{r['path']}` (sha256 {r['sha256'][:16]}…, {r['bytes']} bytes)"
                                           for role, r in summary["data_files"].items()] + [""]
