@@ -143,3 +143,47 @@ def test_wong_wang_rates_in_a_network_include_coupling_and_stimulus():
     # the callable-monitor view reads the same values
     lam = sim.run(20.0, monitors=lambda m: m.node.H_E.value, inputs={"I_E_ext": I_stim}, key=0)
     np.testing.assert_allclose(np.asarray(u.get_magnitude(lam["output"])), H_E, rtol=1e-6)
+
+
+# ------------------------------------------------------------------ study configs (TOML)
+_MPR_TOML = """
+[model]
+name = "MontbrioPazoRoxin"
+params = { cv = "1.0" }
+[network]
+coupled_var = { r_ext = "r", V_ext = "V" }
+coupling = { r_ext = "linear", V_ext = "diffusive" }
+coupling_input = { r_ext = 0.5, V_ext = "0.1" }
+delays = false
+"""
+
+
+def test_study_config_builds_a_two_sum_network(tmp_path):
+    from neuralmass.config import load_config
+    from neuralmass.studies.resting_state import network_from_config
+
+    path = tmp_path / "mpr.toml"
+    path.write_text(_MPR_TOML)
+    cfg = load_config(path)
+    net = network_from_config(cfg, W, nm.MontbrioPazoRoxinStep(3, cv=1.0))
+    assert [(pw.name, type(pw.coupling).__name__, [i for i, _ in pw.strengths]) for pw in net.pathways] == [
+        ("r", "LinearCoupling", ["r_ext"]), ("V", "DiffusiveCoupling", ["V_ext"])]
+    p = nm.Simulator(net, dt=0.01).params()
+    assert float(p["k_r_ext"]) == 0.5 and float(p["k_V_ext"]) == pytest.approx(0.1)
+
+
+@pytest.mark.parametrize("network, match", [
+    ({"coupled_var": {"r_ext": "r", "Q_ext": "V"}, "coupling_input": {"r_ext": 1.0, "Q_ext": 1.0}},
+     "no input 'Q_ext'"),
+    ({"coupled_var": {"r_ext": "rate"}, "coupling_input": {"r_ext": 1.0}}, "coupled_var.r_ext = 'rate'"),
+    ({"coupled_var": {"r_ext": "r", "V_ext": "V"}, "coupling": {"r_ext": "linear", "V_ext": "gap"},
+      "coupling_input": {"r_ext": 1.0, "V_ext": 1.0}}, "'gap' is not allowed"),
+    ({"coupled_var": {"r_ext": "r", "V_ext": "V"}, "coupling_input": {"r_ext": 1.0}}, "same inputs"),
+    ({"coupled_var": {"r_ext": "r"}, "coupling_input": {"r_ext": "3 mV"}}, "k_r_ext"),
+])
+def test_study_config_pathway_errors_name_the_key(network, match):
+    from neuralmass.config import ConfigError, load_config
+
+    with pytest.raises(ConfigError, match=match):
+        load_config(None, overrides={"model": {"name": "MontbrioPazoRoxin", "params": {"cv": "1.0"}},
+                                     "network": network})

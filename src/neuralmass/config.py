@@ -53,6 +53,10 @@ coupling = "diffusive"       # {couplings}
 k = 0.004                    # global coupling strength (per ms for the Hopf drift)
 speed = "10 mm/ms"           # conduction speed (delays = tract length / speed)
 delays = true                # false: instantaneous coupling
+# coupled_var = "x"           # what regions send (default: the model's choice); several sums, one
+#                             # per input: coupled_var = {{ r_ext = "r", V_ext = "V" }} together with
+#                             # coupling = {{ r_ext = "linear", V_ext = "diffusive" }} and
+#                             # coupling_input = {{ r_ext = 0.5, V_ext = 0.1 }} (strengths per input)
 
 [noise]
 kind = "white"               # {noise}
@@ -116,8 +120,8 @@ _ALLOWED = {
     "data": {"dataset": str, "normalize": str, "connectome": str, "fc": str, "bold": str,
              "tr": (str, int, float), "labels": (str, list), "symmetric": bool},
     "model": {"name": str, "params": dict},
-    "network": {"coupling": str, "k": (int, float), "speed": (str, int, float), "delay_mode": str,
-                "delays": bool},
+    "network": {"coupling": (str, dict), "k": (int, float), "speed": (str, int, float), "delay_mode": str,
+                "delays": bool, "coupled_var": (str, dict), "coupling_input": (str, dict)},
     "noise": {"kind": str, "sigma": (int, float, str), "tau": (str, int, float)},
     "simulation": {"dt": (str, int, float), "duration": (str, int, float),
                    "transient": (str, int, float), "method": str, "compilation_cache": str},
@@ -135,8 +139,10 @@ def choices() -> dict[tuple[str, str], tuple[str, ...]]:
     study's noise kinds; a model or coupling added to a registry is accepted here without edits.
     """
     from .datasets import _REGISTRY as DATASETS
+    from .forward.bold import BOLD_COEFFICIENT_SETS
     from .integrators import INTEGRATORS
     from .models import MODELS
+    from .network.delays import DELAY_MODES
     from .network.connectome import NORMALIZATIONS
     from .network.coupling import COUPLINGS
     from .studies.resting_state import NOISE_KINDS
@@ -147,10 +153,10 @@ def choices() -> dict[tuple[str, str], tuple[str, ...]]:
         ("data", "dataset"): tuple(DATASETS),
         ("data", "normalize"): tuple(NORMALIZATIONS),
         ("network", "coupling"): tuple(COUPLINGS),
-        ("network", "delay_mode"): ("integer", "linear"),  # modes of network.delays.delay_lags
+        ("network", "delay_mode"): DELAY_MODES,
         ("noise", "kind"): tuple(NOISE_KINDS) + ("none",),
         ("simulation", "method"): tuple(INTEGRATORS),
-        ("bold", "coefficients"): ("classic", "revised"),  # sets of forward.bold.bold_coefficients
+        ("bold", "coefficients"): BOLD_COEFFICIENT_SETS,
         ("stimulus", "kind"): tuple(WAVEFORMS),            # waveforms of neuralmass.stimulus
     }
 
@@ -341,7 +347,11 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
                                   f"{_type_names(types)}.")
             _check_finite(value, full)
             allowed = allowed_values.get((section, key))
-            if allowed and value not in allowed:
+            for choice in (value.values() if isinstance(value, dict) and allowed else ()):
+                if choice not in allowed:
+                    raise ConfigError(f"{full} = {value!r}: {choice!r} is not allowed; choose one of "
+                                      f"{', '.join(allowed)}.")
+            if allowed and not isinstance(value, dict) and value not in allowed:
                 what = {"model.name": "a known model", "data.dataset": "a known dataset"}.get(full, "allowed")
                 raise ConfigError(f"{full} = {value!r} is not {what}; choose one of {', '.join(allowed)}.")
             if (section, key) in _TIMES:
@@ -380,6 +390,7 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
         raise ConfigError(f"bold.variable = {var!r} is not a state variable or observable of "
                           f"{spec.name}; choose one of {', '.join(readable)} (empty: "
                           f"{spec.coupled_var}).")
+    _check_pathways(spec, out["network"])
     if "speed" in out["network"]:
         q = parse_quantity(out["network"]["speed"], "network.speed")
         if isinstance(q, u.Quantity) and q.dim != (u.mm / u.ms).dim:
@@ -407,6 +418,32 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
 
         out["stimulus"] = validate_stimulus_blocks(cfg["stimulus"], spec, sim["duration"], sim["transient"])
     return out
+
+
+def _check_pathways(spec, net: dict) -> None:
+    """``network.coupled_var`` / ``coupling_input`` / ``coupling`` against the model (several coupled
+    sums are tables keyed by input); strengths with units are converted like model parameters."""
+    from .network.pathways import build_pathways
+
+    readable = tuple(spec.state_names) + tuple(spec.observable_names)
+    cv = net.get("coupled_var")
+    for inp, var in (cv.items() if isinstance(cv, dict) else [(None, cv)] if cv else []):
+        where = "network.coupled_var" + (f".{inp}" if inp else "")
+        if not isinstance(var, str) or var not in readable:
+            raise ConfigError(f"{where} = {var!r} is not a state variable or observable of {spec.name}; "
+                              f"choose one of {', '.join(readable)}.")
+    ci = net.get("coupling_input")
+    if isinstance(ci, dict):
+        for inp, val in ci.items():
+            ci[inp] = parse_quantity(val, f"network.coupling_input.{inp}")
+    try:
+        pathways = build_pathways(spec, cv, net.get("coupling", "diffusive"), ci, net.get("k", 1.0), {}, None)
+        for pw in pathways:
+            for inp, row in pw.strengths:
+                row.to_canonical(ci[inp] if isinstance(ci, dict) else net.get("k", 1.0))
+    except (ValueError, KeyError, TypeError) as e:
+        msg = e.args[0] if e.args else str(e)
+        raise ConfigError(f"[network]: {msg}") from None
 
 
 def _type_names(types) -> str:

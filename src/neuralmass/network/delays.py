@@ -56,8 +56,11 @@ import numpy as np
 
 from ..units import magnitude
 
-__all__ = ["DelayLine", "TracedDelayLine", "conduction_delays", "delay_lags", "initial_history", "ring_write",
+__all__ = ["DELAY_MODES", "DelayLine", "TracedDelayLine", "conduction_delays", "delay_lags", "initial_history", "ring_write",
            "MAX_BLOCK"]
+
+#: How delays are read: rounded to whole steps, or interpolated between them.
+DELAY_MODES = ("integer", "linear")
 
 #: Largest number of steps read at once by a blocked delay line.
 MAX_BLOCK = 64
@@ -88,7 +91,7 @@ def delay_lags(delays_ms, dt: float, mode: str = "integer"):
         lam = np.where(on_grid, near, lam)
         lo = np.floor(lam).astype(np.int64)
         return lo, lam - lo
-    raise ValueError(f"delay_mode={mode!r} must be 'integer' or 'linear'.")
+    raise ValueError(f"delay_mode={mode!r} must be one of {', '.join(DELAY_MODES)}.")
 
 
 def ring_write(buf, x, t, L: int):

@@ -40,7 +40,7 @@ from ..engine.system import NodeSystem
 from ..models.base import NodeModel, Parameter
 from ..units import SPEED, TIME, DISTANCE, magnitude, to_canonical
 from .coupling import Coupling
-from .delays import DelayLine, TracedDelayLine, conduction_delays, initial_history
+from .delays import DELAY_MODES, DelayLine, TracedDelayLine, conduction_delays, initial_history
 from .pathways import build_pathways
 
 __all__ = ["Network"]
@@ -178,8 +178,8 @@ class Network:
                 self._cparams[q.name] = q.to_canonical(pw.coupling.params[pw.names[q.name]])
 
         # --- delays (ms)
-        if delay_mode not in ("integer", "linear"):
-            raise ValueError(f"delay_mode={delay_mode!r} must be 'integer' or 'linear'.")
+        if delay_mode not in DELAY_MODES:
+            raise ValueError(f"delay_mode={delay_mode!r} must be one of {', '.join(DELAY_MODES)}.")
         self.delay_mode = delay_mode
         if path == "auto":
             path = "sparse"

@@ -152,6 +152,21 @@ def _node_module(model_name: str, n: int, params: dict, noise_cfg: dict):
     return module_class(spec)(n, **kwargs)
 
 
+def network_from_config(cfg: dict, conn, node):
+    """The study's :class:`~neuralmass.Network` from a validated config's ``[network]`` table: the
+    one place a config becomes a network (studies and sweeps).
+
+    ``coupling``, ``coupled_var`` and ``coupling_input`` may each be a string or a table keyed by
+    input (several coupled sums, see :mod:`neuralmass.network.pathways`)."""
+    from ..network.network import Network
+
+    net_cfg = cfg["network"]
+    speed = net_cfg.get("speed") if net_cfg.get("delays", True) else None
+    return Network(node, conn=conn, speed=speed, coupling=net_cfg.get("coupling", "diffusive"),
+                   coupled_var=net_cfg.get("coupled_var"), coupling_input=net_cfg.get("coupling_input"),
+                   k=float(net_cfg.get("k", 1.0)), delay_mode=net_cfg.get("delay_mode", "integer"))
+
+
 def _resting_level(spec, params, variable, dt) -> float:
     """Mean of ``variable`` for an isolated, noise-free node over 5–10 s (its resting level)."""
     from .. import NodeSystem, Simulator
@@ -383,8 +398,7 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     node = _node_module(spec.name, n, _regional_params(spec, cfg["model"]["params"], n, conn.labels),
                         cfg["noise"])
     speed = net_cfg.get("speed") if net_cfg.get("delays", True) else None
-    net = Network(node, conn=conn, speed=speed, coupling=net_cfg.get("coupling", "diffusive"),
-                  k=float(net_cfg.get("k", 1.0)), delay_mode=net_cfg.get("delay_mode", "integer"))
+    net = network_from_config(cfg, conn, node)
     variable = bold_cfg.get("variable") or spec.coupled_var
     dt = sim_cfg["dt"]
     tr = bold_cfg["tr"]
