@@ -112,6 +112,11 @@ def test_pathway_arguments_are_checked():
     with pytest.raises(ValueError, match="history=\\{'r'"):
         nm.Network(node, conn=W, delays=LAGS * DT, coupled_var={"r_ext": "r", "V_ext": "V"},
                    coupling_input={"r_ext": 1.0, "V_ext": 1.0}, history=0.0)
+    with pytest.raises(ValueError, match="mix a complex source"):
+        nm.Network(nm.KuramotoStep(3), conn=W, delays=LAGS * DT,
+                   coupled_var={"theta_ext": "theta", "sin_ext": "sin_theta"},
+                   coupling={"theta_ext": "kuramoto", "sin_ext": "linear"},
+                   coupling_input={"theta_ext": 1.0, "sin_ext": 1.0})
     ww = nm.WongWangStep(3)
     with pytest.raises(ValueError, match="depends on the node's inputs"):
         nm.Network(ww, conn=W, coupled_var="H_E")

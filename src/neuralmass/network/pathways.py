@@ -171,6 +171,11 @@ def build_pathways(model: NodeModel, coupled_var, coupling, coupling_input, k, p
             f"Network got unexpected argument(s) {sorted(bad)}; the coupling parameters are k and "
             f"{', '.join(known) or 'nothing else'}.")
 
+    if several and len({c.complex_source for _, _, c, _ in drafts}) > 1:
+        raise ValueError(
+            "the coupled sums " + ", ".join(repr(d[0]) for d in drafts) + " mix a complex source (the "
+            "Kuramoto kind sends e^{i theta}) with real ones, which cannot share a delay line; couple "
+            "the phases through 'sin_theta'/'cos_theta' with linear couplings instead (docs/models.md).")
     out = []
     if history is not None and several:
         unknown = set(history) - {d[0] for d in drafts}
