@@ -187,6 +187,37 @@ def test_best_point_recovers_the_target_fc(tmp_path):
     assert (tmp_path / "report" / "figures" / "fc_corr.png").stat().st_size > 1000
 
 
+def test_heat_map_keeps_columns_whose_lanes_all_diverged():
+    """A grid column without any finite lane (e.g. k = 0 when its BOLD diverges) stays on the map
+    as masked cells; the axis is not silently narrowed. One seed's NaN does not mask a cell."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import xarray as xr
+
+    from neuralmass.explore.report import best_points, plot_feature
+
+    ks, speeds = [0.0, 0.1, 0.2], [1.0, 2.0]
+    kk, ss = np.meshgrid(ks, speeds, indexing="ij")
+    v = np.stack([kk.ravel() + ss.ravel(), kk.ravel() + ss.ravel() + 0.5], axis=1)
+    v[kk.ravel() == 0.0] = np.nan               # the k = 0 column: every lane diverged
+    v[3, 1] = np.nan                            # one seed of one point
+    ds = xr.Dataset({"fc_corr": (("point", "seed"), v)},
+                    coords={"k": ("point", kk.ravel()), "speed": ("point", ss.ravel())})
+    ds.attrs["spec"] = {"space": {"k": {"values": ks}, "speed": {"values": speeds}}, "design": "grid",
+                        "seeds": [0, 1], "features": ["fc_corr"]}
+    fig, ax = plt.subplots()
+    plot_feature(ds, "fc_corr", ax)
+    mesh = ax.collections[0]
+    cells = np.ma.asarray(mesh.get_array()).reshape(len(speeds), len(ks))
+    assert cells.mask[:, 0].all() and not cells.mask[:, 1:].any()
+    assert cells[1, 1] == pytest.approx(2.1)    # point 3 (k = 0.1, speed 2): its finite seed only
+    assert ax.get_xlim()[0] < 0.0               # the k = 0 column is on the axis
+    plt.close(fig)
+    assert best_points(ds)["fc_corr"][0]["point"] == 5
+
+
 # ------------------------------------------------------------------------------------ resume
 _KILL_SCRIPT = """
 import sys, time
@@ -195,15 +226,14 @@ from test_explore import tiny_sweep
 def on_chunk(rec):
     print("stored", rec["index"], flush=True)
     time.sleep(0.4)           # leave the parent time to kill us between chunks
-tiny_sweep().run({store!r}, scheduler="serial", progress=False, on_chunk=on_chunk)
+tiny_sweep(**{kw!r}).run({store!r}, scheduler="serial", progress=False, on_chunk=on_chunk)
 print("finished", flush=True)
 """
 
 
-def test_sigkill_then_resume_equals_uninterrupted_sweep(reference, tmp_path):
-    ref_path, ref = reference
-    store = tmp_path / "killed.zarr"
-    script = _KILL_SCRIPT.format(src=SRC, tests=str(HERE), store=str(store))
+def _sigkill_after_two_chunks(store, **kw):
+    """Run ``tiny_sweep(**kw)`` into ``store`` in a child process and SIGKILL it after two chunks."""
+    script = _KILL_SCRIPT.format(src=SRC, tests=str(HERE), store=str(store), kw=kw)
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "JAX_PLATFORMS": "cpu"})
     seen = []
@@ -217,6 +247,12 @@ def test_sigkill_then_resume_equals_uninterrupted_sweep(reference, tmp_path):
         proc.kill()
         proc.wait()
     assert seen[:2] == ["stored 0", "stored 1"] and "finished" not in seen
+
+
+def test_sigkill_then_resume_equals_uninterrupted_sweep(reference, tmp_path):
+    ref_path, ref = reference
+    store = tmp_path / "killed.zarr"
+    _sigkill_after_two_chunks(store)
     sw = tiny_sweep()
     before = np.asarray(open_sweep(store)["chunk_done"].values) == 1
     assert 2 <= before.sum() < sw.n_chunks
@@ -229,6 +265,116 @@ def test_sigkill_then_resume_equals_uninterrupted_sweep(reference, tmp_path):
     again = tiny_sweep()
     again.run(store, scheduler="serial", progress=False)
     assert again.last_run["computed"] == [] and again.last_run["skipped"] == sw.n_chunks
+
+
+# ------------------------------------------------------------------------------------ time series
+TS = {"signal": "activity", "period": 20.0}       # 4 activity samples of 5 ms per window
+
+
+@pytest.fixture(scope="module")
+def ts_reference(tmp_path_factory):
+    """An uninterrupted serial sweep that also stores the down-sampled activity."""
+    path = tmp_path_factory.mktemp("ts") / "ts.zarr"
+    sw = tiny_sweep(timeseries=TS)
+    return path, sw.run(path, scheduler="serial", progress=False)
+
+
+def _direct(k, sig, seed, monitors, bold=False):
+    """One unbatched engine run of a tiny-sweep point (the sweep's key for ``seed``)."""
+    net = nm.Network(nm.HopfStep(N, a=-0.2, omega=2 * np.pi * 0.02, noise_x=nm.WhiteNoise(N, sigma=sig)),
+                     conn=geometry()[0], coupling="diffusive", k=k)
+    return nm.Simulator(net, dt=DT).run(1000.0, monitors=monitors, transient=100.0,
+                                        key=jax.random.PRNGKey(seed))
+
+
+def test_timeseries_sigkill_then_resume_equals_uninterrupted_sweep(ts_reference, tmp_path):
+    _, ref = ts_reference
+    assert ref.timeseries.dims == ("point", "seed", "time", "region")
+    assert ref.timeseries.shape == (6, 2, 45, N) and ref.timeseries.dtype == np.float32
+    assert ref.attrs["spec"]["timeseries"] == {"signal": "activity", "period": 20.0, "reduce": "window-mean"}
+    store = tmp_path / "killed_ts.zarr"
+    _sigkill_after_two_chunks(store, timeseries=TS)
+    part = open_sweep(store)
+    done = np.asarray(part.chunk_done.values) == 1
+    assert 2 <= done.sum() < 6
+    assert np.isnan(part.timeseries.values[~done]).all()      # chunk = 1 point: chunk i = point i
+    sw = tiny_sweep(timeseries=TS)
+    ds = sw.run(store, scheduler="serial", progress=False)
+    assert sorted(sw.last_run["computed"]) == [int(i) for i in np.nonzero(~done)[0]]
+    _assert_same(ds, ref)
+    np.testing.assert_array_equal(ds.timeseries.values, ref.timeseries.values)
+    np.testing.assert_array_equal(ds.time.values, ref.time.values)
+    assert np.isfinite(ds.timeseries.values).all()
+    # the option is part of the sweep's identity
+    with pytest.raises(SweepStoreMismatch, match=r"timeseries\.period: the store has 20\.0, this sweep has 10\.0"):
+        tiny_sweep(timeseries={**TS, "period": 10.0}).run(store, scheduler="serial", progress=False)
+    with pytest.raises(SweepStoreMismatch, match=r"timeseries: the store has .*this sweep has none"):
+        tiny_sweep().run(store, scheduler="serial", progress=False)
+
+
+@pytest.mark.parametrize("option", [None, {"signal": "y", "period": "25 ms"},
+                                    {"signal": "bold", "period": 100.0}])
+def test_timeseries_lane_equals_direct_run_window_means(ts_reference, tmp_path, option):
+    """A stored lane's series equals an unbatched engine run of its point and seed, averaged over
+    the same windows: the sweep's activity (the coupled variable x), another state variable (y,
+    one more temporal-average monitor) and online BOLD (sampled per TR, then window-averaged)."""
+    from neuralmass.forward.bold import BOLDMonitor
+
+    if option is None:
+        _, ds = ts_reference
+        signal, period, factor = "x", 20.0, 4
+        mon = TemporalAverage("x", period=5.0, name="s")
+    else:
+        signal, factor = option["signal"], (5 if option["signal"] == "y" else 2)
+        period = 5.0 * factor if signal == "y" else 50.0 * factor
+        bold = {"tr": 50.0} if signal == "bold" else None
+        ds = tiny_sweep({"k": [0.1, 0.4]}, seeds=[3], chunk=2, bold=bold, timeseries=option,
+                        features=["rate_mean"]).run(tmp_path / "s.zarr", scheduler="serial", progress=False)
+        mon = (BOLDMonitor("x", tr=50.0, name="s") if signal == "bold"
+               else TemporalAverage("y", period=5.0, name="s"))
+    assert ds.timeseries.attrs["signal"] == ("activity" if signal == "x" else signal)
+    p = 1
+    k = float(ds.k.values[p])
+    sig = float(ds["noise.x_ext.sigma"].values[p]) if "noise.x_ext.sigma" in ds else 0.05
+    for s, seed in enumerate(ds.seed.values):
+        res = _direct(k, sig, int(seed), [mon])
+        x = np.asarray(nm.units.magnitude(res["s"]))
+        T = x.shape[0] // factor
+        want = x[:T * factor].reshape(T, factor, N).mean(axis=1)
+        np.testing.assert_allclose(ds.timeseries.values[p, s], want, rtol=2e-5, atol=1e-7 * np.abs(want).max())
+        ts = np.asarray(nm.units.magnitude(res["ts"]))
+        np.testing.assert_allclose(ds.time.values, ts[factor - 1::factor][:T])
+    assert ds.timeseries.attrs["period_ms"] == period
+
+
+def test_timeseries_bad_values_fail_before_any_work(tmp_path):
+    from neuralmass.config import ConfigError
+    from neuralmass.explore.cli import load_sweep_config
+
+    bad = [
+        ("bold", r"'bold' needs a sweep that records BOLD"),
+        ({"signal": "z"}, r"'z' is not recorded; choose 'activity' or a variable of .*: x, y"),
+        ({"period": 12.0}, r"12 ms is not a whole multiple of the 'activity' sampling period 5 ms; use e\.g\. 10 or 15 ms"),
+        ({"period": "2 mV"}, r"timeseries\.period = '2 mV'.*not a time"),
+        ({"period": -5.0}, r"must be a positive time"),
+        ({"period": "5 s"}, r"longer than the recorded time 900 ms"),
+        ({"perod": 10.0}, r"timeseries\.perod is not a known key; allowed: signal, period, max_mb"),
+        ({"max_mb": 0}, r"max_mb = 0 must be a positive number"),
+        ({"max_mb": 0.001}, r"would store 0 MiB \(6 points x 2 seeds x 180 times x 4 regions x 4 bytes = "
+                            r"0\.00549 MiB per point\), over max_mb = 0\.001"),
+        (3, r"give a signal name or a table"),
+    ]
+    for option, msg in bad:
+        with pytest.raises(ValueError, match=msg):
+            tiny_sweep(timeseries=option)
+    ok = tiny_sweep(timeseries={"signal": "y", "period": "0.02 s"})
+    assert (ok.timeseries.period, ok.timeseries.factor, ok.timeseries.n_times) == (20.0, 4, 45)
+    assert ok.timeseries.bytes_per_point(2) == 2 * 45 * N * 4
+    cfg = tmp_path / "bad.toml"
+    cfg.write_text(_TOML.format(out=tmp_path / "res", extra='timeseries = { signal = "x", period = "7 ms" }'))
+    with pytest.raises(ConfigError, match=r"\[sweep\]: timeseries\.period = 7 ms is not a whole multiple"):
+        load_sweep_config(cfg)
+    assert not (tmp_path / "res").exists()
 
 
 # ------------------------------------------------------------------------------------ Dask
@@ -315,9 +461,12 @@ def test_cli_sweep_writes_store_maps_and_report(tmp_path, capsys):
     from neuralmass.explore.cli import sweep_main
 
     cfg = tmp_path / "sweep.toml"
-    cfg.write_text(_TOML.format(out=tmp_path / "res", extra=""))
+    cfg.write_text(_TOML.format(out=tmp_path / "res", extra='timeseries = { signal = "y", period = "0.1 s" }'))
     assert sweep_main([str(cfg), "--scheduler", "serial", "--out", str(tmp_path / "s.zarr"), "--quiet"]) == 0
     ds = open_sweep(tmp_path / "s.zarr")
+    n = ds.sizes["region"]
+    assert ds.timeseries.shape == (4, 1, 10, n) and np.isfinite(ds.timeseries.values).all()
+    assert len(json.loads(ds.timeseries.attrs["region_labels"])) == n
     assert ds.attrs["spec"]["model"]["config"]["data"]["dataset"] == "example_connectome"
     np.testing.assert_array_equal(np.unique(ds.speed.values), [2.0, 8.0])   # "2 mm/ms" read in mm/ms
     sfc = ds.sfc.values[:, 0]

@@ -10,6 +10,7 @@ The config is a study config (``neuralmass run --print-config``) with a ``[sweep
     seeds = 2                     # noise seeds per point (or a list, e.g. [1, 7])
     chunk = 16                    # points per batched engine call
     features = ["fc_corr", "fcd_ks"]   # default: all available
+    timeseries = { signal = "bold", period = "2.16 s" }   # optional: store down-sampled series
     store = "results/sweep.zarr"  # default: <study.output>/sweep.zarr
 
     [sweep.space]
@@ -30,7 +31,8 @@ from pathlib import Path
 
 __all__ = ["add_sweep_parser", "run_sweep_args", "sweep_main", "load_sweep_config"]
 
-_SWEEP_KEYS = {"design", "points", "steps", "design_seed", "seeds", "chunk", "features", "store", "space"}
+_SWEEP_KEYS = {"design", "points", "steps", "design_seed", "seeds", "chunk", "features", "timeseries", "store",
+               "space"}
 
 
 def load_sweep_config(path):
@@ -61,7 +63,8 @@ def load_sweep_config(path):
     # [study] (name, output, seed) and [meg_eeg] do not change a sweep's numbers: they are left out
     # of its identity, so renaming a study does not orphan its store
     model = model_from_config({k: v for k, v in raw.items() if k not in ("study", "meg_eeg")})
-    kw = {k: sw[k] for k in ("design", "points", "steps", "design_seed", "seeds", "chunk", "features") if k in sw}
+    kw = {k: sw[k] for k in ("design", "points", "steps", "design_seed", "seeds", "chunk", "features", "timeseries")
+          if k in sw}
     try:
         sweep = Sweep(model, space, **kw)
     except ValueError as exc:
@@ -95,6 +98,12 @@ def run_sweep_args(args) -> int:
     if not args.quiet:
         print(f"sweep: {sweep.n_points} points x {len(sweep.seeds)} seeds in {sweep.n_chunks} chunks "
               f"-> {store}", flush=True)
+        ts = sweep.timeseries
+        if ts is not None:
+            per_point = ts.bytes_per_point(len(sweep.seeds)) / 2**20
+            print(f"time series: {ts.signal} averaged over {ts.period:g} ms ({ts.n_times} x {ts.n_regions} per "
+                  f"lane), {per_point:.3g} MiB per point, {per_point * sweep.n_points:.3g} MiB in all "
+                  f"(uncompressed)", flush=True)
     ds = sweep.run(store, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
     report = write_report(ds, _report_dir(store))
     if not args.quiet:

@@ -232,10 +232,14 @@ class SweepModel:
         return h.hexdigest()
 
     # ------------------------------------------------------------------ running
-    def monitors(self) -> list:
+    def monitors(self, timeseries=None) -> list:
+        """The run's monitors: ``activity``, ``bold`` when recorded, and ``timeseries`` (a temporal
+        average at ``period``) when a :class:`.TimeseriesSpec` asks for another node variable."""
         from ..monitors import TemporalAverage
 
         out = [TemporalAverage(self.variable, period=self.period, name="activity")]
+        if timeseries is not None and timeseries.monitor_key == "timeseries":
+            out.append(TemporalAverage(timeseries.signal, period=self.period, name="timeseries"))
         if self.bold:
             from ..forward.bold import BOLDMonitor
 
@@ -264,6 +268,12 @@ class SweepModel:
             ``name -> (low, high)`` of each axis (sizes the speed sweep's delay buffer).
         features : list of str
         """
+        return self.run_chunk(values, keys, bounds, features)[0]
+
+    def run_chunk(self, values: Mapping, keys, bounds: Mapping, features, timeseries=None):
+        """As :meth:`run_lanes`, and the lanes' down-sampled time series: ``(features, series)``
+        with ``series`` an array ``(B, n_times, n)`` (``float32``) when ``timeseries`` (a
+        :class:`.TimeseriesSpec`) is given, else ``None``."""
         from ..engine import Simulator
         from .features import FeatureContext, compute_features
 
@@ -283,7 +293,7 @@ class SweepModel:
             system = _NoiseValues(system, noise)
         sim = Simulator(system, dt=self.dt, method=self._base.method, progress=False,
                         chunk_steps=self._base.chunk_steps)
-        res = sim.run(self.duration, monitors=self.monitors(), transient=self.transient,
+        res = sim.run(self.duration, monitors=self.monitors(timeseries), transient=self.transient,
                       key=keys, params=params)
         act = np.asarray(magnitude(res["activity"]))
         fs = 1000.0 / self.period
@@ -297,7 +307,10 @@ class SweepModel:
             opts["fcd_window"] = max(2, int(round(win_ms * fc_fs / 1000.0)))
             opts["fcd_step"] = max(1, int(round((step_ms or win_ms / 2) * fc_fs / 1000.0)))
         ctx = FeatureContext(act, fs, fc_sig, fc_fs, self.weights, self.targets, opts)
-        return compute_features(features, ctx)
+        series = None
+        if timeseries is not None:
+            series = timeseries.reduce(np.asarray(magnitude(res[timeseries.monitor_key])))
+        return compute_features(features, ctx), series
 
 
 # --------------------------------------------------------------------------- study configs

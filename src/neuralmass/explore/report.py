@@ -1,14 +1,17 @@
 """Heat maps of a sweep's features and a report naming the best points.
 
-Each feature is averaged over the noise seeds. A grid over two or more parameters gives a heat
-map over the first two (averaged over the other parameters); other designs give a scatter of the
-points coloured by the feature; one parameter gives a curve with the seed-to-seed spread.
+Each feature is averaged over the noise seeds that gave a finite value (lanes that diverged are
+NaN in the store). A grid over two or more parameters gives a heat map over the first two
+(averaged over the other parameters) that covers the whole grid: cells without any finite lane
+are grey, not dropped; other designs give a scatter of the points coloured by the feature; one
+parameter gives a curve with the seed-to-seed spread.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +30,8 @@ def _table(ds, feature):
     names = list(ds.attrs["spec"]["space"])
     v = np.asarray(ds[feature].values, dtype=float)
     cols = {n: np.asarray(ds[n].values) for n in names}
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)      # points whose lanes all diverged: NaN
         cols["mean"] = np.nanmean(v, axis=1) if np.isfinite(v).any() else np.full(v.shape[0], np.nan)
         cols["std"] = np.nanstd(v, axis=1) if np.isfinite(v).any() else np.full(v.shape[0], np.nan)
     return pd.DataFrame(cols), names
@@ -64,10 +68,20 @@ def plot_feature(ds, feature, ax):
         return ax
     a, b = names[:2]
     if spec["design"] == "grid":
-        piv = df.pivot_table(index=b, columns=a, values="mean", aggfunc="mean")
+        # every grid value stays on the axes: a column whose lanes all diverged is a grey column,
+        # not a silently narrower map (pivot_table would drop it)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            piv = df.groupby([b, a])["mean"].agg(lambda x: np.nanmean(x) if np.isfinite(x).any()
+                                                 else np.nan).unstack(a)
         xs, ys = piv.columns.to_numpy(float), piv.index.to_numpy(float)
-        im = ax.pcolormesh(_edges(xs, spec["space"][a]), _edges(ys, spec["space"][b]), piv.to_numpy(),
-                           shading="flat", cmap="viridis")
+        grid = piv.to_numpy(float)
+        cmap = _viridis_grey()
+        im = ax.pcolormesh(_edges(xs, spec["space"][a]), _edges(ys, spec["space"][b]),
+                           np.ma.masked_invalid(grid), shading="flat", cmap=cmap)
+        if not np.isfinite(grid).all():
+            ax.text(0.01, 1.01, "grey: no finite lane", transform=ax.transAxes, fontsize=7,
+                    va="bottom", ha="left", color="0.35")
         if spec["space"][a].get("scale") == "log":
             ax.set_xscale("log")
         if spec["space"][b].get("scale") == "log":
@@ -79,6 +93,12 @@ def plot_feature(ds, feature, ax):
     ax.set_ylabel(b)
     ax.set_title(feature)
     return ax
+
+
+def _viridis_grey():
+    import matplotlib
+
+    return matplotlib.colormaps["viridis"].with_extremes(bad="0.82")
 
 
 def _edges(centres, axis_spec):

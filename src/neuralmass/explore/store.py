@@ -4,6 +4,9 @@ Layout of ``STORE`` (a Zarr group; open it with :func:`open_sweep` or ``xarray.o
 
 * one variable per feature, dims ``(point, seed)``; parameter values as coordinates along
   ``point`` (``ds.k``, ``ds.speed``); the seeds as the ``seed`` coordinate;
+* with a ``timeseries`` option, ``timeseries`` (``float32``), dims ``(point, seed, time, region)``,
+  with the ``time`` (ms, end of each window) and ``region`` coordinates
+  (:mod:`neuralmass.explore.timeseries`);
 * the manifest, dims ``(chunk,)``: ``chunk_done`` (1 once a chunk's features are stored),
   ``chunk_seconds`` (wall time of its engine call and features), ``chunk_device`` (index in
   ``jax.devices()`` of the worker that ran it), ``chunk_pid`` (its process id) and
@@ -12,7 +15,8 @@ Layout of ``STORE`` (a Zarr group; open it with :func:`open_sweep` or ``xarray.o
   ``sweep_versions`` (package versions at creation).
 
 Zarr chunks along ``point`` are the sweep's chunks, so every finished chunk is one region write
-of its own Zarr chunks (:meth:`xarray.Dataset.to_zarr` with ``region=``), followed by its
+of its own Zarr chunks (:meth:`xarray.Dataset.to_zarr` with ``region=``; features and time
+series in one write), followed by its
 manifest entry: a chunk counts as stored only when its manifest entry is. The empty store is
 built in a temporary folder and moved into place, so a half-created store never exists.
 """
@@ -101,8 +105,9 @@ def check_store(path, spec: Mapping) -> str:
 
 
 def create_store(path, spec: Mapping, names, points: np.ndarray, seeds, features, chunk_points: int,
-                 versions: Mapping, descriptions: Mapping | None = None) -> None:
-    """Create the empty store (coordinates, NaN features, empty manifest) atomically."""
+                 versions: Mapping, descriptions: Mapping | None = None, timeseries=None) -> None:
+    """Create the empty store (coordinates, NaN features and time series, empty manifest)
+    atomically; ``timeseries`` is a :class:`.TimeseriesSpec` or ``None``."""
     import dask.array as da
     import xarray as xr
 
@@ -117,6 +122,19 @@ def create_store(path, spec: Mapping, names, points: np.ndarray, seeds, features
     for f in features:
         data[f] = (("point", "seed"), da.full((P, S), np.nan, chunks=(chunk_points, S)),
                    {"description": (descriptions or {}).get(f, "")})
+    if timeseries is not None:
+        T, n = timeseries.shape
+        coords["time"] = ("time", timeseries.times, {"units": "ms", "description": "end of each window, "
+                                                     "from the start of the run (transient included)"})
+        coords["region"] = np.arange(n)
+        attrs = {"signal": timeseries.signal, "period_ms": timeseries.period, "units": timeseries.unit,
+                 "description": f"{timeseries.signal} averaged over windows of {timeseries.period:g} ms "
+                                f"({timeseries.factor} samples of {timeseries.base_period:g} ms)"}
+        if timeseries.labels is not None:
+            attrs["region_labels"] = json.dumps(list(timeseries.labels))
+        data["timeseries"] = (("point", "seed", "time", "region"),
+                              da.full((P, S, T, n), np.nan, dtype=np.float32, chunks=(chunk_points, S, T, n)),
+                              attrs)
     data["chunk_done"] = (("chunk",), da.zeros((n_chunks,), dtype=np.int8, chunks=1))
     data["chunk_seconds"] = (("chunk",), da.full((n_chunks,), np.nan, chunks=1))
     data["chunk_device"] = (("chunk",), da.full((n_chunks,), -1, dtype=np.int32, chunks=1))
@@ -125,6 +143,8 @@ def create_store(path, spec: Mapping, names, points: np.ndarray, seeds, features
     ds = xr.Dataset(data, coords=coords, attrs={SPEC_ATTR: json.dumps(_normalise(spec), sort_keys=True),
                                                 VERSIONS_ATTR: json.dumps(dict(versions))})
     enc = {f: {"chunks": (chunk_points, S)} for f in features}
+    if timeseries is not None:
+        enc["timeseries"] = {"chunks": (chunk_points, S, *timeseries.shape)}
     enc.update({k: {"chunks": (1,)} for k in ("chunk_done", "chunk_seconds", "chunk_device", "chunk_finished",
                                          "chunk_pid")})
     p.parent.mkdir(parents=True, exist_ok=True)
@@ -138,12 +158,15 @@ def create_store(path, spec: Mapping, names, points: np.ndarray, seeds, features
 
 
 def write_chunk(path, index: int, chunk_points: int, n_points: int, features: Mapping,
-                seconds: float, device: int, pid: int = -1) -> None:
-    """Store one finished chunk: its features (a region write), then its manifest entry."""
+                seconds: float, device: int, pid: int = -1, timeseries=None) -> None:
+    """Store one finished chunk: its features and time series (one region write), then its
+    manifest entry. ``timeseries``: ``(points, seeds, time, region)`` or ``None``."""
     import xarray as xr
 
     a, b = index * chunk_points, min((index + 1) * chunk_points, n_points)
     feats = xr.Dataset({k: (("point", "seed"), np.asarray(v, dtype=float)) for k, v in features.items()})
+    if timeseries is not None:
+        feats["timeseries"] = (("point", "seed", "time", "region"), np.asarray(timeseries, dtype=np.float32))
     man = xr.Dataset({"chunk_done": (("chunk",), np.ones(1, np.int8)),
                       "chunk_seconds": (("chunk",), np.array([seconds], float)),
                       "chunk_device": (("chunk",), np.array([device], np.int32)),

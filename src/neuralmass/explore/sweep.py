@@ -23,6 +23,10 @@ refused with the differences named.
 Noise: lane ``(p, s)`` uses the key ``PRNGKey(seeds[s])`` at every point ``p`` (common random
 numbers), so differences between points are differences of parameters, not of noise, and a
 point's result does not depend on how points are chunked or scheduled.
+
+Time series: ``timeseries=`` additionally stores every lane's down-sampled signal (BOLD, the
+activity or a node variable, averaged over windows) in the same region writes as the features;
+see :mod:`neuralmass.explore.timeseries` for the option, the down-sampling and the size.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from . import store as _store
 from .features import FEATURES, available, default_features
 from .model import SweepModel
 from .space import DESIGNS, design_points, parse_space
+from .timeseries import parse_timeseries
 
 __all__ = ["Sweep", "SchedulerError"]
 
@@ -76,6 +81,10 @@ class Sweep:
         Points per chunk (one batched engine call of ``chunk × len(seeds)`` lanes).
     features : list of str, optional
         Default: every feature whose inputs exist (see :data:`neuralmass.explore.FEATURES`).
+    timeseries : str or dict, optional
+        Also store each lane's down-sampled signal: ``{'signal': 'bold' | 'activity' | variable,
+        'period': window (ms or "2 s"), 'max_mb': size cap}`` or just the signal name (see
+        :mod:`neuralmass.explore.timeseries`). Default: features only.
 
     Examples
     --------
@@ -87,7 +96,7 @@ class Sweep:
 
     def __init__(self, model, space: Mapping, *, design: str = "grid", points: int | None = None,
                  steps: int | None = None, design_seed: int = 0, seeds=(0,), chunk: int = 16,
-                 features=None, **model_kw):
+                 features=None, timeseries=None, **model_kw):
         if not isinstance(model, SweepModel):
             if "dt" not in model_kw or "duration" not in model_kw:
                 raise ValueError("Sweep(network, ...) needs dt= and duration= (ms) to build its runs.")
@@ -123,6 +132,7 @@ class Sweep:
             raise ValueError("features=[] leaves nothing to compute; name at least one feature.")
         if "fcd_ks" in self.features and "fcd_window" not in model.options:
             raise ValueError("feature 'fcd_ks' needs the FCD windows: options={'fcd_window': ms, 'fcd_step': ms}.")
+        self.timeseries = parse_timeseries(timeseries, model, self.n_points, len(self.seeds))
         self.bounds = {a.name: a.bounds for a in self.axes}
         if "speed" in self.names:
             model.system_for(self.names, self.bounds)     # checks tract lengths before any work
@@ -139,11 +149,14 @@ class Sweep:
 
     def spec(self) -> dict:
         """What identifies this sweep (stored with the results; must match to resume)."""
-        return {"format": SPEC_FORMAT, "model": self.model.describe(),
-                "space": {a.name: a.describe() for a in self.axes},
-                "design": self.design, "points": self.n_design, "design_seed": self.design_seed,
-                "n_points": self.n_points, "seeds": self.seeds, "chunk": self.chunk,
-                "features": list(self.features)}
+        out = {"format": SPEC_FORMAT, "model": self.model.describe(),
+               "space": {a.name: a.describe() for a in self.axes},
+               "design": self.design, "points": self.n_design, "design_seed": self.design_seed,
+               "n_points": self.n_points, "seeds": self.seeds, "chunk": self.chunk,
+               "features": list(self.features)}
+        if self.timeseries is not None:      # absent otherwise: older stores keep resuming
+            out["timeseries"] = self.timeseries.describe()
+        return out
 
     def chunk_lanes(self, index: int):
         """``(values, keys, n_real)`` of chunk ``index``: ``name -> (chunk*S,)`` values, ``(chunk*S, 2)``
@@ -172,11 +185,14 @@ class Sweep:
         dev = index % len(devs)
         values, keys, n_real = self.chunk_lanes(index)
         with jax.default_device(devs[dev]):
-            feats = _run_or_bisect(self.model, values, keys, self.bounds, self.features)
+            feats, series = _run_or_bisect(self.model, values, keys, self.bounds, self.features,
+                                           self.timeseries)
         S = len(self.seeds)
         out = {k: v.reshape(self.chunk, S)[:n_real] for k, v in feats.items()}
-        return {"index": index, "features": out, "seconds": time.perf_counter() - t0, "device": dev,
-                "pid": os.getpid()}
+        if series is not None:
+            series = series.reshape(self.chunk, S, *series.shape[1:])[:n_real]
+        return {"index": index, "features": out, "timeseries": series,
+                "seconds": time.perf_counter() - t0, "device": dev, "pid": os.getpid()}
 
     # ------------------------------------------------------------------ running
     def run(self, store, scheduler: Any = None, workers: int | None = None, progress: bool = True,
@@ -224,36 +240,42 @@ class Sweep:
                     except Exception:  # pragma: no cover - optional package metadata
                         pass
                 _store.create_store(store, spec, self.names, self.points, self.seeds, self.features,
-                                    self.chunk, versions, {f: FEATURES[f].description for f in self.features})
+                                    self.chunk, versions, {f: FEATURES[f].description for f in self.features},
+                                    timeseries=self.timeseries)
             bar = _bar(len(pending), progress, f"sweep ({self.n_chunks} chunks, {self.chunk * len(self.seeds)} lanes each)",
                        initial=0)
             for rec in executor.map(self, pending):
                 _store.write_chunk(store, rec["index"], self.chunk, self.n_points, rec["features"],
-                                   rec["seconds"], rec["device"], rec["pid"])
+                                   rec["seconds"], rec["device"], rec["pid"], timeseries=rec.get("timeseries"))
                 self.last_run["computed"].append(rec["index"])
                 bar.update(1)
                 if on_chunk is not None:
-                    on_chunk({k: v for k, v in rec.items() if k != "features"})
+                    on_chunk({k: v for k, v in rec.items() if k not in ("features", "timeseries")})
             bar.close()
         finally:
             executor.close()
         return _store.open_sweep(store)
 
 
-def _run_or_bisect(model, values, keys, bounds, features) -> dict:
-    """One batched call; when it diverges, split the lanes to isolate the diverging ones (NaN)."""
+def _run_or_bisect(model, values, keys, bounds, features, timeseries=None):
+    """One batched call; when it diverges, split the lanes to isolate the diverging ones (NaN
+    features and time series). Returns ``(features, series or None)``."""
     from ..engine import SimulationDiverged
 
     try:
-        return model.run_lanes(values, keys, bounds, features)
+        return model.run_chunk(values, keys, bounds, features, timeseries)
     except SimulationDiverged:
         B = len(keys)
         if B == 1:
-            return {f: np.full(1, np.nan) for f in features}
+            series = None if timeseries is None else np.full((1, *timeseries.shape), np.nan, np.float32)
+            return {f: np.full(1, np.nan) for f in features}, series
         h = B // 2
-        lo = _run_or_bisect(model, {k: v[:h] for k, v in values.items()}, keys[:h], bounds, features)
-        hi = _run_or_bisect(model, {k: v[h:] for k, v in values.items()}, keys[h:], bounds, features)
-        return {f: np.concatenate([lo[f], hi[f]]) for f in features}
+        lo = _run_or_bisect(model, {k: v[:h] for k, v in values.items()}, keys[:h], bounds, features,
+                            timeseries)
+        hi = _run_or_bisect(model, {k: v[h:] for k, v in values.items()}, keys[h:], bounds, features,
+                            timeseries)
+        series = None if timeseries is None else np.concatenate([lo[1], hi[1]])
+        return {f: np.concatenate([lo[0][f], hi[0][f]]) for f in features}, series
 
 
 # --------------------------------------------------------------------------- executors
