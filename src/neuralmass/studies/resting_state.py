@@ -167,9 +167,26 @@ def network_from_config(cfg: dict, conn, node):
                    k=float(net_cfg.get("k", 1.0)), delay_mode=net_cfg.get("delay_mode", "integer"))
 
 
+def empirical_fcd_values(bold, window_frames: int, step_frames: int, offset: int) -> np.ndarray:
+    """FCD values of every recording of ``bold`` (subjects, time, regions), pooled: one compiled
+    call for all subjects (the study's and the sweeps' FCD target)."""
+    import jax
+
+    from .. import analysis
+
+    fn = jax.jit(lambda b: analysis.fcd_values(analysis.fcd(b, window_frames, step_frames), offset))
+    return np.asarray(fn(np.asarray(bold))).reshape(-1)
+
+
 def _resting_level(spec, params, variable, dt) -> float:
-    """Mean of ``variable`` for an isolated, noise-free node over 5–10 s (its resting level)."""
+    """Mean of ``variable`` for an isolated, noise-free node over 5–10 s (its resting level).
+
+    Per-region parameters (``{'default': ..., 'regions': ...}``) count with their default value:
+    one baseline for all regions."""
     from .. import NodeSystem, Simulator
+
+    params = {k: (v.get("default", spec.param(k).default) if isinstance(v, dict) else v)
+              for k, v in params.items()}
 
     res = Simulator(NodeSystem(spec, 1, params), dt=dt, progress=False).run(
         10_000.0, monitors=[variable], transient=5_000.0)
@@ -404,10 +421,7 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     tr = bold_cfg["tr"]
     baseline = bold_cfg.get("baseline", "auto")
     if baseline == "auto":
-        # per-region parameters: the resting level of the default value (one baseline for all)
-        scalar = {k: (v.get("default", spec.param(k).default) if isinstance(v, dict) else v)
-                  for k, v in cfg["model"]["params"].items()}
-        baseline = _resting_level(spec, scalar, variable, dt)
+        baseline = _resting_level(spec, cfg["model"]["params"], variable, dt)
     neural_period = plan.neural_period
     monitors = [TemporalAverage(variable, period=neural_period, name="neural")]
     if bold_cfg.get("enabled", True):
@@ -498,9 +512,7 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
                 def _fcd():
                     import jax
 
-                    # one compiled program for all subjects (equal lengths: a 3-D array)
-                    fcd_emp_vals = np.asarray(jax.jit(lambda b: analysis.fcd_values(
-                        analysis.fcd(b, w_s, s_s), offset))(emp_bold)).reshape(-1)
+                    fcd_emp_vals = empirical_fcd_values(emp_bold, w_s, s_s, offset)
                     fcd_sim = np.asarray(jax.jit(lambda b: analysis.fcd(b, w_s, s_s))(bold))
                     fcd_sim_vals = np.asarray(analysis.fcd_values(fcd_sim, offset))
                     ks = float(jax.jit(objectives.ks_distance)(fcd_sim_vals, fcd_emp_vals))
