@@ -33,8 +33,11 @@ def main(argv=None):
     ap.add_argument("--max-steps", type=int, default=None, help="step cap for the sensor-level networks")
     ap.add_argument("--progress", action="store_true")
     a = ap.parse_args(argv)
-    if os.environ.get("NEURALMASS_QUICK", "") not in ("", "0"):   # the test suite's smoke run
-        cfg = PaperComparisonConfig.quick(n_sims=60, epochs=1, methods=("source_mlp",), sensitivity_samples=2)
+    if os.environ.get("NEURALMASS_QUICK", "") not in ("", "0"):   # the test suite's smoke run: every kind of
+        # method (sensor-level network, matched-filter network, NPE with its µV Posterior) at toy size
+        cfg = PaperComparisonConfig.quick(n_sims=60, epochs=1, methods=("transformer", "source_mlp", "npe"),
+                                          model_kw={"transformer": dict(d_model=8, n_heads=1, d_ff=8)},
+                                          n_posterior=9, sensitivity_samples=2)
     else:
         cfg = PaperComparisonConfig.quick() if a.quick else PaperComparisonConfig()
     if a.full:
