@@ -9,9 +9,9 @@ matched-filter network and NPE, for their volts/mV units and for consistent mV u
 ``paper_comparison.csv``/``.md``, ``identifiability.csv`` and ``meta.json`` (with timings).
 
 The default run caps the four sensor-level networks at 150 optimizer steps each (see
-``PaperComparisonConfig``); it took about 25 minutes on 2 shared CPU cores. ``--full`` lifts
-the caps (the reference's 50 epochs; roughly 2 hours on such a machine); ``--quick`` is a
-small smoke-test size.
+``PaperComparisonConfig``); it took 14 minutes (836 s) on 2 CPU cores shared at a load of about 4.
+``--full`` lifts the caps (the reference's 50 epochs; up to about 1.6 hours on such a machine,
+estimated, not run); ``--quick`` is a small smoke-test size.
 """
 
 import argparse
