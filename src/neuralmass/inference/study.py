@@ -51,7 +51,7 @@ __all__ = ["StudyConfig", "run_study", "PAPER_TRANSFORMER_R"]
 
 @dataclass
 class StudyConfig:
-    """Sizes and settings of the study (defaults: the full study, < 30 min on 2 CPU cores).
+    """Sizes and settings of the study (defaults: the full study, about 1 h on 2 CPU cores, estimated).
 
     Attributes
     ----------
