@@ -4,9 +4,11 @@
                                     [--priors reference jr95] [--snr 20 0 -10]
 
 The default study (two priors × three SNRs; the paper's four architectures on the reference prior,
-the matched-filter network and NPE on both) takes about 25 minutes on 2 CPU cores; ``--quick``
-about 2 minutes; with ``NEURALMASS_QUICK=1`` a still smaller run (a few hundred simulations, two
-epochs, no paper architectures, no NPE) that only checks the script works. Writes results.csv/.md, npe_calibration.csv, npe_combinations.csv,
+the matched-filter network and NPE on both) takes about an hour on 2 CPU cores (estimated from
+timed pieces; not run with the current step budgets and RK4 steps); ``--quick`` 2–4 minutes; with
+``NEURALMASS_QUICK=1`` a still smaller run (a few hundred simulations, two epochs, no paper
+architectures, no NPE; tests/test_inference.py trains those) that checks the script and the
+sensitivity, Laplace and verdict steps. Writes results.csv/.md, npe_calibration.csv, npe_combinations.csv,
 sensitivity.csv, report.md (with the verdict), plots and checkpoints.
 """
 

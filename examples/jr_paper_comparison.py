@@ -9,9 +9,9 @@ matched-filter network and NPE, for their volts/mV units and for consistent mV u
 ``paper_comparison.csv``/``.md``, ``identifiability.csv`` and ``meta.json`` (with timings).
 
 The default run caps the four sensor-level networks at 150 optimizer steps each (see
-``PaperComparisonConfig``); it took about 25 minutes on 2 shared CPU cores. ``--full`` lifts
-the caps (the reference's 50 epochs; roughly 2 hours on such a machine); ``--quick`` is a
-small smoke-test size.
+``PaperComparisonConfig``); it took 14 minutes (836 s) on 2 CPU cores shared at a load of about 4.
+``--full`` lifts the caps (the reference's 50 epochs; up to about 1.6 hours on such a machine,
+estimated, not run); ``--quick`` is a small smoke-test size.
 """
 
 import argparse
@@ -33,8 +33,11 @@ def main(argv=None):
     ap.add_argument("--max-steps", type=int, default=None, help="step cap for the sensor-level networks")
     ap.add_argument("--progress", action="store_true")
     a = ap.parse_args(argv)
-    if os.environ.get("NEURALMASS_QUICK", "") not in ("", "0"):   # the test suite's smoke run
-        cfg = PaperComparisonConfig.quick(n_sims=60, epochs=1, methods=("source_mlp",), sensitivity_samples=2)
+    if os.environ.get("NEURALMASS_QUICK", "") not in ("", "0"):   # the test suite's smoke run: every kind of
+        # method (sensor-level network, matched-filter network, NPE with its µV Posterior) at toy size
+        cfg = PaperComparisonConfig.quick(n_sims=60, epochs=1, methods=("transformer", "source_mlp", "npe"),
+                                          model_kw={"transformer": dict(d_model=8, n_heads=1, d_ff=8)},
+                                          n_posterior=9, sensitivity_samples=2)
     else:
         cfg = PaperComparisonConfig.quick() if a.quick else PaperComparisonConfig()
     if a.full:

@@ -1,5 +1,7 @@
 """Tests of amortized Jansen–Rit inference (neuralmass.inference)."""
 
+import importlib.util
+
 import numpy as np
 import pytest
 import jax
@@ -10,6 +12,10 @@ from neuralmass.inference.erp import (ERPConfig, add_sensor_noise, erp_source, p
                                       synthetic_gain)
 from neuralmass.inference.priors import make_prior
 from neuralmass.models.jansen_rit import JANSEN_RIT
+
+# 1 ms Heun steps where integration accuracy is not the point; one configuration for all such tests,
+# so that they share compiled ERP and Jacobian functions
+_CFG = ERPConfig(fs=100.0, dt=1.0, integrator="heun")
 
 
 def test_erp_matches_scipy_integration():
@@ -51,7 +57,7 @@ def test_sensor_noise_has_stated_snr():
 def test_unit_error_removes_C_sensitivity():
     """The reference's volts/mV mix flattens the sigmoid: the ERP stops depending on C;
     correct units restore a substantial dependence (autodiff sensitivity over the prior)."""
-    cfg = ERPConfig(fs=100.0, dt=1.0)
+    cfg = _CFG
     # around the standard column: C in 65-300 (contains C = 135), other ranges as the reference
     prior = make_prior(ranges={**make_prior().ranges, "C": (65.0, 300.0)})
     ok = dg.erp_sensitivity(prior, cfg, n=24, key=jax.random.PRNGKey(3))
@@ -71,7 +77,7 @@ def test_unit_error_removes_C_sensitivity():
 
 def test_jacobian_matches_finite_differences():
     prior = make_prior()
-    cfg = ERPConfig(fs=100.0, dt=1.0, tmax=400.0)
+    cfg = _CFG
     th = np.array([[5.0, 40.0, 80.0, 40.0, 200.0, 1.0, 0.8, 0.25, 0.25]])
     erps, jac = dg.erp_jacobian(th, prior, cfg)
     for j, h in ((1, 1e-2), (4, 1e-1)):
@@ -117,7 +123,7 @@ def test_exact_scaling_symmetries_of_the_erp():
     finite transformation and by the autodiff null vectors; a direction that is not a symmetry
     changes the ERP."""
     prior = make_prior(preset="nonsaturated")
-    cfg = ERPConfig(fs=100.0, dt=1.0)
+    cfg = _CFG
     th = np.array([[5.0, 40.0, 80.0, 40.0, 150.0, 1.0, 0.8, 0.25, 0.25]])
     lam = 1.3
     sym_c = th * [1, 1, 1, 1, lam, 1 / lam, 1 / lam, 1 / lam, 1 / lam]
@@ -164,7 +170,7 @@ def test_laplace_ceiling_against_direct_posterior_variance():
     """The Laplace estimate equals 1 - E[(F + Sigma0^-1)^-1_ii] / Sigma0_ii computed by hand from
     the Jacobian, and information falls with the SNR."""
     prior = make_prior(preset="jr95")
-    cfg = ERPConfig(fs=100.0, dt=1.0, tmax=600.0)
+    cfg = _CFG
     th = prior.sample(jax.random.PRNGKey(4), 6)
     res = dg.laplace_r_ceiling(prior, cfg, snr_db=(20.0, -10.0), theta=th)
     erps, jac = dg.erp_jacobian(th, prior, cfg)
@@ -186,31 +192,121 @@ def test_prior_presets():
         make_prior(preset="nope")
 
 
-def test_quick_study_recovers_strong_parameters(tmp_path):
-    """--quick size: the matched-filter network, the transformer and NPE recover A_e and b_e (the
-    parameters the ERP is most sensitive to under the reference's prior) far above chance."""
+# ----------------------------------------------------------------------------- the quick study
+# StudyConfig.quick() (the committed docs/inference_results/quick run) without the sensitivity,
+# symmetry and Laplace diagnostics (tested directly above; the example's NEURALMASS_QUICK smoke run
+# covers their place in run_study), and with a smaller transformer (d_model 32, 2 epochs instead of
+# d_model 64, 4 epochs: b_e r 0.77 against the 0.6 asserted; 0.85 at the committed size).
+_QUICK_TEST = dict(sensitivity_samples=0, paper_epochs=2,
+                   model_kw={"transformer": dict(d_model=32, n_heads=2, d_ff=64)})
+_POSTERIOR = "checkpoints/posterior_reference_snr20.nmpost"
+
+
+class _QuickRun:
+    """The test's quick study, started in a fresh interpreter (in the background).
+
+    ``cache`` is a persistent XLA compilation cache shared by the module's runs: the second process
+    loads the first one's compiled programs instead of compiling them again (about half of a run's
+    time on 2 CPU cores). ``hash_seed`` sets PYTHONHASHSEED, so runs differ in their string hashing
+    (set and dict-of-set iteration order)."""
+
+    def __init__(self, out, cache, hash_seed):
+        import json
+        import os
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        self.out, self.cache = Path(out), Path(cache)
+        self.out.mkdir(parents=True)
+        code = ("import json, sys\n"
+                "from neuralmass.compilation_cache import enable_compilation_cache\n"
+                "assert enable_compilation_cache() is not None\n"
+                "from neuralmass.inference.study import StudyConfig, run_study\n"
+                "run_study(sys.argv[1], StudyConfig.quick(progress=False, **json.loads(sys.argv[2])))\n")
+        src = str(Path(__file__).resolve().parents[1] / "src")
+        env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), NEURALMASS_COMPILATION_CACHE=str(cache),
+                   MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
+        self._log = open(self.out / "stderr.txt", "w")
+        self._proc = subprocess.Popen([sys.executable, "-c", code, str(self.out), json.dumps(_QUICK_TEST)], env=env,
+                                      stdout=subprocess.DEVNULL, stderr=self._log)
+
+    def result(self, timeout=1800):
+        """Wait for the run; its output folder."""
+        rc = self._proc.wait(timeout)
+        self._log.close()
+        assert rc == 0, (self.out / "stderr.txt").read_text()[-4000:]
+        return self.out
+
+    def stop(self):
+        if self._proc.poll() is None:
+            self._proc.kill()
+            self._proc.wait()
+        self._log.close()
+
+
+def _read_csv(path):
+    import csv
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _selected(request, fixture):
+    return any(fixture in getattr(item, "fixturenames", ()) for item in request.session.items
+               if getattr(item, "module", None) is request.module)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _quick_runs(request, tmp_path_factory):
+    """Starts the quick study's first run when the module starts (if a selected test needs it), so
+    that it runs beside the module's other tests; the second run starts when the first is done (see
+    ``quick_study``) and is checked by the module's last test. Stopped at the module's end."""
+    runs = {}
+    if _selected(request, "quick_study") and all(importlib.util.find_spec(m) for m in ("equinox", "flowjax")):
+        runs["first"] = _QuickRun(tmp_path_factory.mktemp("quick") / "run1", tmp_path_factory.mktemp("xla_cache"), 1)
+    yield runs
+    for run in runs.values():
+        run.stop()
+
+
+@pytest.fixture(scope="module")
+def quick_study(request, _quick_runs):
+    """The first quick study's output, shared by the tests that check its numbers, its posterior
+    and its reproducibility in a second process."""
     pytest.importorskip("equinox")
     pytest.importorskip("flowjax")
-    from neuralmass.inference.study import StudyConfig, run_study
+    out = _quick_runs["first"].result()
+    if _selected(request, "second_quick_study"):
+        _quick_runs["second"] = _QuickRun(out.parent / "run2", _quick_runs["first"].cache, 2)
+    return dict(out=out, results=_read_csv(out / "results.csv"), calibration=_read_csv(out / "npe_calibration.csv"))
 
-    cfg = StudyConfig.quick(progress=False)
-    res = run_study(tmp_path, cfg)
-    r = {(row["method"], row["param"]): row["r"] for row in res["results"]}
+
+@pytest.fixture(scope="module")
+def second_quick_study(quick_study, _quick_runs):
+    return _quick_runs["second"].result()
+
+
+def test_quick_study_recovers_strong_parameters(quick_study):
+    """Quick size: the matched-filter network, the transformer and NPE recover A_e and b_e (the
+    parameters the ERP is most sensitive to under the reference's prior) far above chance."""
+    r = {(row["method"], row["param"]): float(row["r"]) for row in quick_study["results"]}
     # chance level for 400 test cases: |r| < 0.1 with 95 % probability
-    # committed run (docs/inference_results/quick/results.csv): source_mlp A_e 0.78, b_e 0.93;
-    # transformer A_e 0.66, b_e 0.85; NPE A_e 0.76, b_e 0.92
+    # measured (this configuration): source_mlp A_e 0.78, b_e 0.93; transformer b_e 0.77;
+    # NPE A_e 0.76, b_e 0.92
     assert r[("source_mlp", "a")] > 0.8
     assert r[("source_mlp", "A")] > 0.6
     assert r[("transformer", "a")] > 0.6
     assert r[("npe", "a")] > 0.7
     assert r[("npe", "A")] > 0.5
-    calib = {c["param"]: c for c in res["calibration"]}
+    calib = {c["param"]: {k: float(v) for k, v in c.items() if k not in ("prior", "param", "paper_name")}
+             for c in quick_study["calibration"]}
     # the data constrain b_e strongly (posterior variance far below the prior's); a1..a4 barely
+    # (measured 0.89 and <= 0.04)
     assert calib["a"]["shrinkage"] > 0.5
     assert max(calib[k]["shrinkage"] for k in ("a1", "a2", "a3")) < 0.3
-    # SBC: no gross miscalibration for any parameter
-    assert min(c["sbc_ks_p"] for c in res["calibration"]) > 1e-3
-    assert (tmp_path / "results.md").exists() and (tmp_path / "report.md").exists()
+    # SBC: no gross miscalibration for any parameter (300 cases x 99 draws; measured min p 0.011)
+    assert min(c["sbc_ks_p"] for c in calib.values()) > 1e-3
+    assert (quick_study["out"] / "results.md").exists() and (quick_study["out"] / "report.md").exists()
 
 
 def test_eeg_gain_uses_the_real_head_model_when_tvb_data_is_installed(monkeypatch):
@@ -241,37 +337,6 @@ def test_eeg_gain_uses_the_real_head_model_when_tvb_data_is_installed(monkeypatc
         eeg_gain("tvb76_eeg65")
 
 
-# ----------------------------------------------------------------------------- reproducibility
-def _tiny_study_config():
-    from neuralmass.inference.study import StudyConfig
-    return StudyConfig.quick(n_sims=800, npe_sims=600, estimators=(), epochs=3, n_sbc=40, n_posterior=19,
-                             n_test_max=80, sensitivity_samples=0, progress=False)
-
-
-@pytest.fixture(scope="module")
-def tiny_runs(tmp_path_factory):
-    """The same small study run twice with the same seed (budgets are epochs/steps, not seconds)."""
-    pytest.importorskip("equinox")
-    pytest.importorskip("flowjax")
-    from neuralmass.inference.study import run_study
-    d1, d2 = tmp_path_factory.mktemp("run1"), tmp_path_factory.mktemp("run2")
-    return run_study(d1, _tiny_study_config()), run_study(d2, _tiny_study_config())
-
-
-def test_same_seed_gives_same_numbers(tiny_runs):
-    """Two runs of the same configuration and seed give the same r, steps and calibration."""
-    a, b = tiny_runs
-    key = lambda r: (r["method"], r["param"])  # noqa: E731
-    ra = {key(r): (r["r"], r["steps"]) for r in a["results"]}
-    rb = {key(r): (r["r"], r["steps"]) for r in b["results"]}
-    assert ra.keys() == rb.keys() and len(ra) == 18
-    for k in ra:
-        assert ra[k][1] == rb[k][1] > 0
-        assert ra[k][0] == pytest.approx(rb[k][0], abs=1e-6), k
-    for ca, cb in zip(a["calibration"], b["calibration"]):
-        assert ca["shrinkage"] == pytest.approx(cb["shrinkage"], abs=1e-6)
-
-
 def test_fit_budget_counts_optimizer_steps():
     from neuralmass.inference.estimators import fit, make_estimator
     model = make_estimator("source_mlp", 1, 20, 2, width=8, depth=1)
@@ -285,13 +350,13 @@ def test_fit_budget_counts_optimizer_steps():
 
 
 # ----------------------------------------------------------------------------- Posterior
-def test_posterior_save_load_sample_round_trip(tiny_runs, tmp_path):
+def test_posterior_save_load_sample_round_trip(quick_study, tmp_path):
     """Save -> load -> sample gives identical draws for the same key; log_prob includes the exact
     Jacobian of the prior transform (checked against autodiff); bad observations get clear errors."""
     import brainunit as u
     from neuralmass.inference.posterior import Posterior, posterior_predictive
 
-    path = tiny_runs[0]["posteriors"][("reference", 20.0)]
+    path = quick_study["out"] / _POSTERIOR
     post = Posterior.load(path)
     prior = post.prior
     th = np.array([[5.0, 40.0, 80.0, 40.0, 200.0, 1.0, 0.8, 0.25, 0.25]])
@@ -308,11 +373,14 @@ def test_posterior_save_load_sample_round_trip(tiny_runs, tmp_path):
     # log_prob = flow density of z = T(theta) + log|det dz/dtheta|; the Jacobian by autodiff
     lp = post.log_prob(s1[:5], x)
     xin = post.network_input(x)
-    for i in range(5):
-        th_i = jnp.asarray(s1[i])
+
+    def by_autodiff(th_i):
         jac = jax.jacfwd(post.transform.forward)(th_i)
-        ref = float(post.estimator.log_prob(post.transform.forward(th_i), xin)) + np.linalg.slogdet(np.asarray(jac))[1]
-        assert lp[i] == pytest.approx(ref, rel=1e-4, abs=1e-3)
+        return post.estimator.log_prob(post.transform.forward(th_i), xin) + jnp.linalg.slogdet(jac)[1]
+
+    ref = np.asarray(jax.jit(jax.vmap(by_autodiff))(jnp.asarray(s1[:5])))
+    assert np.all(np.isfinite(ref))
+    np.testing.assert_allclose(lp, ref, rtol=1e-4, atol=1e-3)
     out_of_box = th.copy()
     out_of_box[0, 0] = prior.high[0] + 1.0
     assert post.log_prob(out_of_box, x)[0] == -np.inf
@@ -328,7 +396,7 @@ def test_posterior_save_load_sample_round_trip(tiny_runs, tmp_path):
         Posterior.load(tmp_path / "junk")
 
     # posterior predictive check: the observation is reduced to the source course exactly
-    ppc = posterior_predictive(post, x, n=16, key=jax.random.PRNGKey(0))
+    ppc = posterior_predictive(post, x, n=50, key=jax.random.PRNGKey(0))
     np.testing.assert_allclose(ppc["observed"], src[0], rtol=1e-4, atol=1e-4)
     assert ppc["simulated"].shape[1] == src.shape[1] and 0.0 <= ppc["coverage90"] <= 1.0
 
@@ -343,8 +411,9 @@ def test_posterior_in_microvolts_checks_units(tmp_path):
     prior = make_prior(preset="jr95")
     spec = dict(embedding="source", n_channels=8, n_times=30, dim=5, cond_dim=4, emb_kw=dict(width=8, depth=1),
                 flow_kw=dict(flow_layers=1, nn_width=8))
-    post = Posterior(build_estimator(spec), prior, spec, np.linspace(-1, 1, 8), InputScaler(1.0, "linear"),
-                     "source", "uV", None, 10.0)
+    # any generator initialises it; unsafe_rbg's draws compile fastest (Posterior.load uses it too)
+    est = build_estimator(spec, jax.random.key(1, impl="unsafe_rbg"))
+    post = Posterior(est, prior, spec, np.linspace(-1, 1, 8), InputScaler(1.0, "linear"), "source", "uV", None, 10.0)
     x = np.random.default_rng(0).normal(size=(8, 30))
     k = jax.random.PRNGKey(0)
     np.testing.assert_allclose(post.sample(x * u.uvolt, 4, k), post.sample(x, 4, k))
@@ -401,7 +470,7 @@ def test_paper_noise_and_cleaning():
 
 # ----------------------------------------------------------------------------- physiological responses
 def test_erp_flags_and_integration_accuracy():
-    """Default integration (Heun, 0.25 ms) is within 1 % of RK4 at 0.05 ms; a column driven into
+    """Default integration (RK4, 0.25 ms) is within 1 % of RK4 at 0.05 ms; a column driven into
     its alpha limit cycle is flagged as oscillating before the stimulus, the standard column is not."""
     from neuralmass.inference.erp import erp_flags
     prior = make_prior(preset="jr95")
@@ -434,3 +503,24 @@ def test_absolute_noise_and_physical_units():
     assert y.std() == pytest.approx(2.0, rel=0.01)
     with pytest.raises(ValueError, match="dipole_nAm_per_mV"):
         to_sensors_uv(s, lf, -1.0)
+
+
+# ----------------------------------------------------------------------------- reproducibility (last: see _quick_runs)
+def test_same_seed_gives_same_numbers_in_another_process(quick_study, second_quick_study):
+    """The same configuration and seed in a second process (another PYTHONHASHSEED) gives the
+    same r, steps, calibration and posterior file, bit for bit: budgets are steps and seeds, never
+    seconds, and nothing depends on hashing, global RNGs or the clock.
+
+    The second process reuses the first one's compiled XLA programs (shared persistent cache), so
+    this checks everything but the compiler; two processes compiling independently were also
+    measured bitwise equal (docs/inference.md, quick size). Last in the module: the second run
+    goes on beside the tests in between."""
+    out2 = second_quick_study
+    a, b = quick_study["results"], _read_csv(out2 / "results.csv")
+    assert len(a) == 27 and [(x["method"], x["param"]) for x in a] == [(x["method"], x["param"]) for x in b]
+    for x, y in zip(a, b):
+        assert int(x["steps"]) > 0
+        assert (x["r"], x["R2"], x["NRMSE"], x["epochs"], x["steps"]) == \
+               (y["r"], y["R2"], y["NRMSE"], y["epochs"], y["steps"]), (x["method"], x["param"])
+    assert quick_study["calibration"] == _read_csv(out2 / "npe_calibration.csv")
+    assert (quick_study["out"] / _POSTERIOR).read_bytes() == (out2 / _POSTERIOR).read_bytes()

@@ -83,6 +83,20 @@ def test_fcd_ks_exact_matches_scipy_ks_2samp(x64):
     assert float(pre(sim, A.fcd(target, window, step))) == pytest.approx(ref, abs=1e-12)
 
 
+def test_exact_ks_distance_with_ties_and_batches_matches_scipy():
+    """Tied values (rounded data), unequal sizes and a batch axis: every value is scipy's."""
+    rng = np.random.default_rng(8)
+    a = np.round(rng.normal(size=(3, 700)), 1).astype(np.float32)
+    b = np.round(rng.normal(0.2, 1.1, size=1100), 1).astype(np.float32)
+    got = np.asarray(O.ks_distance(a, b))
+    want = [scipy.stats.ks_2samp(x, b).statistic for x in a]
+    np.testing.assert_allclose(got, want, atol=1e-6)
+    assert float(O.ks_distance(b, b)) == 0.0
+    # the exact statistic is piecewise constant: its gradient exists and is zero
+    g = jax.grad(lambda x: O.ks_distance(x, b))(a[0])
+    assert np.all(np.asarray(g) == 0.0)
+
+
 def test_psd_distance_matches_scipy_welch(x64):
     sim, target = _signals(T=1024, N=3, seed=4)
     fs = 200.0

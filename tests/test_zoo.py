@@ -4,6 +4,7 @@ import math
 
 import jax
 import jax.numpy as jnp
+import brainunit as u
 import numpy as np
 import pytest
 
@@ -257,9 +258,12 @@ def test_fic_rates_on_hcp_connectome():
     J = feedback_inhibition_control(W, k=k)
     P = WONG_WANG.default_params()
     res = nm.Simulator(nm.Network(nm.WongWangModel(80, J_i=J), conn=W, coupling="linear", k=k),
-                       dt=0.1).run(3000.0, monitors=["S_E"], transient=2900.0, period=10.0)
+                       dt=0.1).run(3000.0, monitors=["S_E", "H_E"], transient=2900.0, period=10.0)
     H = _rate_from_gating(_mag(res["S_E"]), P)
     assert np.all(np.abs(H - 3.0) < 0.5)
+    # the engine's H_E sees the long-range input too: at the fixed point it equals the rate the
+    # gating variable implies
+    np.testing.assert_allclose(np.asarray(res["H_E"].to_decimal(u.Hz)), H, rtol=1e-3)
     res0 = nm.Simulator(nm.Network(nm.WongWangModel(80), conn=W, coupling="linear", k=k),
                         dt=0.1).run(1000.0, monitors=["S_E"], transient=900.0, period=10.0)
     assert _rate_from_gating(_mag(res0["S_E"]), P).max() > 10.0

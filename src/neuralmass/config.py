@@ -53,6 +53,10 @@ coupling = "diffusive"       # {couplings}
 k = 0.004                    # global coupling strength (per ms for the Hopf drift)
 speed = "10 mm/ms"           # conduction speed (delays = tract length / speed)
 delays = true                # false: instantaneous coupling
+# coupled_var = "x"           # what regions send (default: the model's choice); several sums, one
+#                             # per input: coupled_var = {{ r_ext = "r", V_ext = "V" }} together with
+#                             # coupling = {{ r_ext = "linear", V_ext = "diffusive" }} and
+#                             # coupling_input = {{ r_ext = 0.5, V_ext = 0.1 }} (strengths per input)
 
 [noise]
 kind = "white"               # {noise}
@@ -80,6 +84,16 @@ fcd_step = "2 s"
 [meg_eeg]
 enabled = "auto"             # auto: when tvb-data is installed; true | false
 duration = "20 s"
+
+# Stimulation (optional): any number of [[stimulus]] blocks; blocks on one input add up.
+# Keys are the arguments of the neuralmass.stimulus function named by kind (docs/stimulation.md).
+# [[stimulus]]
+# kind = "pulse"             # {stimulus_kinds}
+# input = "x_ext"            # a node input of the model (default: its coupling input)
+# onset = "60 s"             # from the start of the run, transient included
+# duration = "2 s"
+# amplitude = "0.001 / ms"   # in the input's unit (`neuralmass models NAME`); plain numbers too
+# regions = ["Precentral_L"] # labels or indices, {{"label" = weight}}, "all"; or weights = [...]
 """
 
 
@@ -92,7 +106,7 @@ def default_config_toml() -> str:
         datasets=j(c[("data", "dataset")]), normalize=j(c[("data", "normalize")]),
         models=j(c[("model", "name")]), couplings=j(c[("network", "coupling")]),
         noise=j(c[("noise", "kind")]), methods=j(c[("simulation", "method")]),
-        coefficients=j(c[("bold", "coefficients")]))
+        coefficients=j(c[("bold", "coefficients")]), stimulus_kinds=j(c[("stimulus", "kind")]))
 
 
 def __getattr__(name):
@@ -106,8 +120,8 @@ _ALLOWED = {
     "data": {"dataset": str, "normalize": str, "connectome": str, "fc": str, "bold": str,
              "tr": (str, int, float), "labels": (str, list), "symmetric": bool},
     "model": {"name": str, "params": dict},
-    "network": {"coupling": str, "k": (int, float), "speed": (str, int, float), "delay_mode": str,
-                "delays": bool},
+    "network": {"coupling": (str, dict), "k": (int, float), "speed": (str, int, float), "delay_mode": str,
+                "delays": bool, "coupled_var": (str, dict), "coupling_input": (str, dict)},
     "noise": {"kind": str, "sigma": (int, float, str), "tau": (str, int, float)},
     "simulation": {"dt": (str, int, float), "duration": (str, int, float),
                    "transient": (str, int, float), "method": str, "compilation_cache": str},
@@ -125,21 +139,25 @@ def choices() -> dict[tuple[str, str], tuple[str, ...]]:
     study's noise kinds; a model or coupling added to a registry is accepted here without edits.
     """
     from .datasets import _REGISTRY as DATASETS
+    from .forward.bold import BOLD_COEFFICIENT_SETS
     from .integrators import INTEGRATORS
     from .models import MODELS
+    from .network.delays import DELAY_MODES
     from .network.connectome import NORMALIZATIONS
     from .network.coupling import COUPLINGS
     from .studies.resting_state import NOISE_KINDS
+    from .studies.stimulation import WAVEFORMS
 
     return {
         ("model", "name"): tuple(MODELS),
         ("data", "dataset"): tuple(DATASETS),
         ("data", "normalize"): tuple(NORMALIZATIONS),
         ("network", "coupling"): tuple(COUPLINGS),
-        ("network", "delay_mode"): ("integer", "linear"),  # modes of network.delays.delay_lags
+        ("network", "delay_mode"): DELAY_MODES,
         ("noise", "kind"): tuple(NOISE_KINDS) + ("none",),
         ("simulation", "method"): tuple(INTEGRATORS),
-        ("bold", "coefficients"): ("classic", "revised"),  # sets of forward.bold.bold_coefficients
+        ("bold", "coefficients"): BOLD_COEFFICIENT_SETS,
+        ("stimulus", "kind"): tuple(WAVEFORMS),            # waveforms of neuralmass.stimulus
     }
 
 _TIMES = {("simulation", "dt"), ("simulation", "duration"), ("simulation", "transient"), ("bold", "tr"),
@@ -310,8 +328,11 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
     allowed_values = choices()
     out: dict = {}
     for section, body in cfg.items():
+        if section == "stimulus":   # [[stimulus]] blocks: checked below, once the model is known
+            continue
         if section not in _ALLOWED:
-            raise ConfigError(f"[{section}] is not a known section; allowed: {', '.join(_ALLOWED)}.")
+            raise ConfigError(f"[{section}] is not a known section; allowed: {', '.join(_ALLOWED)}, "
+                              f"[[stimulus]].")
         if not isinstance(body, dict):
             raise ConfigError(f"[{section}] must be a table of keys.")
         out[section] = {}
@@ -326,7 +347,11 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
                                   f"{_type_names(types)}.")
             _check_finite(value, full)
             allowed = allowed_values.get((section, key))
-            if allowed and value not in allowed:
+            for choice in (value.values() if isinstance(value, dict) and allowed else ()):
+                if choice not in allowed:
+                    raise ConfigError(f"{full} = {value!r}: {choice!r} is not allowed; choose one of "
+                                      f"{', '.join(allowed)}.")
+            if allowed and not isinstance(value, dict) and value not in allowed:
                 what = {"model.name": "a known model", "data.dataset": "a known dataset"}.get(full, "allowed")
                 raise ConfigError(f"{full} = {value!r} is not {what}; choose one of {', '.join(allowed)}.")
             if (section, key) in _TIMES:
@@ -365,6 +390,7 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
         raise ConfigError(f"bold.variable = {var!r} is not a state variable or observable of "
                           f"{spec.name}; choose one of {', '.join(readable)} (empty: "
                           f"{spec.coupled_var}).")
+    _check_pathways(spec, out["network"])
     if "speed" in out["network"]:
         q = parse_quantity(out["network"]["speed"], "network.speed")
         if isinstance(q, u.Quantity) and q.dim != (u.mm / u.ms).dim:
@@ -387,7 +413,37 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
     e = out["meg_eeg"].get("enabled", "auto")
     if isinstance(e, str) and e != "auto":
         raise ConfigError(f"meg_eeg.enabled = {e!r}: use true, false or \"auto\".")
+    if "stimulus" in cfg:
+        from .studies.stimulation import validate_stimulus_blocks
+
+        out["stimulus"] = validate_stimulus_blocks(cfg["stimulus"], spec, sim["duration"], sim["transient"])
     return out
+
+
+def _check_pathways(spec, net: dict) -> None:
+    """``network.coupled_var`` / ``coupling_input`` / ``coupling`` against the model (several coupled
+    sums are tables keyed by input); strengths with units are converted like model parameters."""
+    from .network.pathways import build_pathways
+
+    readable = tuple(spec.state_names) + tuple(spec.observable_names)
+    cv = net.get("coupled_var")
+    for inp, var in (cv.items() if isinstance(cv, dict) else [(None, cv)] if cv else []):
+        where = "network.coupled_var" + (f".{inp}" if inp else "")
+        if not isinstance(var, str) or var not in readable:
+            raise ConfigError(f"{where} = {var!r} is not a state variable or observable of {spec.name}; "
+                              f"choose one of {', '.join(readable)}.")
+    ci = net.get("coupling_input")
+    if isinstance(ci, dict):
+        for inp, val in ci.items():
+            ci[inp] = parse_quantity(val, f"network.coupling_input.{inp}")
+    try:
+        pathways = build_pathways(spec, cv, net.get("coupling", "diffusive"), ci, net.get("k", 1.0), {}, None)
+        for pw in pathways:
+            for inp, row in pw.strengths:
+                row.to_canonical(ci[inp] if isinstance(ci, dict) else net.get("k", 1.0))
+    except (ValueError, KeyError, TypeError) as e:
+        msg = e.args[0] if e.args else str(e)
+        raise ConfigError(f"[network]: {msg}") from None
 
 
 def _type_names(types) -> str:

@@ -144,13 +144,22 @@ def fc_rmse(target_is_fc: bool = False, fc: Callable | None = None, k: int = 1):
 # ---------------------------------------------------------------------------------------------
 
 def _ks_exact_1d(a, b):
+    """Exact two-sample KS statistic. The supremum of :math:`|F_a - F_b|` is reached at a sample
+    point, so both empirical CDFs are evaluated at the points of ``a`` and of ``b`` by binary
+    search in the sorted samples (``side='right'`` counts ties). Under :func:`jax.vmap` over ``a``
+    with one ``b``, everything that depends on ``b`` alone (its sort, ``F_b`` at its own points)
+    is computed once for all lanes."""
     a = jnp.sort(a)
     b = jnp.sort(b)
-    pooled = jnp.concatenate([a, b])
     dt = jnp.result_type(a.dtype, b.dtype)
-    fa = jnp.searchsorted(a, pooled, side="right", method="sort").astype(dt) / a.shape[0]
-    fb = jnp.searchsorted(b, pooled, side="right", method="sort").astype(dt) / b.shape[0]
-    return jnp.max(jnp.abs(fa - fb))
+    na, nb = a.shape[0], b.shape[0]
+
+    def cdf(sorted_x, n, z):
+        return jnp.searchsorted(sorted_x, z, side="right").astype(dt) / n
+
+    at_a = jnp.max(jnp.abs(cdf(a, na, a) - cdf(b, nb, a)))
+    at_b = jnp.max(jnp.abs(cdf(a, na, b) - cdf(b, nb, b)))
+    return jnp.maximum(at_a, at_b)
 
 
 def _ks_smooth_1d(a, b, bandwidth, grid):

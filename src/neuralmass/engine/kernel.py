@@ -3,10 +3,11 @@
 Everything here is pure and traced by :func:`jax.jit`; the host side lives in
 :mod:`neuralmass.engine.run` and :mod:`neuralmass.engine.simulator`.
 
-Carry of one lane: ``(state, extra, nstate, key, i, mon, bad)`` — model state, the system's own
-state (delay buffers), noise state (OU values and the current block of normals), the lane's key
-(constant: normals are counter-based), the step counter, monitor states, and the first step at
-which each state variable stopped being finite (``-1`` while finite).
+Carry of one lane: ``(state, extra, nstate, key, i, mon, seen, bad)`` — model state, the
+system's own state (delay buffers), noise state (OU values and the current block of normals), the
+lane's key (constant: normals are counter-based), the step counter, monitor states, the inputs of
+the last step (only for models with input-dependent observables, else empty), and the first step
+at which each state variable stopped being finite (``-1`` while finite).
 """
 
 from __future__ import annotations
@@ -64,7 +65,7 @@ def make_step(system, plan: Plan, fns, native: bool = False):
     drift = model.drift
 
     def step(carry, params, ext_const, delayed=None):
-        state, extra, nstate, key, i, mon, bad = carry
+        state, extra, nstate, key, i, mon, seen, bad = carry
         inputs = {name: jnp.zeros(()) for name in model.input_names}
         for name, v in ext_const.items():
             inputs[name] = inputs[name] + v
@@ -78,16 +79,18 @@ def make_step(system, plan: Plan, fns, native: bool = False):
         coupled, extra = system.coupling_inputs(extra, state, params, i, dt, delayed=delayed)
         for name, v in coupled.items():
             inputs[name] = inputs[name] + v
+        if seen:
+            seen = _seen_inputs(inputs, state)
         state = integrate(drift, state, params["node"], inputs, dt)
         if native:
             h = system.delay_source(state, params)
         else:
             extra = system.push(extra, state, params, i, dt)
-        reader = Reader(system, state, params)
+        reader = Reader(system, state, params, seen)
         mon = tuple((m.step(ms, reader, dt), cnt) for m, (ms, cnt) in zip(plan.monitors, mon))
         finite = jnp.stack([jnp.all(jnp.isfinite(state[k])) for k in model.state_names])
         bad = jnp.where((bad < 0) & ~finite, i, bad)
-        carry = (state, extra, nstate, key, i + 1, mon, bad)
+        carry = (state, extra, nstate, key, i + 1, mon, seen, bad)
         return (carry, h) if native else carry
 
     return step
@@ -109,12 +112,12 @@ def batched_step(system, plan: Plan, fns, axes):
     dt = plan.dt
 
     def step(carry, params, params_last, ext_const):
-        state, (rest, line), nstate, key, i, mon, bad = carry
+        state, (rest, line), nstate, key, i, mon, seen, bad = carry
         s, line = system.read_delays(line, params_last, i, dt)
-        lane_carry, h = lane((state, rest, nstate, key, i, mon, bad), params, ext_const, s)
-        state, rest, nstate, key, i1, mon, bad = lane_carry
+        lane_carry, h = lane((state, rest, nstate, key, i, mon, seen, bad), params, ext_const, s)
+        state, rest, nstate, key, i1, mon, seen, bad = lane_carry
         line = system.write_delays(line, h, i, dt)
-        return (state, (rest, line), nstate, key, i1, mon, bad)
+        return (state, (rest, line), nstate, key, i1, mon, seen, bad)
 
     return step
 
@@ -129,8 +132,8 @@ def _sampler(system, plan: Plan):
     """``sample(params, carry) -> (carry, outputs)``: every monitor's sample of one lane."""
 
     def sample(params, c):
-        state, extra, nstate, key, i, mon, bad = c
-        reader = Reader(system, state, params)
+        state, extra, nstate, key, i, mon, seen, bad = c
+        reader = Reader(system, state, params, seen)
         outs, new_mon = [], []
         for m, r, (ms, cnt) in zip(plan.monitors, plan.ratios, mon):
             if r == 1:
@@ -145,7 +148,7 @@ def _sampler(system, plan: Plan):
                 cnt = jnp.where(cnt >= r, 0, cnt)
             new_mon.append((ms, cnt))
             outs.append(o)
-        return (state, extra, nstate, key, i, tuple(new_mon), bad), tuple(outs)
+        return (state, extra, nstate, key, i, tuple(new_mon), seen, bad), tuple(outs)
 
     return sample
 
@@ -190,10 +193,10 @@ def segment_fn(system, plan: Plan, fns, n_outer: int, record: bool, lanes=None):
 
 def begin_recording(system, plan, params, carry):
     """Let monitors reset accumulators when recording starts (after the transient)."""
-    state, extra, nstate, key, i, mon, bad = carry
-    reader = Reader(system, state, params)
+    state, extra, nstate, key, i, mon, seen, bad = carry
+    reader = Reader(system, state, params, seen)
     mon = tuple((m.begin(ms, reader), jnp.zeros_like(cnt)) for m, (ms, cnt) in zip(plan.monitors, mon))
-    return (state, extra, nstate, key, i, mon, bad)
+    return (state, extra, nstate, key, i, mon, seen, bad)
 
 
 def init_carry(system, plan, params, key, native: tuple = ()):
@@ -214,7 +217,17 @@ def init_carry(system, plan, params, key, native: tuple = ()):
         else:
             states[name] = None
     nstate = {"states": states, "xi": jnp.zeros((NOISE_BLOCK, len(states), system.n))} if states else {}
-    reader = Reader(system, state, params)
+    model = system.node_model
+    # inputs seen by input-dependent observables: none before the first step
+    seen = _seen_inputs({k: jnp.zeros(()) for k in model.input_names}, state) if model.uses_inputs else {}
+    reader = Reader(system, state, params, seen)
     mon = tuple((m.init(reader, plan.dt), jnp.zeros((), jnp.int32)) for m in plan.monitors)
     bad = jnp.full((len(system.node_model.state_names),), -1, dtype=jnp.int32)
-    return (state, extra, nstate, key, jnp.asarray(0, dtype=jnp.int32), mon, bad)
+    return (state, extra, nstate, key, jnp.asarray(0, dtype=jnp.int32), mon, seen, bad)
+
+
+def _seen_inputs(inputs, state):
+    """A step's inputs as carried for input-dependent observables: every channel ``(n,)``, in the
+    state's dtype (so the carry keeps one shape whatever feeds each channel)."""
+    ref = next(iter(state.values()))
+    return {k: jnp.broadcast_to(v, ref.shape).astype(ref.dtype) for k, v in inputs.items()}

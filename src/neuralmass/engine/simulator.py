@@ -278,7 +278,7 @@ class Simulator:
         # a system (e.g. blocked delay reads under lax.cond) stays a branch instead of a select;
         # a delay line is read for all lanes at once, its buffers kept lanes-last (axis -1)
         extra_axes = (0, -1) if self.system.delay_state_keys(self.dt) else 0
-        carry_axes = (0, extra_axes, 0, 0, None, 0, 0)
+        carry_axes = (0, extra_axes, 0, 0, None, 0, 0, 0)
         return keys, B, (p_axes, carry_axes, const_axes)
 
     def _check(self, carry, B):

@@ -44,7 +44,9 @@ class System(Protocol):
         ``delay_state_keys(dt)``, ``delay_source(state, params)``,
         ``read_delays(line, params, i, dt)``, ``write_delays(line, h, i, dt)``.
     Read-out
-        ``read(name, state, params)``, ``view(state, params)``, ``output_unit(name)``.
+        ``read(name, state, params, inputs=None)``, ``view(state, params, inputs=None)``,
+        ``output_unit(name)`` (``inputs``: the last step's inputs, for input-dependent
+        observables).
     """
 
     n: int
@@ -77,25 +79,26 @@ class System(Protocol):
 
     def write_delays(self, line, h, i, dt): ...
 
-    def read(self, name, state, params): ...
+    def read(self, name, state, params, inputs=None): ...
 
-    def view(self, state, params): ...
+    def view(self, state, params, inputs=None): ...
 
     def output_unit(self, name): ...
 
 
 class Reader:
-    """``read(name)`` for monitors, plus ``.view`` for callable monitors."""
+    """``read(name)`` for monitors, plus ``.view`` for callable monitors (``inputs``: the inputs
+    of the step that produced ``state``, for input-dependent observables)."""
 
-    def __init__(self, system, state, params):
-        self._system, self._state, self._params = system, state, params
+    def __init__(self, system, state, params, inputs=None):
+        self._system, self._state, self._params, self._inputs = system, state, params, inputs
 
     def __call__(self, name):
-        return self._system.read(name, self._state, self._params)
+        return self._system.read(name, self._state, self._params, self._inputs)
 
     @property
     def view(self):
-        return self._system.view(self._state, self._params)
+        return self._system.view(self._state, self._params, self._inputs)
 
 
 class _VarView:
@@ -208,13 +211,13 @@ class NodeSystem:
 
     read_delays = write_delays = delay_source
 
-    def read(self, name, state, params):
-        return self.model.read(name, state, params["node"])
+    def read(self, name, state, params, inputs=None):
+        return self.model.read(name, state, params["node"], inputs)
 
-    def view(self, state, params):
+    def view(self, state, params, inputs=None):
         ns = {k: _VarView(v) for k, v in state.items()}
         for o in self.model.observables:
-            ns[o.name] = _VarView(o.fn(state, params["node"]))
+            ns[o.name] = _VarView(self.model.read(o.name, state, params["node"], inputs))
         node = SimpleNamespace(**ns)
         root = SimpleNamespace(**ns)
         root.node = node

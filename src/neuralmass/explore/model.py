@@ -334,23 +334,29 @@ def model_from_config(source: Mapping) -> SweepModel:
     is the coupled (or ``bold.variable``) variable averaged per period, with online BOLD when
     ``bold.enabled``. Targets are the dataset's empirical group FC and FCD values when it has them.
     """
-    from .. import analysis, datasets
+    from .. import datasets
     from ..models import MODELS
-    from ..network.network import Network
     from ..config import load_config
-    from ..studies.resting_state import _node_module, _resting_level
+    from ..studies.preflight import sampling_period
+    from ..studies.resting_state import (_node_module, _regional_params, _resting_level, empirical_fcd_values,
+                                         network_from_config)
 
     cfg = load_config(None, overrides=dict(source))
-    net_cfg, sim_cfg, bold_cfg = cfg["network"], cfg["simulation"], cfg["bold"]
+    if cfg.get("stimulus"):
+        from ..config import ConfigError
+
+        raise ConfigError("[[stimulus]] blocks are not supported by sweeps yet (they would be "
+                          "ignored); remove them from the sweep config, or run the study with "
+                          "`neuralmass run`.")
+    sim_cfg, bold_cfg = cfg["simulation"], cfg["bold"]
     data = datasets.load_dataset(cfg["data"]["dataset"])
     norm = cfg["data"].get("normalize", "none")
     conn = data.normalized(norm) if norm != "none" else data
     n = conn.n_regions
     spec = MODELS[cfg["model"]["name"]]
-    node = _node_module(spec.name, n, cfg["model"]["params"], cfg["noise"])
-    speed = net_cfg.get("speed") if net_cfg.get("delays", True) else None
-    net = Network(node, conn=conn, speed=speed, coupling=net_cfg.get("coupling", "diffusive"),
-                  k=float(net_cfg.get("k", 1.0)), delay_mode=net_cfg.get("delay_mode", "integer"))
+    node = _node_module(spec.name, n, _regional_params(spec, cfg["model"]["params"], n, conn.labels),
+                        cfg["noise"])
+    net = network_from_config(cfg, conn, node)
     variable = bold_cfg.get("variable") or spec.coupled_var
     dt = float(sim_cfg["dt"])
     bold = None
@@ -361,11 +367,8 @@ def model_from_config(source: Mapping) -> SweepModel:
             baseline = _resting_level(spec, cfg["model"]["params"], variable, dt)
         bold = {"tr": tr, "coefficients": bold_cfg["coefficients"], "scale": float(bold_cfg["scale"]),
                 "baseline": float(baseline)}
-    # activity period: the longest multiple of dt up to 50 ms that divides the BOLD TR
-    tr_steps = max(1, int(round(tr / dt))) if bold else None
-    steps = max(1, int(round(min(50.0, tr if bold else 50.0) / dt)))
-    while bold and tr_steps % steps:
-        steps -= 1
+    # activity period: as in the study, the longest multiple of dt up to 50 ms that divides the TR
+    steps = sampling_period(tr, dt)[1] if bold else max(1, int(round(50.0 / dt)))
     targets, options = {}, {}
     fc = np.asarray(getattr(data, "fc_group", np.zeros((0,))))
     if fc.ndim == 2 and fc.shape == (n, n) and np.all(np.isfinite(fc)):
@@ -375,8 +378,7 @@ def model_from_config(source: Mapping) -> SweepModel:
     if bold and emp.ndim == 3:
         w_s, s_s = max(2, int(round(win / tr))), max(1, int(round(step / tr)))
         offset = int(np.ceil(w_s / s_s))
-        targets["fcd"] = np.concatenate([np.asarray(analysis.fcd_values(analysis.fcd(b, w_s, s_s), offset))
-                                         for b in emp])
+        targets["fcd"] = empirical_fcd_values(emp, w_s, s_s, offset)
         options.update(fcd_window=win, fcd_step=step)
     return SweepModel(net, dt=dt, duration=float(sim_cfg["duration"]), transient=float(sim_cfg["transient"]),
                       method=sim_cfg.get("method", "heun"), variable=variable, period=steps * dt, bold=bold,

@@ -163,6 +163,10 @@ def _rate_per_s(value, name):
     return float(to_canonical(value, name, u.second ** -1))
 
 
+#: The coefficient sets :func:`bold_coefficients` knows.
+BOLD_COEFFICIENT_SETS = ("classic", "revised")
+
+
 def bold_coefficients(kind: str = "classic", rho=0.34, *, B0=None, TE=None, epsilon=None,
                       r0=None, theta0=None, V0=None) -> dict[str, Array]:
     r"""Coefficients :math:`k_1, k_2, k_3, V_0` of the BOLD readout.
@@ -206,7 +210,7 @@ def bold_coefficients(kind: str = "classic", rho=0.34, *, B0=None, TE=None, epsi
         return {"k1": 7.0 * rho, "k2": jnp.asarray(2.0), "k3": 2.0 * rho - 0.2,
                 "V0": jnp.asarray(0.02 if V0 is None else float(V0))}
     if kind != "revised":
-        raise ValueError(f"coefficients={kind!r} is not known; use 'classic' or 'revised'.")
+        raise ValueError(f"coefficients={kind!r} is not known; use one of {', '.join(BOLD_COEFFICIENT_SETS)}.")
     b0 = 1.5 if B0 is None else _tesla(B0, "B0")
     if b0 <= 0:
         raise ValueError(f"B0={B0!r} must be positive (tesla).")

@@ -41,6 +41,8 @@ drives the inhibitory population through :math:`B b\,(I_p + C_4 S)`, which break
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -152,9 +154,13 @@ def coverage(samples, theta_true, levels=(0.5, 0.8, 0.9, 0.95)) -> dict:
     return out
 
 
-def erp_jacobian(theta, prior, config, units_error: bool = False):
-    """ERPs and their Jacobians w.r.t. ``theta`` (user units): shapes (n, T) and (n, T, dim)."""
+@lru_cache(maxsize=32)
+def _erp_and_jacobian_fns(names: tuple, config, units_error: bool):
+    """Compiled (vmapped) ERP and Jacobian functions; they depend on the prior only through its
+    parameter names (:meth:`Prior.to_model_params`), so priors with other ranges share them."""
     from .erp import erp_source, volts_params
+    from .priors import Prior
+    prior = Prior(names)
 
     def f(th):
         p = prior.to_model_params(th)
@@ -162,10 +168,14 @@ def erp_jacobian(theta, prior, config, units_error: bool = False):
             p = volts_params(p)
         return erp_source(p, config)
 
+    return jax.jit(jax.vmap(f)), jax.jit(jax.vmap(jax.jacfwd(f)))
+
+
+def erp_jacobian(theta, prior, config, units_error: bool = False):
+    """ERPs and their Jacobians w.r.t. ``theta`` (user units): shapes (n, T) and (n, T, dim)."""
+    f, jac_f = _erp_and_jacobian_fns(tuple(prior.names), config, bool(units_error))
     th = jnp.asarray(np.asarray(theta, dtype=float))
-    erps = jax.jit(jax.vmap(f))(th)
-    jac = jax.jit(jax.vmap(jax.jacfwd(f)))(th)
-    return np.asarray(erps), np.asarray(jac)
+    return np.asarray(f(th)), np.asarray(jac_f(th))
 
 
 def erp_sensitivity(prior, config=None, n: int = 64, key=None, units_error: bool = False,

@@ -74,10 +74,11 @@ class PaperComparisonConfig:
     epochs, batch_size, lr, patience : training schedule (the reference: 50 epochs, batch 32,
         Adam 1e-3).
     max_steps : dict
-        Per-method caps in optimizer steps. Default: 150 steps (6 epochs of ≈ 790 training
-        ERPs at batch 32) for the four sensor-level networks, which cost 0.3–0.7 CPU-seconds per
-        step at 63 × 1201 inputs; ``{}`` lifts the caps (the reference's full 50 epochs ≈ 1200
-        steps each; about 2 hours on 2 shared CPU cores).
+        Per-method caps in optimizer steps. Default: 150 steps (6¼ epochs of ≈ 780 training
+        ERPs at batch 32, recorded as 7 epochs) for the four sensor-level networks, which cost
+        0.4–0.75 CPU-seconds per step at 63 × 1201 inputs (measured: transformer 0.42, npe_conv
+        0.49, LSTM and CNN-BiLSTM 0.74); ``{}`` lifts the caps (the reference's full 50 epochs ≈ 1200
+        steps each; up to about 1.6 hours on 2 shared CPU cores, estimated from the capped run).
     methods_by_units : dict
         Per unit convention, the methods to run (overrides ``methods``); by default the ``'mV'``
         model gets the transformer and our two estimators only.

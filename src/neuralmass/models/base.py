@@ -99,12 +99,20 @@ class InputVar:
 
 @dataclass(frozen=True)
 class Observable:
-    """A named read-out ``fn(state, params) -> array`` in ``unit``."""
+    """A named read-out ``fn(state, params) -> array`` in ``unit``.
+
+    With ``uses_inputs=True`` the read-out also depends on the node's inputs (e.g. a firing rate
+    that is a function of the total synaptic current, coupling and stimuli included) and is called
+    as ``fn(state, params, inputs)``. The engine passes the inputs of the step that produced the
+    state (the inputs at t - dt for the state at t); read outside a
+    simulation without inputs, they are zero.
+    """
 
     name: str
-    fn: Callable[[Mapping[str, Array], Mapping[str, Array]], Array]
+    fn: Callable[..., Array]
     unit: Any = None
     doc: str = ""
+    uses_inputs: bool = False
 
 
 @dataclass(frozen=True, eq=False)
@@ -199,12 +207,24 @@ class NodeModel:
             return self.state(name).unit
         return self.observable(name).unit
 
-    def read(self, name: str, state: Mapping[str, Array], params: Mapping[str, Array]) -> Array:
-        """Value of a state variable or observable ``name`` (canonical units)."""
+    @property
+    def uses_inputs(self) -> bool:
+        """Whether some observable depends on the inputs (the engine then carries them)."""
+        return any(o.uses_inputs for o in self.observables)
+
+    def read(self, name: str, state: Mapping[str, Array], params: Mapping[str, Array],
+             inputs: Mapping[str, Array] | None = None) -> Array:
+        """Value of a state variable or observable ``name`` (canonical units).
+
+        ``inputs``: the node's inputs (canonical units) for observables that depend on them;
+        missing channels count as zero."""
         if name in state:
             return state[name]
         if name in self.observable_names:
-            return self.observable(name).fn(state, params)
+            obs = self.observable(name)
+            if obs.uses_inputs:
+                return obs.fn(state, params, {**self.zero_inputs(), **dict(inputs or {})})
+            return obs.fn(state, params)
         raise KeyError(
             f"monitor {name!r} is neither a state variable nor an observable of {self.name}; "
             f"states: {', '.join(self.state_names)}; observables: "

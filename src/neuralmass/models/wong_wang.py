@@ -59,9 +59,7 @@ def _currents(state, P, inputs):
     return I_E, I_I
 
 
-def _rates(state, P, inputs=None):
-    if inputs is None:
-        inputs = {"S_E_ext": 0.0, "I_E_ext": 0.0, "I_I_ext": 0.0}
+def _rates(state, P, inputs):
     I_E, I_I = _currents(state, P, inputs)
     return ww_rate(I_E, P["a_E"], P["b_E"], P["d_E"]), ww_rate(I_I, P["a_I"], P["b_I"], P["d_I"])
 
@@ -111,8 +109,12 @@ WONG_WANG = NodeModel(
         InputVar("S_I_noise", u.Hz, PER_MS, "S_I", "additive input to dS_I/dt (noise)"),
     ),
     observables=(
-        Observable("H_E", lambda s, p: _rates(s, p)[0], u.Hz, "excitatory firing rate"),
-        Observable("H_I", lambda s, p: _rates(s, p)[1], u.Hz, "inhibitory firing rate"),
+        Observable("H_E", lambda s, p, i: _rates(s, p, i)[0], u.Hz,
+                   "excitatory firing rate (of the total current: coupling and stimuli included)",
+                   uses_inputs=True),
+        Observable("H_I", lambda s, p, i: _rates(s, p, i)[1], u.Hz,
+                   "inhibitory firing rate (of the total current: coupling and stimuli included)",
+                   uses_inputs=True),
     ),
     drift=wong_wang_drift,
     coupled_var="S_E",

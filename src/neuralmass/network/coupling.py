@@ -113,6 +113,8 @@ class Coupling(brainstate.nn.Module):
 
     kind: str = ""
     uses_local: bool = False
+    #: ``pre`` returns complex values (what is delayed and summed is complex)
+    complex_source: bool = False
 
     def __init__(self, x=None, y=None, conn=None, k: float = 1.0, **params):
         super().__init__()
@@ -312,6 +314,7 @@ class KuramotoCoupling(Coupling):
 
     kind = "kuramoto"
     uses_local = True
+    complex_source = True
 
     def source_unit(self, var_unit):
         return None   # e^{i theta}

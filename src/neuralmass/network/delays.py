@@ -56,8 +56,11 @@ import numpy as np
 
 from ..units import magnitude
 
-__all__ = ["DelayLine", "TracedDelayLine", "conduction_delays", "delay_lags", "initial_history", "ring_write",
+__all__ = ["DELAY_MODES", "DelayLine", "TracedDelayLine", "conduction_delays", "delay_lags", "initial_history", "ring_write",
            "MAX_BLOCK"]
+
+#: How delays are read: rounded to whole steps, or interpolated between them.
+DELAY_MODES = ("integer", "linear")
 
 #: Largest number of steps read at once by a blocked delay line.
 MAX_BLOCK = 64
@@ -88,7 +91,7 @@ def delay_lags(delays_ms, dt: float, mode: str = "integer"):
         lam = np.where(on_grid, near, lam)
         lo = np.floor(lam).astype(np.int64)
         return lo, lam - lo
-    raise ValueError(f"delay_mode={mode!r} must be 'integer' or 'linear'.")
+    raise ValueError(f"delay_mode={mode!r} must be one of {', '.join(DELAY_MODES)}.")
 
 
 def ring_write(buf, x, t, L: int):
@@ -185,13 +188,16 @@ class DelayLine:
 
     # ------------------------------------------------------------------ state
     def init(self, history, dtype=jnp.float32):
-        """Buffer and block from ``history`` (L, n): row ``L-1`` is step 0, row ``L-1-m`` step ``-m``."""
+        """Buffer and block from ``history`` (L, n, *sources): row ``L-1`` is step 0, row ``L-1-m``
+        step ``-m``. Trailing ``sources`` axes (several coupled sums sharing the line) are kept
+        behind the time axis, like lanes."""
         L = self.length
         history = jnp.asarray(history, dtype=dtype)
+        trail = history.shape[2:]
         cols = (np.arange(L) - (L - 1)) % L
-        buf = jnp.zeros((self.n, L), dtype=dtype).at[:, cols].set(history.T)
-        buf = jnp.concatenate([buf, buf], axis=1)    # (n, 2L)
-        blk = jnp.zeros((self.n, self.block), dtype=dtype)
+        buf = jnp.zeros((self.n, L) + trail, dtype=dtype).at[:, cols].set(jnp.swapaxes(history, 0, 1))
+        buf = jnp.concatenate([buf, buf], axis=1)    # (n, 2L, *sources)
+        blk = jnp.zeros((self.n, self.block) + trail, dtype=dtype)
         return {"buf": buf, "blk": blk}
 
     #: keys of the carried state (buffer and block) — batched runs keep them with lanes last
@@ -222,7 +228,8 @@ class DelayLine:
     def read_block(self, buf, w, t0):
         """Delayed sums for steps ``t0 .. t0+K-1``: (n, K, *lanes).
 
-        ``w`` holds the edge weights, (E,) or (E, *lanes) when they differ between lanes.
+        ``w`` holds the edge weights, (E,) or (E, B) when they differ between the ``B`` lanes
+        (always the last axis of the buffer).
         """
         K = self.block
         lanes = buf.shape[2:]
@@ -234,7 +241,7 @@ class DelayLine:
         else:
             g = self._gather(buf, t0, K)
         w = jnp.asarray(w).astype(g.dtype)
-        g = g * w.reshape((w.shape[0], 1) + w.shape[1:] + (1,) * (len(lanes) + 1 - w.ndim))
+        g = g * w.reshape((w.shape[0], 1) + (1,) * (len(lanes) + 1 - w.ndim) + w.shape[1:])
         if self.dense:
             return g.reshape((self.n, self.n, K) + lanes).sum(axis=1)
         return jax.ops.segment_sum(g, jnp.asarray(self.tgt), self.n, indices_are_sorted=True)
@@ -347,18 +354,24 @@ class TracedDelayLine:
         return Wc.at[tgt, (lo + 1) * n + src].add(w * frac)
 
     def init(self, history, dtype=jnp.float32):
-        """Ring ``(L, n)`` from ``history`` (L, n), row ``L-1`` = step 0."""
+        """Ring ``(L, n, *sources)`` from ``history`` (L, n, *sources), row ``L-1`` = step 0."""
         L = self.length
+        history = jnp.asarray(history, dtype)
         rows = (np.arange(L) - (L - 1)) % L          # step -m -> row -m mod L
-        return {"buf": jnp.zeros((L, self.n), dtype).at[rows].set(jnp.asarray(history, dtype))}
+        return {"buf": jnp.zeros((L,) + history.shape[1:], dtype).at[rows].set(history)}
 
     def read(self, extra, w, speed, i, dt):
+        """Delayed sums (n, *sources) at step ``i``."""
         buf = extra["buf"]
         L = self.length
-        past = jnp.take(buf, jnp.mod(i - jnp.arange(L), L), axis=0).reshape(-1)   # h(t - l dt)
-        return self.lag_weights(w, speed, dt) @ past     # loop-invariant weights: hoisted by XLA
+        trail = buf.shape[2:]
+        past = jnp.take(buf, jnp.mod(i - jnp.arange(L), L), axis=0)      # h(t - l dt): (L, n, *sources)
+        past = past.reshape((L * self.n,) + ((-1,) if trail else ()))
+        s = self.lag_weights(w, speed, dt) @ past     # loop-invariant weights: hoisted by XLA
+        return s.reshape((self.n,) + trail)
 
     def write(self, extra, x, t):
-        buf = jax.lax.dynamic_update_slice(extra["buf"], x[None, :].astype(extra["buf"].dtype),
-                                           (jnp.mod(t, self.length), 0))
+        buf = extra["buf"]
+        start = (jnp.mod(t, self.length),) + (0,) * (buf.ndim - 1)
+        buf = jax.lax.dynamic_update_slice(buf, x[None].astype(buf.dtype), start)
         return {**extra, "buf": buf}

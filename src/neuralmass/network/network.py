@@ -19,8 +19,10 @@ integer step grid (or interpolated with ``delay_mode='linear'``).
 
 The coupling may feed several inputs of a node, each with its own strength
 (``coupling_input={'r_ext': 0.5, 'V_ext': 0.1}`` gives parameters ``k_r_ext`` and ``k_V_ext``),
-and the coupled variable may be a function of several state variables
-(``coupled_var=lambda state, p: state['x'] - state['y']``).
+the coupled variable may be a function of several state variables
+(``coupled_var=lambda state, p: state['x'] - state['y']``), and different inputs may receive
+different sums (``coupled_var={'r_ext': 'r', 'V_ext': 'V'}``: one pathway per sum, sharing the
+delay line; :mod:`neuralmass.network.pathways`).
 """
 
 from __future__ import annotations
@@ -36,10 +38,10 @@ import numpy as np
 
 from ..engine.system import NodeSystem
 from ..models.base import NodeModel, Parameter
-from ..monitors import _fn_identity
 from ..units import SPEED, TIME, DISTANCE, magnitude, to_canonical
-from .coupling import Coupling, get_coupling, strength_unit
-from .delays import DelayLine, TracedDelayLine, conduction_delays, initial_history
+from .coupling import Coupling
+from .delays import DELAY_MODES, DelayLine, TracedDelayLine, conduction_delays, initial_history
+from .pathways import build_pathways
 
 __all__ = ["Network"]
 
@@ -77,9 +79,12 @@ class Network:
     coupling : str, Coupling class or instance
         ``'diffusive'`` (default), ``'linear'``/``'additive'``, ``'sigmoidal'``,
         ``'sigmoidal_jansen_rit'``, ``'tanh'`` (see :mod:`neuralmass.network.coupling`).
-    coupled_var : str or callable, optional
+    coupled_var : str, callable or dict, optional
         State variable or observable sent to other regions (default: the model's choice), or a
-        function ``f(state, node_params) -> (n,)`` of several state variables.
+        function ``f(state, node_params) -> (n,)`` of several state variables. A dict
+        ``{input: variable}`` couples each input through its own sum (several *pathways*, e.g.
+        ``{'r_ext': 'r', 'V_ext': 'V'}`` for Montbrió–Pazó–Roxin; see
+        :mod:`neuralmass.network.pathways`); ``coupling`` may then be a dict ``{input: kind}``.
     coupling_input : str or dict, optional
         Input channel receiving the coupling (default: the model's choice), or a dict
         ``{input: strength}`` feeding several inputs, each with its own strength ``k_<input>``.
@@ -92,9 +97,10 @@ class Network:
         Delays given directly (ms) instead of ``distance``/``speed``.
     delay_mode : {'integer', 'linear'}
         Read delays rounded to whole steps (default) or interpolate linearly.
-    history : None, float, (low, high), array or callable
+    history : None, float, (low, high), array, callable or dict
         Initial history of the coupled variable before ``t = 0`` (see
-        :func:`~neuralmass.network.delays.initial_history`); default: the initial value.
+        :func:`~neuralmass.network.delays.initial_history`); default: the initial value. With
+        several pathways, a dict ``{variable: spec}``.
     path : {'auto', 'sparse', 'dense'}
         Read only non-zero edges (``'sparse'``, what ``'auto'`` picks) or all pairs (``'dense'``;
         gradients with respect to zero weights exist).
@@ -158,46 +164,22 @@ class Network:
                                  labels=self.labels)
         self.method = nmethod
 
-        # --- coupling: what is sent, what receives it, with which strength
+        # --- coupling: what is sent, what receives it, with which strength (one or more sums)
         self.coupled_var = model.coupled_var if coupled_var is None else coupled_var
-        if callable(self.coupled_var):
-            var_unit = None
-        else:
-            try:
-                model.read(self.coupled_var, model.initial_state(1), model.default_params())
-            except KeyError as e:
-                raise ValueError(f"coupled_var: {e.args[0]}") from None
-            var_unit = model.variable_unit(self.coupled_var)
-        self.coupling: Coupling = get_coupling(coupling, None)
-        bad = set(params) - set(self.coupling.defaults)
-        if bad:
-            raise TypeError(
-                f"Network got unexpected argument(s) {sorted(bad)}; {type(self.coupling).__name__} "
-                f"parameters are k and {', '.join(self.coupling.defaults) or 'nothing else'}.")
-        self.coupling.params.update(params)
-        source = self.coupling.source_unit(var_unit)
-        if isinstance(coupling_input, Mapping):
-            strengths = {inp: (f"k_{inp}", val) for inp, val in coupling_input.items()}
-            if not strengths:
-                raise ValueError("coupling_input={} names no input; give {'input_name': strength, ...}.")
-        else:
-            strengths = {coupling_input or model.coupling_input: ("k", k)}
-        self._strength_table = []
-        for inp, (pname, val) in strengths.items():
-            spec = model.input(inp)
-            unit = strength_unit(spec.canonical or spec.unit, self.coupling.post_unit(source))
-            self._strength_table.append((inp, Parameter(pname, 1.0, unit, unit, doc=f"coupling strength into {inp}")))
-        self._strength_values = {p.name: strengths[inp][1] for inp, p in self._strength_table}
+        self.pathways = build_pathways(model, coupled_var, coupling, coupling_input, k, params, history)
+        self.coupling: Coupling = self.pathways[0].coupling
         self.coupling_input = coupling_input or model.coupling_input
-        self.coupling.k = strengths[self._strength_table[0][0]][1]
-        self._coupling_table = self.coupling.param_table(source)
         # converted once
-        self._cparams = {p.name: p.to_canonical(self._strength_values[p.name]) for _, p in self._strength_table}
-        self._cparams.update(self.coupling.canonical_params(source))
+        self._cparams = {}
+        for pw in self.pathways:
+            for _, p in pw.strengths:
+                self._cparams[p.name] = p.to_canonical(_given_strength(p.name, k, coupling_input))
+            for q in pw.table:
+                self._cparams[q.name] = q.to_canonical(pw.coupling.params[pw.names[q.name]])
 
         # --- delays (ms)
-        if delay_mode not in ("integer", "linear"):
-            raise ValueError(f"delay_mode={delay_mode!r} must be 'integer' or 'linear'.")
+        if delay_mode not in DELAY_MODES:
+            raise ValueError(f"delay_mode={delay_mode!r} must be one of {', '.join(DELAY_MODES)}.")
         self.delay_mode = delay_mode
         if path == "auto":
             path = "sparse"
@@ -239,10 +221,9 @@ class Network:
         conn_mask = (W != 0) if path == "sparse" else np.ones_like(W, dtype=bool)
         self._has_delays = bool(np.any(D[conn_mask] > 0)) or self._speed_param is not None
         self._lines: dict = {}
-        cv_key = _fn_identity(self.coupled_var) if callable(self.coupled_var) else self.coupled_var
-        self._key = ("network", self._nodes.structure_key(), type(self.coupling), cv_key,
-                     tuple(inp for inp, _ in self._strength_table), delay_mode, path, block,
-                     _digest(W != 0, D), _history_kind(history),
+        self._key = ("network", self._nodes.structure_key(), tuple(pw.key() for pw in self.pathways),
+                     delay_mode, path, block, _digest(W != 0, D),
+                     tuple(_history_kind(pw.history) for pw in self.pathways),
                      None if self._speed_param is None else (self._speed_param.bounds, _digest(dist)))
 
     # ----------------------------------------------------------------- user-facing
@@ -315,12 +296,10 @@ class Network:
 
     def param_spec(self, name):
         """Parameter row of a network-level parameter (``speed``, strengths, coupling parameters)."""
-        for _, p in self._strength_table:
-            if p.name == name:
-                return p
-        for p in self._coupling_table:
-            if p.name == name:
-                return p
+        for pw in self.pathways:
+            for p in (*(row for _, row in pw.strengths), *pw.table):
+                if p.name == name:
+                    return p
         if name == "speed" and self._speed_param is not None:
             return self._speed_param
         return self.model.param(name)
@@ -377,16 +356,15 @@ class Network:
     def initial_state(self, key=None) -> dict:
         return self._nodes.initial_state(key)
 
-    def _coupling_p(self, params):
-        return {p.name: params[p.name] for p in self._coupling_table}
-
-    def _source(self, state, params):
-        if callable(self.coupled_var):
-            return self.coupled_var(state, params["node"])
-        return self.model.read(self.coupled_var, state, params["node"])
+    def _source(self, pw, state, params):
+        if callable(pw.var):
+            return pw.var(state, params["node"])
+        return self.model.read(pw.var, state, params["node"])
 
     def _pre(self, state, params):
-        return self.coupling.pre(self._source(state, params), self._coupling_p(params))
+        """What every region sends: (n,) for one pathway, (n, P) for ``P`` pathways."""
+        h = [pw.coupling.pre(self._source(pw, state, params), pw.kind_params(params)) for pw in self.pathways]
+        return h[0] if len(h) == 1 else jnp.stack(h, axis=-1)
 
     def _rowsum(self, params):
         tgt, _ = self._edges()
@@ -394,34 +372,41 @@ class Network:
 
     def init_extra(self, state, params, dt, key):
         line = self.delay_line(dt)
-        extra = {"rowsum": self._rowsum(params)} if self.coupling.uses_local else {}
+        uses_local = any(pw.coupling.uses_local for pw in self.pathways)
+        extra = {"rowsum": self._rowsum(params)} if uses_local else {}
         if line is None:
             # without delays the sum is a dense mat-vec (fast on every backend)
             tgt, src = self._edges()
             n = self.n_node
             extra["W"] = jnp.zeros((n, n), params["conn"]["w"].dtype).at[tgt, src].set(params["conn"]["w"])
             return extra
-        h0 = self._pre(state, params)
-        hist = initial_history(self.history, h0, line.length, key, dtype=h0.dtype)
-        if self.history is not None:
-            hist = hist.at[:-1].set(self.coupling.pre(hist[:-1], self._coupling_p(params)))
-        extra.update(line.init(hist, dtype=h0.dtype))
+        keys = jax.random.split(key, len(self.pathways)) if len(self.pathways) > 1 else [key]
+        hists = []
+        for pw, k in zip(self.pathways, keys):
+            h0 = pw.coupling.pre(self._source(pw, state, params), pw.kind_params(params))
+            hist = initial_history(pw.history, h0, line.length, k, dtype=h0.dtype)
+            if pw.history is not None:
+                hist = hist.at[:-1].set(pw.coupling.pre(hist[:-1], pw.kind_params(params)))
+            hists.append(hist)
+        hist = hists[0] if len(hists) == 1 else jnp.stack(hists, axis=-1)
+        extra.update(line.init(hist, dtype=hist.dtype))
         return extra
 
     # delay-line hooks: lane-agnostic (buffers (n, 2L) in a single run, (n, 2L, B) with the lanes
-    # last in a batched run, where the engine reads and writes them once for all lanes); a traced
-    # speed differs per lane, so its line is vmapped with the rest of the step instead
+    # last in a batched run, where the engine reads and writes them once for all lanes; several
+    # pathways add a source axis before the lanes); a traced speed differs per lane, so its line is
+    # vmapped with the rest of the step instead
     def delay_state_keys(self, dt) -> tuple:
         """Keys of the carried state that belong to a shared delay line (empty if none)."""
         line = self.delay_line(dt)
         return () if line is None or self._speed_param is not None else line.state_keys
 
     def delay_source(self, state, params):
-        """The value each region sends into the delay line (pre-transformed coupled variable)."""
+        """The value each region sends into the delay line (pre-transformed coupled variables)."""
         return self._pre(state, params)
 
     def read_delays(self, extra, params, i, dt):
-        """Delayed weighted sums at step ``i``: (n,) or (n, B), and the updated line state."""
+        """Delayed weighted sums at step ``i``: (n, [P,] [B]), and the updated line state."""
         line = self.delay_line(dt)
         if self._speed_param is not None:
             return line.read(extra, params["conn"]["w"], params["speed"], i, dt), extra
@@ -439,23 +424,36 @@ class Network:
             s = delayed
         else:
             s, extra = self.read_delays(extra, params, i, dt)
-        local = self._source(state, params) if self.coupling.uses_local else None
-        c = self.coupling.post(s, local, extra.get("rowsum"), self._coupling_p(params))
-        return {inp: params[p.name] * c for inp, p in self._strength_table}, extra
+        out = {}
+        several = len(self.pathways) > 1
+        for idx, pw in enumerate(self.pathways):
+            local = self._source(pw, state, params) if pw.coupling.uses_local else None
+            c = pw.coupling.post(s[..., idx] if several else s, local, extra.get("rowsum"),
+                                 pw.kind_params(params))
+            for inp, p in pw.strengths:
+                out[inp] = params[p.name] * c
+        return out, extra
 
     def push(self, extra, state, params, i, dt):
         if self.delay_line(dt) is None:
             return extra
         return self.write_delays(extra, self.delay_source(state, params), i, dt)
 
-    def read(self, name, state, params):
-        return self._nodes.read(name, state, params)
+    def read(self, name, state, params, inputs=None):
+        return self._nodes.read(name, state, params, inputs)
 
-    def view(self, state, params):
-        return self._nodes.view(state, params)
+    def view(self, state, params, inputs=None):
+        return self._nodes.view(state, params, inputs)
 
     def output_unit(self, name):
         return self._nodes.output_unit(name)
+
+
+def _given_strength(name, k, coupling_input):
+    """The strength value the user gave for the traced parameter ``name`` (``k`` or ``k_<input>``)."""
+    if name == "k":
+        return k
+    return coupling_input[name[2:]]
 
 
 def _history_kind(h):

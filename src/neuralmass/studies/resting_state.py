@@ -33,6 +33,7 @@ import numpy as np
 from ..units import magnitude
 from . import preflight
 from .output import ResultsFolder
+from .stimulation import build_stimuli, describe_block, stimulus_summary
 
 __all__ = ["run_study", "plan_study", "StudyPlan", "StudyIncomplete"]
 
@@ -151,9 +152,41 @@ def _node_module(model_name: str, n: int, params: dict, noise_cfg: dict):
     return module_class(spec)(n, **kwargs)
 
 
+def network_from_config(cfg: dict, conn, node):
+    """The study's :class:`~neuralmass.Network` from a validated config's ``[network]`` table: the
+    one place a config becomes a network (studies and sweeps).
+
+    ``coupling``, ``coupled_var`` and ``coupling_input`` may each be a string or a table keyed by
+    input (several coupled sums, see :mod:`neuralmass.network.pathways`)."""
+    from ..network.network import Network
+
+    net_cfg = cfg["network"]
+    speed = net_cfg.get("speed") if net_cfg.get("delays", True) else None
+    return Network(node, conn=conn, speed=speed, coupling=net_cfg.get("coupling", "diffusive"),
+                   coupled_var=net_cfg.get("coupled_var"), coupling_input=net_cfg.get("coupling_input"),
+                   k=float(net_cfg.get("k", 1.0)), delay_mode=net_cfg.get("delay_mode", "integer"))
+
+
+def empirical_fcd_values(bold, window_frames: int, step_frames: int, offset: int) -> np.ndarray:
+    """FCD values of every recording of ``bold`` (subjects, time, regions), pooled: one compiled
+    call for all subjects (the study's and the sweeps' FCD target)."""
+    import jax
+
+    from .. import analysis
+
+    fn = jax.jit(lambda b: analysis.fcd_values(analysis.fcd(b, window_frames, step_frames), offset))
+    return np.asarray(fn(np.asarray(bold))).reshape(-1)
+
+
 def _resting_level(spec, params, variable, dt) -> float:
-    """Mean of ``variable`` for an isolated, noise-free node over 5–10 s (its resting level)."""
+    """Mean of ``variable`` for an isolated, noise-free node over 5–10 s (its resting level).
+
+    Per-region parameters (``{'default': ..., 'regions': ...}``) count with their default value:
+    one baseline for all regions."""
     from .. import NodeSystem, Simulator
+
+    params = {k: (v.get("default", spec.param(k).default) if isinstance(v, dict) else v)
+              for k, v in params.items()}
 
     res = Simulator(NodeSystem(spec, 1, params), dt=dt, progress=False).run(
         10_000.0, monitors=[variable], transient=5_000.0)
@@ -176,6 +209,8 @@ class StudyPlan:
     fcd: tuple[int, int, int] | None
     meg_eeg: bool | str
     warnings: list[str] = field(default_factory=list)
+    #: ``[[stimulus]]`` blocks as engine inputs: input name -> summed Stimulus (empty: none)
+    stimuli: dict = field(default_factory=dict)
 
 
 def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
@@ -185,7 +220,9 @@ def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
     :class:`~neuralmass.studies.output.OutputError` (an ``OSError``) naming the setting and the fix:
     missing optional packages, an unusable results folder, a time step that does not divide the
     TR, FCD windows longer than the simulated or empirical recordings, a seed outside 64 bits,
-    EEG/MEG requested without tvb-data. Logs a warning when conduction delays round to zero steps.
+    EEG/MEG requested without tvb-data, ``[[stimulus]]`` regions that the connectome does not have
+    (labels, indices, weight vectors of the wrong length). Logs a warning when conduction delays
+    round to zero steps.
     """
     import importlib.util
 
@@ -206,6 +243,8 @@ def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
         _regional_params(MODELS[cfg["model"]["name"]], cfg["model"]["params"], conn.n_regions, conn.labels)
     except (KeyError, IndexError) as exc:
         raise preflight.PreflightError(str(exc.args[0])) from None
+    # [[stimulus]] blocks name regions of this connectome too (PreflightError naming the block)
+    stimuli = build_stimuli(cfg.get("stimulus", []), [str(x) for x in conn.labels], conn.n_regions)
     dt, tr = sim_cfg["dt"], bold_cfg["tr"]
     period, steps = preflight.sampling_period(tr, dt)
     n_rec = int(round((sim_cfg["duration"] - sim_cfg["transient"]) / dt))
@@ -249,7 +288,8 @@ def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
             raise preflight.PreflightError(
                 f"meg_eeg.duration = {dur / 1000:g} s is shorter than one spectral segment "
                 f"({_WELCH_SEGMENT / 1000:g} s at 1 kHz); use at least \"{_WELCH_SEGMENT / 1000:g} s\".")
-    return StudyPlan(cfg, folder, key, data, conn, float(period), steps, bold_frames, fcd, meg, warnings)
+    return StudyPlan(cfg, folder, key, data, conn, float(period), steps, bold_frames, fcd, meg, warnings,
+                     stimuli)
 
 
 def run_study(cfg: dict, quiet: bool = False, overwrite: bool = False) -> dict:
@@ -340,6 +380,7 @@ def _save_signals(result: dict, keys: tuple, name: str, title: str, labels, attr
 def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     from .. import Simulator, analysis, objectives
     from ..forward.bold import BOLDMonitor
+    from ..models import MODELS
     from ..monitors import TemporalAverage
     from ..network import Network
 
@@ -355,6 +396,9 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
                     "started": _dt.datetime.now().isoformat(timespec="seconds")})
     if plan.warnings:
         summary["warnings"] = list(plan.warnings)
+    if cfg.get("stimulus"):
+        summary["stimulus"] = stimulus_summary(cfg["stimulus"], MODELS[cfg["model"]["name"]],
+                                               plan.conn.labels, plan.conn.n_regions)
 
     # ---------------------------------------------------------------- data
     logger.info("[1/5] dataset %r", cfg["data"]["dataset"])
@@ -367,23 +411,17 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     has_emp = fc_emp_subjects.shape[0] > 0
 
     # ---------------------------------------------------------------- network
-    from ..models import MODELS
-
     spec = MODELS[cfg["model"]["name"]]
     node = _node_module(spec.name, n, _regional_params(spec, cfg["model"]["params"], n, conn.labels),
                         cfg["noise"])
     speed = net_cfg.get("speed") if net_cfg.get("delays", True) else None
-    net = Network(node, conn=conn, speed=speed, coupling=net_cfg.get("coupling", "diffusive"),
-                  k=float(net_cfg.get("k", 1.0)), delay_mode=net_cfg.get("delay_mode", "integer"))
+    net = network_from_config(cfg, conn, node)
     variable = bold_cfg.get("variable") or spec.coupled_var
     dt = sim_cfg["dt"]
     tr = bold_cfg["tr"]
     baseline = bold_cfg.get("baseline", "auto")
     if baseline == "auto":
-        # per-region parameters: the resting level of the default value (one baseline for all)
-        scalar = {k: (v.get("default", spec.param(k).default) if isinstance(v, dict) else v)
-                  for k, v in cfg["model"]["params"].items()}
-        baseline = _resting_level(spec, scalar, variable, dt)
+        baseline = _resting_level(spec, cfg["model"]["params"], variable, dt)
     neural_period = plan.neural_period
     monitors = [TemporalAverage(variable, period=neural_period, name="neural")]
     if bold_cfg.get("enabled", True):
@@ -392,10 +430,13 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     sim = Simulator(net, dt=dt, method=sim_cfg.get("method", "heun"), progress=not quiet,
                     chunk_steps=200_000)
     logger.info("[2/5] simulating %d regions x %g s at dt = %g ms (%s, %s coupling, k = %s, "
-                "speed = %s mm/ms)", n, sim_cfg["duration"] / 1000, dt, spec.name,
-                net_cfg.get("coupling"), net_cfg.get("k"), speed)
+                "speed = %s mm/ms%s)", n, sim_cfg["duration"] / 1000, dt, spec.name,
+                net_cfg.get("coupling"), net_cfg.get("k"), speed,
+                f"; {len(cfg['stimulus'])} stimulus block(s) into {', '.join(plan.stimuli)}"
+                if plan.stimuli else "")
     t0 = time.perf_counter()
-    res = sim.run(sim_cfg["duration"], monitors=monitors, transient=sim_cfg["transient"], key=plan.key)
+    res = sim.run(sim_cfg["duration"], monitors=monitors, transient=sim_cfg["transient"], key=plan.key,
+                  inputs=plan.stimuli or None)
     summary["simulation_time_s"] = round(time.perf_counter() - t0, 2)
 
     # ---------------------------------------------------------------- signals first: they are kept
@@ -469,11 +510,12 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
             emp_bold = np.asarray(getattr(data, "bold", np.zeros((0,))))
             if emp_bold.ndim == 3:
                 def _fcd():
-                    fcd_emp_vals = np.concatenate([
-                        np.asarray(analysis.fcd_values(analysis.fcd(b, w_s, s_s), offset)) for b in emp_bold])
-                    fcd_sim = np.asarray(analysis.fcd(bold, w_s, s_s))
+                    import jax
+
+                    fcd_emp_vals = empirical_fcd_values(emp_bold, w_s, s_s, offset)
+                    fcd_sim = np.asarray(jax.jit(lambda b: analysis.fcd(b, w_s, s_s))(bold))
                     fcd_sim_vals = np.asarray(analysis.fcd_values(fcd_sim, offset))
-                    ks = float(objectives.ks_distance(fcd_sim_vals, fcd_emp_vals))
+                    ks = float(jax.jit(objectives.ks_distance)(fcd_sim_vals, fcd_emp_vals))
                     summary["fcd_ks"] = round(ks, 4)
                     summary["fcd"] = {"window_frames": w_s, "step_frames": s_s, "offset": offset}
                     fig, axes = plt.subplots(1, 2, figsize=(11, 4.5))
@@ -578,6 +620,9 @@ def _write_report(cfg, work: Path, summary: dict) -> None:
         lines += [f"- **{k}**: {v}" for k, v in summary["missing"].items()] + [""]
     if summary.get("warnings"):
         lines += ["## Warnings", ""] + [f"- {w}" for w in summary["warnings"]] + [""]
+    if summary.get("stimulus"):
+        lines += ["## Stimulation", "", "Times count from the start of the run, transient included.", ""]
+        lines += [f"- {describe_block(i, e)}" for i, e in enumerate(summary["stimulus"])] + [""]
     if summary.get("data_files"):
         lines += ["## Data files", ""] + [f"- {role}: `{r['path']}` (sha256 {r['sha256'][:16]}…, {r['bytes']} bytes)"
                                           for role, r in summary["data_files"].items()] + [""]
