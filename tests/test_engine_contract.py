@@ -323,3 +323,18 @@ def test_unseeded_key_matches_brainstate_without_importing_unrelated_backends():
     assert ours == np.asarray(jax.random.key_data(k1)).tolist()
     assert after == np.asarray(jax.random.key_data(jax.random.split(k0)[1])).tolist()
     assert not dask and not xarray
+
+
+@pytest.mark.parametrize("batch", [None, 3])
+def test_unseeded_run_splits_the_global_key_as_brainstate_does(batch):
+    """``run(key=None)`` splits brainstate's global key inside its compiled init program; the
+    noise and the global state afterwards must be those of brainstate's own ``split_key``."""
+    sim = _noisy()
+    brainstate.random.seed(7)
+    run_key = brainstate.random.split_key()
+    state_after = np.asarray(jax.random.key_data(brainstate.random.split_key()))
+    expected = np.asarray(sim.run(50.0, key=jax.random.key_data(run_key), batch_size=batch)["x"])
+    brainstate.random.seed(7)
+    got = np.asarray(sim.run(50.0, batch_size=batch)["x"])
+    np.testing.assert_array_equal(got, expected)
+    np.testing.assert_array_equal(np.asarray(jax.random.key_data(brainstate.random.split_key())), state_after)

@@ -20,7 +20,8 @@ import jax.numpy as jnp
 import jax.scipy.special  # noqa: F401  (erfinv)
 import numpy as np
 
-__all__ = ["NOISE_BLOCK", "standard_normals", "lane_keys", "as_key", "resolve_key"]
+__all__ = ["NOISE_BLOCK", "standard_normals", "lane_keys", "as_key", "resolve_key", "global_key_data",
+           "set_global_key_data", "split_global"]
 
 #: steps of standard normals drawn per random-number call
 NOISE_BLOCK = 64
@@ -111,6 +112,33 @@ def resolve_key(key):
         _materialize_global_key()
         return as_key(brainstate.random.split_key())
     return as_key(key)
+
+
+def global_key_data():
+    """The bits (``uint32[2]``) of brainstate's global key, for a run that splits it inside its
+    own compiled program (:func:`split_global`) instead of by an eager call (a small program
+    compiled in every new process); ``None`` when the key's implementation is not JAX's default
+    (then :func:`resolve_key` splits it the usual way)."""
+    _materialize_global_key()
+    key = brainstate.random.DEFAULT.value
+    if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
+        if str(jax.random.key_impl(key)) != str(jax.config.jax_default_prng_impl):
+            return None
+        key = jax.random.key_data(key)
+    key = jnp.asarray(key)
+    return key if key.dtype == jnp.uint32 and key.shape == (2,) else None
+
+
+def split_global(bits):
+    """``(new global key, run key)`` from the global key's bits, exactly as
+    :func:`brainstate.random.split_key` splits them (traceable)."""
+    new, run = jax.random.split(bits)
+    return new, run
+
+
+def set_global_key_data(bits):
+    """Store ``bits`` as brainstate's global key (the state :func:`split_global` returned)."""
+    brainstate.random.DEFAULT.value = jax.random.wrap_key_data(bits)
 
 
 def _materialize_global_key():

@@ -14,6 +14,7 @@ from ..integrators import get_integrator
 from ..units import time_ms
 from .kernel import begin_recording, init_carry, segment_fn
 from .plan import Plan, make_plan
+from .program_cache import Program
 from .rng import as_key
 from .system import as_system
 
@@ -59,7 +60,7 @@ def compiled_segment(system, rp, plan: Plan, n_outer: int, record: bool, axes):
             if axes is not None:
                 p_axes, c_axes, e_axes = axes
                 seg = jax.vmap(seg, in_axes=(p_axes, c_axes, e_axes), out_axes=(c_axes, 0))
-        return jax.jit(seg)
+        return Program(seg, "segment")
 
     return cached(key, build)
 

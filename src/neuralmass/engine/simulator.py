@@ -9,6 +9,7 @@ results.
 from __future__ import annotations
 
 import math
+import threading
 from types import SimpleNamespace
 from typing import Mapping
 
@@ -22,11 +23,15 @@ from ..monitors import Raw
 from ..units import TIME, time_ms
 from .kernel import begin_recording, init_carry
 from .plan import make_plan
-from .rng import lane_keys, resolve_key
+from .program_cache import Program
+from .rng import as_key, global_key_data, lane_keys, resolve_key, set_global_key_data, split_global
 from .run import axes_key, cached, compiled_segment, default_params, is_native
 from .system import as_system
 
 __all__ = ["Simulator", "SimulationDiverged"]
+
+
+_GLOBAL_KEY_LOCK = threading.Lock()
 
 
 class SimulationDiverged(FloatingPointError):
@@ -125,8 +130,8 @@ class Simulator:
         plan, n_trans, n_outer = rp.plan, rp.n_trans, rp.n_outer
         P = self.params(**dict(params or {}))
         consts = rp.consts
-        keys, B, axes = self._batching(P, consts, key, batch_size)
-        carry = self._init(plan, P, keys, axes)
+        key, B, axes = self._batching(P, consts, key, batch_size)
+        carry = self._init(plan, P, key, B, axes)
         chunk_outer = max(1, self.chunk_steps // plan.inner)
         n_t_chunks = math.ceil(n_trans / max(self.chunk_steps, 1))
         n_r_chunks = math.ceil(n_outer / chunk_outer)
@@ -193,9 +198,10 @@ class Simulator:
         return result
 
     def _lane_fn(self, name, fn, plan, axes, second_axis):
-        """``fn(params, x)`` jitted (and vmapped over lanes when batched), cached by structure."""
-        return cached((name, plan, axes_key(axes)), lambda: jax.jit(
-            fn if axes is None else jax.vmap(fn, in_axes=(axes[0], second_axis(axes)), out_axes=axes[1])))
+        """``fn(params, x)`` compiled (and vmapped over lanes when batched), cached by structure."""
+        return cached((name, plan, axes_key(axes)), lambda: Program(
+            fn if axes is None else jax.vmap(fn, in_axes=(axes[0], second_axis(axes)), out_axes=axes[1]),
+            name))
 
     def _begin(self, plan, P, carry, axes):
         system = self.system
@@ -203,12 +209,37 @@ class Simulator:
                            lambda a: a[1])
         return fn(P, carry)
 
-    def _init(self, plan, P, keys, axes):
+    def _init(self, plan, P, key, B, axes):
+        """The carry at step 0 of every lane. The keys are derived inside the same compiled
+        program: brainstate's global key is split there when ``key`` is ``None`` (exactly as
+        :func:`brainstate.random.split_key` does) and a single key is split into ``B`` lane keys
+        (:func:`~neuralmass.engine.rng.lane_keys`), so a run compiles no separate key programs."""
         system = self.system
         native = system.delay_state_keys(plan.dt) if is_native(axes) else ()
-        fn = self._lane_fn("init", lambda p, k: init_carry(system, plan, p, k, native), plan, axes,
-                           lambda a: 0)
-        return fn(P, keys)
+        with _GLOBAL_KEY_LOCK:
+            bits = global_key_data() if key is None else None
+            if key is None and bits is None:
+                key = resolve_key(None)
+            lanes_given = key is not None and key.ndim == 2
+
+            def init(p, k):
+                new_global = None
+                if bits is not None:
+                    new_global, k = split_global(k)
+                if B and not lanes_given:
+                    k = lane_keys(k, B)
+                if axes is None:
+                    return new_global, init_carry(system, plan, p, k, native)
+                lanes = jax.vmap(lambda p_, k_: init_carry(system, plan, p_, k_, native),
+                                 in_axes=(axes[0], 0), out_axes=axes[1])
+                return new_global, lanes(p, k)
+
+            fn = cached(("init", plan, axes_key(axes), bits is not None, lanes_given, B),
+                        lambda: Program(init, "init"))
+            new_global, carry = fn(P, key if bits is None else bits)
+            if new_global is not None:
+                set_global_key_data(new_global)
+        return carry
 
     def _batching(self, P, consts, key, batch_size):
         """Find the batch size and build vmap axes for params, carry and inputs."""
@@ -261,8 +292,8 @@ class Simulator:
             const_axes[k] = None if b is None else 0
             if b is not None:
                 sizes[f"inputs[{k!r}]"] = b
-        key_arr = resolve_key(key)
-        if key_arr.ndim == 2:
+        key_arr = None if key is None else as_key(key)  # None: brainstate's global key (see _init)
+        if key_arr is not None and key_arr.ndim == 2:
             sizes["key"] = key_arr.shape[0]
         if batch_size is not None:
             sizes["batch_size"] = int(batch_size)
@@ -272,14 +303,13 @@ class Simulator:
         if len(vals) > 1:
             raise ValueError(f"inconsistent batch sizes: {sizes}; all batched arguments must share B.")
         B = vals.pop()
-        keys = key_arr if key_arr.ndim == 2 else lane_keys(key_arr, B)
         p_axes = {"node": node_axes, "noise": noise_axes, **sys_axes}
         # the step counter is shared by all lanes (unbatched), so index-dependent control flow of
         # a system (e.g. blocked delay reads under lax.cond) stays a branch instead of a select;
         # a delay line is read for all lanes at once, its buffers kept lanes-last (axis -1)
         extra_axes = (0, -1) if self.system.delay_state_keys(self.dt) else 0
         carry_axes = (0, extra_axes, 0, 0, None, 0, 0, 0)
-        return keys, B, (p_axes, carry_axes, const_axes)
+        return key_arr, B, (p_axes, carry_axes, const_axes)
 
     def _check(self, carry, B):
         bad = np.asarray(carry[-1])
