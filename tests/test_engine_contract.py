@@ -338,3 +338,35 @@ def test_unseeded_run_splits_the_global_key_as_brainstate_does(batch):
     got = np.asarray(sim.run(50.0, batch_size=batch)["x"])
     np.testing.assert_array_equal(got, expected)
     np.testing.assert_array_equal(np.asarray(jax.random.key_data(brainstate.random.split_key())), state_after)
+
+
+def _blowing_up():
+    """Euler with dt/tau > 2 grows without bound: lanes with tau = 0.01 or 0.02 ms diverge."""
+    return nm.Simulator(nm.LinearStep(3, noise_x=nm.WhiteNoise(3, sigma=0.1)), dt=0.1, method="euler",
+                        progress=False)
+
+
+def test_on_divergence_nan_flags_lanes_and_keeps_the_others():
+    sim = _blowing_up()
+    taus = np.array([10.0, 0.01, 5.0, 0.02])[:, None]
+    res = sim.run(20.0, params={"tau": taus}, key=1, on_divergence="nan", monitors=["x"])
+    np.testing.assert_array_equal(res["diverged"], [False, True, False, True])
+    x = np.asarray(res["x"])
+    assert np.isnan(x[[1, 3]]).all() and np.isfinite(x[[0, 2]]).all()
+    # the finite lanes are those of a run where no lane diverged (same lane keys)
+    ok = sim.run(20.0, params={"tau": np.array([10.0, 10.0, 5.0, 5.0])[:, None]}, key=1, monitors=["x"])
+    np.testing.assert_array_equal(x[[0, 2]], np.asarray(ok["x"])[[0, 2]])
+    assert not ok.get("diverged", np.zeros(4, bool)).any()
+    # the default still stops the run, naming the lane
+    with pytest.raises(nm.SimulationDiverged, match="batch lane 1"):
+        sim.run(20.0, params={"tau": taus}, key=1)
+
+
+def test_on_divergence_nan_unbatched_and_bad_value():
+    sim = _blowing_up()
+    res = sim.run(20.0, params={"tau": 0.01}, key=0, on_divergence="nan")
+    assert bool(res["diverged"]) and np.isnan(np.asarray(res["x"])).all()
+    fine = sim.run(20.0, key=0, on_divergence="nan")
+    assert not bool(fine["diverged"]) and np.isfinite(np.asarray(fine["x"])).all()
+    with pytest.raises(ValueError, match="on_divergence='ignore'.*'raise'.*'nan'"):
+        sim.run(20.0, on_divergence="ignore")

@@ -161,6 +161,26 @@ def test_lane_equals_unbatched_run_and_noise_is_common_across_points(reference):
     np.testing.assert_allclose(ratio, (sig0[1] / sig0[0]) ** 2, rtol=0.01)
 
 
+def test_diverging_lanes_get_nan_and_the_others_their_values(tmp_path):
+    """k = 40 per ms with dt = 1 ms makes diffusive coupling explode: in a chunk holding all
+    points, those lanes get NaN features and NaN time series while the finite lanes equal an
+    unbatched run of their point and seed (one batched run, no reruns)."""
+    space = {"k": [0.0, 40.0, 0.2]}
+    sw = tiny_sweep(space, chunk=3, timeseries=TS)
+    ds = sw.run(tmp_path / "div.zarr", scheduler="serial", progress=False)
+    v = ds.rate_var.values
+    assert np.isnan(v[1]).all() and np.isfinite(v[[0, 2]]).all()
+    assert np.isnan(ds.timeseries.values[1]).all() and np.isfinite(ds.timeseries.values[[0, 2]]).all()
+    spec = ds.attrs["spec"]
+    for p in (0, 2):
+        net = nm.Network(nm.HopfStep(N, a=-0.2, omega=2 * np.pi * 0.02, noise_x=nm.WhiteNoise(N, sigma=0.05)),
+                         conn=geometry()[0], coupling="diffusive", k=float(ds.k.values[p]))
+        for s, seed in enumerate(spec["seeds"]):
+            res = nm.Simulator(net, dt=DT).run(1000.0, monitors=[TemporalAverage("x", period=5.0, name="a")],
+                                               transient=100.0, key=jax.random.PRNGKey(seed))
+            np.testing.assert_allclose(v[p, s], np.asarray(res["a"]).var(axis=0).mean(), rtol=1e-5)
+
+
 def test_best_point_recovers_the_target_fc(tmp_path):
     """Target FC = the FC of one point (k, speed) and seed 0, simulated alone; the report ranks
     that point first, with r = 1 for seed 0."""

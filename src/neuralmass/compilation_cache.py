@@ -1,10 +1,13 @@
-"""Opt-in persistent JAX compilation cache: compiled simulations reused across processes.
+"""Opt-in persistent JAX compilation cache for whole studies: everything they compile reused
+across processes.
 
-Every new process compiles its simulation again (seconds for a delayed network). With the cache
-on, XLA executables are stored in a folder and a later process with the same shapes loads them.
-Off by default (the folder grows with every new shape); turn it on with the environment variable
+The engine stores its own simulation programs by default (:mod:`neuralmass.engine.program_cache`).
+A study compiles more than that (FC and FCD statistics, fitting and inference programs); JAX's
+persistent cache stores all of it. It is global to the process, so it is off by default and turned
+on only where neuralmass owns the process — the command-line studies — by the environment variable
 ``NEURALMASS_COMPILATION_CACHE=/path/to/folder`` or a study config's
-``simulation.compilation_cache = "/path/to/folder"``.
+``simulation.compilation_cache = "/path/to/folder"``. ``NEURALMASS_COMPILATION_CACHE=0`` leaves it
+off (and the engine's store too).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from pathlib import Path
 __all__ = ["enable_compilation_cache", "ENV_VAR"]
 
 ENV_VAR = "NEURALMASS_COMPILATION_CACHE"
+_OFF = {"0", "off", "false", "no", "none"}
 logger = logging.getLogger("neuralmass")
 
 
@@ -26,7 +30,7 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path | No
     Every compilation is cached (JAX's default skips those under one second).
     """
     path = path or os.environ.get(ENV_VAR) or None
-    if not path:
+    if not path or str(path).strip().lower() in _OFF:
         return None
     import jax
 

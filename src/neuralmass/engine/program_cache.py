@@ -37,16 +37,18 @@ from pathlib import Path
 
 import jax
 
+from ..compilation_cache import _OFF as _JAX_OFF
+from ..compilation_cache import ENV_VAR  # one variable for both stores
+
 __all__ = ["Program", "folder", "MAX_BYTES", "stats"]
 
 logger = logging.getLogger("neuralmass")
 
-ENV_VAR = "NEURALMASS_COMPILATION_CACHE"
 #: largest total size of the stored programs (bytes); older ones are removed beyond it
 MAX_BYTES = 2 * 1024 ** 3
 _SUFFIX = ".nmx"
 _FORMAT = "1"  # bump when the stored layout changes
-_OFF = {"", "0", "off", "false", "no", "none"}
+_OFF = {"", *_JAX_OFF}
 _LOCK = threading.Lock()
 _STATS = {"loaded": 0, "compiled": 0, "stored": 0, "load_failed": 0}
 

@@ -92,7 +92,7 @@ class Simulator:
 
     # ---------------------------------------------------------------------- running
     def run(self, duration, monitors=None, transient=0.0, period=None, inputs=None, key=None,
-            params: Mapping | None = None, batch_size: int | None = None):
+            params: Mapping | None = None, batch_size: int | None = None, on_divergence: str = "raise"):
         """Simulate for ``duration`` (transient included) and return the recorded signals.
 
         Parameters
@@ -119,13 +119,24 @@ class Simulator:
             ``(B, 1)`` for node parameters.
         batch_size : int, optional
             Run ``B`` independent noise realisations of the same parameters.
+        on_divergence : {'raise', 'nan'}
+            What a state or monitor that becomes NaN/Inf does. ``'raise'`` (default) stops the run
+            with :class:`SimulationDiverged`. ``'nan'`` finishes it: every output of a lane that
+            diverged is NaN, and ``result['diverged']`` (one bool per lane, or a scalar for an
+            unbatched run) says which — for parameter sweeps, where some lanes are expected to
+            blow up and the others must not be recomputed.
 
         Returns
         -------
         dict
             One entry per monitor (``(T, n)`` or ``(B, T, n)``, with units where the variable has
-            one) plus ``'ts'``, the sample times (ms Quantity) after the transient.
+            one) plus ``'ts'``, the sample times (ms Quantity) after the transient (and
+            ``'diverged'`` with ``on_divergence='nan'``).
         """
+        if on_divergence not in ("raise", "nan"):
+            raise ValueError(f"on_divergence={on_divergence!r}: use 'raise' (stop the run) or 'nan' "
+                             f"(finish it, NaN outputs for the lanes that diverged).")
+        check = on_divergence == "raise"
         rp = self._prepare(duration, monitors, transient, period, inputs)
         plan, n_trans, n_outer = rp.plan, rp.n_trans, rp.n_outer
         P = self.params(**dict(params or {}))
@@ -146,26 +157,34 @@ class Simulator:
             m = min(n_blocks, per_call)
             carry, _ = compiled_segment(self.system, rp, plan.with_inner(block), m, False, axes)(P, carry, consts)
             n_blocks -= m
-            self._check(carry, B)
+            if check:
+                self._check(carry, B)
             bar.update(1)
         if rest:
             carry, _ = compiled_segment(self.system, rp, plan.with_inner(1), rest, False, axes)(P, carry, consts)
-            self._check(carry, B)
+            if check:
+                self._check(carry, B)
         carry = self._begin(plan, P, carry, axes)
         outs = []
         left = n_outer
         while left > 0:
             m = min(left, chunk_outer)
             carry, o = compiled_segment(self.system, rp, plan, m, True, axes)(P, carry, consts)
-            self._check(carry, B)
+            if check:
+                self._check(carry, B)
             outs.append(jax.tree.map(np.asarray, o))
             left -= m
             bar.update(1)
         bar.close()
         self.last_state = carry[0]
-        return self._results(rp, outs, B, axes)
+        if check:
+            return self._results(rp, outs, B, axes)
+        diverged = np.asarray(carry[-1]) >= 0          # (B, n_vars) or (n_vars,)
+        return self._results(rp, outs, B, axes, diverged=diverged.any(axis=-1))
 
-    def _results(self, rp, outs, B, axes):
+    def _results(self, rp, outs, B, axes, diverged=None):
+        """Outputs with units. ``diverged`` (``on_divergence='nan'``): lanes whose state stopped
+        being finite; lanes whose monitors did are added, and all their outputs become NaN."""
         plan, n_trans, n_outer = rp.plan, rp.n_trans, rp.n_outer
         result = {}
         # batched runs that read their delay line for all lanes return time-major (T, B, ...)
@@ -173,12 +192,18 @@ class Simulator:
         time_major = bool(B) and is_native(axes)
         t_axis = 1 if (B and not time_major) else 0
         rmin = min(plan.ratios)
+        keys = [m.key for m in plan.monitors]
         for idx, (mon, r) in enumerate(zip(plan.monitors, plan.ratios)):
             parts = [o[idx] for o in outs]
             arr = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=t_axis)
             if r > 1:
                 arr = np.take(arr, np.arange(r - 1, n_outer, r), axis=t_axis)
-            if not _all_finite(arr):
+            if diverged is not None:
+                lane_axis = 1 if time_major else 0
+                if not _all_finite(arr):
+                    axes_ = tuple(a for a in range(arr.ndim) if a != lane_axis) if B else None
+                    diverged = diverged | ~np.isfinite(arr).all(axis=axes_)
+            elif not _all_finite(arr):
                 bad_t = np.argwhere(~np.isfinite(arr).all(axis=tuple(a for a in range(arr.ndim) if a != t_axis)))
                 j = int(bad_t[0, 0]) * r + r - 1
                 raise SimulationDiverged(
@@ -195,6 +220,9 @@ class Simulator:
                 result[f"ts_{mon.key}"] = u.Quantity(ts_m, unit=TIME)
         ts = (n_trans + plan.inner * (np.arange(rmin - 1, n_outer, rmin) + 1)) * self.dt
         result["ts"] = u.Quantity(ts, unit=TIME)
+        if diverged is not None:
+            result = {k: _nan_lanes(v, diverged) if k in keys else v for k, v in result.items()}
+            result["diverged"] = diverged
         return result
 
     def _lane_fn(self, name, fn, plan, axes, second_axis):
@@ -325,6 +353,20 @@ class Simulator:
             f"the state variable {names[var]!r} became NaN/Inf at step {step} (t = {step * self.dt:g} ms)"
             f"{where}. Try a smaller dt (now {self.dt:g} ms), the 'heun' or 'rk4' method (now "
             f"{self.method!r}), or check parameters and inputs.")
+
+
+def _nan_lanes(x, diverged):
+    """``x`` (``(B, ...)``, or unbatched with a scalar ``diverged``) with the diverged lanes NaN."""
+    if not np.any(diverged):
+        return x
+    unit = x.unit if isinstance(x, u.Quantity) else None
+    mag = np.asarray(u.get_magnitude(x) if unit is not None else x)
+    arr = mag.astype(np.result_type(mag.dtype, np.float32), copy=True)
+    if np.ndim(diverged) == 0:
+        arr[...] = np.nan
+    else:
+        arr[np.asarray(diverged)] = np.nan
+    return u.Quantity(arr, unit=unit) if unit is not None else arr
 
 
 def _all_finite(arr) -> bool:

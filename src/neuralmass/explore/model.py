@@ -294,11 +294,13 @@ class SweepModel:
         sim = Simulator(system, dt=self.dt, method=self._base.method, progress=False,
                         chunk_steps=self._base.chunk_steps)
         res = sim.run(self.duration, monitors=self.monitors(timeseries), transient=self.transient,
-                      key=keys, params=params)
-        act = np.asarray(magnitude(res["activity"]))
+                      key=keys, params=params, on_divergence="nan")
+        # lanes that diverged get NaN features and series; the others are computed as usual
+        ok = ~np.asarray(res["diverged"]).reshape(-1)
+        act = np.asarray(magnitude(res["activity"]))[ok]
         fs = 1000.0 / self.period
         if self.bold:
-            fc_sig, fc_fs = np.asarray(magnitude(res["bold"])), 1000.0 / self.bold["tr"]
+            fc_sig, fc_fs = np.asarray(magnitude(res["bold"]))[ok], 1000.0 / self.bold["tr"]
         else:
             fc_sig, fc_fs = act, fs
         opts = dict(self.options)
@@ -306,11 +308,18 @@ class SweepModel:
         if win_ms is not None:
             opts["fcd_window"] = max(2, int(round(win_ms * fc_fs / 1000.0)))
             opts["fcd_step"] = max(1, int(round((step_ms or win_ms / 2) * fc_fs / 1000.0)))
-        ctx = FeatureContext(act, fs, fc_sig, fc_fs, self.weights, self.targets, opts)
+        feats = {f: np.full(ok.size, np.nan) for f in features}
+        if ok.any():
+            ctx = FeatureContext(act, fs, fc_sig, fc_fs, self.weights, self.targets, opts)
+            for f, v in compute_features(features, ctx).items():
+                feats[f][ok] = v
         series = None
         if timeseries is not None:
-            series = timeseries.reduce(np.asarray(magnitude(res[timeseries.monitor_key])))
-        return compute_features(features, ctx), series
+            sig = np.asarray(magnitude(res[timeseries.monitor_key]))
+            series = np.full((ok.size, *timeseries.shape), np.nan, np.float32)
+            if ok.any():
+                series[ok] = timeseries.reduce(sig[ok])
+        return feats, series
 
 
 # --------------------------------------------------------------------------- study configs

@@ -185,8 +185,8 @@ class Sweep:
         dev = index % len(devs)
         values, keys, n_real = self.chunk_lanes(index)
         with jax.default_device(devs[dev]):
-            feats, series = _run_or_bisect(self.model, values, keys, self.bounds, self.features,
-                                           self.timeseries)
+            # lanes that diverge get NaN features and series (the engine finishes the others)
+            feats, series = self.model.run_chunk(values, keys, self.bounds, self.features, self.timeseries)
         S = len(self.seeds)
         out = {k: v.reshape(self.chunk, S)[:n_real] for k, v in feats.items()}
         if series is not None:
@@ -255,27 +255,6 @@ class Sweep:
         finally:
             executor.close()
         return _store.open_sweep(store)
-
-
-def _run_or_bisect(model, values, keys, bounds, features, timeseries=None):
-    """One batched call; when it diverges, split the lanes to isolate the diverging ones (NaN
-    features and time series). Returns ``(features, series or None)``."""
-    from ..engine import SimulationDiverged
-
-    try:
-        return model.run_chunk(values, keys, bounds, features, timeseries)
-    except SimulationDiverged:
-        B = len(keys)
-        if B == 1:
-            series = None if timeseries is None else np.full((1, *timeseries.shape), np.nan, np.float32)
-            return {f: np.full(1, np.nan) for f in features}, series
-        h = B // 2
-        lo = _run_or_bisect(model, {k: v[:h] for k, v in values.items()}, keys[:h], bounds, features,
-                            timeseries)
-        hi = _run_or_bisect(model, {k: v[h:] for k, v in values.items()}, keys[h:], bounds, features,
-                            timeseries)
-        series = None if timeseries is None else np.concatenate([lo[1], hi[1]])
-        return {f: np.concatenate([lo[0][f], hi[0][f]]) for f in features}, series
 
 
 # --------------------------------------------------------------------------- executors

@@ -135,9 +135,10 @@ def build_pathways(model: NodeModel, coupled_var, coupling, coupling_input, k, p
     for inp, var in routes.items():
         var_id = _fn_identity(var) if callable(var) else var
         kind = kinds[inp]
-        kind_id = kind.lower().replace("-", "_") if isinstance(kind, str) else (
-            type(kind) if isinstance(kind, Coupling) else kind)
-        groups.setdefault((var_id, kind_id if not isinstance(kind, Coupling) else id(kind)), []).append(inp)
+        # inputs share a sum when they read the same variable through the same coupling: a kind
+        # named by string, or the very same Coupling object (two objects may hold other parameters)
+        kind_id = kind.lower().replace("-", "_") if isinstance(kind, str) else id(kind)
+        groups.setdefault((var_id, kind_id), []).append(inp)
     several = len(groups) > 1
     if history is not None and several and not isinstance(history, Mapping):
         raise ValueError(
