@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import re
 import statistics
+import subprocess
+import sys
 import time
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable
 
@@ -32,3 +37,16 @@ def time_calls(fn: Callable[[], Any], repeats: int, warmup: bool = True) -> Timi
         out = fn()
         times.append(time.perf_counter() - t0)
     return Timing(first, statistics.median(times), min(times), out)
+
+
+def network_workload(workload: str, repeats: int, src: str | None = None, env: dict | None = None):
+    """``(first call, median steady call)`` in seconds of ``benchmarks/network.py WORKLOAD`` run in a
+    fresh process (``src``: the source tree to import neuralmass from; ``env``: extra variables)."""
+    here = Path(__file__).parent
+    e = {**os.environ, **(env or {})}
+    src = str(Path(src).resolve()) if src else str(here.parent / "src")
+    e["PYTHONPATH"] = os.pathsep.join([src, e.get("PYTHONPATH", "")])
+    out = subprocess.run([sys.executable, str(here / "network.py"), workload, "--repeats", str(repeats)],
+                         capture_output=True, text=True, env=e, check=True).stdout
+    m = re.search(rf"{workload}: first call ([\d.]+) s, median of \d+ ([\d.]+) s", out)
+    return float(m.group(1)), float(m.group(2))

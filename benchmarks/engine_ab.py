@@ -12,22 +12,17 @@ fresh process) and of the median steady-state call, and the ratio new/old. Run::
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
-import subprocess
 import sys
 from pathlib import Path
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from _timing import network_workload  # noqa: E402
 
 
 def one(src: str, workload: str, repeats: int) -> tuple[float, float]:
-    env = {**os.environ, "PYTHONPATH": str(Path(src).resolve())}
-    out = subprocess.run([sys.executable, str(HERE / "network.py"), workload, "--repeats", str(repeats)],
-                         capture_output=True, text=True, env=env, check=True).stdout
-    m = re.search(rf"{workload}: first call ([\d.]+) s, median of \d+ ([\d.]+) s", out)
-    return float(m.group(1)), float(m.group(2))
+    return network_workload(workload, repeats, src=src)
 
 
 def main(argv=None):

@@ -18,25 +18,18 @@ Run::
 from __future__ import annotations
 
 import argparse
-import os
-import re
 import statistics
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
 HERE = Path(__file__).parent
+sys.path.insert(0, str(HERE))
+from _timing import network_workload  # noqa: E402
 
 
 def one(workload: str, store: str, repeats: int) -> tuple[float, float]:
-    env = {**os.environ, "NEURALMASS_COMPILATION_CACHE": store}
-    src = HERE.parent / "src"
-    env["PYTHONPATH"] = os.pathsep.join([str(src), env.get("PYTHONPATH", "")])
-    out = subprocess.run([sys.executable, str(HERE / "network.py"), workload, "--repeats", str(repeats)],
-                         capture_output=True, text=True, env=env, check=True).stdout
-    m = re.search(rf"{workload}: first call ([\d.]+) s, median of \d+ ([\d.]+) s", out)
-    return float(m.group(1)), float(m.group(2))
+    return network_workload(workload, repeats, env={"NEURALMASS_COMPILATION_CACHE": store})
 
 
 def main(argv=None):

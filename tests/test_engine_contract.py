@@ -14,6 +14,8 @@ import neuralmass as nm
 from neuralmass.engine import trace_count
 from neuralmass.units import UnitMismatchError
 
+from _networks import seed_pipeline_simulator
+
 W = np.array([[0.0, 0.6, 0.2],
               [0.4, 0.0, 0.5],
               [0.3, 0.7, 0.0]])
@@ -123,12 +125,7 @@ def test_brainstate_seed_decides_the_noise():
 
 def test_seed_pipeline_target_is_a_different_realisation():
     """The resting-state MEG seed: 'empirical' and simulated FC come from different noise."""
-    conn = nm.datasets.load_dataset("example_connectome")
-    n = conn.n_regions
-    node = nm.WilsonCowanStep(n, noise_E=nm.OUProcess(n, sigma=0.01, tau=20 * u.ms))
-    net = nm.Network(node, conn=conn.weights, distance=conn.distances, speed=10 * u.mm / u.ms,
-                     coupling="diffusive", coupled_var="rE", k=1.5)
-    sim = nm.Simulator(net, dt=0.1 * u.ms)
+    sim = seed_pipeline_simulator(k=1.5)
     brainstate.random.seed(123)
     first = sim.run(2000 * u.ms, monitors=["rE"], transient=200 * u.ms)["rE"]
     second = sim.run(2000 * u.ms, monitors=["rE"], transient=200 * u.ms)["rE"]

@@ -8,19 +8,15 @@ import brainunit as u
 import numpy as np
 import pytest
 
-import neuralmass as nm
 from neuralmass.engine import program_cache
 from neuralmass.engine.run import clear_cache
+
+from _networks import seed_pipeline_simulator
 
 
 def _network_run():
     """A small delayed, noisy network: the programs of a typical run (init, segment, begin)."""
-    conn = nm.datasets.load_dataset("example_connectome")
-    n = conn.n_regions
-    node = nm.WilsonCowanStep(n, noise_E=nm.OUProcess(n, sigma=0.01, tau=20 * u.ms))
-    net = nm.Network(node, conn=conn.weights, distance=conn.distances, speed=10 * u.mm / u.ms,
-                     coupling="diffusive", coupled_var="rE", k=1.0)
-    sim = nm.Simulator(net, dt=0.1 * u.ms, progress=False)
+    sim = seed_pipeline_simulator(k=1.0, progress=False)
     return np.asarray(sim.run(100 * u.ms, monitors=["rE"], transient=20 * u.ms, key=3)["rE"])
 
 
