@@ -128,3 +128,21 @@ def test_a_machine_that_cannot_reload_its_programs_turns_the_store_off(store, mo
     s0 = program_cache.stats()
     np.testing.assert_array_equal(_network_run(), first)
     assert _delta(s0)["stored"] == 0
+
+
+def test_several_devices_leave_placement_to_jit(store):
+    """With two devices an executable would be pinned to the device it was compiled for; the
+    store steps aside so that ``jax.default_device`` (how sweeps spread chunks) still places runs."""
+    code = ("import json, jax, neuralmass as nm\n"
+            "from neuralmass.engine import program_cache\n"
+            "sim = nm.Simulator(nm.LinearStep(2, noise_x=nm.WhiteNoise(2, sigma=0.1)), dt=0.1)\n"
+            "with jax.default_device(jax.devices()[1]):\n"
+            "    sim.run(5.0, key=0)\n"
+            "print(json.dumps([len(jax.devices()), program_cache.stats()]))\n")
+    import os
+
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    n_dev, stats = json.loads(out.stdout.strip().splitlines()[-1])
+    assert n_dev == 2 and stats["stored"] == stats["compiled"] == stats["loaded"] == 0
+    assert not any(store.glob("*.nmx"))

@@ -18,6 +18,9 @@ JAX's own cache for the command-line studies, see :mod:`neuralmass.compilation_c
 wrote (``*.nmx``) are ever removed. When JAX's own persistent cache is on, it already stores these
 programs and this store steps aside.
 
+With several devices (a multi-GPU node, or ``--xla_force_host_platform_device_count``) the store
+steps aside too: a stored executable belongs to one device, while :func:`jax.jit` places each call.
+
 A stored program that cannot be loaded (a different machine sharing the folder, a damaged file)
 is compiled again and replaced; if a freshly written program of this machine cannot be read back,
 the store turns itself off for this machine (a marker file records it) instead of compiling and
@@ -127,7 +130,9 @@ class Program:
 
     def _build(self, args):
         where = folder()
-        if where is None:
+        if where is None or len(jax.devices()) > 1:
+            # several devices: the executable belongs to the device it was compiled for, and
+            # jax.jit picks the device per call (sweeps spread chunks over devices)
             return self.jitted
         try:
             lowered = self.jitted.lower(*args)
