@@ -8,6 +8,7 @@ import brainunit as u
 import numpy as np
 import pytest
 
+import neuralmass as nm
 from neuralmass.engine import program_cache
 from neuralmass.engine.run import clear_cache
 
@@ -146,3 +147,15 @@ def test_several_devices_leave_placement_to_jit(store):
     n_dev, stats = json.loads(out.stdout.strip().splitlines()[-1])
     assert n_dev == 2 and stats["stored"] == stats["compiled"] == stats["loaded"] == 0
     assert not any(store.glob("*.nmx"))
+
+
+def test_arguments_a_program_does_not_use_still_key_it(store):
+    """The init program does not read ``tau``: JAX prunes it from the program's text, but the
+    executable checks its shape; a batch of ``tau`` and then a batch of keys with one ``tau`` must
+    not share a stored program (they did, before the argument types entered the key)."""
+    sim = nm.Simulator(nm.LinearStep(2, noise_x=nm.WhiteNoise(2, sigma=0.1)), dt=0.1, progress=False)
+    for _ in range(2):                                  # compiled, then loaded from the store
+        a = np.asarray(sim.run(5.0, params={"tau": np.array([[5.0], [10.0], [20.0]])}, key=1)["x"])
+        b = np.asarray(sim.run(5.0, batch_size=3, key=1)["x"])
+        np.testing.assert_allclose(a[1], b[1], rtol=1e-6)  # same lane key, same tau = 10 ms
+        clear_cache()

@@ -125,10 +125,10 @@ class Program:
         sig = (tree, tuple(_aval(x) for x in leaves))
         exe = self._by_signature.get(sig)
         if exe is None:
-            exe = self._by_signature[sig] = self._build(args)
+            exe = self._by_signature[sig] = self._build(args, sig)
         return exe(*args)
 
-    def _build(self, args):
+    def _build(self, args, sig):
         where = folder()
         if where is None or len(jax.devices()) > 1:
             # several devices: the executable belongs to the device it was compiled for, and
@@ -142,7 +142,9 @@ class Program:
         machine, fp = _fingerprint()
         if (where / f"off-{fp}").exists():
             return self.jitted
-        key = hashlib.sha256((machine + "\n" + text).encode()).hexdigest()
+        # the argument types belong to the key: arguments a program does not use are pruned from
+        # its text, but the executable still checks them on every call
+        key = hashlib.sha256("\n".join([machine, repr(sig), str(lowered.out_tree), text]).encode()).hexdigest()
         path = where / f"{self.name}-{key[:40]}{_SUFFIX}"
         exe = _load(path, lowered)
         if exe is not None:
