@@ -8,4 +8,6 @@ PY=${PYTHON:-python3}
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e ".[all]"
 export MPLBACKEND=Agg
-.venv/bin/python -m pytest -q "$@"
+# two worker processes (pytest-xdist), each test file on one worker so that its module fixtures
+# are built once: 11.5 min instead of 17.5 on 2 cores; pass -n 0 to run in one process
+.venv/bin/python -m pytest -q -n 2 --dist loadfile "$@"

@@ -6,12 +6,19 @@ import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
-# Derived data (lead fields) are cached under a temporary folder for the session, never in the
-# user's cache; the persistent compilation cache is off unless a test turns it on.
-_CACHE = tempfile.mkdtemp(prefix="neuralmass-test-cache-")
+# Derived data (lead fields) and the engine's compiled programs are cached under a temporary
+# folder for the session, never in the user's cache; JAX's own persistent cache is off unless a
+# test turns it on. With pytest-xdist the workers share the controller's folder (both stores
+# write atomically), and only the process that made it removes it.
+_SHARED = "NEURALMASS_TEST_SESSION_CACHE"
+_OWNER = not (os.environ.get("PYTEST_XDIST_WORKER") and os.environ.get(_SHARED))
+if _OWNER:
+    os.environ[_SHARED] = tempfile.mkdtemp(prefix="neuralmass-test-cache-")
+_CACHE = os.environ[_SHARED]
 os.environ["NEURALMASS_CACHE"] = _CACHE
 os.environ.pop("NEURALMASS_COMPILATION_CACHE", None)
 
 
 def pytest_unconfigure(config):
-    shutil.rmtree(_CACHE, ignore_errors=True)
+    if _OWNER:
+        shutil.rmtree(_CACHE, ignore_errors=True)
