@@ -159,3 +159,17 @@ def test_arguments_a_program_does_not_use_still_key_it(store):
         b = np.asarray(sim.run(5.0, batch_size=3, key=1)["x"])
         np.testing.assert_allclose(a[1], b[1], rtol=1e-6)  # same lane key, same tau = 10 ms
         clear_cache()
+
+
+def test_an_unusable_folder_never_stops_a_run(tmp_path, monkeypatch):
+    """A file where the store's folder should be: the run compiles as usual and stores nothing."""
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a user's file")
+    monkeypatch.setenv(program_cache.ENV_VAR, str(blocker))
+    clear_cache()
+    s0 = program_cache.stats()
+    x = np.asarray(nm.Simulator(nm.LinearStep(2, noise_x=nm.WhiteNoise(2, sigma=0.1)), dt=0.1,
+                                progress=False).run(5.0, key=0)["x"])
+    clear_cache()
+    assert np.isfinite(x).all() and _delta(s0)["stored"] == 0
+    assert blocker.read_text() == "a user's file"
