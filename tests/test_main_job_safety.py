@@ -562,6 +562,10 @@ def test_compilation_cache_env_var(tmp_path, monkeypatch):
     before = jax.config.jax_compilation_cache_dir
     monkeypatch.delenv(ENV_VAR, raising=False)
     assert enable_compilation_cache() is None and jax.config.jax_compilation_cache_dir == before
+    # "0" turns the caches off: no folder named "0" in the working directory
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(ENV_VAR, "0")
+    assert enable_compilation_cache() is None and not (tmp_path / "0").exists()
     monkeypatch.setenv(ENV_VAR, str(tmp_path / "xla"))
     try:
         assert enable_compilation_cache() == (tmp_path / "xla").resolve()

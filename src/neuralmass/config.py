@@ -67,7 +67,8 @@ dt = "5 ms"
 duration = "900 s"           # transient included
 transient = "36 s"
 method = "heun"              # {methods}
-# compilation_cache = "~/.cache/neuralmass/xla"  # reuse compiled code across runs (opt-in)
+# compilation_cache = "~/.cache/neuralmass/jax"  # JAX cache for all the study compiles (opt-in; the
+#                                                 # engine keeps its own programs anyway)
 
 [bold]
 enabled = true
