@@ -58,6 +58,7 @@ from ..objectives import as_loss, fc_corr
 from ..params import Param
 from ..units import magnitude
 from ..engine import Simulator, as_system, default_params, make_run_fn
+from ..engine.program_cache import Program
 from ..engine.rng import as_key as _as_key
 from .space import SearchSpace
 
@@ -371,7 +372,7 @@ class Fitter:
             def f(B, tgt, k):
                 return jax.vmap(lambda b: self._single_loss(run, loss, b, tgt, k))(B)
 
-            self._compiled[key] = jax.jit(f)
+            self._compiled[key] = Program(f, "fit_batch")   # stored for later processes
         return self._compiled[key]
 
     def _grad_fn(self, target):
@@ -390,7 +391,7 @@ class Fitter:
                 ok = jnp.isfinite(val)[:, None] & jnp.all(jnp.isfinite(g), axis=1, keepdims=True)
                 return jnp.where(jnp.isfinite(val), val, jnp.inf), jnp.where(ok, g, 0.0)
 
-            self._compiled[key] = jax.jit(f)
+            self._compiled[key] = Program(f, "fit_grad")
         return self._compiled[key]
 
     # ------------------------------------------------------------------ public helpers
