@@ -16,10 +16,14 @@ import logging
 import os
 from pathlib import Path
 
-__all__ = ["enable_compilation_cache", "ENV_VAR"]
+__all__ = ["enable_compilation_cache", "turned_off", "ENV_VAR"]
 
 ENV_VAR = "NEURALMASS_COMPILATION_CACHE"
-_OFF = {"0", "off", "false", "no", "none"}
+
+
+def turned_off(value) -> bool:
+    """Whether a value of :data:`ENV_VAR` (or of the config key) turns the caches off."""
+    return str(value).strip().lower() in {"0", "off", "false", "no", "none"}
 logger = logging.getLogger("neuralmass")
 
 
@@ -30,7 +34,7 @@ def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path | No
     Every compilation is cached (JAX's default skips those under one second).
     """
     path = path or os.environ.get(ENV_VAR) or None
-    if not path or str(path).strip().lower() in _OFF:
+    if not path or turned_off(path):
         return None
     import jax
 

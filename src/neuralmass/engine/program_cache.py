@@ -40,8 +40,7 @@ from pathlib import Path
 
 import jax
 
-from ..compilation_cache import _OFF as _JAX_OFF
-from ..compilation_cache import ENV_VAR  # one variable for both stores
+from ..compilation_cache import ENV_VAR, turned_off  # one variable for both stores
 
 __all__ = ["Program", "folder", "MAX_BYTES", "stats"]
 
@@ -51,7 +50,6 @@ logger = logging.getLogger("neuralmass")
 MAX_BYTES = 2 * 1024 ** 3
 _SUFFIX = ".nmx"
 _FORMAT = "1"  # bump when the stored layout changes
-_OFF = {"", *_JAX_OFF}
 _LOCK = threading.Lock()
 _STATS = {"loaded": 0, "compiled": 0, "stored": 0, "load_failed": 0}
 
@@ -65,7 +63,7 @@ def stats() -> dict:
 def folder() -> Path | None:
     """The folder of the store, or ``None`` when it is off (see the module docs)."""
     env = os.environ.get(ENV_VAR)
-    if env is not None and env.strip().lower() in _OFF:
+    if env is not None and (not env.strip() or turned_off(env)):
         return None
     if jax.config.jax_compilation_cache_dir:  # JAX's own cache stores every program already
         return None

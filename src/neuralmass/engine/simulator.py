@@ -225,16 +225,11 @@ class Simulator:
             result["diverged"] = diverged
         return result
 
-    def _lane_fn(self, name, fn, plan, axes, second_axis):
-        """``fn(params, x)`` compiled (and vmapped over lanes when batched), cached by structure."""
-        return cached((name, plan, axes_key(axes)), lambda: Program(
-            fn if axes is None else jax.vmap(fn, in_axes=(axes[0], second_axis(axes)), out_axes=axes[1]),
-            name))
-
     def _begin(self, plan, P, carry, axes):
         system = self.system
-        fn = self._lane_fn("begin", lambda p, c: begin_recording(system, plan, p, c), plan, axes,
-                           lambda a: a[1])
+        carry_axes = None if axes is None else axes[1]
+        fn = cached(("begin", plan, axes_key(axes)), lambda: Program(
+            _over_lanes(lambda p, c: begin_recording(system, plan, p, c), axes, carry_axes), "begin"))
         return fn(P, carry)
 
     def _init(self, plan, P, key, B, axes):
@@ -256,11 +251,8 @@ class Simulator:
                     new_global, k = split_global(k)
                 if B and not lanes_given:
                     k = lane_keys(k, B)
-                if axes is None:
-                    return new_global, init_carry(system, plan, p, k, native)
-                lanes = jax.vmap(lambda p_, k_: init_carry(system, plan, p_, k_, native),
-                                 in_axes=(axes[0], 0), out_axes=axes[1])
-                return new_global, lanes(p, k)
+                return new_global, _over_lanes(lambda p_, k_: init_carry(system, plan, p_, k_, native),
+                                               axes, 0)(p, k)
 
             fn = cached(("init", plan, axes_key(axes), bits is not None, lanes_given, B),
                         lambda: Program(init, "init"))
@@ -353,6 +345,14 @@ class Simulator:
             f"the state variable {names[var]!r} became NaN/Inf at step {step} (t = {step * self.dt:g} ms)"
             f"{where}. Try a smaller dt (now {self.dt:g} ms), the 'heun' or 'rk4' method (now "
             f"{self.method!r}), or check parameters and inputs.")
+
+
+def _over_lanes(fn, axes, second_axis):
+    """``fn(params, x)`` as it is (unbatched, ``axes`` None) or vmapped over the lanes: params by
+    their batching axes, ``x`` along ``second_axis``, the carry out along the carry's axes."""
+    if axes is None:
+        return fn
+    return jax.vmap(fn, in_axes=(axes[0], second_axis), out_axes=axes[1])
 
 
 def _nan_lanes(x, diverged):
