@@ -96,11 +96,13 @@ def delay_lags(delays_ms, dt: float, mode: str = "integer"):
 
 def ring_write(buf, x, t, L: int):
     """Write ``x`` (n, *lanes) as the value at step ``t`` into a doubled ring ``buf`` (n, 2L, *lanes)."""
-    p = jnp.mod(t, L)
+    p = jnp.mod(jnp.asarray(t), L)
     col = x[:, None].astype(buf.dtype)
-    zeros = (0,) * (buf.ndim - 2)
-    buf = jax.lax.dynamic_update_slice(buf, col, (0, p) + zeros)
-    return jax.lax.dynamic_update_slice(buf, col, (0, p + L) + zeros)
+    # every index of one call has the step counter's integer type (int32 whatever jax_enable_x64 says)
+    zero = jnp.zeros((), p.dtype)
+    zeros = (zero,) * (buf.ndim - 2)
+    buf = jax.lax.dynamic_update_slice(buf, col, (zero, p) + zeros)
+    return jax.lax.dynamic_update_slice(buf, col, (zero, p + L) + zeros)
 
 
 @dataclass(frozen=True, eq=False)
@@ -372,6 +374,7 @@ class TracedDelayLine:
 
     def write(self, extra, x, t):
         buf = extra["buf"]
-        start = (jnp.mod(t, self.length),) + (0,) * (buf.ndim - 1)
+        p = jnp.mod(jnp.asarray(t), self.length)
+        start = (p,) + (jnp.zeros((), p.dtype),) * (buf.ndim - 1)
         buf = jax.lax.dynamic_update_slice(buf, x[None].astype(buf.dtype), start)
         return {**extra, "buf": buf}
