@@ -177,7 +177,7 @@ class FitResult:
         params = {}
         for d in meta["space"]:
             c = meta["canonical"][d["name"]]
-            val = c / d["factor"]
+            val = np.asarray(c, dtype=float) / d["factor"] if isinstance(c, list) else c / d["factor"]
             unit = _unit_from_text(d["unit"])
             params[d["name"]] = u.Quantity(val, unit=unit) if unit is not None else val
         return cls(params=params, canonical=meta["canonical"], loss=meta["loss"], history=hist,
@@ -219,7 +219,7 @@ def _plain_target(target):
 
 
 class Fitter:
-    """Fit parameters of a model so that its simulated signals match a target.
+    r"""Fit parameters of a model so that its simulated signals match a target.
 
     Parameters
     ----------
@@ -265,6 +265,16 @@ class Fitter:
     remat : int, 'auto' or None
         Gradient checkpointing segments for ``'grad'`` (``'auto'``: about ``sqrt(steps)``
         segments when a run has more than 20 000 steps).
+    realizations : int
+        Noise realisations per evaluation: the loss is the mean of ``loss_fn`` over
+        ``realizations`` runs with independent noise (lanes of one vmapped run). Averaging
+        makes the loss of a noise-driven model less tied to one realisation, at ``realizations``
+        times the cost; each counts as a simulation.
+    penalty : dict, optional
+        Priors on fitted parameters added to the loss, ``name -> (kind, weight)`` with values in
+        documented units: ``'l1'`` adds :math:`\lambda\,\mathrm{mean}_i |x_i|` (sparsity, e.g. of
+        connection weights); ``'l2'`` adds :math:`\lambda\,\mathrm{mean}_i ((x_i - x_{0,i}) /
+        (u - l))^2` (stay near the starting values :math:`x_0`, e.g. the structural weights).
     progress : bool
         Show a tqdm progress bar.
 
@@ -281,7 +291,8 @@ class Fitter:
                  dt=None, duration=1000.0, transient=0.0, monitors=None, period=None, method=None,
                  inputs=None, optimizer=None, lr: float = 0.1, clip: float | None = 1.0,
                  restarts: int = 4, batch_size: int | None = None, seed: int = 0,
-                 fixed_noise: bool = True, distance=None, remat="auto", progress: bool = True):
+                 fixed_noise: bool = True, distance=None, remat="auto", progress: bool = True,
+                 realizations: int = 1, penalty: Mapping | None = None):
         if backend not in _BACKENDS:
             raise ValueError(f"backend={backend!r} is not known; use one of {_BACKENDS}.")
         self.backend = backend
@@ -299,6 +310,10 @@ class Fitter:
         self.space = space if isinstance(space, SearchSpace) else SearchSpace.from_spec(
             space, system, self.base_params, marks)
         self.loss_fn = loss_fn
+        self.realizations = int(realizations)
+        if self.realizations < 1:
+            raise ValueError(f"realizations={realizations!r} must be >= 1 (noise runs averaged per evaluation).")
+        self._penalty = _penalty_terms(self.space, penalty)
         self.restarts = int(restarts)
         if self.restarts < 1:
             raise ValueError(f"restarts={restarts!r} must be >= 1.")
@@ -359,9 +374,22 @@ class Fitter:
 
     def _single_loss(self, run, loss, b, target, key):
         P = self.space.apply(self.base_params, b)
-        out = run(P, key)
-        sim = out[run.monitor_keys[0]] if len(run.monitor_keys) == 1 else out
-        return jnp.asarray(loss(sim, target), dtype=jnp.float32).reshape(())
+
+        def data_loss(k):
+            out = run(P, k)
+            sim = out[run.monitor_keys[0]] if len(run.monitor_keys) == 1 else out
+            return jnp.asarray(loss(sim, target)).reshape(())
+
+        if self.realizations > 1:
+            val = jnp.mean(jax.vmap(data_loss)(jax.random.split(key, self.realizations)))
+        else:
+            val = data_loss(key)
+        if self._penalty:
+            x = self.space.box_to_user(b)
+            for sl, kind, weight, x0, scale in self._penalty:
+                xs = x[sl]
+                val = val + weight * (jnp.mean(jnp.abs(xs)) if kind == "l1" else jnp.mean(((xs - x0) / scale) ** 2))
+        return val.astype(jnp.result_type(float))
 
     def _batch_fn(self, target):
         key = ("batch", id(self.loss_fn))
@@ -418,11 +446,17 @@ class Fitter:
             if pad:
                 part = np.concatenate([part, np.repeat(part[-1:], pad, 0)])
             out.append(np.asarray(f(jnp.asarray(part, jnp.float32), tgt, k))[:chunk - pad])
-            self.n_simulations += chunk - pad
+            self.n_simulations += (chunk - pad) * self.realizations
         return np.concatenate(out)
 
     def _points(self, points) -> np.ndarray:
         if isinstance(points, Mapping):
+            if any(d.per is not None for d in self.space.dims):
+                cols = [np.asarray(self.space.user_value(d.name, points[d.name]), dtype=float).reshape(-1, d.count)
+                        for d in self.space.dims]
+                P = max(len(c) for c in cols)
+                X = np.concatenate([np.broadcast_to(c, (P, c.shape[1])) for c in cols], axis=1)
+                return X
             cols = []
             for name in self.space.names:
                 cols.append(self.space.user_value(name, points[name]))
@@ -435,10 +469,9 @@ class Fitter:
         """Canonical parameter pytree for ``values`` (a FitResult, or dict name -> value in
         documented units)."""
         if isinstance(values, FitResult):
-            x = [values.canonical[n] / d.factor for n, d in zip(self.space.names, self.space.dims)]
+            b = self.space.canonical_to_box(values.canonical)
         else:
-            x = [float(self.space.user_value(n, values[n])) for n in self.space.names]
-        b = self.space.user_to_box(np.asarray(x))
+            b = self.space.user_to_box(self._points(values)[0])
         return self.space.apply(self.base_params, jnp.asarray(b))
 
     def simulate(self, values, key=None, batch_size: int | None = None) -> dict:
@@ -460,6 +493,9 @@ class Fitter:
         t0 = time.perf_counter()
         n0 = self.n_simulations
         axes = []
+        if any(d.per is not None for d in self.space.dims):
+            raise ValueError("grid_search needs scalar parameters; a per-region or per-connection space "
+                             "is searched with backend='grad', 'nevergrad' or 'scipy'.")
         for d in self.space.dims:
             if isinstance(points, Mapping):
                 axes.append(self.space.user_value(d.name, points[d.name]))
@@ -571,7 +607,7 @@ class Fitter:
         def step(state):
             Z = jnp.asarray(state["opt"]["z"])
             L, G = vg(Z, tgt, self._key(state["step"]))
-            self.n_simulations += Z.shape[0]
+            self.n_simulations += Z.shape[0] * self.realizations
             Bx = np.asarray(self.space.z_to_box(Z))
             Z, S = update(G, state["opt"]["s"], Z)
             state["opt"] = {"z": np.asarray(Z), "s": jax.device_get(S)}
@@ -600,7 +636,7 @@ class Fitter:
             cands = [opt.ask() for _ in range(Bsz)]
             Bx = _sigmoid(np.stack([c.value for c in cands]))
             L = np.asarray(f(jnp.asarray(Bx, jnp.float32), tgt, self._key(state["step"])))
-            self.n_simulations += Bsz
+            self.n_simulations += Bsz * self.realizations
             for c, l in zip(cands, L):
                 opt.tell(c, float(l) if np.isfinite(l) else 1e30)
             return Bx, L
@@ -617,7 +653,7 @@ class Fitter:
         def func(X):  # X: (d, S) in the unit box
             X = np.atleast_2d(np.asarray(X).T)
             L = np.asarray(f(jnp.asarray(X, jnp.float32), tgt, self._key(cur["step"])))
-            self.n_simulations += X.shape[0]
+            self.n_simulations += X.shape[0] * self.realizations
             return np.where(np.isfinite(L), L, 1e30)
 
         strategy = self.optimizer or "best1bin"
@@ -644,6 +680,29 @@ class Fitter:
 
 _DE_STATE = ("population", "population_energies", "random_number_generator", "_nfev", "feasible",
              "constraint_violation", "scale", "_random_population_index")
+
+
+def _penalty_terms(space, penalty) -> list:
+    """``[(slice, kind, weight, x0, scale), ...]`` of the priors named in ``penalty``."""
+    if not penalty:
+        return []
+    if not isinstance(penalty, Mapping):
+        raise TypeError(f"penalty={penalty!r} must be a dict {{name: (kind, weight)}}, e.g. "
+                        f"{{'conn.w': ('l1', 1e-3)}}.")
+    slices = space.slices()
+    out = []
+    for name, spec in penalty.items():
+        if name not in slices:
+            raise KeyError(f"penalty names {name!r}, which is not fitted; fitted: {', '.join(space.names)}.")
+        if not (isinstance(spec, (tuple, list)) and len(spec) == 2 and spec[0] in ("l1", "l2")):
+            raise ValueError(f"penalty[{name!r}]={spec!r}: give (kind, weight) with kind 'l1' or 'l2'.")
+        weight = float(spec[1])
+        if not np.isfinite(weight) or weight < 0:
+            raise ValueError(f"penalty[{name!r}] weight {spec[1]!r} must be a finite number >= 0.")
+        d = space.dims[space.names.index(name)]
+        x0 = jnp.asarray(d.box_to_user(d.init_box()))
+        out.append((slices[name], spec[0], weight, x0, float(d.high - d.low)))
+    return out
 
 
 def _apply(opt, g, s, z):

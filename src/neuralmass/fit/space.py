@@ -22,7 +22,20 @@ A :class:`SearchSpace` maps between three coordinates of each fitted parameter :
 Parameters are named like the overrides of :meth:`neuralmass.Simulator.params`: a node
 parameter by its name (``'a'``, ``'tau'``; or ``'node.a'``), a system parameter by its key in the
 parameter pytree (``'k'``, ``'speed'``), a noise parameter as ``'noise.<input>.<field>'`` (e.g.
-``'noise.x_ext.sigma'``, canonical units).
+``'noise.x_ext.sigma'``, canonical units), the connection weights of a network as ``'conn.w'``.
+
+A parameter is fitted at one of four granularities:
+
+* **global** (default): one value for every region;
+* **per group**: ``'a[rHC,lHC]'`` — one value for the named regions (labels or indices), the
+  others keep theirs;
+* **per region**: ``{'per': 'region'}`` — one value per region (``n`` coordinates);
+* **per connection**: ``'conn.w'`` with ``{'per': 'connection'}`` — one weight per edge of the
+  structural connectome (its sparsity pattern is kept: absent edges stay absent).
+
+All coordinates of all parameters form one vector of length :attr:`SearchSpace.dim`; the maps
+below act on it column by column (vectorised, so a space of thousands of edge weights costs one
+array operation).
 """
 
 from __future__ import annotations
@@ -42,6 +55,7 @@ from ..units import is_quantity, to_canonical
 __all__ = ["Dimension", "SearchSpace"]
 
 _TRANSFORMS = ("identity", "log", "logit")
+_PER = (None, "region", "connection")
 
 
 @dataclass(frozen=True)
@@ -78,6 +92,8 @@ class Dimension:
     unit: Any = None
     regions: tuple | None = None     # region indices set by this dimension (None: every region)
     size: int = 0                    # number of regions (with ``regions``)
+    per: str | None = None           # None (one value), 'region' or 'connection'
+    count: int = 1                   # coordinates of this dimension (n regions, n edges, or 1)
 
     def __post_init__(self):
         if self.transform not in _TRANSFORMS:
@@ -88,9 +104,18 @@ class Dimension:
                 f"explicit bounds, e.g. space={{{self.name!r}: (0.0, 1.0)}}.")
         if self.transform == "log" and self.low <= 0:
             raise ValueError(f"transform='log' for {self.name!r} needs a positive lower bound, got {self.low}.")
-        if self.init is not None and not self.low <= self.init <= self.high:
-            raise ValueError(f"initial value {self.init} of {self.name!r} lies outside its bounds "
-                             f"({self.low}, {self.high}).")
+        if self.per not in _PER:
+            raise ValueError(f"per={self.per!r} for {self.name!r}; use one of {_PER[1:]} (or leave it out "
+                             f"for one value).")
+        if self.init is not None:
+            init = np.asarray(self.init, dtype=float)
+            if init.ndim and init.shape != (self.count,):
+                raise ValueError(f"initial values of {self.name!r} have shape {init.shape}; expected "
+                                 f"({self.count},) (one per {self.per}) or one number.")
+            if not np.all((self.low <= init) & (init <= self.high)):
+                bad = init[(init < self.low) | (init > self.high)].ravel()[:3]
+                raise ValueError(f"initial value(s) {bad.tolist()} of {self.name!r} lie outside its bounds "
+                                 f"({self.low}, {self.high}).")
 
     # ------------------------------------------------------------------ coordinates
     def box_to_user(self, b):
@@ -105,25 +130,38 @@ class Dimension:
             return np.log(x / self.low) / math.log(self.high / self.low)
         return (x - self.low) / (self.high - self.low)
 
-    def init_box(self) -> float:
-        return 0.5 if self.init is None else float(self.user_to_box(self.init))
+    def init_box(self) -> np.ndarray:
+        """Starting box coordinates, shape ``(count,)``."""
+        if self.init is None:
+            return np.full(self.count, 0.5)
+        return np.broadcast_to(self.user_to_box(self.init), (self.count,)).astype(float)
 
 
-def _plain(v, name, dim: Dimension | None = None, spec=None):
-    """A bound or initial value in the documented unit (Quantities converted)."""
+def _plain(v, name, dim: Dimension | None = None, spec=None, count: int | None = None):
+    """A bound or initial value in the documented unit (Quantities converted).
+
+    With ``count`` (a per-region or per-connection dimension) an array of ``count`` values is
+    accepted as well as one number."""
     if isinstance(v, Param):
         v = v.value
     if is_quantity(v):
         if spec is not None:
-            return float(np.asarray(spec.to_canonical(v))) / spec.factor
-        if dim is not None and dim.unit is not None:
-            return float(np.asarray(to_canonical(v, name, dim.unit)))
-        raise ValueError(f"{name}={v!r} carries a unit but the parameter has no documented unit; "
-                         f"pass a plain number in canonical units.")
-    arr = np.asarray(v, dtype=float)
-    if arr.ndim != 0:
-        raise ValueError(f"{name}={v!r}: fitted parameters are scalars (one value for all nodes).")
-    return float(arr)
+            arr = np.asarray(spec.to_canonical(v), dtype=float) / spec.factor
+        elif dim is not None and dim.unit is not None:
+            arr = np.asarray(to_canonical(v, name, dim.unit), dtype=float)
+        else:
+            raise ValueError(f"{name}={v!r} carries a unit but the parameter has no documented unit; "
+                             f"pass a plain number in canonical units.")
+    else:
+        arr = np.asarray(v, dtype=float)
+    if arr.ndim == 0:
+        return float(arr)
+    if count is not None and arr.shape == (count,):
+        return arr
+    if count is not None:
+        raise ValueError(f"{name} has shape {arr.shape}; give one number or {count} values.")
+    raise ValueError(f"{name}={v!r}: one number expected here (fit a parameter per region with "
+                     f"{{'per': 'region'}}).")
 
 
 def _split_regions(name: str, system):
@@ -148,6 +186,8 @@ def _resolve_path(name: str, params: Mapping) -> tuple:
         path = tuple(name.split("."))
     elif name.startswith("coupling."):
         path = (name[9:],)
+    elif name.startswith("conn."):
+        path = ("conn", name[5:])
     elif name in params and name not in ("node", "noise"):
         path = (name,)
     elif name in params.get("node", {}):
@@ -158,9 +198,10 @@ def _resolve_path(name: str, params: Mapping) -> tuple:
     for p in path:
         if not isinstance(d, Mapping) or p not in d:
             known = [k for k in params if k not in ("node", "noise", "conn")] + list(params.get("node", {}))
+            extra = " and 'conn.w' for connection weights" if "conn" in params else ""
             raise KeyError(
                 f"cannot fit {name!r}: it is not a parameter of this model; fittable names: "
-                f"{', '.join(known)} (and 'noise.<input>.<field>' for noise).")
+                f"{', '.join(known)} (and 'noise.<input>.<field>' for noise{extra}).")
         d = d[p]
     if isinstance(d, Mapping):
         raise KeyError(f"{name!r} names a group of parameters, not one parameter.")
@@ -189,6 +230,18 @@ class SearchSpace:
         if len(set(names)) != len(names):
             raise ValueError(f"duplicate names in the search space: {names}.")
         self.dims = dims
+        counts = [d.count for d in dims]
+        self._D = int(sum(counts))
+        stops = np.cumsum(counts)
+        self._slices = tuple(slice(int(e - c), int(e)) for e, c in zip(stops, counts))
+        col = lambda f: np.concatenate([np.full(d.count, f(d), dtype=float) for d in dims])  # noqa: E731
+        self._lo, self._hi, self._factor = col(lambda d: d.low), col(lambda d: d.high), col(lambda d: d.factor)
+        self._is_log = col(lambda d: d.transform == "log").astype(bool)
+        self._is_logit = col(lambda d: d.transform == "logit").astype(bool)
+        self._any_log = bool(self._is_log.any())
+        self._lo_safe = np.where(self._is_log, self._lo, 1.0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self._logratio = np.where(self._is_log, np.log(np.where(self._is_log, self._hi, 1.0) / self._lo_safe), 0.0)
 
     # ------------------------------------------------------------------ construction
     @classmethod
@@ -229,14 +282,16 @@ class SearchSpace:
             pspec = _param_spec(system, path)
             unit = getattr(pspec, "unit", None)
             factor = float(getattr(pspec, "factor", 1.0)) if pspec is not None else 1.0
-            bounds, transform, init = None, None, None
+            bounds, transform, init, per = None, None, None, None
             if isinstance(entry, Param):
                 bounds, transform, init = entry.bounds, entry.transform, entry.value
             elif isinstance(entry, Mapping):
-                bad = set(entry) - {"bounds", "transform", "init"}
+                bad = set(entry) - {"bounds", "transform", "init", "per"}
                 if bad:
-                    raise ValueError(f"space[{name!r}] has unknown keys {sorted(bad)}; use bounds, transform, init.")
+                    raise ValueError(f"space[{name!r}] has unknown keys {sorted(bad)}; use bounds, transform, "
+                                     f"init, per.")
                 bounds, transform, init = entry.get("bounds"), entry.get("transform"), entry.get("init")
+                per = entry.get("per")
             elif isinstance(entry, (tuple, list)):
                 if len(entry) == 3:
                     bounds, transform = tuple(entry[:2]), entry[2]
@@ -247,6 +302,10 @@ class SearchSpace:
             elif entry is not None:
                 raise ValueError(f"space[{name!r}]={entry!r}: give (low, high), (low, high, transform), a dict "
                                  f"or a Param.")
+            count, current = _granularity(name, path, per, regions, params, system)
+            if bounds is None and per == "connection":
+                wmax = float(np.max(np.abs(current))) if current.size else 0.0
+                bounds = (0.0, 2.0 * wmax if wmax > 0 else 1.0)
             if bounds is None:
                 bounds = getattr(pspec, "bounds", None)
                 if bounds is None or not all(np.isfinite(bounds)):
@@ -255,11 +314,19 @@ class SearchSpace:
             probe = Dimension(name, path, 0.0, 1.0, factor=factor, unit=unit)
             lo = _plain(bounds[0], f"bounds of {name}", probe, pspec)
             hi = _plain(bounds[1], f"bounds of {name}", probe, pspec)
-            init_v = None if init is None else _plain(init, f"initial value of {name}", probe, pspec)
+            vec = count if per is not None else None
+            init_v = None if init is None else _plain(init, f"initial value of {name}", probe, pspec, vec)
+            if init_v is None and per is not None:
+                # a vector starts where the model is: its current values (in documented units)
+                init_v = np.broadcast_to(current / factor, (count,)).astype(float)
+                init_v = np.clip(init_v, lo, hi)
             if init_v is not None:
-                init_v = min(max(init_v, lo), hi) if np.isclose(init_v, lo) or np.isclose(init_v, hi) else init_v
+                iv = np.asarray(init_v, dtype=float)
+                near = np.isclose(iv, lo) | np.isclose(iv, hi)
+                iv = np.where(near, np.clip(iv, lo, hi), iv)
+                init_v = float(iv) if iv.ndim == 0 else iv
             dims.append(Dimension(name, path, lo, hi, transform or "logit", init_v, factor, unit,
-                                  regions, system.n if regions is not None else 0))
+                                  regions, system.n if regions is not None else 0, per, count))
         return cls(dims)
 
     # ------------------------------------------------------------------ info
@@ -283,24 +350,36 @@ class SearchSpace:
 
     @property
     def dim(self) -> int:
-        return len(self.dims)
+        """Number of coordinates (a per-region dimension counts its regions)."""
+        return self._D
+
+    @property
+    def n_parameters(self) -> int:
+        """Number of fitted scalars (same as :attr:`dim`)."""
+        return self._D
 
     def __len__(self):
-        return len(self.dims)
+        return self._D
+
+    def slices(self) -> dict:
+        """``name -> slice`` of each dimension's coordinates in the flat vector."""
+        return dict(zip(self.names, self._slices))
 
     def __repr__(self):
-        rows = ", ".join(f"{d.name}∈[{d.low:g}, {d.high:g}]({d.transform})" for d in self.dims)
+        rows = ", ".join(f"{d.name}{'' if d.per is None else f'[per {d.per}: {d.count}]'}"
+                         f"∈[{d.low:g}, {d.high:g}]({d.transform})" for d in self.dims)
         return f"SearchSpace({rows})"
 
     def with_init(self, **init) -> "SearchSpace":
         """A copy with new starting values (documented units)."""
-        dims = [replace(d, init=_plain(init[d.name], d.name, d)) if d.name in init else d for d in self.dims]
+        dims = [replace(d, init=_plain(init[d.name], d.name, d, None, d.count if d.per else None))
+                if d.name in init else d for d in self.dims]
         return SearchSpace(dims)
 
     # ------------------------------------------------------------------ coordinates
     def init_box(self) -> np.ndarray:
-        """Starting point in box coordinates (``init`` or the box centre)."""
-        return np.array([d.init_box() for d in self.dims])
+        """Starting point in box coordinates (``init`` or the box centre), shape ``(dim,)``."""
+        return np.concatenate([d.init_box() for d in self.dims])
 
     def sample_box(self, rng: np.random.Generator, n: int) -> np.ndarray:
         """``n`` Latin-hypercube points in the unit box, shape (n, dim)."""
@@ -311,70 +390,87 @@ class SearchSpace:
 
     def box_to_user(self, b):
         """Box coordinates (..., dim) → values in documented units (..., dim)."""
-        b = jnp.asarray(b)
-        return jnp.stack([d.box_to_user(b[..., j]) for j, d in enumerate(self.dims)], axis=-1)
+        b = jnp.clip(jnp.asarray(b), 0.0, 1.0)
+        lin = self._lo + b * (self._hi - self._lo)
+        if not self._any_log:
+            return lin
+        logv = self._lo_safe * jnp.exp(b * self._logratio)
+        return jnp.where(self._is_log, logv, lin)
 
     def user_to_box(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=float)
-        return np.stack([d.user_to_box(x[..., j]) for j, d in enumerate(self.dims)], axis=-1)
+        lin = (x - self._lo) / (self._hi - self._lo)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            logb = np.log(np.where(self._is_log, x, 1.0) / self._lo_safe) / np.where(self._is_log, self._logratio, 1.0)
+        return np.where(self._is_log, logb, lin)
 
     def box_to_canonical(self, b):
-        factors = jnp.asarray([d.factor for d in self.dims])
-        return self.box_to_user(b) * factors
+        return self.box_to_user(b) * self._factor
 
     def z_to_box(self, z):
         """Unconstrained (gradient) coordinates → box coordinates."""
         z = jnp.asarray(z)
-        cols = []
-        for j, d in enumerate(self.dims):
-            cols.append(jax.nn.sigmoid(z[..., j]) if d.transform == "logit" else jnp.clip(z[..., j], 0.0, 1.0))
-        return jnp.stack(cols, axis=-1)
+        return jnp.where(self._is_logit, jax.nn.sigmoid(z), jnp.clip(z, 0.0, 1.0))
 
     def box_to_z(self, b) -> np.ndarray:
         b = np.asarray(b, dtype=float)
-        cols = []
-        for j, d in enumerate(self.dims):
-            if d.transform == "logit":
-                bj = np.clip(b[..., j], 1e-4, 1 - 1e-4)
-                cols.append(np.log(bj) - np.log1p(-bj))
-            else:
-                cols.append(b[..., j])
-        return np.stack(cols, axis=-1)
+        bj = np.clip(b, 1e-4, 1 - 1e-4)
+        return np.where(self._is_logit, np.log(bj) - np.log1p(-bj), b)
+
+    def split(self, x) -> dict:
+        """``name -> value`` (scalar or ``(count,)`` array) of a flat vector ``x`` (..., dim)."""
+        x = np.asarray(x)
+        return {d.name: (x[..., sl][..., 0] if d.per is None else x[..., sl])
+                for d, sl in zip(self.dims, self._slices)}
 
     def apply(self, params: Mapping, b) -> dict:
         """The parameter pytree with the fitted entries set from box coordinates ``b`` (dim,)."""
         vals = self.box_to_canonical(b)
         out = jax.tree.map(lambda x: x, dict(params))
-        for j, d in enumerate(self.dims):
+        for d, sl in zip(self.dims, self._slices):
             node = out
             for p in d.path[:-1]:
                 node[p] = dict(node[p])
                 node = node[p]
             old = jnp.asarray(node[d.path[-1]])
-            if d.regions is not None:
+            v = vals[sl]
+            if d.per is not None:
+                node[d.path[-1]] = v.astype(old.dtype)
+            elif d.regions is not None:
                 vec = jnp.broadcast_to(old, (d.size,)) if old.ndim == 0 else old
-                node[d.path[-1]] = vec.at[jnp.asarray(d.regions)].set(vals[j].astype(vec.dtype))
+                node[d.path[-1]] = vec.at[jnp.asarray(d.regions)].set(v[0].astype(vec.dtype))
             else:
-                node[d.path[-1]] = jnp.broadcast_to(vals[j], old.shape).astype(old.dtype) if old.ndim else vals[j].astype(old.dtype)
+                node[d.path[-1]] = jnp.broadcast_to(v[0], old.shape).astype(old.dtype) if old.ndim else v[0].astype(old.dtype)
         return out
 
     def to_user(self, b) -> dict:
-        """``name -> value`` (Quantity in the documented unit, or float) for box point ``b``."""
-        x = np.asarray(self.box_to_user(np.asarray(b, dtype=float)))
+        """``name -> value`` (Quantity in the documented unit, or float / array) for box point ``b``."""
+        x = self.split(np.asarray(self.box_to_user(np.asarray(b, dtype=float))))
         out = {}
-        for j, d in enumerate(self.dims):
-            out[d.name] = u.Quantity(float(x[j]), unit=d.unit) if d.unit is not None else float(x[j])
+        for d in self.dims:
+            v = float(x[d.name]) if d.per is None else np.asarray(x[d.name], dtype=float)
+            out[d.name] = u.Quantity(v, unit=d.unit) if d.unit is not None else v
         return out
 
     def to_canonical_dict(self, b) -> dict:
-        x = np.asarray(self.box_to_canonical(np.asarray(b, dtype=float)))
-        return {d.name: float(x[j]) for j, d in enumerate(self.dims)}
+        """``name -> value`` in canonical units (float, or a list for vector dimensions)."""
+        x = self.split(np.asarray(self.box_to_canonical(np.asarray(b, dtype=float))))
+        return {d.name: float(x[d.name]) if d.per is None else np.asarray(x[d.name], dtype=float).tolist()
+                for d in self.dims}
+
+    def canonical_to_box(self, canonical: Mapping) -> np.ndarray:
+        """Inverse of :meth:`to_canonical_dict` (box coordinates, shape ``(dim,)``)."""
+        x = np.concatenate([np.broadcast_to(np.asarray(canonical[d.name], dtype=float) / d.factor, (d.count,))
+                            for d in self.dims])
+        return self.user_to_box(x)
 
     def describe(self) -> list:
         """Plain description (for saving): one dict per dimension."""
         return [{"name": d.name, "path": list(d.path), "low": d.low, "high": d.high,
-                 "transform": d.transform, "init": d.init, "factor": d.factor,
-                 "unit": None if d.unit is None else str(d.unit)} for d in self.dims]
+                 "transform": d.transform, "init": None if d.init is None else np.asarray(d.init).tolist(),
+                 "factor": d.factor, "unit": None if d.unit is None else str(d.unit),
+                 "per": d.per, "count": d.count,
+                 "regions": None if d.regions is None else list(d.regions)} for d in self.dims]
 
 
 def _param_spec(system, path):
@@ -394,3 +490,40 @@ def _param_spec(system, path):
             if spec is not None and hasattr(spec, "factor"):
                 return spec
     return None
+
+
+def _granularity(name, path, per, regions, params, system):
+    """Number of coordinates of a dimension and the model's current values (canonical units).
+
+    ``per='region'`` needs a node parameter, ``per='connection'`` the network's weights
+    (``'conn.w'``); a group dimension (``'a[rHC]'``) is one coordinate.
+    """
+    d = params
+    for p in path:
+        d = d[p]
+    current = np.asarray(d, dtype=float)
+    if per is None:
+        if path == ("conn", "w"):
+            raise ValueError(f"{name!r}: connection weights are fitted one per edge; give "
+                             f"space={{'conn.w': {{'per': 'connection', 'bounds': (low, high)}}}}.")
+        return 1, current
+    if per not in _PER:
+        raise ValueError(f"space[{name!r}]: per={per!r} is not known; use 'region' or 'connection' "
+                         f"(or leave it out for one value).")
+    if regions is not None:
+        raise ValueError(f"space[{name!r}]: a group of regions in brackets is fitted as one value; drop "
+                         f"per={per!r}, or drop the brackets to fit every region.")
+    if per == "region":
+        if path[0] != "node":
+            raise ValueError(f"space[{name!r}]: per='region' applies to node parameters (e.g. 'a'); "
+                             f"{name!r} is not one.")
+        n = int(getattr(system, "n", 1))
+        if current.ndim and current.shape != (n,):
+            raise ValueError(f"space[{name!r}]: current value has shape {current.shape}, expected ({n},).")
+        return n, current
+    if path != ("conn", "w"):
+        raise ValueError(f"space[{name!r}]: per='connection' applies to the connection weights 'conn.w'.")
+    if current.ndim != 1:
+        raise ValueError(f"space[{name!r}]: the weights have shape {current.shape}; per-connection fits "
+                         f"need a network whose weights are stored per edge.")
+    return int(current.size), current
