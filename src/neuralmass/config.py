@@ -119,7 +119,7 @@ def __getattr__(name):
 _ALLOWED = {
     "study": {"name": str, "seed": int, "output": str},
     "data": {"dataset": str, "normalize": str, "connectome": str, "fc": str, "bold": str,
-             "tr": (str, int, float), "labels": (str, list), "symmetric": bool},
+             "tr": (str, int, float), "labels": (str, list), "symmetric": bool, "subjects": list},
     "model": {"name": str, "params": dict},
     "network": {"coupling": (str, dict), "k": (int, float), "speed": (str, int, float), "delay_mode": str,
                 "delays": bool, "coupled_var": (str, dict), "coupling_input": (str, dict)},
@@ -146,7 +146,7 @@ def choices() -> dict[tuple[str, str], tuple[str, ...]]:
     from .network.delays import DELAY_MODES
     from .network.connectome import NORMALIZATIONS
     from .network.coupling import COUPLINGS
-    from .studies.resting_state import NOISE_KINDS
+    from .studies.build import NOISE_KINDS
     from .studies.stimulation import WAVEFORMS
 
     return {
@@ -366,6 +366,7 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
                     raise ConfigError(f"{full} = {value!r} must be >= 0.")
                 value = float(ms)
             out[section][key] = value
+    _check_subjects(out.get("data", {}).get("subjects"))
     seed = out["study"]["seed"]
     if not 0 <= seed < 2 ** 64:
         raise ConfigError(f"study.seed = {seed} must be in 0 <= seed < 2**64.")
@@ -419,6 +420,26 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
 
         out["stimulus"] = validate_stimulus_blocks(cfg["stimulus"], spec, sim["duration"], sim["transient"])
     return out
+
+
+def _check_subjects(subjects) -> None:
+    """``data.subjects``: a non-empty list of indices (integers) and/or subject ids (strings),
+    without repeats. Whether the data have them is checked when the study is built
+    (:func:`neuralmass.studies.build.build_study`), before any simulation."""
+    if subjects is None:
+        return
+    if not subjects:
+        raise ConfigError("data.subjects = [] selects no subject; leave data.subjects out for all "
+                          "subjects, or list indices (0, 1, ...) and/or subject ids (\"101309\").")
+    for s in subjects:
+        if isinstance(s, bool) or not isinstance(s, (int, str)):
+            raise ConfigError(f"data.subjects = {subjects!r}: {s!r} is neither an index (an integer, "
+                              f"0-based) nor a subject id (a string).")
+        if isinstance(s, int) and s < 0:
+            raise ConfigError(f"data.subjects = {subjects!r}: index {s} is negative; indices count "
+                              f"from 0.")
+    if len({(type(s), s) for s in subjects}) != len(subjects):
+        raise ConfigError(f"data.subjects = {subjects!r} names a subject twice.")
 
 
 def _check_pathways(spec, net: dict) -> None:

@@ -13,7 +13,7 @@ import numpy as np
 
 from .units import magnitude
 
-__all__ = ["to_xarray", "write_netcdf_atomic", "save_arrays", "umask", "apply_umask",
+__all__ = ["software_versions", "to_xarray", "write_netcdf_atomic", "save_arrays", "umask", "apply_umask",
            "add_cf_attributes", "read_provenance"]
 
 
@@ -210,6 +210,22 @@ def read_provenance(path) -> dict:
     out["versions"] = (json.loads(attrs["neuralmass_versions"])
                        if "neuralmass_versions" in attrs else None)
     out["seed"] = int(attrs["seed"]) if "seed" in attrs else None
+    return out
+
+
+def software_versions() -> dict:
+    """Python and the installed versions of neuralmass and the packages its results depend on
+    (jax, brainstate, brainunit, numpy, scipy, xarray, matplotlib; missing ones left out), for
+    the provenance of a study's summary or a sweep's store."""
+    import platform
+    from importlib import metadata
+
+    out = {"python": platform.python_version()}
+    for pkg in ("neuralmass", "jax", "brainstate", "brainunit", "numpy", "scipy", "xarray", "matplotlib"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            pass
     return out
 
 

@@ -31,7 +31,7 @@ __all__ = ["UserData", "load_user_data", "USER_DATA_KEYS"]
 
 #: Keys of a ``[data]`` table that name user files or describe them.
 USER_DATA_KEYS = ("connectome", "fc", "bold", "tr", "labels", "symmetric")
-_OTHER_KEYS = ("dataset", "normalize")   # read by the study itself
+_OTHER_KEYS = ("dataset", "normalize", "subjects")   # read by the study itself
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,8 +130,8 @@ def load_user_data(spec: Mapping[str, Any], base_dir=".", *, connectome: Connect
         regions signal), ``tr`` (for BOLD files that do not state it: a Quantity, a string such
         as ``"0.72 s"`` or a plain number of seconds), ``labels`` (path or
         list; region names for unlabelled FC/BOLD files), ``symmetric`` (bool; check the
-        connectome's symmetry). ``dataset`` and ``normalize`` are ignored here (the study reads
-        them).
+        connectome's symmetry). ``dataset``, ``normalize`` and ``subjects`` are ignored here
+        (the study reads them).
     base_dir : path
         The configuration file's folder; relative paths are resolved against it.
     connectome : Connectome, optional

@@ -37,9 +37,12 @@ _SWEEP_KEYS = {"design", "points", "steps", "design_seed", "seeds", "chunk", "fe
 
 def load_sweep_config(path):
     """``(Sweep, store path)`` from a study TOML file with a ``[sweep]`` table; every key is
-    checked before anything runs."""
+    checked before anything runs.
+
+    The network, data and targets come from :func:`neuralmass.studies.build.build_study`, the
+    builder of ``neuralmass run``: ``[data]`` files and ``data.subjects`` are honoured alike."""
     from ..config import ConfigError
-    from .model import model_from_config
+    from ..studies.build import sweep_model_from_config
     from .sweep import Sweep
 
     p = Path(path)
@@ -62,7 +65,10 @@ def load_sweep_config(path):
                           "k = { range = [0.0, 0.02], steps = 24 }.")
     # [study] (name, output, seed) and [meg_eeg] do not change a sweep's numbers: they are left out
     # of its identity, so renaming a study does not orphan its store
-    model = model_from_config({k: v for k, v in raw.items() if k not in ("study", "meg_eeg")})
+    # the study is built as `neuralmass run` builds it (neuralmass.studies.build): a lab's [data]
+    # files are read relative to this file's folder
+    model = sweep_model_from_config({k: v for k, v in raw.items() if k not in ("study", "meg_eeg")},
+                                    base_dir=p.resolve().parent)
     kw = {k: sw[k] for k in ("design", "points", "steps", "design_seed", "seeds", "chunk", "features", "timeseries")
           if k in sw}
     try:

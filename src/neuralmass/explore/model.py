@@ -99,7 +99,13 @@ class SweepModel:
         delays, parameters and noise).
     source : dict, optional
         The study config the model was built from (:func:`model_from_config`); a model with a
-        source travels to Dask workers as its config and is rebuilt there.
+        source travels to Dask workers as its config and is rebuilt there by ``builder``.
+    data : dict, optional
+        What the targets were computed from (data source, subjects, checksums of a lab's files);
+        part of the model's identity in the sweep's spec when given.
+    builder : callable, optional
+        ``builder(source) -> SweepModel``, a module-level function (pickled by name) that rebuilds
+        a model with a ``source`` on a worker (default: :func:`model_from_config`).
     """
 
     network: Any
@@ -115,6 +121,8 @@ class SweepModel:
     options: dict = field(default_factory=dict)
     fingerprint: str | None = None
     source: dict | None = None
+    data: dict | None = None
+    builder: Any = None
 
     def __post_init__(self):
         from ..engine import Simulator
@@ -133,13 +141,13 @@ class SweepModel:
     # network's structure) are reused by every chunk and every later sweep of the same model.
     def __getstate__(self):
         if self.source is not None:
-            return {"source": self.source}
+            return {"source": self.source, "builder": self.builder}
         token = json.dumps(self.describe(), sort_keys=True, default=str)
         return {"token": token, "fields": {k: getattr(self, k) for k in self.__dataclass_fields__}}
 
     def __setstate__(self, state):
-        if set(state) == {"source"}:
-            self.__dict__.update(_cached_config_model(state["source"]).__dict__)
+        if "source" in state:
+            self.__dict__.update(_cached_config_model(state["source"], state.get("builder")).__dict__)
             return
         cached = _WORKER_MODELS.get(state["token"])
         if cached is None:
@@ -207,8 +215,10 @@ class SweepModel:
     # ------------------------------------------------------------------ identity
     def describe(self) -> dict:
         """JSON description for the sweep's spec (what must match to resume a store)."""
-        ident = {"config": self.source} if self.source is not None else \
-            {"fingerprint": self.fingerprint or self._digest()}
+        ident = {"config": {k: v for k, v in self.source.items() if k != "_base_dir"}} \
+            if self.source is not None else {"fingerprint": self.fingerprint or self._digest()}
+        if self.data is not None:
+            ident["data"] = self.data
         return {**ident, "dt": self.dt,
                 "duration": self.duration, "transient": self.transient,
                 "method": self._base.method, "variable": self.variable, "period": self.period,
@@ -327,10 +337,10 @@ _CONFIG_MODELS: dict = {}
 _WORKER_MODELS: dict = {}
 
 
-def _cached_config_model(source: Mapping) -> SweepModel:
+def _cached_config_model(source: Mapping, builder=None) -> SweepModel:
     key = json.dumps(source, sort_keys=True, default=str)
     if key not in _CONFIG_MODELS:
-        _CONFIG_MODELS[key] = model_from_config(source)
+        _CONFIG_MODELS[key] = (builder or model_from_config)(source)
     return _CONFIG_MODELS[key]
 
 
@@ -338,59 +348,14 @@ def model_from_config(source: Mapping) -> SweepModel:
     """The sweep model of a study config: the TOML tables as a dict, without ``[sweep]``
     (missing keys take the defaults of :func:`neuralmass.config.load_config`).
 
-    The network is built as in ``neuralmass run`` (:mod:`neuralmass.study`): dataset, weight
+    The study is built by :func:`neuralmass.studies.build.build_study`, the builder of
+    ``neuralmass run``: the dataset or the lab's ``[data]`` files (relative paths read from
+    ``source['_base_dir']``, default the working directory), ``data.subjects``, weight
     normalisation, node model with its noise, coupling, conduction speed and delays; the activity
     is the coupled (or ``bold.variable``) variable averaged per period, with online BOLD when
-    ``bold.enabled``. Targets are the dataset's empirical group FC and FCD values when it has them.
+    ``bold.enabled``. Targets are the selected subjects' empirical group FC and pooled FCD values
+    when the data have them. (A thin entry point: the config side lives in the studies layer.)
     """
-    from .. import datasets
-    from ..models import MODELS
-    from ..config import load_config
-    from ..studies.preflight import sampling_period
-    from ..studies.resting_state import (_node_module, _regional_params, _resting_level, empirical_fcd_values,
-                                         network_from_config)
+    from ..studies.build import sweep_model_from_config
 
-    cfg = load_config(None, overrides=dict(source))
-    if cfg.get("stimulus"):
-        from ..config import ConfigError
-
-        raise ConfigError("[[stimulus]] blocks are not supported by sweeps yet (they would be "
-                          "ignored); remove them from the sweep config, or run the study with "
-                          "`neuralmass run`.")
-    sim_cfg, bold_cfg = cfg["simulation"], cfg["bold"]
-    data = datasets.load_dataset(cfg["data"]["dataset"])
-    norm = cfg["data"].get("normalize", "none")
-    conn = data.normalized(norm) if norm != "none" else data
-    n = conn.n_regions
-    spec = MODELS[cfg["model"]["name"]]
-    node = _node_module(spec.name, n, _regional_params(spec, cfg["model"]["params"], n, conn.labels),
-                        cfg["noise"])
-    net = network_from_config(cfg, conn, node)
-    variable = bold_cfg.get("variable") or spec.coupled_var
-    dt = float(sim_cfg["dt"])
-    bold = None
-    tr = float(bold_cfg["tr"])
-    if bold_cfg.get("enabled", True):
-        baseline = bold_cfg.get("baseline", "auto")
-        if baseline == "auto":
-            baseline = _resting_level(spec, cfg["model"]["params"], variable, dt)
-        bold = {"tr": tr, "coefficients": bold_cfg["coefficients"], "scale": float(bold_cfg["scale"]),
-                "baseline": float(baseline)}
-    # activity period: as in the study, the longest multiple of dt up to 50 ms that divides the TR
-    steps = sampling_period(tr, dt)[1] if bold else max(1, int(round(50.0 / dt)))
-    targets, options = {}, {}
-    fc = np.asarray(getattr(data, "fc_group", np.zeros((0,))))
-    if fc.ndim == 2 and fc.shape == (n, n) and np.all(np.isfinite(fc)):
-        targets["fc"] = fc
-    emp = np.asarray(getattr(data, "bold", np.zeros((0,))))
-    win, step = cfg["analysis"]["fcd_window"], cfg["analysis"]["fcd_step"]
-    if bold and emp.ndim == 3:
-        w_s, s_s = max(2, int(round(win / tr))), max(1, int(round(step / tr)))
-        offset = int(np.ceil(w_s / s_s))
-        targets["fcd"] = empirical_fcd_values(emp, w_s, s_s, offset)
-        options.update(fcd_window=win, fcd_step=step)
-    return SweepModel(net, dt=dt, duration=float(sim_cfg["duration"]), transient=float(sim_cfg["transient"]),
-                      method=sim_cfg.get("method", "heun"), variable=variable, period=steps * dt, bold=bold,
-                      distance=np.asarray(conn.lengths_mm, dtype=float) if getattr(conn, "lengths_mm", None) is not None else None,
-                      targets=targets, options=options, fingerprint="config",
-                      source=json.loads(json.dumps(dict(source), default=str)))
+    return sweep_model_from_config(source)

@@ -215,7 +215,7 @@ class Sweep:
         on_chunk : callable, optional
             Called with each stored chunk's record (index, seconds, device, pid).
         """
-        from ..studies.resting_state import _versions
+        from ..io import software_versions as _versions
 
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer))
                                     or workers < 1):

@@ -107,7 +107,8 @@ def _nearby_steps(tr: Fraction, dt: Fraction, count: int = 3) -> str:
     return ", ".join(f"\"{float(c):g} ms\"" for c in sorted(best))
 
 
-def fcd_samples(window_ms: float, step_ms: float, tr_ms: float, frames: dict[str, int]) -> tuple[int, int, int]:
+def fcd_samples(window_ms: float, step_ms: float, tr_ms: float, frames: dict[str, int],
+                advice: dict[str, str] | None = None) -> tuple[int, int, int]:
     """FCD window and hop in BOLD frames, checked against every recording that will be analysed.
 
     Parameters
@@ -116,6 +117,9 @@ def fcd_samples(window_ms: float, step_ms: float, tr_ms: float, frames: dict[str
         Window, hop and sampling interval (ms).
     frames : dict
         Name of each recording (e.g. ``"simulated BOLD"``) -> number of frames.
+    advice : dict, optional
+        Name of a recording -> the fix when it is too short (default: "Shorten the window or
+        lengthen simulation.duration", right for simulated recordings only).
 
     Returns
     -------
@@ -144,7 +148,8 @@ def fcd_samples(window_ms: float, step_ms: float, tr_ms: float, frames: dict[str
                 f"analysis.fcd_window = {window_ms:g} ms (hop {step_ms:g} ms) does not fit the {name}: "
                 f"{n} frames ({n * tr_ms / 1000:g} s) give {n_windows} windows, but FCD values compare "
                 f"non-overlapping windows and need at least {need} frames ({need * tr_ms / 1000:g} s). "
-                f"Shorten the window or lengthen simulation.duration.")
+                + (advice or {}).get(name, "Shorten the window or lengthen simulation.duration.").rstrip(".")
+                + ".")
     return w, s, offset
 
 

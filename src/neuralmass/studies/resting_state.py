@@ -22,7 +22,6 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import logging
-import platform
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,8 +31,10 @@ import numpy as np
 
 from ..units import magnitude
 from . import preflight
+from .build import (NOISE_KINDS, Study, build_study, empirical_fcd_values, network_from_config,  # noqa: F401
+                    regional_params)
 from .output import ResultsFolder
-from .stimulation import build_stimuli, describe_block, stimulus_summary
+from .stimulation import describe_block, stimulus_summary
 
 __all__ = ["run_study", "plan_study", "StudyPlan", "StudyIncomplete"]
 
@@ -41,8 +42,6 @@ logger = logging.getLogger("neuralmass")
 
 #: Modules the study's outputs need, whatever the config (NetCDF files and figures).
 NEEDS = ("xarray", "h5netcdf", "h5py", "matplotlib")
-#: ``noise.kind`` -> the noise class driving each of the model's noise inputs (or ``"none"``).
-NOISE_KINDS = {"white": "WhiteNoise", "ou": "OUProcess"}
 #: Samples per Welch segment of the sensor spectra (1 kHz sampling).
 _WELCH_SEGMENT = 2048
 
@@ -60,15 +59,9 @@ class StudyIncomplete(RuntimeError):
 
 
 def _versions() -> dict:
-    import importlib.metadata as md
+    from ..io import software_versions
 
-    out = {"python": platform.python_version()}
-    for pkg in ("neuralmass", "jax", "brainstate", "brainunit", "numpy", "scipy", "xarray", "matplotlib"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            pass
-    return out
+    return software_versions()
 
 
 def _upper(m):
@@ -81,117 +74,8 @@ def _corr(a, b) -> float:
     return float(pearson(np.ravel(a), np.ravel(b)))
 
 
-class _UserStudyData:
-    """The bundled dataset's interface (``normalized``, ``fc``, ``fc_group``, ``bold``) over the
-    user's files (:func:`neuralmass.datasets.load_user_data`)."""
-
-    def __init__(self, user, bundled):
-        self.user = user
-        self.connectome = user.connectome if user.connectome is not None else bundled
-        self.fc = np.asarray(user.fc_subjects)
-        self.fc_group = user.fc_group
-        self.bold = None if user.bold is None else np.asarray(user.bold.data, dtype=float)[None]
-        self.files = user.files
-
-    def normalized(self, norm):
-        return self.connectome.normalized(norm)
-
-    def __getattr__(self, name):   # weights, lengths, labels, ... of the connectome
-        return getattr(self.__dict__["connectome"], name)
-
-
-def _study_data(cfg):
-    """The study's connectome and empirical data: the bundled dataset, or the user's files named
-    in ``[data]`` (read relative to the config file, checked before any simulation)."""
-    from .. import datasets
-
-    d = cfg["data"]
-    if not any(d.get(k) for k in ("connectome", "fc", "bold")):
-        return datasets.load_dataset(d["dataset"])
-    from ..datasets import load_user_data
-
-    bundled = None if d.get("connectome") else datasets.load_dataset(d["dataset"])
-    user = load_user_data(d, cfg.get("_base_dir", "."), connectome=bundled)
-    return _UserStudyData(user, bundled)
-
-
-def _regional_params(spec, params: dict, n: int, labels) -> dict:
-    """Per-region parameter tables resolved to one value per region (by label or index)."""
-    import brainunit as u
-
-    from ..params import regional
-
-    out = {}
-    for name, v in params.items():
-        if isinstance(v, dict):
-            p = spec.param(name)
-            arr = regional(v, n, labels, f"model.params.{name}", p.default, p.to_canonical)
-            unit = p.canonical if p.canonical is not None else p.unit
-            v = u.Quantity(arr, unit=unit) if unit is not None else arr
-        out[name] = v
-    return out
-
-
-def _node_module(model_name: str, n: int, params: dict, noise_cfg: dict):
-    """The model's stateful population with the configured noise on each of its noise inputs."""
-    from .. import noise as noise_mod
-    from ..models import MODELS, module_class
-
-    spec = MODELS[model_name]
-    kwargs = dict(params)
-    kind = noise_cfg.get("kind", "none")
-    if kind != "none" and noise_cfg.get("sigma", 0.0):
-        driven = set()
-        for slot, inp in spec.extra.get("noise_slots", {}).items():
-            if inp not in spec.noise_inputs or inp in driven:
-                continue  # two slot names may alias one input (Jansen–Rit's noise_p / noise_E)
-            driven.add(inp)
-            cls = getattr(noise_mod, NOISE_KINDS[kind])
-            extra = {"tau": noise_cfg.get("tau", 10.0)} if kind == "ou" else {}
-            kwargs[f"noise_{slot}"] = cls(n, sigma=noise_cfg["sigma"], **extra)
-    return module_class(spec)(n, **kwargs)
-
-
-def network_from_config(cfg: dict, conn, node):
-    """The study's :class:`~neuralmass.Network` from a validated config's ``[network]`` table: the
-    one place a config becomes a network (studies and sweeps).
-
-    ``coupling``, ``coupled_var`` and ``coupling_input`` may each be a string or a table keyed by
-    input (several coupled sums, see :mod:`neuralmass.network.pathways`)."""
-    from ..network.network import Network
-
-    net_cfg = cfg["network"]
-    speed = net_cfg.get("speed") if net_cfg.get("delays", True) else None
-    return Network(node, conn=conn, speed=speed, coupling=net_cfg.get("coupling", "diffusive"),
-                   coupled_var=net_cfg.get("coupled_var"), coupling_input=net_cfg.get("coupling_input"),
-                   k=float(net_cfg.get("k", 1.0)), delay_mode=net_cfg.get("delay_mode", "integer"))
-
-
-def empirical_fcd_values(bold, window_frames: int, step_frames: int, offset: int) -> np.ndarray:
-    """FCD values of every recording of ``bold`` (subjects, time, regions), pooled: one compiled
-    call for all subjects (the study's and the sweeps' FCD target)."""
-    import jax
-
-    from .. import analysis
-
-    fn = jax.jit(lambda b: analysis.fcd_values(analysis.fcd(b, window_frames, step_frames), offset))
-    return np.asarray(fn(np.asarray(bold))).reshape(-1)
-
-
-def _resting_level(spec, params, variable, dt) -> float:
-    """Mean of ``variable`` for an isolated, noise-free node over 5–10 s (its resting level).
-
-    Per-region parameters (``{'default': ..., 'regions': ...}``) count with their default value:
-    one baseline for all regions."""
-    from .. import NodeSystem, Simulator
-
-    params = {k: (v.get("default", spec.param(k).default) if isinstance(v, dict) else v)
-              for k, v in params.items()}
-
-    res = Simulator(NodeSystem(spec, 1, params), dt=dt, progress=False).run(
-        10_000.0, monitors=[variable], transient=5_000.0)
-    x = np.asarray(magnitude(res[variable]))
-    return float(x.mean())
+# the builder's names, kept importable from here (neuralmass.studies.build is their home)
+_regional_params = regional_params
 
 
 @dataclass
@@ -211,6 +95,8 @@ class StudyPlan:
     warnings: list[str] = field(default_factory=list)
     #: ``[[stimulus]]`` blocks as engine inputs: input name -> summed Stimulus (empty: none)
     stimuli: dict = field(default_factory=dict)
+    #: the built study (:func:`neuralmass.studies.build.build_study`): network, monitors, targets
+    study: Study | None = None
 
 
 def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
@@ -226,53 +112,15 @@ def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
     """
     import importlib.util
 
-    from .. import datasets
-
-    study, sim_cfg, bold_cfg, net_cfg = cfg["study"], cfg["simulation"], cfg["bold"], cfg["network"]
     preflight.require_modules(NEEDS, "`neuralmass run` (NetCDF results and figures)")
-    key = preflight.seed_key(study["seed"], "study.seed")
-    folder = ResultsFolder(study["output"], overwrite=overwrite)
-    warnings = []
-
-    data = _study_data(cfg)
-    norm = cfg["data"].get("normalize", "none")
-    conn = data.normalized(norm) if norm != "none" else data
-    from ..models import MODELS
-
-    try:   # per-region parameters name regions of this connectome
-        _regional_params(MODELS[cfg["model"]["name"]], cfg["model"]["params"], conn.n_regions, conn.labels)
-    except (KeyError, IndexError) as exc:
-        raise preflight.PreflightError(str(exc.args[0])) from None
-    # [[stimulus]] blocks name regions of this connectome too (PreflightError naming the block)
-    stimuli = build_stimuli(cfg.get("stimulus", []), [str(x) for x in conn.labels], conn.n_regions)
-    dt, tr = sim_cfg["dt"], bold_cfg["tr"]
-    period, steps = preflight.sampling_period(tr, dt)
-    n_rec = int(round((sim_cfg["duration"] - sim_cfg["transient"]) / dt))
-    tr_steps = int(round(tr / dt))
-    bold_frames = (n_rec // steps) // (tr_steps // steps)
+    key = preflight.seed_key(cfg["study"]["seed"], "study.seed")
+    folder = ResultsFolder(cfg["study"]["output"], overwrite=overwrite)
+    # data, data.subjects, node, network, stimuli: built and checked before simulating
+    built = build_study(cfg)
     fcd = None
-    if bold_cfg.get("enabled", True):
-        if bold_frames < 3:
-            raise preflight.PreflightError(
-                f"the recording (simulation.duration - simulation.transient = "
-                f"{(sim_cfg['duration'] - sim_cfg['transient']) / 1000:g} s) gives {bold_frames} BOLD "
-                f"frames at TR = {tr:g} ms; FC needs at least 3. Lengthen simulation.duration.")
-        frames = {"simulated BOLD": bold_frames}
-        emp = getattr(data, "bold", None)
-        if getattr(data, "fc", None) is not None and emp is not None and np.ndim(emp) == 3:
-            frames[f"empirical BOLD of {cfg['data']['dataset']!r}"] = int(np.shape(emp)[1])
-        fcd = preflight.fcd_samples(cfg["analysis"]["fcd_window"], cfg["analysis"]["fcd_step"], tr, frames)
-
-    if net_cfg.get("delays", True) and net_cfg.get("delay_mode", "integer") == "integer" \
-            and net_cfg.get("speed") and conn.lengths is not None:
-        n0 = preflight.zero_delay_edges(conn.weights, conn.delays_ms(net_cfg["speed"]), dt)
-        if n0:
-            msg = (f"{n0} of {int(np.count_nonzero(np.asarray(conn.weights)))} edges have a conduction "
-                   f"delay below dt/2 = {dt / 2:g} ms at speed {net_cfg['speed']:g} mm/ms and are coupled "
-                   f"without delay (delays are rounded to whole steps); use a smaller simulation.dt or "
-                   f"network.delay_mode = \"linear\" to keep them.")
-            logger.warning(msg)
-            warnings.append(msg)
+    if built.bold_enabled:
+        fcd = preflight.fcd_samples(cfg["analysis"]["fcd_window"], cfg["analysis"]["fcd_step"], built.tr,
+                                    {"simulated BOLD": built.bold_frames})
 
     meg = cfg["meg_eeg"].get("enabled", "auto")
     has_tvb = importlib.util.find_spec("tvb_data") is not None
@@ -288,8 +136,8 @@ def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
             raise preflight.PreflightError(
                 f"meg_eeg.duration = {dur / 1000:g} s is shorter than one spectral segment "
                 f"({_WELCH_SEGMENT / 1000:g} s at 1 kHz); use at least \"{_WELCH_SEGMENT / 1000:g} s\".")
-    return StudyPlan(cfg, folder, key, data, conn, float(period), steps, bold_frames, fcd, meg, warnings,
-                     stimuli)
+    return StudyPlan(cfg, folder, key, built.data, built.connectome, built.neural_period, built.neural_steps,
+                     built.bold_frames, fcd, meg, list(built.warnings), built.stimuli, built)
 
 
 def run_study(cfg: dict, quiet: bool = False, overwrite: bool = False) -> dict:
@@ -379,19 +227,20 @@ def _save_signals(result: dict, keys: tuple, name: str, title: str, labels, attr
 
 def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     from .. import Simulator, analysis, objectives
-    from ..forward.bold import BOLDMonitor
     from ..models import MODELS
-    from ..monitors import TemporalAverage
-    from ..network import Network
 
     cfg = plan.cfg
     study, sim_cfg, bold_cfg, net_cfg = cfg["study"], cfg["simulation"], cfg["bold"], cfg["network"]
     seed = int(study["seed"])
     figs = work / "figures"
     figs.mkdir()
-    if isinstance(plan.data, _UserStudyData):
-        summary["data_files"] = plan.data.files
-    summary.update({"study": study["name"], "seed": seed, "dataset": cfg["data"]["dataset"],
+    built = plan.study
+    targets = built.targets
+    if built.data_files:
+        summary["data_files"] = built.data_files
+    summary.update({"study": study["name"], "seed": seed, "dataset": built.source,
+                    "data": {**targets.describe(), "n_regions": built.n_regions,
+                             "n_subjects_available": len(built.all_subjects)},
                     "model": cfg["model"]["name"], "versions": _versions(),
                     "started": _dt.datetime.now().isoformat(timespec="seconds")})
     if plan.warnings:
@@ -401,34 +250,28 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
                                                plan.conn.labels, plan.conn.n_regions)
 
     # ---------------------------------------------------------------- data
-    logger.info("[1/5] dataset %r", cfg["data"]["dataset"])
-    data, conn = plan.data, plan.conn
+    if targets.n_subjects:
+        logger.info("[1/5] data: %s (%d regions; target: %d of %d subjects)", built.source, built.n_regions,
+                    targets.n_subjects, len(built.all_subjects))
+    else:
+        logger.info("[1/5] data: %s (%d regions; no empirical target)", built.source, built.n_regions)
+    conn = built.connectome
     n = conn.n_regions
-    labels = [str(x) for x in conn.labels]
+    labels = list(built.labels)
     W = np.asarray(conn.weights)
-    fc_emp_subjects = np.asarray(getattr(data, "fc", np.zeros((0, n, n))))
-    fc_emp = np.asarray(getattr(data, "fc_group", np.full((n, n), np.nan)))
-    has_emp = fc_emp_subjects.shape[0] > 0
+    fc_emp_subjects = np.asarray(targets.fc)
+    has_emp = targets.n_subjects > 0
+    fc_emp = targets.fc_group if has_emp else np.full((n, n), np.nan)
 
     # ---------------------------------------------------------------- network
-    spec = MODELS[cfg["model"]["name"]]
-    node = _node_module(spec.name, n, _regional_params(spec, cfg["model"]["params"], n, conn.labels),
-                        cfg["noise"])
+    spec = built.model
     speed = net_cfg.get("speed") if net_cfg.get("delays", True) else None
-    net = network_from_config(cfg, conn, node)
-    variable = bold_cfg.get("variable") or spec.coupled_var
-    dt = sim_cfg["dt"]
-    tr = bold_cfg["tr"]
-    baseline = bold_cfg.get("baseline", "auto")
-    if baseline == "auto":
-        baseline = _resting_level(spec, cfg["model"]["params"], variable, dt)
-    neural_period = plan.neural_period
-    monitors = [TemporalAverage(variable, period=neural_period, name="neural")]
-    if bold_cfg.get("enabled", True):
-        monitors.append(BOLDMonitor(variable, tr=tr, coefficients=bold_cfg["coefficients"],
-                                    scale=float(bold_cfg["scale"]), baseline=baseline, name="bold"))
-    sim = Simulator(net, dt=dt, method=sim_cfg.get("method", "heun"), progress=not quiet,
-                    chunk_steps=200_000)
+    variable = built.variable
+    dt = built.dt
+    tr = built.tr
+    neural_period = built.neural_period
+    monitors = built.monitors()
+    sim = Simulator(built.network, dt=dt, method=built.method, progress=not quiet, chunk_steps=200_000)
     logger.info("[2/5] simulating %d regions x %g s at dt = %g ms (%s, %s coupling, k = %s, "
                 "speed = %s mm/ms%s)", n, sim_cfg["duration"] / 1000, dt, spec.name,
                 net_cfg.get("coupling"), net_cfg.get("k"), speed,
@@ -462,7 +305,7 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     def _fig_connectome():
         fig, ax = plt.subplots(figsize=(6, 5))
         viz.plot_connectivity(W, labels=labels if n <= 20 else None, ax=ax, log=True)
-        ax.set_title(f"Structural connectivity ({cfg['data']['dataset']}, {n} regions)")
+        ax.set_title(f"Structural connectivity ({built.source}, {n} regions)")
         fig.tight_layout(); fig.savefig(figs / "connectome.png", dpi=110); plt.close(fig)
 
     def _fig_timeseries():
@@ -507,12 +350,11 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
                 fig.tight_layout(); fig.savefig(figs / "fc_comparison.png", dpi=110); plt.close(fig)
 
             step("figure fc_comparison.png", _fig_fc)
-            emp_bold = np.asarray(getattr(data, "bold", np.zeros((0,))))
-            if emp_bold.ndim == 3:
+            if targets.fcd is not None:
                 def _fcd():
                     import jax
 
-                    fcd_emp_vals = empirical_fcd_values(emp_bold, w_s, s_s, offset)
+                    fcd_emp_vals = targets.fcd_values
                     fcd_sim = np.asarray(jax.jit(lambda b: analysis.fcd(b, w_s, s_s))(bold))
                     fcd_sim_vals = np.asarray(analysis.fcd_values(fcd_sim, offset))
                     ks = float(jax.jit(objectives.ks_distance)(fcd_sim_vals, fcd_emp_vals))
@@ -522,7 +364,7 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
                     viz.plot_fcd(fcd_sim, is_matrix=True, ax=axes[0])
                     axes[0].set_title(f"Simulated FCD ({win / 1000:g} s windows)")
                     axes[1].hist(fcd_emp_vals, bins=40, range=(-0.2, 1), density=True, alpha=0.6,
-                                 label=f"empirical ({emp_bold.shape[0]} subjects)")
+                                 label=f"empirical ({targets.n_subjects} subject{'s' if targets.n_subjects != 1 else ''})")
                     axes[1].hist(fcd_sim_vals, bins=40, range=(-0.2, 1), density=True, alpha=0.6, label="simulated")
                     axes[1].set_xlabel("FCD value"); axes[1].legend()
                     axes[1].set_title(f"FCD distributions, KS = {ks:.3f}")
@@ -612,6 +454,7 @@ def _write_report(cfg, work: Path, summary: dict) -> None:
     (work / "config.json").write_text(json.dumps(cfg, indent=2, default=str))
     lines = [f"# neuralmass study: {summary['study']}", "",
              f"- dataset: `{summary['dataset']}`; model: `{summary['model']}`; seed: **{summary['seed']}**",
+             _subjects_line(summary.get("data", {})),
              f"- wall time: {summary.get('wall_time_s', '?')} s (simulation {summary.get('simulation_time_s', '?')} s)",
              f"- started: {summary['started']}", ""]
     if summary.get("missing"):
@@ -653,6 +496,16 @@ def _write_report(cfg, work: Path, summary: dict) -> None:
     text = "\n".join(lines)
     (work / "report.md").write_text(text)
     (work / "report.html").write_text(_html(text, summary))
+
+
+def _subjects_line(data: dict) -> str:
+    """The report's line naming the subjects whose recordings were the target."""
+    subj = data.get("subjects") or []
+    if not subj:
+        return "- empirical target: none (the data have no FC or BOLD recordings)"
+    avail = data.get("n_subjects_available", len(subj))
+    ids = ", ".join(f"{s} (#{i})" for s, i in zip(subj, data.get("subject_indices", [])))
+    return f"- empirical target: {len(subj)} of {avail} subject(s): {ids}"
 
 
 def _html(markdown: str, summary: dict) -> str:
