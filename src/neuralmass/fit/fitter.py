@@ -211,11 +211,17 @@ def _collect_marks(model) -> dict:
     return {k: v for k, v in node.fit_params.items() if isinstance(v, Param) and v.fit}
 
 
+def _real():
+    """JAX's default float type: float32, or float64 under ``jax_enable_x64`` (targets, points and
+    losses follow it, so a float64 fit is float64 throughout)."""
+    return jnp.dtype(jnp.result_type(float))
+
+
 def _plain_target(target):
     if isinstance(target, Mapping):
         return {k: _plain_target(v) for k, v in target.items()}
     v = getattr(target, "values", target) if hasattr(target, "dims") else target
-    return jnp.asarray(np.asarray(magnitude(v), dtype=np.float32))
+    return jnp.asarray(np.asarray(magnitude(v), dtype=_real()))
 
 
 class Fitter:
@@ -361,7 +367,7 @@ class Fitter:
         P = self.space.apply(self.base_params, b)
         out = run(P, key)
         sim = out[run.monitor_keys[0]] if len(run.monitor_keys) == 1 else out
-        return jnp.asarray(loss(sim, target), dtype=jnp.float32).reshape(())
+        return jnp.asarray(loss(sim, target), dtype=_real()).reshape(())
 
     def _batch_fn(self, target):
         key = ("batch", id(self.loss_fn))
@@ -417,7 +423,7 @@ class Fitter:
             pad = chunk - len(part)
             if pad:
                 part = np.concatenate([part, np.repeat(part[-1:], pad, 0)])
-            out.append(np.asarray(f(jnp.asarray(part, jnp.float32), tgt, k))[:chunk - pad])
+            out.append(np.asarray(f(jnp.asarray(part, _real()), tgt, k))[:chunk - pad])
             self.n_simulations += chunk - pad
         return np.concatenate(out)
 
@@ -565,7 +571,7 @@ class Fitter:
         vg = self._grad_fn(tgt)
         update = jax.jit(jax.vmap(lambda g, s, z: _apply(opt, g, s, z)))
         if state["opt"] is None:
-            Z = jnp.asarray(self.space.box_to_z(self._start_points(self.batch_size)), jnp.float32)
+            Z = jnp.asarray(self.space.box_to_z(self._start_points(self.batch_size)), _real())
             state["opt"] = {"z": np.asarray(Z), "s": jax.device_get(jax.vmap(opt.init)(Z))}
 
         def step(state):
@@ -599,7 +605,7 @@ class Fitter:
         def step(state):
             cands = [opt.ask() for _ in range(Bsz)]
             Bx = _sigmoid(np.stack([c.value for c in cands]))
-            L = np.asarray(f(jnp.asarray(Bx, jnp.float32), tgt, self._key(state["step"])))
+            L = np.asarray(f(jnp.asarray(Bx, _real()), tgt, self._key(state["step"])))
             self.n_simulations += Bsz
             for c, l in zip(cands, L):
                 opt.tell(c, float(l) if np.isfinite(l) else 1e30)
@@ -616,7 +622,7 @@ class Fitter:
 
         def func(X):  # X: (d, S) in the unit box
             X = np.atleast_2d(np.asarray(X).T)
-            L = np.asarray(f(jnp.asarray(X, jnp.float32), tgt, self._key(cur["step"])))
+            L = np.asarray(f(jnp.asarray(X, _real()), tgt, self._key(cur["step"])))
             self.n_simulations += X.shape[0]
             return np.where(np.isfinite(L), L, 1e30)
 
