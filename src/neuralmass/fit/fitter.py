@@ -211,11 +211,17 @@ def _collect_marks(model) -> dict:
     return {k: v for k, v in node.fit_params.items() if isinstance(v, Param) and v.fit}
 
 
+def _real():
+    """JAX's default float type: float32, or float64 under ``jax_enable_x64`` (targets, points and
+    losses follow it, so a float64 fit is float64 throughout)."""
+    return jnp.dtype(jnp.result_type(float))
+
+
 def _plain_target(target):
     if isinstance(target, Mapping):
         return {k: _plain_target(v) for k, v in target.items()}
     v = getattr(target, "values", target) if hasattr(target, "dims") else target
-    return jnp.asarray(np.asarray(magnitude(v), dtype=np.float32))
+    return jnp.asarray(np.asarray(magnitude(v), dtype=_real()))
 
 
 class Fitter:
@@ -389,7 +395,7 @@ class Fitter:
             for sl, kind, weight, x0, scale in self._penalty:
                 xs = x[sl]
                 val = val + weight * (jnp.mean(jnp.abs(xs)) if kind == "l1" else jnp.mean(((xs - x0) / scale) ** 2))
-        return val.astype(jnp.result_type(float))
+        return val.astype(_real())
 
     def _batch_fn(self, target):
         key = ("batch", id(self.loss_fn))
@@ -445,7 +451,7 @@ class Fitter:
             pad = chunk - len(part)
             if pad:
                 part = np.concatenate([part, np.repeat(part[-1:], pad, 0)])
-            out.append(np.asarray(f(jnp.asarray(part, jnp.float32), tgt, k))[:chunk - pad])
+            out.append(np.asarray(f(jnp.asarray(part, _real()), tgt, k))[:chunk - pad])
             self.n_simulations += (chunk - pad) * self.realizations
         return np.concatenate(out)
 
@@ -601,7 +607,7 @@ class Fitter:
         vg = self._grad_fn(tgt)
         update = jax.jit(jax.vmap(lambda g, s, z: _apply(opt, g, s, z)))
         if state["opt"] is None:
-            Z = jnp.asarray(self.space.box_to_z(self._start_points(self.batch_size)), jnp.float32)
+            Z = jnp.asarray(self.space.box_to_z(self._start_points(self.batch_size)), _real())
             state["opt"] = {"z": np.asarray(Z), "s": jax.device_get(jax.vmap(opt.init)(Z))}
 
         def step(state):
@@ -635,7 +641,7 @@ class Fitter:
         def step(state):
             cands = [opt.ask() for _ in range(Bsz)]
             Bx = _sigmoid(np.stack([c.value for c in cands]))
-            L = np.asarray(f(jnp.asarray(Bx, jnp.float32), tgt, self._key(state["step"])))
+            L = np.asarray(f(jnp.asarray(Bx, _real()), tgt, self._key(state["step"])))
             self.n_simulations += Bsz * self.realizations
             for c, l in zip(cands, L):
                 opt.tell(c, float(l) if np.isfinite(l) else 1e30)
@@ -652,7 +658,7 @@ class Fitter:
 
         def func(X):  # X: (d, S) in the unit box
             X = np.atleast_2d(np.asarray(X).T)
-            L = np.asarray(f(jnp.asarray(X, jnp.float32), tgt, self._key(cur["step"])))
+            L = np.asarray(f(jnp.asarray(X, _real()), tgt, self._key(cur["step"])))
             self.n_simulations += X.shape[0] * self.realizations
             return np.where(np.isfinite(L), L, 1e30)
 

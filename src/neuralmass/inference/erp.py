@@ -277,7 +277,7 @@ def simulate_erps(theta, prior: Prior, config: ERPConfig = ERPConfig(), key=None
 
     Returns
     -------
-    erps : np.ndarray (n, config.n_times), float32, mV
+    erps : np.ndarray (n, config.n_times), float32 (float64 under ``jax_enable_x64``), mV
     finite : np.ndarray (n,) bool — False where the simulation diverged (e.g. negative rates).
     """
     theta = np.asarray(theta, dtype=float)
@@ -288,7 +288,7 @@ def simulate_erps(theta, prior: Prior, config: ERPConfig = ERPConfig(), key=None
     keys = jax.random.split(key, max(n, 1))
     bs = max(1, min(int(batch_size), n))
     fn = _batched_fn(config, bool(units_error))
-    out = np.empty((n, config.n_times), dtype=np.float32)
+    out = np.empty((n, config.n_times), dtype=jnp.result_type(float))   # JAX's default float
     chunks = range(0, n, bs)
     if progress:
         from tqdm.auto import tqdm

@@ -232,7 +232,7 @@ def simulate_paper_erps(theta, prior: Prior, config: PaperERPConfig = PaperERPCo
 
     Returns
     -------
-    erps : np.ndarray (n, config.n_times) float32, the model's output unit
+    erps : np.ndarray (n, config.n_times) float32 (float64 under ``jax_enable_x64``), the model's output unit
     finite : np.ndarray (n,) bool
     """
     theta = np.asarray(theta, dtype=float)
@@ -242,7 +242,7 @@ def simulate_paper_erps(theta, prior: Prior, config: PaperERPConfig = PaperERPCo
     n = len(theta)
     bs = max(1, min(int(batch_size), n))
     fn = _batched(config)
-    out = np.empty((n, config.n_times), dtype=np.float32)
+    out = np.empty((n, config.n_times), dtype=jnp.result_type(float))   # JAX's default float
     chunks = range(0, n, bs)
     if progress:
         from tqdm.auto import tqdm

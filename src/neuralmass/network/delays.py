@@ -158,7 +158,7 @@ class DelayLine:
                 f"block={block} is invalid: reads of {block} steps at once need every lag >= {block - 1} "
                 f"steps, but the shortest lag is {kmax - 1} steps; use 1 <= block <= {kmax}.")
         return cls(tgt.astype(np.int32), src.astype(np.int32), lo.astype(np.int32),
-                   frac.astype(np.float32), int(n), path == "dense", int(block))
+                   frac.astype(np.float64), int(n), path == "dense", int(block))
 
     # ------------------------------------------------------------------ geometry
     @property
