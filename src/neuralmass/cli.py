@@ -96,6 +96,21 @@ def build_parser() -> argparse.ArgumentParser:
     mo = sub.add_parser("models", help="list models, or show one model's parameter table", parents=[common])
     mo.add_argument("name", nargs="?", help="model name")
 
+    fp = sub.add_parser("fit", help="fit a study's parameters to data and score them on held-out subjects",
+                        parents=[common],
+                        description="Fit the [fit.parameters] of a study config to the empirical FC/FCD "
+                                    "of data.subjects, score the fitted model with new noise on "
+                                    "fit.test_subjects, and write fitted.toml (runnable by `neuralmass "
+                                    "run`), fit_summary.json, fit_loss.png and fit_report.md. Running the "
+                                    "same command again resumes an interrupted fit.")
+    fp.add_argument("config", help="TOML study file with a [fit] table (see docs/fitting.md)")
+    fp.add_argument("--out", required=True, help="output folder (created; a folder of the same fit resumes)")
+    fp.add_argument("--steps", type=int, help="optimiser steps (overrides fit.steps)")
+    fp.add_argument("--overwrite", action="store_true",
+                    help="write into an existing non-empty folder not made by neuralmass fit")
+    fp.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    fp.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+
     from .explore.cli import add_sweep_parser
 
     sw = add_sweep_parser(sub)
@@ -107,6 +122,23 @@ def _cmd_sweep(args) -> int:
     from .explore.cli import run_sweep_args
 
     return run_sweep_args(args)
+
+
+def _cmd_fit(args) -> int:
+    from .studies.fitting import load_fit_config, run_fit
+
+    over = {"fit": {"steps": args.steps}} if args.steps is not None else None
+    cfg, spec = load_fit_config(args.config, over)
+    summary = run_fit(cfg, spec, args.out, config_path=args.config, overwrite=args.overwrite,
+                      quiet=args.quiet or args.json)
+    if args.json:
+        print(json.dumps(summary, indent=2, default=str))
+    elif not args.quiet:
+        for name, sc in summary["scores"].items():
+            ks = f", FCD KS {sc['fcd_ks']:.3f}" if "fcd_ks" in sc else ""
+            print(f"{name}: group FC r {sc['fc_r_group']:.3f}{ks}")
+        print(f"fit written to {args.out} (fitted.toml, fit_summary.json, fit_report.md)")
+    return 0
 
 
 def _fail(msg: str, status: int = 1) -> int:
@@ -333,7 +365,7 @@ def main(argv=None) -> int:
     debug = getattr(args, "debug", False)
     handler = _setup_logging(getattr(args, "quiet", False) or getattr(args, "json", False))
     handlers = {"run": _cmd_run, "simulate": _cmd_simulate, "datasets": _cmd_datasets,
-                "models": _cmd_models, "sweep": _cmd_sweep}
+                "models": _cmd_models, "sweep": _cmd_sweep, "fit": _cmd_fit}
     try:
         from .compilation_cache import enable_compilation_cache
 

@@ -119,7 +119,8 @@ def __getattr__(name):
 _ALLOWED = {
     "study": {"name": str, "seed": int, "output": str},
     "data": {"dataset": str, "normalize": str, "connectome": str, "fc": str, "bold": str,
-             "tr": (str, int, float), "labels": (str, list), "symmetric": bool, "subjects": list},
+             "tr": (str, int, float), "labels": (str, list), "symmetric": bool, "subjects": list,
+             "weights": str},
     "model": {"name": str, "params": dict},
     "network": {"coupling": (str, dict), "k": (int, float), "speed": (str, int, float), "delay_mode": str,
                 "delays": bool, "coupled_var": (str, dict), "coupling_input": (str, dict)},
@@ -222,10 +223,13 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
-def load_config(path: str | Path | None = None, overrides: dict | None = None, strict: bool = False) -> dict:
+def load_config(path: str | Path | None = None, overrides: dict | None = None, strict: bool = False,
+                skip: tuple = ()) -> dict:
     """Read a TOML study file (missing keys take the defaults) and validate it.
 
     ``strict=True`` turns warnings (model parameters outside their plausible range) into errors.
+    ``skip`` names sections that another command validates itself (``('fit',)`` for
+    ``neuralmass fit``); they are left out of the returned config.
     """
     cfg = default_config()
     if path is not None:
@@ -237,12 +241,14 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None, s
             user = tomllib.loads(p.read_text())
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
+        for section in skip:
+            user.pop(section, None)
         cfg = _merge(cfg, user)
     if overrides:
         cfg = _merge(cfg, overrides)
     out = validate_config(cfg, strict=strict)
     # user data files ([data] connectome/fc/bold) are read relative to the config file
-    if any(out.get("data", {}).get(k) for k in ("connectome", "fc", "bold")):
+    if any(out.get("data", {}).get(k) for k in ("connectome", "fc", "bold", "weights")):
         out["_base_dir"] = str(Path(path).resolve().parent) if path is not None else str(Path.cwd())
     return out
 

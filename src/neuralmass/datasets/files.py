@@ -53,7 +53,7 @@ import numpy as np
 from ..network.connectome import Connectome
 
 __all__ = ["DataFileError", "CONNECTOME_FORMATS", "read_connectome", "write_connectome",
-           "read_table", "read_labels", "read_centres", "sha256sum", "file_record"]
+           "read_table", "write_table", "read_labels", "read_centres", "sha256sum", "file_record"]
 
 log = logging.getLogger("neuralmass")
 
@@ -744,4 +744,33 @@ def write_connectome(conn: Connectome, path, *, format: str | None = None,
             def _w(tmp, s=content):
                 tmp.write_text(s)
         _atomic_write(p / n, _w)
+    return p
+
+
+def write_table(path, values, labels, *, overwrite: bool = False) -> Path:
+    """Write a square labelled matrix as CSV that :func:`read_table` reads back exactly: a header
+    row ``region,<label>,...`` and one row ``<label>,<values>`` per region (17 significant digits).
+
+    Parameters
+    ----------
+    path : str or Path
+        ``*.csv`` file. An existing file is replaced only with ``overwrite=True``.
+    values : array (N, N)
+    labels : sequence of N str
+        Region labels; they must not contain commas or be numbers.
+    """
+    p = Path(path)
+    a = np.asarray(values, dtype=float)
+    labels = [str(x) for x in labels]
+    if a.ndim != 2 or a.shape != (len(labels), len(labels)):
+        raise ValueError(f"write_table: values of shape {a.shape} do not match {len(labels)} labels.")
+    bad = [x for x in labels if "," in x or not x.strip() or _is_number(x)]
+    if bad:
+        raise ValueError(f"write_table: label {bad[0]!r} cannot be written to a CSV header (comma, empty "
+                         f"or a number).")
+    if p.exists() and not overwrite:
+        raise FileExistsError(f"{p} exists; pass overwrite=True to replace it.")
+    text = "region," + ",".join(labels) + "\n" + "".join(
+        lab + "," + ",".join(f"{x:.17g}" for x in row) + "\n" for lab, row in zip(labels, a))
+    _atomic_write(p, lambda tmp: tmp.write_text(text))
     return p

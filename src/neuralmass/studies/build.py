@@ -249,6 +249,41 @@ def _load_data(cfg: Mapping):
     return user, conn, rec, source, dict(user.files)
 
 
+def _replace_weights(conn, path, base_dir):
+    """``(connectome with the weights of data.weights, file record)``.
+
+    The file is a square table (e.g. ``fitted_weights.csv`` written by ``neuralmass fit``); with
+    labels it is matched to the connectome's regions by label (any order), without labels by
+    position. It is used as written: ``data.normalize`` does not apply to it, and tract lengths,
+    recordings and subjects stay those of the data.
+    """
+    from ..datasets.files import DataFileError, file_record, read_table
+
+    p = Path(path)
+    if not p.is_absolute():
+        p = Path(base_dir) / p
+    values, cols, rows = read_table(p, what="data.weights")
+    labels = [str(x) for x in conn.labels]
+    n = len(labels)
+    if values.shape != (n, n):
+        raise DataFileError(f"data.weights = {str(path)!r} is {values.shape[0]} x {values.shape[1]}; the "
+                            f"connectome has {n} regions.")
+    names = rows or cols
+    if names is not None:
+        if rows is not None and cols is not None and list(rows) != list(cols):
+            raise DataFileError(f"data.weights = {str(path)!r}: its row and column labels differ; write "
+                                f"both in one order.")
+        missing = sorted(set(labels) - set(names))
+        if missing or len(set(names)) != len(names):
+            raise DataFileError(f"data.weights = {str(path)!r}: labels do not match the connectome's "
+                                f"(missing {missing[:3]}); the file must name the same regions.")
+        order = [list(names).index(x) for x in labels]
+        values = values[np.ix_(order, order)]
+    if not np.all(np.isfinite(values)) or np.any(values < 0):
+        raise DataFileError(f"data.weights = {str(path)!r} has negative or non-finite weights.")
+    return conn._replace(weights=values), file_record(p)
+
+
 def select_subjects(subjects, ids: Sequence[str], source: str, key: str = "data.subjects") -> tuple:
     """Indices of ``subjects`` among the recordings ``ids``.
 
@@ -572,6 +607,9 @@ def build_study(cfg: Mapping, subjects=None) -> Study:
     data, raw_conn, rec, source, files = _load_data(cfg)
     norm = cfg["data"].get("normalize", "none")
     conn = raw_conn.normalized(norm) if norm != "none" else raw_conn
+    if cfg["data"].get("weights"):
+        conn, files["weights"] = _replace_weights(conn, cfg["data"]["weights"], cfg.get("_base_dir", "."))
+        source = f"{source} with weights {cfg['data']['weights']}"
     n = conn.n_regions
     labels = [str(x) for x in conn.labels]
     spec = MODELS[cfg["model"]["name"]]
