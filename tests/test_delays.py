@@ -204,3 +204,12 @@ def test_traced_speed_outside_speed_range_gives_nan_not_the_bound():
     assert np.isfinite(float(g)) and float(g) != 0.0
     # the rounding tolerance at a bound: a float32 value a hair above v_max still runs
     assert np.all(np.isfinite(np.asarray(f(jnp.array([20.0 * (1 + 2e-7)])))))
+
+
+def test_with_traced_speed_starts_inside_a_range_that_excludes_the_networks_speed():
+    # a fit's search space may exclude the speed the network was built with (only a default)
+    W = np.array([[0.0, 1.0], [1.0, 0.0]])
+    net = nm.Network(nm.LinearStep(2), conn=W, distance=40.0 * W, speed=30.0)
+    traced = net.with_traced_speed((1.0, 4.0))
+    assert float(nm.Simulator(traced, dt=0.1).params()["speed"]) == pytest.approx(2.0)
+    assert float(nm.Simulator(net.with_traced_speed((1.0, 40.0)), dt=0.1).params()["speed"]) == 30.0

@@ -277,6 +277,15 @@ class Network:
             args["distance"] = distance
         if speed is not None:
             args["speed"] = speed
+        elif args.get("speed") is not None:
+            # the network's own speed is only the default value of the traced one: outside the
+            # new range (a fit's search space) the range's geometric mean is used instead
+            lo, hi = (float(to_canonical(v, "speed_range", SPEED)) for v in speed_range)
+            v = np.asarray(to_canonical(args["speed"], "speed", SPEED), dtype=float)
+            if v.ndim != 0 or not lo <= float(v) <= hi:
+                _log.info("with_traced_speed: speed=%s lies outside speed_range=(%g, %g); the "
+                          "traced speed starts at sqrt(v_min * v_max) instead.", args["speed"], lo, hi)
+                args["speed"] = None
         return Network(**args)
 
     def delay_line(self, dt: float):
