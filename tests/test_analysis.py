@@ -310,3 +310,28 @@ def test_bad_inputs_raise_clear_errors():
         A.lowpass(_noise(200, 2), 60, 100.0)
     with pytest.raises(ValueError, match="window"):
         A.fcd(x, 50, 10)
+
+
+def test_functional_connectivity_propagates_nan_like_numpy():
+    # one NaN sample used to turn the region's row (diagonal included) into 0
+    x = _noise(300, 5, seed=11)
+    x[17, 2] = np.nan
+    fc = np.asarray(A.functional_connectivity(x))
+    ref = np.corrcoef(x.T)
+    assert np.all(np.isnan(fc[2])) and np.all(np.isnan(fc[:, 2]))
+    keep = [0, 1, 3, 4]
+    np.testing.assert_allclose(fc[np.ix_(keep, keep)], ref[np.ix_(keep, keep)], atol=1e-5)
+    # a constant region still correlates 0 (finite gradients), as documented
+    x = _noise(300, 3, seed=12)
+    x[:, 1] = 4.0
+    fc = np.asarray(A.functional_connectivity(x))
+    assert np.all(fc[1] == 0) and np.all(np.isfinite(fc))
+
+
+def test_functional_connectivity_refuses_a_regions_by_time_array():
+    x = _noise(40, 100, seed=13)          # 40 regions x 100 samples would give a 100 x 100 "FC"
+    with pytest.raises(ValueError, match=r"40 samples .* of 100 regions.*Pass x\.T.*"
+                                         r"allow_few_samples=True"):
+        A.functional_connectivity(x)
+    assert A.functional_connectivity(x.T).shape == (40, 40)
+    assert A.functional_connectivity(x, allow_few_samples=True).shape == (100, 100)

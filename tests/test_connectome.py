@@ -168,3 +168,33 @@ def test_from_arrays_distances_alias():
     assert c.metadata["source"] == "test"
     with pytest.raises(ValueError, match="distances"):
         Connectome.from_arrays(W3, lengths=L3, distances=L3)
+
+
+# ----------------------------------------------------------------------------- implausible inputs
+def test_string_weights_are_refused_even_when_numeric():
+    # np.asarray(['0.5', ...], dtype=float) converts silently; a table read as text is refused
+    with pytest.raises(TypeError, match="weights contain text"):
+        make(weights=W3.astype(str))
+    with pytest.raises(TypeError, match="weights contain text"):
+        make(weights=[[0, "1"], ["1", 0]], lengths=None, labels=None)
+
+
+def test_lengths_in_micrometres_are_refused_with_the_fix():
+    with pytest.raises(ValueError, match=r"lengths reach 50000 mm .*divided by 1000"):
+        make(lengths=L3 * 1000.0)
+    # centres in µm give implausible distances too
+    with pytest.raises(ValueError, match=r"distances between the centres"):
+        make(lengths=None, centres=np.array([[0, 0, 0], [3e5, 0, 0], [0, 3e5, 0]]))
+    # a Quantity in µm is converted, not refused
+    c = make(lengths=L3 * 1000.0 * u.um)
+    np.testing.assert_allclose(c.lengths, L3)
+
+
+def test_duplicate_labels_are_refused():
+    with pytest.raises(ValueError, match="region 'a' more than once"):
+        make(labels=["a", "b", "a"])
+
+
+def test_has_lengths():
+    assert make().has_lengths
+    assert not make(lengths=None).has_lengths

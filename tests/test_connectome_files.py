@@ -191,3 +191,84 @@ def test_inconsistent_contents_name_the_file_and_problem(tmp_path):
     (d / "labels.txt").write_text("\n".join(c.labels[::-1]) + "\n")
     with pytest.raises(DataFileError, match="disagree on the region labels"):
         Connectome.from_file(d, symmetric=False)
+
+
+# ----------------------------------------------------------------------------- matched by label
+def _labelled_csv(path, m, labels):
+    lines = ["," + ",".join(labels)]
+    lines += [lab + "," + ",".join(repr(float(x)) for x in row) for lab, row in zip(labels, m)]
+    path.write_text("\n".join(lines) + "\n")
+
+
+@pytest.mark.parametrize("layout", ["folder", "table"])
+def test_labelled_tract_lengths_are_matched_by_label_not_position(tmp_path, layout):
+    # used to be read in file order: delays off by the difference of two tracts
+    c = _conn(n=5)
+    labels = list(c.labels)
+    perm = [3, 0, 4, 2, 1]
+    d = tmp_path / "lab"
+    d.mkdir()
+    _labelled_csv(d / "weights.csv", c.weights, labels)
+    _labelled_csv(d / "tract_lengths.csv", c.lengths[np.ix_(perm, perm)], [labels[i] for i in perm])
+    back = (Connectome.from_file(d) if layout == "folder"
+            else Connectome.from_file(d / "weights.csv", lengths=d / "tract_lengths.csv"))
+    np.testing.assert_array_equal(back.weights, c.weights)
+    np.testing.assert_array_equal(back.lengths, c.lengths)      # in the weights' order
+    assert list(back.labels) == labels
+    # a labelled centres file in another order is matched the same way
+    (d / "centres.tsv").write_text("".join(f"{labels[i]}\t{x}\t{y}\t{z}\n"
+                                           for i, (x, y, z) in zip(perm, c.centres[perm])))
+    back = (Connectome.from_file(d) if layout == "folder"
+            else Connectome.from_file(d / "weights.csv", lengths=d / "tract_lengths.csv",
+                                      centres=d / "centres.tsv"))
+    np.testing.assert_array_equal(back.centres, c.centres)
+    # labels that differ as sets are refused, naming both files
+    other = [labels[i] for i in perm]
+    other[0] = "lNowhere"
+    _labelled_csv(d / "tract_lengths.csv", c.lengths[np.ix_(perm, perm)], other)
+    with pytest.raises(DataFileError, match=r"tract_lengths\.csv and .*weights\.csv name different "
+                                            r"regions.*'lNowhere'"):
+        Connectome.from_file(d) if layout == "folder" else Connectome.from_file(
+            d / "weights.csv", lengths=d / "tract_lengths.csv")
+
+
+def test_lengths_override_file_is_matched_by_label(tmp_path):
+    c = _conn(n=4)
+    c.save(tmp_path / "c.npz")
+    perm = [2, 3, 1, 0]
+    _labelled_csv(tmp_path / "L.csv", c.lengths[np.ix_(perm, perm)], [c.labels[i] for i in perm])
+    back = Connectome.from_file(tmp_path / "c.npz", lengths=tmp_path / "L.csv")
+    np.testing.assert_array_equal(back.lengths, c.lengths)
+
+
+def test_unlabelled_weights_with_labelled_lengths_in_another_order_are_refused(tmp_path):
+    # the weights cannot say which order is right: every label source must then agree
+    c = _conn(n=4)
+    d = tmp_path / "lab"
+    d.mkdir()
+    np.savetxt(d / "weights.csv", c.weights, delimiter=",")
+    (d / "labels.txt").write_text("\n".join(c.labels) + "\n")
+    _labelled_csv(d / "tract_lengths.csv", c.lengths[::-1, ::-1], list(c.labels)[::-1])
+    with pytest.raises(DataFileError, match=r"disagree on the region labels.*weights table has no "
+                                            r"labels"):
+        Connectome.from_file(d)
+
+
+def test_duplicate_labels_are_refused(tmp_path):
+    c = _conn(n=3)
+    labels = ["lA", "rB", "lA"]
+    _labelled_csv(tmp_path / "w.csv", c.weights, labels)
+    with pytest.raises(DataFileError, match=r"w\.csv.*names region 'lA' more than once"):
+        Connectome.from_file(tmp_path / "w.csv")
+    np.save(tmp_path / "w.npy", c.weights)
+    with pytest.raises(DataFileError, match=r"names region 'lA' more than once"):
+        Connectome.from_file(tmp_path / "w.npy", labels=labels)
+
+
+def test_tract_lengths_in_micrometres_are_refused_naming_the_file(tmp_path):
+    c = _conn(n=4)
+    d = tmp_path / "um"
+    c.save(d, format="csv")
+    np.savetxt(d / "tract_lengths.csv", c.lengths * 1000.0, delimiter=",")   # µm, 248 m at most
+    with pytest.raises(DataFileError, match=r"um: lengths reach \d+ mm .*divided by 1000"):
+        Connectome.from_file(d)

@@ -161,3 +161,55 @@ def test_history_options():
     np.testing.assert_array_equal(h[:-1], 0.5)
     with pytest.raises(ValueError, match="history has shape"):
         initial_history(np.zeros((3, 3)), cur, 4)
+
+
+# ------------------------------------------------------------------------ traced speed range
+def _traced_pair():
+    W = np.array([[0.0, 1.0], [1.0, 0.0]])
+    L = np.array([[0.0, 40.0], [40.0, 0.0]])
+    node = nm.LinearStep(2, tau=TAU * u.ms, x_init=np.array([1.0, 0.0]))
+    return nm.Network(node, conn=W, distance=L, speed=5.0, speed_range=(1.0, 20.0),
+                      coupling="linear", k=0.05, history=0.0)
+
+
+@pytest.mark.parametrize("v", [0.1, 100.0])
+def test_concrete_speed_outside_speed_range_is_refused_not_clamped(v):
+    # used to give exactly the speed-1 / speed-20 result
+    net = _traced_pair()
+    sim = nm.Simulator(net, dt=0.1, progress=False)
+    with pytest.raises(ValueError, match=rf"speed={v:g} mm/ms is outside the network's "
+                                         r"speed_range=\(1, 20\).*Widen speed_range"):
+        sim.run(50.0, monitors=["x"], key=0, params={"speed": v})
+    with pytest.raises(ValueError, match=r"outside the network's speed_range"):
+        sim.run(50.0, monitors=["x"], key=0, params={"speed": np.array([5.0, v])})
+    W = np.array([[0.0, 1.0], [1.0, 0.0]])
+    with pytest.raises(ValueError, match=r"outside the network's speed_range"):
+        nm.Network(nm.LinearStep(2), conn=W, distance=40.0 * W, speed=v, speed_range=(1.0, 20.0))
+
+
+def test_traced_speed_outside_speed_range_gives_nan_not_the_bound():
+    import jax
+    import jax.numpy as jnp
+
+    net = _traced_pair()
+    run = nm.make_run_fn(net, 0.1, 50.0, monitors=["x"])
+    P = nm.Simulator(net, dt=0.1).params()
+    f = jax.jit(jax.vmap(lambda v: run({**P, "speed": v}, 0)["x"]))
+    out = np.asarray(f(jnp.array([1.0, 0.1, 20.0, 100.0, 5.0])))
+    assert np.all(np.isfinite(out[[0, 2, 4]]))          # inside the range (bounds included)
+    assert np.all(np.isnan(out[1, 1:])) and np.all(np.isnan(out[3, 1:]))   # outside: NaN lanes
+    assert not np.allclose(out[0], out[2])
+    # inside the range the gradient is unchanged (finite and non-zero)
+    g = jax.grad(lambda v: jnp.sum(run({**P, "speed": v}, 0)["x"]))(5.0)
+    assert np.isfinite(float(g)) and float(g) != 0.0
+    # the rounding tolerance at a bound: a float32 value a hair above v_max still runs
+    assert np.all(np.isfinite(np.asarray(f(jnp.array([20.0 * (1 + 2e-7)])))))
+
+
+def test_with_traced_speed_starts_inside_a_range_that_excludes_the_networks_speed():
+    # a fit's search space may exclude the speed the network was built with (only a default)
+    W = np.array([[0.0, 1.0], [1.0, 0.0]])
+    net = nm.Network(nm.LinearStep(2), conn=W, distance=40.0 * W, speed=30.0)
+    traced = net.with_traced_speed((1.0, 4.0))
+    assert float(nm.Simulator(traced, dt=0.1).params()["speed"]) == pytest.approx(2.0)
+    assert float(nm.Simulator(net.with_traced_speed((1.0, 40.0)), dt=0.1).params()["speed"]) == 30.0

@@ -142,3 +142,30 @@ def test_manual_brainstate_wiring_of_the_meg_notebook_matches_the_engine():
     ref = np.asarray(brainmass.Simulator(eng, dt=0.1).run(60.0, monitors=["rE"])["rE"])
     assert np.abs(np.diff(ref, axis=0)).max() > 1e-4
     np.testing.assert_allclose(exes, ref, atol=1e-4)
+
+
+def test_weights_checked_like_a_connectome_and_implausible_inputs_refused():
+    W, D = small_connectome()
+    node = brainmass.WilsonCowanStep(6)
+    Wn = W.copy()
+    Wn[0, 1] = -0.5
+    with pytest.raises(ValueError, match=r"conn must be non-negative; conn\[0, 1\] = -0.5"):
+        brainmass.Network(node, conn=Wn)
+    with pytest.raises(ValueError, match="conn contain NaN or inf"):
+        brainmass.Network(node, conn=np.where(W > 0, np.nan, 0.0))
+    with pytest.raises(TypeError, match="conn contain text"):
+        brainmass.Network(node, conn=W.astype(str))
+    # distances in µm
+    with pytest.raises(ValueError, match=r"distance reach [\d.]+ mm .*divided by 1000"):
+        brainmass.Network(node, conn=W, distance=np.asarray(D.to_decimal(u.mm)) * 1000, speed=5.0)
+    # a connectome without tract lengths and a speed: no silent run without delays
+    bare = brainmass.Connectome.from_arrays(W, name="bare")
+    with pytest.raises(ValueError, match=r"speed=5.0 asks for conduction delays, but the connectome "
+                                         r"bare has no tract lengths.*delays = false"):
+        brainmass.Network(node, conn=bare, speed=5.0)
+    with pytest.raises(ValueError, match=r"speed_range=\(1.0, 10.0\) asks for conduction delays"):
+        brainmass.Network(node, conn=bare, speed_range=(1.0, 10.0))
+    # ... but no speed (or an infinite one), or explicit distances, are fine
+    assert brainmass.Network(node, conn=bare).delays_ms.max() == 0
+    assert brainmass.Network(node, conn=bare, speed=np.inf).delays_ms.max() == 0
+    assert brainmass.Network(node, conn=bare, distance=D, speed=5.0).delays_ms.max() > 0

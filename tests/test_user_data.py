@@ -174,3 +174,25 @@ def test_user_data_errors_before_any_simulation(tmp_path):
     np.savetxt(tmp_path / "fc5.tsv", np.eye(5), delimiter="\t")
     ud = load_user_data({"dataset": "example_connectome", "fc": "fc5.tsv"}, tmp_path, connectome=conn)
     assert ud.connectome is conn and ud.fc.shape == (5, 5)
+
+
+def test_labelled_fc_is_matched_by_label_even_with_data_labels(tmp_path):
+    # data.labels names the regions of unlabelled files; a labelled FC file used to be taken in
+    # file order when data.labels was given
+    conn = _conn()
+    conn.save(tmp_path / "conn.npz")
+    fc = np.corrcoef(_bold().T)
+    perm = [4, 3, 2, 1, 0]
+    lines = ["\t" + "\t".join(LABELS[i] for i in perm)]
+    lines += [LABELS[i] + "\t" + "\t".join(repr(float(fc[i, j])) for j in perm) for i in perm]
+    (tmp_path / "fc.tsv").write_text("\n".join(lines) + "\n")
+    ud = load_user_data({"connectome": "conn.npz", "fc": "fc.tsv", "labels": LABELS}, tmp_path)
+    np.testing.assert_allclose(ud.fc, fc, rtol=1e-12)
+    # an unlabelled FC in data.labels' order is put in the connectome's order
+    np.savetxt(tmp_path / "fc_plain.tsv", fc[np.ix_(perm, perm)], delimiter="\t")
+    ud = load_user_data({"connectome": "conn.npz", "fc": "fc_plain.tsv",
+                         "labels": [LABELS[i] for i in perm]}, tmp_path)
+    np.testing.assert_allclose(ud.fc, fc, rtol=1e-12)
+    with pytest.raises(DataFileError, match="data.labels names region 'lV1' more than once"):
+        load_user_data({"connectome": "conn.npz", "fc": "fc_plain.tsv",
+                        "labels": ["lV1"] * 5}, tmp_path)

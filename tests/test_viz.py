@@ -111,3 +111,17 @@ def test_missing_matplotlib_message(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)
     with pytest.raises(ImportError, match=r"neuralmass\[viz\]"):
         viz.plot_connectivity(np.eye(3))
+
+
+def test_plot_functional_connectivity_detects_a_matrix():
+    # a square FC used to be read as a signal (the FC of the FC) unless is_matrix=True
+    x = _signal(seed=4)
+    fc = np.corrcoef(x.T)
+    ax = viz.plot_functional_connectivity(fc, ax=_ax())
+    np.testing.assert_allclose(np.asarray(ax.images[0].get_array()), fc)
+    # any square input counts as a matrix; is_matrix=False still forces the signal reading
+    sq = _signal(T=4, N=4, seed=5)
+    ax = viz.plot_functional_connectivity(sq, ax=_ax())
+    np.testing.assert_allclose(np.asarray(ax.images[0].get_array()), sq)
+    ax = viz.plot_functional_connectivity(sq, is_matrix=False, ax=_ax())
+    np.testing.assert_allclose(np.asarray(ax.images[0].get_array()), np.corrcoef(sq.T), atol=1e-5)

@@ -342,3 +342,13 @@ def test_toml_config_accepts_zoo_models():
     cfg["model"] = {"name": "Epileptor", "params": {"X0": "-2.2"}}
     with pytest.raises(ConfigError, match="X0 is not a parameter of Epileptor.*x0"):
         validate_config(cfg)
+
+
+def test_fic_refuses_negative_or_non_finite_weights():
+    W = np.ones((3, 3))
+    W[0, 2] = -0.1
+    with pytest.raises(ValueError, match=r"non-negative weights; conn\[0, 2\] = -0.1"):
+        feedback_inhibition_control(W)
+    W[0, 2] = np.nan
+    with pytest.raises(ValueError, match=r"conn\[0, 2\] = nan"):
+        feedback_inhibition_control(W)

@@ -189,6 +189,12 @@ def plot_timeseries(x, ts=None, labels: Sequence[str] | None = None, ax=None, fs
 
 
 def _fc_matrix(x, is_matrix):
+    if is_matrix is None:
+        # a square input is a matrix already (its FC would be the FC of an FC); a (time, regions)
+        # signal is never square in practice. is_matrix=False forces the signal reading.
+        shape = np.shape(_split_unit(x)[0])
+        is_matrix = (len(shape) == 2 and shape[0] == shape[1]
+                     and "time" not in getattr(x, "dims", ()))
     if is_matrix:
         m, _ = _split_unit(x)
     else:
@@ -208,7 +214,7 @@ def _sym_limit(m):
     return v if v > 0 else 1.0
 
 
-def plot_functional_connectivity(x, is_matrix: bool = False, labels: Sequence[str] | None = None,
+def plot_functional_connectivity(x, is_matrix: bool | None = None, labels: Sequence[str] | None = None,
                                  ax=None, cmap: str = "RdBu_r", vmax: float | None = None,
                                  colorbar: bool = True):
     """Heat map of a functional connectivity matrix.
@@ -216,9 +222,11 @@ def plot_functional_connectivity(x, is_matrix: bool = False, labels: Sequence[st
     Parameters
     ----------
     x : array
-        An (N, N) FC matrix with ``is_matrix=True``; otherwise a (time, regions) signal whose
-        Pearson FC is computed.
-    is_matrix : bool
+        An (N, N) FC matrix, or a (time, regions) signal whose Pearson FC is computed.
+    is_matrix : bool, optional
+        ``None`` (default): a square input is taken as the matrix, anything else as a signal.
+        ``True``/``False`` overrides (``False`` for a square signal with as many samples as
+        regions).
     labels : sequence of str, optional
     ax : matplotlib Axes, optional
     cmap : str

@@ -35,13 +35,24 @@ def upper_triangle(m, k: int = 1):
 
 
 def _corrmat(x):
-    """Pearson correlation matrix of the columns of ``x`` (..., T, N); constant columns give 0."""
+    """Pearson correlation matrix of the columns of ``x`` (..., T, N); constant columns give 0,
+    columns with a NaN sample give NaN rows and columns (as NumPy)."""
     xc = x - jnp.mean(x, axis=-2, keepdims=True)
     cov = jnp.einsum("...ti,...tj->...ij", xc, xc)
     var = jnp.sum(xc * xc, axis=-2)
     den2 = var[..., :, None] * var[..., None, :]
-    pos = den2 > 0
-    return jnp.where(pos, cov / jnp.sqrt(jnp.where(pos, den2, 1.0)), 0.0)
+    # a NaN sample makes den2 NaN: keep it (NaN > 0 is False and used to give a silent 0)
+    use = (den2 > 0) | jnp.isnan(den2)
+    return jnp.where(use, cov / jnp.sqrt(jnp.where(use, den2, 1.0)), 0.0)
+
+
+def _check_orientation(x, allow_few_samples: bool, fn: str):
+    T, N = (x.shape[-2], x.shape[-1]) if x.ndim >= 2 else (x.shape[0], 1)
+    if T < N and not allow_few_samples:
+        raise ValueError(
+            f"{fn}: x has {T} samples (axis -2, time) of {N} regions (axis -1): fewer samples than "
+            f"regions, which usually means a (regions, time) array. Pass x.T for (time, regions); "
+            f"if it really is a short (time, regions) recording, pass allow_few_samples=True.")
 
 
 def _zero_diag(m):
@@ -49,20 +60,24 @@ def _zero_diag(m):
     return jnp.where(jnp.eye(n, dtype=bool), 0.0, m)
 
 
-def functional_connectivity(x, zero_diagonal: bool = False):
+def functional_connectivity(x, zero_diagonal: bool = False, allow_few_samples: bool = False):
     r"""Pearson functional connectivity between regions.
 
     .. math:: FC_{ij} = \frac{\sum_t (x_{ti}-\bar x_i)(x_{tj}-\bar x_j)}
               {\sqrt{\sum_t (x_{ti}-\bar x_i)^2 \sum_t (x_{tj}-\bar x_j)^2}}
 
     Same as ``numpy.corrcoef(x.T)`` except that a constant region correlates 0 with everything
-    (NumPy gives NaN), which keeps gradients finite.
+    (NumPy gives NaN), which keeps gradients finite. A region with a NaN sample gives a NaN
+    row and column (diagonal included), as in NumPy — never a silent 0.
 
     Parameters
     ----------
     x : array (..., time, regions), Quantity or DataArray
     zero_diagonal : bool
         Set the diagonal (self-correlation, 1) to 0.
+    allow_few_samples : bool
+        Accept fewer samples than regions. By default that raises ``ValueError``: it is almost
+        always a (regions, time) array, whose "FC" would be a (time × time) matrix.
 
     Returns
     -------
@@ -74,6 +89,7 @@ def functional_connectivity(x, zero_diagonal: bool = False):
     K. J. Friston, "Functional and effective connectivity: a review", Brain Connect. 1 (2011) 13–36.
     """
     w = unwrap(x)
+    _check_orientation(w.x, allow_few_samples, "functional_connectivity")
     m = _corrmat(w.x)
     if zero_diagonal:
         m = _zero_diag(m)

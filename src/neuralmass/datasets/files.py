@@ -260,11 +260,22 @@ def read_centres(path):
 
 
 # ----------------------------------------------------------------------------- parts -> Connectome
-def _check_labels(parts: dict[str, tuple[list[str], str]]) -> list[str] | None:
+def _unique(labels, src: str) -> None:
+    seen: set = set()
+    for x in labels:
+        if x in seen:
+            raise DataFileError(f"{src} names region {x!r} more than once; region labels must be "
+                                f"unique (tables are matched to each other by label).")
+        seen.add(x)
+
+
+def _check_labels(parts: dict[str, tuple[list[str], str]], hint: str = "") -> list[str] | None:
     """One label list agreed by all sources, or an error naming the two that disagree."""
     items = [(src, list(lab)) for src, lab in parts.items() if lab is not None]
     if not items:
         return None
+    for src, lab in items:
+        _unique(lab, src)
     src0, lab0 = items[0]
     for src, lab in items[1:]:
         if lab != lab0:
@@ -274,8 +285,80 @@ def _check_labels(parts: dict[str, tuple[list[str], str]]) -> list[str] | None:
             k = next(i for i, (a, b) in enumerate(zip(lab, lab0)) if a != b)
             raise DataFileError(f"{src} and {src0} disagree on the region labels (first at "
                                 f"position {k}: {lab[k]!r} vs {lab0[k]!r}); put both in the "
-                                f"same order.")
+                                f"same order.{hint}")
     return lab0
+
+
+def _table_labels(values, header, rows, src: str):
+    """(values, labels or None) of a square table; rows reordered to the header's order when the
+    header row and the first column list the same regions in another order."""
+    for lab, what in ((header, "header row"), (rows, "first column")):
+        if lab is not None:
+            _unique(lab, f"{src} ({what})")
+    if header is not None and rows is not None and list(header) != list(rows):
+        if len(header) != len(rows) or set(header) != set(rows):
+            extra = sorted(set(rows) - set(header))[:5] or sorted(set(header) - set(rows))[:5]
+            raise DataFileError(f"{src}: the header row and the first column name different "
+                                f"regions (e.g. {extra}); one table must label the same regions "
+                                f"in its rows and columns.")
+        pos = {x: i for i, x in enumerate(rows)}
+        values = np.asarray(values)[[pos[x] for x in header]]
+        log.info("%s: rows reordered to the order of the header row (matched by label).", src)
+    return values, (list(header) if header is not None else
+                    list(rows) if rows is not None else None)
+
+
+def _align(values, labels, ref, src: str, ref_src: str, square: bool):
+    """``values`` (a square table or one row per region) put in the order of ``ref`` by label."""
+    if labels is None or ref is None or list(labels) == list(ref):
+        return values
+    _unique(labels, src)
+    if len(labels) != len(ref) or set(labels) != set(ref):
+        missing = [x for x in ref if x not in set(labels)][:5]
+        unknown = [x for x in labels if x not in set(ref)][:5]
+        raise DataFileError(f"{src} and {ref_src} name different regions ({len(labels)} vs "
+                            f"{len(ref)}; missing from {src}: {missing}; not in {ref_src}: "
+                            f"{unknown}); both must label the same regions.")
+    pos = {x: i for i, x in enumerate(labels)}
+    idx = [pos[x] for x in ref]
+    log.info("%s: regions reordered by label to the order of %s.", src, ref_src)
+    values = np.asarray(values)
+    return values[np.ix_(idx, idx)] if square else values[idx]
+
+
+_UNLABELLED_HINT = (" The weights table has no labels, so the other files must list the regions in "
+                    "its order; give weights a header row/first column of labels to have the "
+                    "other tables matched to it by label.")
+
+
+def _assemble(weights, lengths, centres, label_lists: dict):
+    """Weights, lengths, centres and labels put in one region order, matched by label.
+
+    ``weights`` = (values, header, rows, src); ``lengths`` = (values, header, rows, src) or None;
+    ``centres`` = (labels or None, xyz, src) or None; ``label_lists`` = {src: labels or None}
+    (labels files / ``labels=``, which carry no data).
+
+    A labelled weights table defines the order: labelled lengths and centres are reordered to it
+    by label (refused when they name other regions), label lists must agree with it exactly.
+    Unlabelled weights are taken in file order, and then every label source must agree exactly.
+    """
+    w, wh, wr, wsrc = weights
+    w, wl = _table_labels(w, wh, wr, wsrc)
+    lv = ll = lsrc = None
+    if lengths is not None:
+        lv, lh, lr, lsrc = lengths
+        lv, ll = _table_labels(lv, lh, lr, lsrc)
+    cl = ctr = csrc = None
+    if centres is not None:
+        cl, ctr, csrc = centres
+    if wl is not None:
+        labels = _check_labels({wsrc: wl, **label_lists})
+        lv = _align(lv, ll, wl, lsrc, wsrc, True)
+        ctr = _align(ctr, cl, wl, csrc, wsrc, False)
+    else:
+        labels = _check_labels({**label_lists, **({csrc: cl} if centres is not None else {}),
+                                **({lsrc: ll} if lengths is not None else {})}, _UNLABELLED_HINT)
+    return w, lv, ctr, labels
 
 
 def _build(where: str, weights, lengths, labels, centres, hemispheres, name, metadata,
@@ -365,18 +448,17 @@ def _from_members(m: _Members, where: str, *, symmetric, name, extra_meta) -> Co
                             f"[.bz2]); found {sorted(m.by_stem.values())}.")
     weights, wh, wr = m.table("weights")
     lengths = m.table("lengths")
-    lengths_v = None if lengths is None else lengths[0]
-    labels_from = {f"{where}:{m.find('weights')} (header)": wh,
-                   f"{where}:{m.find('weights')} (first column)": wr}
-    centres = None
-    t = m.table("centres")
-    if t is not None:
-        lab, centres = t
-        labels_from[f"{where}:{m.find('centres')}"] = lab
+    if lengths is not None:
+        lengths = (*lengths, f"{where}:{m.find('lengths')}")
+    centres = m.table("centres")
+    if centres is not None:
+        centres = (*centres, f"{where}:{m.find('centres')}")
+    labels_from = {}
     t = m.table("labels")
     if t is not None:
         labels_from[f"{where}:{m.find('labels')}"] = t[0]
-    labels = _check_labels(labels_from)
+    weights, lengths_v, centres, labels = _assemble(
+        (weights, wh, wr, f"{where}:{m.find('weights')}"), lengths, centres, labels_from)
     meta: dict[str, Any] = {}
     md_name = m.by_stem.get("metadata")
     if md_name is not None and md_name.lower().endswith(".json"):
@@ -501,26 +583,23 @@ def read_connectome(path, *, format: str | None = None, lengths=None, labels=Non
         conn = _read_npz(p, symmetric=symmetric, name=name, extra_meta=extra)
     elif fmt == "table":
         w, header, rows = read_table(p, what="weights")
-        labs = {f"{where} (header)": header, f"{where} (first column)": rows}
         lg = None
         if lengths is not None:
             if isinstance(lengths, (str, os.PathLike)):
-                lg, lh, lr = read_table(lengths, what="lengths")
-                labs[f"{lengths} (header)"] = lh
-                labs[f"{lengths} (first column)"] = lr
+                lg = (*read_table(lengths, what="lengths"), str(lengths))
             else:
-                lg = lengths
+                lg = (lengths, None, None, "lengths=")
         ctr = None
         if centres is not None:
             if isinstance(centres, (str, os.PathLike)):
-                clab, ctr = read_centres(centres)
-                labs[str(centres)] = clab
+                ctr = (*read_centres(centres), str(centres))
             else:
-                ctr = centres
+                ctr = (None, centres, "centres=")
+        labs = {}
         if labels is not None:
             labs["labels=" + (str(labels) if isinstance(labels, (str, os.PathLike)) else "(given)")] = (
                 read_labels(labels) if isinstance(labels, (str, os.PathLike)) else [str(x) for x in labels])
-        labs_ok = _check_labels(labs)
+        w, lg, ctr, labs_ok = _assemble((w, header, rows, where), lg, ctr, labs)
         hem = hemispheres if hemispheres is not None else (
             None if labs_ok is None else _infer_hemispheres(labs_ok))
         return _build(where, w, lg, labs_ok, ctr, hem, name if name is not None else p.stem,
@@ -528,14 +607,26 @@ def read_connectome(path, *, format: str | None = None, lengths=None, labels=Non
     else:
         raise DataFileError(f"format={fmt!r} is for writing a folder; to read, pass the folder.")
     overrides = {}
-    if lengths is not None:
-        overrides["lengths"] = read_table(lengths, what="lengths")[0] if isinstance(
-            lengths, (str, os.PathLike)) else lengths
     if labels is not None:
         overrides["labels"] = read_labels(labels) if isinstance(labels, (str, os.PathLike)) else labels
+    # a labelled lengths/centres file is matched by label to the connectome's regions (unless
+    # they are only the default names R0, R1, ..., when the file's order is taken as it is)
+    ref = [str(x) for x in overrides.get("labels", conn.labels)]
+    if "labels" not in overrides and ref == [f"R{i}" for i in range(conn.n_regions)]:
+        ref = None
+    ref_src = "labels=" if "labels" in overrides else where
+    if lengths is not None:
+        if isinstance(lengths, (str, os.PathLike)):
+            lv, ll = _table_labels(*read_table(lengths, what="lengths"), str(lengths))
+            overrides["lengths"] = _align(lv, ll, ref, str(lengths), ref_src, True)
+        else:
+            overrides["lengths"] = lengths
     if centres is not None:
-        overrides["centres"] = read_centres(centres)[1] if isinstance(
-            centres, (str, os.PathLike)) else centres
+        if isinstance(centres, (str, os.PathLike)):
+            cl, xyz = read_centres(centres)
+            overrides["centres"] = _align(xyz, cl, ref, str(centres), ref_src, False)
+        else:
+            overrides["centres"] = centres
     if hemispheres is not None:
         overrides["hemispheres"] = hemispheres
     if overrides:

@@ -128,7 +128,8 @@ class EmpiricalSignal:
         if self.data.ndim != 2:
             raise ValueError("fc() needs a (samples, channels) signal; average or concatenate "
                              "the epochs first.")
-        return np.asarray(functional_connectivity(self.data), dtype=float)
+        # (samples, channels) by construction: a short recording is not a transposed one
+        return np.asarray(functional_connectivity(self.data, allow_few_samples=True), dtype=float)
 
     def __repr__(self) -> str:
         return (f"EmpiricalSignal(kind={self.kind!r}, shape={self.data.shape}, sfreq={self.sfreq:g} "

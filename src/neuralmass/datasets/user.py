@@ -101,9 +101,13 @@ def _read_fc(path: Path, n: int | None, labels) -> tuple[np.ndarray, list[str] |
     if np.abs(values).max() > 1 + 1e-6:
         raise DataFileError(f"{where}: FC values must be correlations in [-1, 1], found "
                             f"{np.abs(values).max():g}.")
-    lab = header if header is not None else rows
     if header is not None and rows is not None and list(header) != list(rows):
         raise DataFileError(f"{where}: the header and the first column name different regions.")
+    lab = header if header is not None else rows
+    if lab is not None and len(set(lab)) != len(lab):
+        dup = next(x for i, x in enumerate(lab) if x in lab[:i])
+        raise DataFileError(f"{where} names region {dup!r} more than once; region labels must be "
+                            f"unique.")
     if n is not None and values.shape[0] != n:
         raise DataFileError(f"{where} is {values.shape[0]} x {values.shape[0]} but the connectome "
                             f"has {n} regions; the target FC must use the connectome's "
@@ -170,9 +174,21 @@ def load_user_data(spec: Mapping[str, Any], base_dir=".", *, connectome: Connect
     n = None if conn is None else conn.n_regions
     if labels is not None and n is not None and len(labels) != n:
         raise DataFileError(f"data.labels names {len(labels)} regions but the connectome has {n}.")
+    if labels is not None:
+        labels = [str(x) for x in labels]
+        if len(set(labels)) != len(labels):
+            dup = next(x for i, x in enumerate(labels) if x in labels[:i])
+            raise DataFileError(f"data.labels names region {dup!r} more than once; region labels "
+                                f"must be unique.")
+        if model_labels is not None and set(labels) != set(model_labels):
+            miss = [x for x in model_labels if x not in set(labels)][:5]
+            raise DataFileError(f"data.labels and the connectome name different regions "
+                                f"(connectome regions missing from data.labels: {miss}).")
     fc = None
     if "fc" in paths:
-        fc, fc_labels = _read_fc(paths["fc"], n, model_labels if labels is None else None)
+        # a labelled FC file is matched to the connectome by its own labels; data.labels names
+        # the regions of an unlabelled one
+        fc, fc_labels = _read_fc(paths["fc"], n, model_labels)
         if fc_labels is None and labels is not None and model_labels is not None:
             if [str(x) for x in labels] != model_labels:
                 idx = [list(map(str, labels)).index(x) for x in model_labels]

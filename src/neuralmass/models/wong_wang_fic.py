@@ -92,6 +92,12 @@ def feedback_inhibition_control(conn: Any, k: float = 1.0, target_rate: Any = 3.
     W = np.asarray(getattr(conn, "weights", conn), dtype=float)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
         raise ValueError(f"conn has shape {W.shape}; it must be a square (n, n) weight matrix.")
+    # the docstring's promise (negative weights were accepted); models/ cannot import network/,
+    # so this is a local copy of the check network.connectome.validate_weights makes
+    if not np.all(np.isfinite(W)) or np.any(W < 0):
+        bad = tuple(int(i) for i in np.argwhere(~(np.isfinite(W) & (W >= 0)))[0])
+        raise ValueError(f"conn must hold finite, non-negative weights; conn[{bad[0]}, {bad[1]}] = "
+                         f"{W[bad]}.")
     if coupling not in ("linear", "diffusive"):
         raise ValueError(f"coupling={coupling!r} must be 'linear' or 'diffusive' (the network's coupling of S_E).")
     H = float(to_canonical(target_rate, "target_rate", u.Hz, u.Hz))

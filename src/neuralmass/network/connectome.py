@@ -26,10 +26,107 @@ import numpy as np
 
 from ..units import DISTANCE, SPEED, UnitMismatchError, magnitude, to_canonical
 
-__all__ = ["Connectome", "NORMALIZATIONS"]
+__all__ = ["Connectome", "NORMALIZATIONS", "MAX_TRACT_LENGTH_MM", "validate_weights",
+           "check_lengths_mm", "check_unique_labels"]
 
 #: Weight normalisations understood by :meth:`Connectome.normalized`.
 NORMALIZATIONS = ("max", "rowsum", "log", "none")
+
+#: Longest plausible tract length (mm). A human brain is about 170-180 mm long, so the longest
+#: fibre tracts stay well below 300 mm; a larger value almost always means the lengths are in
+#: another unit (µm). Raise this module attribute for a larger brain.
+MAX_TRACT_LENGTH_MM = 500.0
+
+
+def validate_weights(value: Any, name: str = "weights") -> np.ndarray:
+    """A square, finite, non-negative float weight matrix, or a clear error naming ``name``.
+
+    The one check of connection weights: :class:`Connectome`, :class:`~neuralmass.Network`
+    (``conn=`` given as an array) and the file loaders (through :class:`Connectome`) all use it.
+
+    Raises
+    ------
+    TypeError
+        Strings (even numeric ones such as ``'0.5'``) or values that are not numbers.
+    UnitMismatchError
+        A Quantity with a unit (weights are dimensionless).
+    ValueError
+        Not a square matrix, empty, NaN/inf or negative entries.
+    """
+    if isinstance(value, u.Quantity):
+        if not value.dim.is_dimensionless:
+            raise UnitMismatchError(
+                f"{name} carry unit {u.get_unit(value)}; connection weights are "
+                f"dimensionless: pass a plain array.")
+        value = magnitude(value)
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name}={value!r} is a string; pass an (N, N) array of numbers.")
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} could not be read as a numeric (N, N) array: {err}") from None
+    if raw.dtype.kind in "USa" or (raw.dtype.kind == "O" and any(
+            isinstance(x, (str, bytes)) for x in raw.ravel())):
+        first = next(x for x in raw.ravel() if isinstance(x, (str, bytes, np.str_, np.bytes_)))
+        raise TypeError(f"{name} contain text (e.g. {first!r}), not numbers; pass a numeric "
+                        f"(N, N) array (convert a table read as text with .astype(float) only "
+                        f"after checking its cells).")
+    try:
+        w = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} could not be read as a numeric (N, N) array: {err}") from None
+    if w.ndim != 2 or w.shape[0] != w.shape[1]:
+        raise ValueError(f"{name} must be a square (N, N) matrix, got shape {w.shape}; pass one "
+                         f"row and one column per region.")
+    if w.shape[0] == 0:
+        raise ValueError(f"{name} is empty (0 regions); pass an (N, N) matrix with N >= 1.")
+    if not np.all(np.isfinite(w)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(w))[0])
+        raise ValueError(f"{name} contain NaN or inf (first at index {bad}: {w[bad]}); "
+                         f"replace missing connections by 0.")
+    if np.any(w < 0):
+        bad = tuple(int(i) for i in np.argwhere(w < 0)[0])
+        raise ValueError(f"{name} must be non-negative; {name}[{bad[0]}, {bad[1]}] = {w[bad]}. "
+                         f"Structural connection strengths are >= 0; take np.abs() or clip "
+                         f"negative entries if they are noise.")
+    return w
+
+
+def check_lengths_mm(lengths: np.ndarray, name: str = "lengths") -> np.ndarray:
+    """Tract lengths in mm checked to be finite, >= 0 and plausible (<= MAX_TRACT_LENGTH_MM).
+
+    Lengths in µm (a common export unit) are 1000 times too large and would give delays of
+    seconds; they are refused with the fix (divide by 1000) instead of being simulated.
+    """
+    lengths = np.asarray(lengths, dtype=float)
+    if not np.all(np.isfinite(lengths)):
+        bad = tuple(int(i) for i in np.argwhere(~np.isfinite(lengths))[0])
+        raise ValueError(f"{name} contain NaN or inf (first at index {bad}); "
+                         f"use 0 for absent connections.")
+    if np.any(lengths < 0):
+        bad = tuple(int(i) for i in np.argwhere(lengths < 0)[0])
+        raise ValueError(f"{name} must be non-negative (mm); {name}[{bad[0]}, {bad[1]}] = "
+                         f"{lengths[bad]}.")
+    top = float(lengths.max()) if lengths.size else 0.0
+    if top > MAX_TRACT_LENGTH_MM:
+        bad = tuple(int(i) for i in np.unravel_index(np.argmax(lengths), lengths.shape))
+        raise ValueError(
+            f"{name} reach {top:g} mm ({name}{list(bad)}), more than the {MAX_TRACT_LENGTH_MM:g} mm "
+            f"a tract in a brain can plausibly have; are they in another unit? Lengths in µm "
+            f"must be divided by 1000 ({name} / 1000, or pass {name} * u.um), in m multiplied "
+            f"by 1000. (For a larger brain raise "
+            f"neuralmass.network.connectome.MAX_TRACT_LENGTH_MM.)")
+    return lengths
+
+
+def check_unique_labels(labels, name: str = "labels") -> None:
+    """Refuse a label list that names a region twice (labels are how regions are matched)."""
+    seen: set = set()
+    for x in labels:
+        if x in seen:
+            raise ValueError(f"{name} name region {x!r} more than once; region labels must be "
+                             f"unique (they are how files and parameters are matched to regions).")
+        seen.add(x)
 
 
 def _readonly(a: np.ndarray) -> np.ndarray:
@@ -75,9 +172,11 @@ class Connectome:
     lengths : array_like or brainunit.Quantity, shape (N, N), optional
         Tract (fibre) lengths. A Quantity may use any length unit; a plain array is read in mm.
         When omitted, Euclidean distances between ``centres`` are used if they are given,
-        otherwise all lengths are zero (no conduction delays).
+        otherwise all lengths are zero (no conduction delays; :attr:`has_lengths` is False and
+        a :class:`~neuralmass.Network` refuses a conduction speed for it). Lengths above
+        :data:`MAX_TRACT_LENGTH_MM` (500 mm) are refused as implausible (µm given as mm?).
     labels : sequence of str, optional
-        One name per region. Defaults to ``'R0'``, ``'R1'``, ...
+        One unique name per region. Defaults to ``'R0'``, ``'R1'``, ...
     centres : array_like or brainunit.Quantity, shape (N, 3), optional
         Region centre coordinates (mm when plain numbers).
     hemispheres : sequence of str, optional
@@ -90,9 +189,12 @@ class Connectome:
     Raises
     ------
     ValueError
-        When an array has the wrong shape, contains NaN/inf or negative values, or when the
+        When an array has the wrong shape, contains NaN/inf or negative values, when tract
+        lengths exceed :data:`MAX_TRACT_LENGTH_MM`, when a label is repeated, or when the
         number of labels, centres or hemispheres differs from the number of regions. The message
         names the argument, the offending value and how to fix it.
+    TypeError
+        When ``weights`` hold text (even numeric strings) instead of numbers.
 
     Examples
     --------
@@ -113,32 +215,8 @@ class Connectome:
     # ------------------------------------------------------------------ validation
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731  (frozen dataclass)
-        if isinstance(self.weights, u.Quantity):
-            if not self.weights.dim.is_dimensionless:
-                raise UnitMismatchError(
-                    f"weights carry unit {u.get_unit(self.weights)}; connection weights are "
-                    f"dimensionless: pass a plain array.")
-            w = np.asarray(magnitude(self.weights), dtype=float)
-        else:
-            try:
-                w = np.asarray(self.weights, dtype=float)
-            except (TypeError, ValueError) as err:
-                raise TypeError(f"weights could not be read as a numeric (N, N) array: {err}") from None
-        if w.ndim != 2 or w.shape[0] != w.shape[1]:
-            raise ValueError(f"weights must be a square (N, N) matrix, got shape {w.shape}; pass one "
-                             f"row and one column per region.")
+        w = validate_weights(self.weights, "weights")
         n = w.shape[0]
-        if n == 0:
-            raise ValueError("weights is empty (0 regions); pass an (N, N) matrix with N >= 1.")
-        if not np.all(np.isfinite(w)):
-            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(w))[0])
-            raise ValueError(f"weights contain NaN or inf (first at index {bad}: {w[bad]}); "
-                             f"replace missing connections by 0.")
-        if np.any(w < 0):
-            bad = tuple(int(i) for i in np.argwhere(w < 0)[0])
-            raise ValueError(f"weights must be non-negative; weights[{bad[0]}, {bad[1]}] = {w[bad]}. "
-                             f"Structural connection strengths are >= 0; take np.abs() or clip "
-                             f"negative entries if they are noise.")
         set_("weights", _readonly(w))
 
         centres = None
@@ -162,14 +240,8 @@ class Connectome:
         if lengths.shape != (n, n):
             raise ValueError(f"lengths must have the shape of weights ({n}, {n}), got "
                              f"{lengths.shape}; pass one tract length (mm) per connection.")
-        if not np.all(np.isfinite(lengths)):
-            bad = tuple(int(i) for i in np.argwhere(~np.isfinite(lengths))[0])
-            raise ValueError(f"lengths contain NaN or inf (first at index {bad}); "
-                             f"use 0 for absent connections.")
-        if np.any(lengths < 0):
-            bad = tuple(int(i) for i in np.argwhere(lengths < 0)[0])
-            raise ValueError(f"lengths must be non-negative (mm); lengths[{bad[0]}, {bad[1]}] = "
-                             f"{lengths[bad]}.")
+        lengths = check_lengths_mm(lengths, "lengths" if self.lengths is not None
+                                   else "lengths (distances between the centres)")
         set_("lengths", _readonly(lengths))
 
         if self.labels is None:
@@ -182,6 +254,7 @@ class Connectome:
             if labels.shape != (n,):
                 raise ValueError(f"labels has {labels.size} entries but weights has {n} regions; "
                                  f"pass exactly one label per region.")
+            check_unique_labels(labels.tolist())
         labels.setflags(write=False)
         set_("labels", labels)
 
@@ -281,6 +354,12 @@ class Connectome:
     def lengths_mm(self) -> np.ndarray:
         """Tract lengths in mm as a plain (read-only) array, shape (N, N)."""
         return self.lengths
+
+    @property
+    def has_lengths(self) -> bool:
+        """True when some tract length is > 0 (given, or from the centres); False when the
+        connectome has no lengths (all zero), so no conduction delays can be derived from it."""
+        return bool(np.any(self.lengths > 0))
 
     @property
     def is_symmetric(self) -> bool:

@@ -57,13 +57,16 @@ import numpy as np
 from ..units import magnitude
 
 __all__ = ["DELAY_MODES", "DelayLine", "TracedDelayLine", "conduction_delays", "delay_lags", "initial_history", "ring_write",
-           "MAX_BLOCK"]
+           "MAX_BLOCK", "SPEED_RANGE_RTOL"]
 
 #: How delays are read: rounded to whole steps, or interpolated between them.
 DELAY_MODES = ("integer", "linear")
 
 #: Largest number of steps read at once by a blocked delay line.
 MAX_BLOCK = 64
+
+#: Relative tolerance at the bounds of a traced speed's ``speed_range`` (float32 rounding).
+SPEED_RANGE_RTOL = 1e-5
 
 def conduction_delays(lengths_mm, speed_mm_per_ms):
     r"""Conduction delays :math:`\tau_{ij} = \ell_{ij} / v` in ms from tract lengths (mm) and a
@@ -327,6 +330,15 @@ class TracedDelayLine:
     weight matrices :math:`W_l` built once per run from the weights and the interpolation
     coefficients and stacked side by side: one dense ``(n, L n)`` mat-vec per step — fast for the
     coarse steps and short rings of BOLD-scale models.
+
+    **Speeds outside the range are not clamped.** The ring is sized for ``[v_min, v_max]``, so a
+    slower speed cannot be read. A concrete speed outside the range is refused before the run
+    (:meth:`neuralmass.Network.canonical_params`); a *traced* one (inside ``jit``/``grad``/
+    ``vmap``, where its value is unknown until the run) makes the lane's delayed input NaN, so its
+    state becomes NaN and the engine's ``on_divergence`` check reports the lane (``'raise'``) or
+    marks it diverged (``'nan'``) — instead of silently returning the result of the nearest
+    bound. Speeds within a relative :data:`SPEED_RANGE_RTOL` of a bound (float32 rounding of a
+    transformed fit parameter) count as inside and are read at the bound.
     """
 
     tgt: np.ndarray
@@ -347,13 +359,17 @@ class TracedDelayLine:
     def lag_weights(self, w, speed, dt):
         """Weights ``(n, L*n)`` such that ``W @ past`` is the delayed sum (``past[l*n + j] = h_j(t - l dt)``)."""
         L, n = self.length, self.n
+        inside = jnp.all((speed >= self.vmin * (1.0 - SPEED_RANGE_RTOL))
+                         & (speed <= self.vmax * (1.0 + SPEED_RANGE_RTOL)))
+        # the clip only absorbs the rounding tolerance; a speed really outside is NaN below
         lam = conduction_delays(jnp.asarray(self.lengths, dtype=w.dtype), jnp.clip(speed, self.vmin, self.vmax)) / dt
         lo = jnp.floor(lam)
         frac = lam - lo
         lo = jnp.minimum(lo.astype(jnp.int32), L - 2)
         tgt, src = jnp.asarray(self.tgt), jnp.asarray(self.src)
         Wc = jnp.zeros((n, L * n), dtype=w.dtype).at[tgt, lo * n + src].add(w * (1.0 - frac))
-        return Wc.at[tgt, (lo + 1) * n + src].add(w * frac)
+        Wc = Wc.at[tgt, (lo + 1) * n + src].add(w * frac)
+        return jnp.where(inside, Wc, jnp.nan)
 
     def init(self, history, dtype=jnp.float32):
         """Ring ``(L, n, *sources)`` from ``history`` (L, n, *sources), row ``L-1`` = step 0."""

@@ -40,7 +40,9 @@ from ..engine.system import NodeSystem
 from ..models.base import NodeModel, Parameter
 from ..units import SPEED, TIME, DISTANCE, magnitude, to_canonical
 from .coupling import Coupling
-from .delays import DELAY_MODES, DelayLine, TracedDelayLine, conduction_delays, initial_history
+from .connectome import check_lengths_mm, validate_weights
+from .delays import (DELAY_MODES, SPEED_RANGE_RTOL, DelayLine, TracedDelayLine, conduction_delays,
+                     initial_history)
 from .pathways import build_pathways
 
 __all__ = ["Network"]
@@ -67,15 +69,23 @@ class Network:
         E.g. ``WilsonCowanStep(N, noise_E=OUProcess(N, sigma=0.01))`` (its parameters, noise and
         integration method are used) or a bare :class:`~neuralmass.models.base.NodeModel`.
     conn : array (n, n) or Connectome
-        Weights ``conn[i, j]`` from region ``j`` to region ``i``. A
+        Weights ``conn[i, j]`` from region ``j`` to region ``i``: finite, non-negative numbers
+        (checked like :class:`~neuralmass.network.Connectome`'s, by
+        :func:`~neuralmass.network.connectome.validate_weights`). A
         :class:`~neuralmass.network.Connectome` also provides tract lengths.
     distance : array or Quantity (n, n), optional
         Tract lengths (plain numbers in mm; ``D * u.meter`` is converted). With ``speed`` they give
-        the delays.
+        the delays. Lengths above 500 mm are refused (µm given as mm?; see
+        :data:`~neuralmass.network.connectome.MAX_TRACT_LENGTH_MM`).
     speed : float or Quantity, optional
-        Conduction speed (plain numbers in mm/ms = m/s). ``None`` or ``inf`` means no delays.
+        Conduction speed (plain numbers in mm/ms = m/s). ``None`` or ``inf`` means no delays. A
+        speed with a :class:`~neuralmass.network.Connectome` that has no tract lengths (all zero)
+        and no ``distance`` raises ``ValueError`` instead of running without delays.
     speed_range : (float, float) or Quantity pair, optional
         Make the speed a traced parameter allowed in ``[v_min, v_max]`` (fitting, batches of speeds).
+        Speeds are never clamped to the range: a concrete speed outside it (``speed=`` or
+        ``params={'speed': ...}``) raises ``ValueError`` before the run; a traced one (inside
+        ``jit``/``grad``/``vmap``) makes its lane NaN, which ``on_divergence`` reports.
     coupling : str, Coupling class or instance
         ``'diffusive'`` (default), ``'linear'``/``'additive'``, ``'sigmoidal'``,
         ``'sigmoidal_jansen_rit'``, ``'tanh'`` (see :mod:`neuralmass.network.coupling`).
@@ -131,13 +141,10 @@ class Network:
         lengths = None
         if hasattr(conn, "weights") and hasattr(conn, "lengths_mm"):
             lengths = np.asarray(conn.lengths_mm, dtype=float)
-            W = np.asarray(conn.weights, dtype=float)
+            W = validate_weights(conn.weights, "conn.weights")
         else:
-            W = np.asarray(to_canonical(conn, "conn"), dtype=float)
-        if W.ndim != 2 or W.shape[0] != W.shape[1]:
-            raise ValueError(f"conn has shape {W.shape}; it must be a square (n, n) weight matrix.")
-        if not np.all(np.isfinite(W)):
-            raise ValueError("conn contains NaN or infinite weights; clean the weight matrix first.")
+            # the same check as Connectome's: square, numeric (no strings), finite, >= 0
+            W = validate_weights(conn, "conn")
         n = W.shape[0]
         self.weights = W
 
@@ -186,8 +193,23 @@ class Network:
         if path not in ("dense", "sparse"):
             raise ValueError(f"path={path!r} must be 'auto', 'sparse' or 'dense'.")
         self.path = path
-        dist = lengths if distance is None else np.asarray(to_canonical(distance, "distance", DISTANCE), dtype=float)
+        if distance is None:
+            dist = lengths
+        else:
+            dist = check_lengths_mm(to_canonical(distance, "distance", DISTANCE), "distance")
         self.distance_mm = dist
+        delays_wanted = speed_range is not None or (
+            delays is None and speed is not None
+            and not np.all(np.isposinf(np.asarray(to_canonical(speed, "speed", SPEED)))))
+        if delays_wanted and distance is None and lengths is not None and not np.any(lengths > 0):
+            raise ValueError(
+                f"{'speed_range' if speed_range is not None else 'speed'}="
+                f"{speed_range if speed_range is not None else speed!r} asks for conduction delays, "
+                f"but the connectome {getattr(conn, 'name', '') or ''!s} has no tract lengths "
+                f"(all zero), so every delay would be 0 and the network would silently run without "
+                f"delays. Load a connectome with tract lengths, pass distance=D (mm), or leave "
+                f"speed=None for instantaneous coupling (in a study configuration: "
+                f"[network] delays = false).")
         self._speed_param = None
         if speed_range is not None:
             if delays is not None or dist is None:
@@ -197,6 +219,7 @@ class Network:
             if not 0 < lo < hi < np.inf:
                 raise ValueError(f"speed_range={speed_range!r} must satisfy 0 < v_min < v_max (mm/ms = m/s).")
             v0 = np.sqrt(lo * hi) if speed is None else float(to_canonical(speed, "speed", SPEED))
+            _check_speed(v0, (lo, hi), speed)
             self._speed_param = Parameter("speed", v0, SPEED, SPEED, (lo, hi), "axonal conduction speed")
             self._cparams["speed"] = self._speed_param.to_canonical(v0)
             D = np.zeros_like(W)
@@ -254,6 +277,15 @@ class Network:
             args["distance"] = distance
         if speed is not None:
             args["speed"] = speed
+        elif args.get("speed") is not None:
+            # the network's own speed is only the default value of the traced one: outside the
+            # new range (a fit's search space) the range's geometric mean is used instead
+            lo, hi = (float(to_canonical(v, "speed_range", SPEED)) for v in speed_range)
+            v = np.asarray(to_canonical(args["speed"], "speed", SPEED), dtype=float)
+            if v.ndim != 0 or not lo <= float(v) <= hi:
+                _log.info("with_traced_speed: speed=%s lies outside speed_range=(%g, %g); the "
+                          "traced speed starts at sqrt(v_min * v_max) instead.", args["speed"], lo, hi)
+                args["speed"] = None
         return Network(**args)
 
     def delay_line(self, dt: float):
@@ -340,6 +372,8 @@ class Network:
         for name in cnames:
             out[name] = self.param_spec(name).to_canonical(net_over.pop(name)) if name in net_over \
                 else self._cparams[name]
+        if "speed" in out and self._speed_param is not None:
+            _check_speed(out["speed"], self._speed_param.bounds, out["speed"])
         if net_over:
             raise KeyError(f"unknown coupling parameter(s) {sorted(net_over)}; known: {', '.join(sorted(cnames))}")
         tgt, src = self._edges()
@@ -447,6 +481,26 @@ class Network:
 
     def output_unit(self, name):
         return self._nodes.output_unit(name)
+
+
+def _check_speed(value, bounds, given) -> None:
+    """Refuse a concrete traced-network speed outside ``speed_range`` (it is never clamped).
+
+    Traced values (inside jit/grad/vmap) cannot be checked here; the delay line turns their lane
+    into NaN instead (:class:`~neuralmass.network.delays.TracedDelayLine`)."""
+    if isinstance(value, jax.core.Tracer):
+        return
+    v = np.asarray(value, dtype=float)
+    lo, hi = bounds
+    bad = ~((v >= lo * (1 - SPEED_RANGE_RTOL)) & (v <= hi * (1 + SPEED_RANGE_RTOL)))
+    if np.any(bad):
+        vals = [f"{x:g}" for x in np.atleast_1d(v[bad] if v.ndim else v).ravel()[:5]]
+        shown = vals[0] if v.ndim == 0 else "[" + ", ".join(vals) + "]"
+        raise ValueError(
+            f"speed={shown} mm/ms is outside the network's speed_range=({lo:g}, {hi:g}) mm/ms "
+            f"(= m/s); its delay line is sized for that range and the speed is never clamped. "
+            f"Widen speed_range when building the Network (e.g. speed_range=({min(lo, float(np.min(v))):g}, "
+            f"{max(hi, float(np.max(v))):g})) or pass a speed inside it.")
 
 
 def _given_strength(name, k, coupling_input):

@@ -323,7 +323,7 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
         bold = np.asarray(res["bold"])
         tsb = res.get("ts_bold", res["ts"])
         ts_b = np.asarray(magnitude(tsb)) / 1000.0
-        fc_sim = np.asarray(analysis.functional_connectivity(bold))
+        fc_sim = np.asarray(analysis.functional_connectivity(bold, allow_few_samples=True))  # (time, regions)
         summary["bold"] = {"frames": int(bold.shape[0]), "tr_s": tr / 1000.0,
                            "std_percent": float(100 * bold.std())}
         summary["structure_function_coupling"] = round(_corr(_upper(W), _upper(fc_sim)), 4)
