@@ -243,9 +243,7 @@ def test_smoothed_ks_converges_to_exact_within_the_derived_bound(x64):
     ks = scipy.stats.ks_2samp(a, b).statistic
     errs = []
     for h in [0.04, 0.005, 0.001]:
-        got = float(O.fcd_ks_smooth(window, step, bandwidth=h)(sim, target))
-        assert got == pytest.approx(float(O.ks_distance(a, b, smooth=h,
-                                                        grid=O.smooth_ks_grid(-1, 1, h))), abs=1e-12)
+        got = float(O.ks_distance(a, b, smooth=h, grid=O.smooth_ks_grid(-1, 1, h)))
         err = ks - got
         # upper bound of E[m(|T|)]: m is non-decreasing; |T| has CDF 2σ(δ/h) - 1
         d = np.linspace(0, 40 * h, 201)
@@ -261,12 +259,13 @@ def test_smoothed_ks_converges_to_exact_within_the_derived_bound(x64):
         errs.append(err)
     assert errs[-1] < 0.01 and errs[-1] < errs[0]
     assert all(e2 <= e1 + 0.002 for e1, e2 in zip(errs, errs[1:])), errs   # decreasing with h
-    # fcd_ks(smooth=h) is the same function
-    assert float(O.fcd_ks(window, step, smooth=0.02)(sim, target)) == pytest.approx(
-        float(O.fcd_ks_smooth(window, step, bandwidth=0.02)(sim, target)), abs=1e-12)
-    assert float(O.fcd_ks_smooth(window, step)(sim, sim)) == pytest.approx(0.0, abs=1e-12)
-    assert float(O.fcd_ks_smooth(window, step)(sim + 0.3 * target, sim)) < float(
-        O.fcd_ks_smooth(window, step)(target, sim))
+    # the objective is this distance of the FCD values; fcd_ks(smooth=h) is the same function
+    f = O.fcd_ks_smooth(window, step, bandwidth=0.005)
+    assert float(f(sim, target)) == pytest.approx(
+        float(O.ks_distance(a, b, smooth=0.005, grid=O.smooth_ks_grid(-1, 1, 0.005))), abs=1e-12)
+    assert O.fcd_ks(window, step, smooth=0.005)(sim, target) == f(sim, target)
+    assert float(f(sim, sim)) == pytest.approx(0.0, abs=1e-12)
+    assert float(f(sim + 0.3 * target, sim)) < float(f(target, sim))
 
 
 @pytest.mark.parametrize("name", ["fcd_wasserstein", "fcd_wasserstein_p2", "fcd_ks_smooth"])
@@ -287,6 +286,7 @@ def test_combined_objective_is_weighted_sum_of_parts_and_of_their_gradients(x64)
     f = O.combine(**terms)
     total, parts = f(sim, target, return_parts=True)
     assert set(parts) == {"fc", "fcd", "psd"} and f.weights == {"fc": 1.0, "fcd": 2.0, "psd": 0.3}
+    assert f.terms == {k: fn for k, (fn, _) in terms.items()} and f.higher_is_better is False
     want = sum(w * float(fn(sim, target)) for fn, w in terms.values())
     assert float(total) == pytest.approx(want, rel=1e-12)
     assert float(f(sim, target)) == pytest.approx(want, rel=1e-12)

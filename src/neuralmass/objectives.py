@@ -12,16 +12,16 @@ recomputing them at every optimisation step.
 
 Scores and losses
 -----------------
-=================  ===========  =============================================================
-factory            kind         value
-=================  ===========  =============================================================
-:func:`fc_corr`    score (↑)    Pearson r of the FC upper triangles, in [-1, 1]
-:func:`fc_rmse`    loss (↓)     root-mean-square difference of the FC upper triangles
-:func:`fcd_ks`     loss (↓)     Kolmogorov–Smirnov distance of FCD value distributions, [0, 1]
-:func:`fcd_ks_smooth` loss (↓)  the same, with logistic-smoothed CDFs (differentiable), [0, 1]
-:func:`fcd_wasserstein` loss (↓) Wasserstein-p distance of FCD value distributions (correlation units)
-:func:`psd_distance` loss (↓)   RMS difference of (normalised, log) Welch spectra
-=================  ===========  =============================================================
+=========================  ===========  ==========================================================
+factory                    kind         value
+=========================  ===========  ==========================================================
+:func:`fc_corr`            score (↑)    Pearson r of the FC upper triangles, in [-1, 1]
+:func:`fc_rmse`            loss (↓)     root-mean-square difference of the FC upper triangles
+:func:`fcd_ks`             loss (↓)     Kolmogorov–Smirnov distance of FCD value distributions
+:func:`fcd_ks_smooth`      loss (↓)     the same with logistic-smoothed CDFs (differentiable)
+:func:`fcd_wasserstein`    loss (↓)     Wasserstein-p distance of FCD value distributions
+:func:`psd_distance`       loss (↓)     RMS difference of (normalised, log) Welch spectra
+=========================  ===========  ==========================================================
 
 Every returned function has an attribute ``higher_is_better``. Turn a score into a loss with
 :func:`as_loss` (``1 - r`` for :func:`fc_corr`), and add weighted losses with :func:`combine`::
