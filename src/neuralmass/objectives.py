@@ -481,7 +481,9 @@ def fcd_wasserstein(window: Any, step: Any = None, fs: Any = None, offset: int |
     BOLD ``(time, regions)`` of one subject, ``(subjects, time, regions)``, or a list of subjects'
     BOLD of different lengths: the FCD values of all subjects are pooled into one empirical
     distribution (the sizes of the two samples need not match). Precompute the target values
-    (``target_is_fcd=True``) to save recomputing them at each step.
+    (``target_is_fcd=True``) to save recomputing them at each step, and under :func:`jax.jit`
+    pass them as an argument rather than closing over them (XLA constant-folds the sort of a
+    closed-over array, slowly for tens of thousands of values).
 
     References
     ----------
