@@ -156,3 +156,157 @@ def test_gradient_matches_finite_differences(x64, name):
         fc = functools.partial(A.orthogonalized_fc, fs=100.0, band=(8, 20), low_pass=5.0)
         f = O.fc_corr(fc=fc)
     _check_grad(f, sim, target)
+
+
+# ---------------------------------------------------------------------------------------------
+# objectives for dynamics: Wasserstein and smoothed KS distances of FCD distributions, combine
+# ---------------------------------------------------------------------------------------------
+
+def _switching(T=900, N=5, seed=3, flip=True):
+    """Signals whose FC switches between two states half-way (a broad FCD distribution)."""
+    sim, target = _signals(T=T, N=N, seed=seed)
+    if flip:
+        target = np.concatenate([target[:T // 2], target[T // 2:] @ np.diag([1, -1] * (N // 2) + [1] * (N % 2))])
+    return sim, target
+
+
+def test_wasserstein_distance_matches_scipy_and_exact_quantile_integral(x64):
+    rng = np.random.default_rng(11)
+    a = rng.normal(size=(3, 37))
+    b = rng.normal(0.3, 1.2, size=53)
+    got = np.asarray(O.wasserstein_distance(a, b))
+    np.testing.assert_allclose(got, [scipy.stats.wasserstein_distance(x, b) for x in a], atol=1e-12)
+    c = rng.normal(size=37)                                    # equal sizes: sorted pairing
+    assert float(O.wasserstein_distance(a[0], c)) == pytest.approx(
+        scipy.stats.wasserstein_distance(a[0], c), abs=1e-12)
+    # W2, unequal sizes: repeating each sample to a common size leaves the distributions as they
+    # are, and equal sizes pair sorted values
+    x, y = rng.normal(size=30), rng.exponential(size=45)
+    xr, yr = np.sort(np.repeat(x, 3)), np.sort(np.repeat(y, 2))
+    w2 = np.sqrt(np.mean((xr - yr) ** 2))
+    assert float(O.wasserstein_distance(x, y, p=2)) == pytest.approx(w2, abs=1e-12)
+    assert float(O.wasserstein_distance(b, b)) == 0.0 and float(O.wasserstein_distance(b, b, 2)) == 0.0
+    # identical samples are a stationary point (not sign(0) = 1 of |x|)
+    for p in (1, 2):
+        assert np.all(np.asarray(jax.grad(O.wasserstein_distance)(jnp.asarray(b), b, p)) == 0.0)
+    # a closer distribution ranks lower
+    assert float(O.wasserstein_distance(b + 0.1, b)) < float(O.wasserstein_distance(b + 0.3, b))
+
+
+def test_fcd_wasserstein_against_scipy_subjects_pooled_and_window_in_time(x64):
+    sim, target = _switching()
+    window, step = 90, 30
+    vs = _fcd_values_numpy(sim, window, step, 3)
+    vt = _fcd_values_numpy(target, window, step, 3)
+    f = O.fcd_wasserstein(window, step)
+    assert float(f(sim, target)) == pytest.approx(scipy.stats.wasserstein_distance(vs, vt), abs=1e-12)
+    assert float(f(sim, sim)) == pytest.approx(0.0, abs=1e-12)
+    # precomputed targets: values, FCD matrix
+    pre = O.fcd_wasserstein(window, step, target_is_fcd=True)
+    assert float(pre(sim, vt)) == pytest.approx(float(f(sim, target)), abs=1e-12)
+    assert float(pre(sim, A.fcd(target, window, step))) == pytest.approx(float(f(sim, target)), abs=1e-12)
+    # several subjects, stacked or of different lengths, are pooled into one distribution
+    short = target[:600]
+    pooled = np.concatenate([vt, _fcd_values_numpy(short, window, step, 3)])
+    ref = scipy.stats.wasserstein_distance(vs, pooled)
+    assert float(f(sim, [target, short])) == pytest.approx(ref, abs=1e-12)
+    two = np.concatenate([vt, vt])
+    assert float(f(sim, np.stack([target, target]))) == pytest.approx(
+        scipy.stats.wasserstein_distance(vs, two), abs=1e-12)
+    # batch axes of sim; window and step as times with fs (the analysis.fcd convention)
+    batch = np.asarray(f(np.stack([sim, target]), target))
+    assert batch.shape == (2,) and batch[1] == pytest.approx(0.0, abs=1e-12)
+    assert batch[0] == pytest.approx(float(f(sim, target)), abs=1e-12)
+    ft = O.fcd_wasserstein(90 * u.second, 30 * u.second, fs=1.0)
+    assert float(ft(sim, target)) == pytest.approx(float(f(sim, target)), abs=1e-12)
+    # p=2 and the ranking: a target nearer in time structure is closer
+    f2 = O.fcd_wasserstein(window, step, p=2)
+    assert float(f2(sim, target)) >= float(f(sim, target))          # W2 >= W1
+    near = sim + 0.3 * target
+    assert float(f(near, sim)) < float(f(target, sim))
+
+
+def _max_mass(x, deltas):
+    """m(δ): largest fraction of the sample in a half-open interval of length δ."""
+    x = np.sort(x)
+    right = np.searchsorted(x, x, side="right")
+    return np.array([np.max(right - np.searchsorted(x, x - d, side="right")) for d in deltas]) / len(x)
+
+
+def test_smoothed_ks_converges_to_exact_within_the_derived_bound(x64):
+    """0 <= KS - KS_h <= E[m_a(|T|) + m_b(|T|)] + Δ/2 max f_h, T ~ Logistic(0, h) (fcd_ks_smooth),
+    and the error falls below 0.01 as h -> 0."""
+    sim, target = _switching(T=900, N=6, seed=5)
+    window, step = 60, 15
+    a = _fcd_values_numpy(sim, window, step, 4)
+    b = _fcd_values_numpy(target, window, step, 4)
+    ks = scipy.stats.ks_2samp(a, b).statistic
+    errs = []
+    for h in [0.04, 0.005, 0.001]:
+        got = float(O.ks_distance(a, b, smooth=h, grid=O.smooth_ks_grid(-1, 1, h)))
+        err = ks - got
+        # upper bound of E[m(|T|)]: m is non-decreasing; |T| has CDF 2σ(δ/h) - 1
+        d = np.linspace(0, 40 * h, 201)
+        G = 2 / (1 + np.exp(-d / h)) - 1
+        m = _max_mass(a, d[1:]) + _max_mass(b, d[1:])
+        smoothing = np.sum(m * np.diff(G)) + (1 - G[-1]) * 2
+        fine = np.linspace(-1, 1, 4001)
+        dens = lambda x: np.mean(np.exp(-np.abs(fine[:, None] - x[None]) / h)  # noqa: E731
+                                 / (h * (1 + np.exp(-np.abs(fine[:, None] - x[None]) / h)) ** 2), axis=1)
+        spacing = np.diff(O.smooth_ks_grid(-1, 1, h))[0]
+        grid_term = spacing / 2 * max(dens(a).max(), dens(b).max()) * 1.2   # f_h on a grid: margin
+        assert -1e-12 <= err <= smoothing + grid_term, (h, err, smoothing, grid_term)
+        errs.append(err)
+    assert errs[-1] < 0.01 and errs[-1] < errs[0]
+    assert all(e2 <= e1 + 0.002 for e1, e2 in zip(errs, errs[1:])), errs   # decreasing with h
+    # the objective is this distance of the FCD values; fcd_ks(smooth=h) is the same function
+    f = O.fcd_ks_smooth(window, step, bandwidth=0.005)
+    assert float(f(sim, target)) == pytest.approx(
+        float(O.ks_distance(a, b, smooth=0.005, grid=O.smooth_ks_grid(-1, 1, 0.005))), abs=1e-12)
+    assert O.fcd_ks(window, step, smooth=0.005)(sim, target) == f(sim, target)
+    assert float(f(sim, sim)) == pytest.approx(0.0, abs=1e-12)
+    assert float(f(sim + 0.3 * target, sim)) < float(f(target, sim))
+
+
+@pytest.mark.parametrize("name", ["fcd_wasserstein", "fcd_wasserstein_p2", "fcd_ks_smooth"])
+def test_fcd_distance_gradients_match_finite_differences(x64, name):
+    sim, target = _switching(T=300, N=4, seed=6)
+    f = {"fcd_wasserstein": O.fcd_wasserstein(40, 10),
+         "fcd_wasserstein_p2": O.fcd_wasserstein(40, 10, p=2),
+         "fcd_ks_smooth": O.fcd_ks_smooth(40, 10, bandwidth=0.05)}[name]
+    _check_grad(f, sim, target)                  # finite, non-zero, equal to central differences
+
+
+def test_combined_objective_is_weighted_sum_of_parts_and_of_their_gradients(x64):
+    sim, target = _switching(T=300, N=4, seed=7)
+    fs = 1.0 / 0.72
+    terms = {"fc": (O.as_loss(O.fc_corr()), 1.0),
+             "fcd": (O.fcd_wasserstein(40, 10), 2.0),
+             "psd": (O.psd_distance(fs, fmax=0.25, nperseg=64), 0.3)}
+    f = O.combine(**terms)
+    total, parts = f(sim, target, return_parts=True)
+    assert set(parts) == {"fc", "fcd", "psd"} and f.weights == {"fc": 1.0, "fcd": 2.0, "psd": 0.3}
+    assert f.terms == {k: fn for k, (fn, _) in terms.items()} and f.higher_is_better is False
+    want = sum(w * float(fn(sim, target)) for fn, w in terms.values())
+    assert float(total) == pytest.approx(want, rel=1e-12)
+    assert float(f(sim, target)) == pytest.approx(want, rel=1e-12)
+    for k, (fn, _) in terms.items():
+        assert float(parts[k]) == pytest.approx(float(fn(sim, target)), rel=1e-12)
+    # one gradient, equal to the weighted sum of the parts' gradients; parts as aux for logging
+    (v, aux), g = jax.value_and_grad(lambda s: f(s, target, return_parts=True), has_aux=True)(
+        jnp.asarray(sim))
+    gs = [w * np.asarray(jax.grad(fn)(jnp.asarray(sim), target)) for fn, w in terms.values()]
+    np.testing.assert_allclose(np.asarray(g), sum(gs), rtol=1e-10, atol=1e-14)
+    assert float(v) == pytest.approx(want, rel=1e-12) and set(aux) == set(parts)
+    # one target per term: precomputed FC and FCD values give the same loss
+    vt = _fcd_values_numpy(target, 40, 10, 4)
+    g2 = O.combine(fc=(O.as_loss(O.fc_corr(target_is_fc=True)), 1.0),
+                   fcd=(O.fcd_wasserstein(40, 10, target_is_fcd=True), 2.0),
+                   psd=terms["psd"])
+    t2 = {"fc": np.corrcoef(target.T), "fcd": vt, "psd": target}
+    assert float(g2(sim, t2)) == pytest.approx(want, rel=1e-10)
+    with pytest.raises(KeyError, match="psd"):
+        g2(sim, {"fc": t2["fc"], "fcd": vt})
+    # unnamed terms are named after their functions, made unique
+    h = O.combine({O.fcd_wasserstein(40, 10): 1.0, O.fcd_wasserstein(40, 10, p=2): 1.0})
+    assert set(h(sim, target, return_parts=True)[1]) == {"fcd_wasserstein", "fcd_wasserstein_2"}
