@@ -377,15 +377,18 @@ def fitted_config(raw: Mapping, study, space, result, out: Path) -> dict:
         unit = getattr(v, "unit", None)
         mag = np.asarray(getattr(v, "mantissa", v), dtype=float)
 
+        text = "" if unit is None else str(unit)
+        text = "/ " + text[4:] if text.startswith("1 / ") else text
+
         def fmt(x):
-            return f"{float(x)!r} {unit}" if unit is not None and str(unit) not in ("", "1") else float(x)
+            return f"{float(x)!r} {text}" if text not in ("", "1") else float(x)
 
         base = d.path[-1]
         if d.path == ("conn", "w"):
             W = np.zeros((study.n_regions, study.n_regions))
             tgt, src = study.network._edges()
             W[tgt, src] = mag
-            write_table(out / "fitted_weights.csv", W, labels)
+            write_table(out / "fitted_weights.csv", W, labels, overwrite=True)   # our own folder
             cfg["data"]["weights"] = "fitted_weights.csv"
         elif d.path[0] == "node":
             if d.per == "region" or d.regions is not None:
