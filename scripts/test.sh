@@ -10,4 +10,6 @@ PY=${PYTHON:-python3}
 export MPLBACKEND=Agg
 # two worker processes (pytest-xdist), each test file on one worker so that its module fixtures
 # are built once: 11.5 min instead of 17.5 on 2 cores; pass -n 0 to run in one process
-.venv/bin/python -m pytest -q -n 2 --dist loadfile "$@"
+# --durations=25: the slowest tests are listed on every run; with CI=true a test skipped for a
+# missing optional import fails the run (tests/_ci_skips.py)
+.venv/bin/python -m pytest -q -n 2 --dist loadfile --durations=25 "$@"

@@ -6,6 +6,10 @@ import tempfile
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 
+# with CI=true, a skip for a missing optional import fails the run (tests/_ci_skips.py)
+from _ci_skips import (pytest_collectreport, pytest_runtest_logreport,  # noqa: E402,F401
+                       pytest_sessionfinish, pytest_terminal_summary)
+
 # Derived data (lead fields) and the engine's compiled programs are cached under a temporary
 # folder for the session, never in the user's cache; JAX's own persistent cache is off unless a
 # test turns it on. With pytest-xdist the workers share the controller's folder (both stores

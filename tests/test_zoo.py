@@ -352,3 +352,83 @@ def test_fic_refuses_negative_or_non_finite_weights():
     W[0, 2] = np.nan
     with pytest.raises(ValueError, match=r"conn\[0, 2\] = nan"):
         feedback_inhibition_control(W)
+
+
+def test_larter_breakspear_defaults_are_periodic_not_chaotic():
+    """The docstring's claim: an isolated node at the (TVB) defaults oscillates periodically —
+    largest Lyapunov exponent about zero, not positive (the chaos needs d_V ≈ 0.69, see above)."""
+    with jax.enable_x64(True):
+        lam = _largest_lyapunov(LARTER_BREAKSPEAR, {})
+    assert abs(lam) < 1e-3
+    res = nm.Simulator(nm.NodeSystem(LARTER_BREAKSPEAR, 1), dt=0.1).run(
+        2000.0, monitors=["V"], transient=1000.0, key=0)
+    assert _mag(res["V"]).std() > 0.05          # oscillating, not at a fixed point
+
+
+# ------------------------------------------------------------------------------ Wilson–Cowan
+WC_1972_OSC = dict(wEE=16.0, wEI=12.0, wIE=15.0, wII=3.0, a_E=1.3, theta_E=4.0, a_I=2.0, theta_I=3.7)
+
+
+def _wc_final(I_E, params=None, starts=((0.0, 0.0), (0.5, 0.2), (0.9, 0.1), (0.1, 0.6))):
+    """Each drive ``I_E`` from each start, 300 ms at 0.01 ms: (peak-to-peak of rE over the last
+    100 ms, final rE), shaped (len(I_E), len(starts))."""
+    from neuralmass.models import WILSON_COWAN
+
+    I_E = np.asarray(I_E, float)
+    S = len(starts)
+    n = len(I_E) * S
+    init = {"rE": np.tile([s[0] for s in starts], len(I_E)), "rI": np.tile([s[1] for s in starts], len(I_E))}
+    sim = nm.Simulator(nm.NodeSystem(WILSON_COWAN, n, params or {}, init=init), dt=0.01, method="rk4")
+    res = sim.run(300.0, monitors=["rE"], transient=200.0, period=0.1,
+                  inputs={"rE_inp": np.repeat(I_E, S)})
+    rE = _mag(res["rE"]).reshape(-1, len(I_E), S)
+    return rE.max(0) - rE.min(0), rE[-1]
+
+
+def test_wilson_cowan_defaults_never_oscillate():
+    """The docstring's claim: at the defaults the isolated node has no limit cycle for any constant
+    drive I_E — every start settles on a fixed point (two stable ones, low and high activity, for
+    -0.5 ≲ I_E ≲ 0.28; one elsewhere)."""
+    from neuralmass.models import WILSON_COWAN
+
+    I_E = np.arange(-2.0, 6.01, 0.25)
+    ptp, final = _wc_final(I_E)
+    assert ptp.max() < 1e-4
+    # bistable at I_E = 0: the quiet start stays low, an active start stays high
+    i0 = int(np.argmin(np.abs(I_E)))
+    assert final[i0, 0] < 0.01 and final[i0, 2] > 0.4
+    # monostable outside the window: every start ends at the same point
+    for I in (-1.0, 1.0, 3.5):
+        i = int(np.argmin(np.abs(I_E - I)))
+        assert np.ptp(final[i]) < 1e-4
+    # every fixed point reached is a stable node (real, negative eigenvalues): no focus that a
+    # change of drive could turn into a cycle
+    P = {k: jnp.asarray(v) for k, v in WILSON_COWAN.default_params().items()}
+    for I, row in zip(I_E, final):
+        inputs = {"rE_inp": jnp.asarray(I), "rI_inp": jnp.zeros(())}
+        f = lambda x: jnp.stack(list(WILSON_COWAN.drift({"rE": x[0], "rI": x[1]}, P, inputs).values()))
+        for rE in np.unique(np.round(row, 4)):
+            x = jnp.asarray([rE, _wc_rI(float(rE), P)])
+            assert np.abs(np.asarray(f(x))).max() < 1e-3         # a fixed point
+            ev = np.linalg.eigvals(np.asarray(jax.jacobian(f)(x)))
+            assert np.all(ev.real < 0) and np.all(np.abs(ev.imag) < 1e-9), (I, rE, ev)
+
+
+def _wc_rI(rE, P):
+    """The rI at which drI/dt = 0 for this rE (bisection)."""
+    from neuralmass.models.wilson_cowan import wc_sigmoid
+
+    g = lambda rI: float(-rI + (1 - rI) * wc_sigmoid(P["wIE"] * rE - P["wII"] * rI, P["a_I"], P["theta_I"]))
+    lo, hi = -1.0, 1.0
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if g(mid) > 0 else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def test_wilson_cowan_1972_parameters_give_a_limit_cycle():
+    """The docstring's claim: with Wilson & Cowan's (1972) oscillatory set the node has a limit
+    cycle for about 1.1 ≲ I_E ≲ 1.9 and a fixed point below and above."""
+    ptp, _ = _wc_final([0.5, 1.2, 1.5, 1.8, 2.3, 3.0], WC_1972_OSC, starts=((0.1, 0.05), (0.4, 0.3)))
+    assert (ptp[1:4] > 0.05).all()
+    assert ptp[[0, 4, 5]].max() < 1e-3

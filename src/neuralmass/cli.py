@@ -2,12 +2,13 @@
 
 ::
 
-    neuralmass run [CONFIG] [--out DIR] [--overwrite] [--strict] [--quiet] [--json] [--print-config]
-    neuralmass simulate MODEL [--n N] [--duration T] [--dt DT] [--param NAME=VALUE ...] [--out FILE]
+    neuralmass run [CONFIG] [--out DIR] [--overwrite] [--strict] [--quiet] [--json] [--print-config] [--yes]
+    neuralmass simulate MODEL [--n N] [--duration T] [--dt DT] [--param NAME=VALUE ...] [--out FILE] [--yes]
     neuralmass datasets [list | describe NAME | where]
     neuralmass models [NAME]
 
-Every subcommand has ``--help``. Every check runs before anything is simulated. Exit status: 0 on
+Every subcommand has ``--help``. Every check runs before anything is simulated, including an
+estimate of the run's memory (refused when it cannot fit) and time (over an hour needs ``--yes``). Exit status: 0 on
 success; 1 with a one-line cause on stderr for any error (``--debug`` prints the traceback); 2 for
 a malformed command line; 3 when a study simulated and saved its signals but a later step failed
 (the report in the results folder says what is missing); 130 when interrupted.
@@ -67,6 +68,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--print-config", action="store_true", help="print the default config and exit")
     run.add_argument("--quiet", action="store_true", help="no progress bars or messages")
     run.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
+    run.add_argument("--yes", action="store_true",
+                     help="run even when the simulation is estimated to take more than an hour")
 
     simp = sub.add_parser("simulate", help="simulate uncoupled nodes of one model and save the signals",
                           parents=[common],
@@ -86,6 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     simp.add_argument("--out", default="simulation.npz",
                       help="output file: NAME.npz (NumPy) or NAME.nc (NetCDF, needs the io extra)")
     simp.add_argument("--plot", help="also save a plot of the signals (.png, .pdf or .svg)")
+    simp.add_argument("--yes", action="store_true",
+                      help="run even when the simulation is estimated to take more than an hour")
     simp.add_argument("--strict", action="store_true",
                       help="treat warnings (parameters outside their plausible range) as errors")
 
@@ -370,7 +375,18 @@ def main(argv=None) -> int:
         from .compilation_cache import enable_compilation_cache
 
         enable_compilation_cache()
-        return handlers[args.command](args)
+        import warnings
+
+        from .engine.budget import LongRunWarning
+
+        with warnings.catch_warnings():
+            if not getattr(args, "yes", True):
+                # a run estimated to last over an hour is refused unless --yes is given
+                warnings.simplefilter("error", LongRunWarning)
+            try:
+                return handlers[args.command](args)
+            except LongRunWarning as exc:
+                return _fail(f"{exc} Pass --yes to run it anyway.")
     except KeyboardInterrupt:
         if debug:
             raise

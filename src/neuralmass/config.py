@@ -165,6 +165,9 @@ def choices() -> dict[tuple[str, str], tuple[str, ...]]:
 _TIMES = {("simulation", "dt"), ("simulation", "duration"), ("simulation", "transient"), ("bold", "tr"),
           ("analysis", "fcd_window"), ("analysis", "fcd_step"), ("noise", "tau"), ("meg_eeg", "duration")}
 
+#: (section, key) of the times a validated config holds as plain numbers in ms
+TIME_KEYS = frozenset(_TIMES)
+
 _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
 _UNIT_TOKEN = re.compile(r"[A-Za-z_]+")
 
@@ -192,7 +195,7 @@ def parse_quantity(text: Any, key: str):
     names = {}
     for tok in set(_UNIT_TOKEN.findall(unit_text)):
         alias = {"s": "second", "sec": "second", "uV": "uvolt", "fT": "ftesla", "T": "tesla",
-                 "V": "volt", "m": "meter"}.get(tok, tok)
+                 "V": "volt", "m": "meter", "rad": "radian"}.get(tok, tok)
         unit = getattr(u, alias, None)
         if not isinstance(unit, u.Unit):
             raise ConfigError(f"{key} = {text!r}: unknown unit {tok!r}.")
@@ -289,6 +292,14 @@ def check_param_range(spec, name: str, value, where: str, strict: bool = False, 
     """
     p = spec.param(name)
     value_text = _show(value if shown is None else shown)
+    if p.angular and isinstance(shown, str) and re.search(r"Hz\b", shown):
+        # brainunit reads Hz as 1/s, so "0.3142 Hz" would silently become 0.3142 rad/s
+        x = parse_quantity(shown, where)
+        hz = float(x.to_decimal(u.Hz)) if isinstance(x, u.Quantity) else float(x)
+        raise ConfigError(
+            f"{where} = {value_text}: {spec.name}.{name} is an angular frequency in "
+            f"{p.unit_label}, not a frequency in Hz; for f = {hz:g} Hz write "
+            f"\"{2 * np.pi * hz:.6g} rad/s\" (2*pi*f), or \"{hz:g} rad/s\" if that is what you meant.")
     try:
         canon = np.asarray(p.to_canonical(value), dtype=float)
     except ValueError as exc:
@@ -299,7 +310,7 @@ def check_param_range(spec, name: str, value, where: str, strict: bool = False, 
     lo, hi = p.bounds
     if np.all((x >= lo) & (x <= hi)):
         return
-    unit = f" {p.unit}" if p.unit is not None else ""
+    unit = f" {p.unit_label}" if p.unit is not None else ""
     msg = (f"{where} = {value_text} ({_fmt(x)}{unit}) is outside the plausible range of "
            f"{spec.name}.{name}, {lo:g} to {hi:g}{unit} ({p.doc}); check the value and its unit")
     if strict:

@@ -12,6 +12,7 @@ import jax.numpy as jnp
 
 from ..integrators import get_integrator
 from ..units import time_ms
+from .budget import check_budget
 from .kernel import begin_recording, init_carry, segment_fn
 from .plan import Plan, make_plan
 from .program_cache import Program
@@ -101,6 +102,7 @@ def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=No
     method = method or system.method or "heun"
     get_integrator(method)
     rp = make_plan(system, dt, method, duration, monitors, transient, period, inputs)
+    check_budget(system, rp, 1, "run")    # per lane: a vmapped caller multiplies it
     plan = rp.plan
     ck = jax.checkpoint if remat else (lambda f: f)
     S = int(remat) if remat else 1

@@ -21,6 +21,7 @@ import numpy as np
 from ..integrators import get_integrator
 from ..monitors import Raw
 from ..units import TIME, time_ms
+from .budget import check_budget
 from .kernel import begin_recording, init_carry
 from .plan import make_plan
 from .program_cache import Program
@@ -142,6 +143,8 @@ class Simulator:
         P = self.params(**dict(params or {}))
         consts = rp.consts
         key, B, axes = self._batching(P, consts, key, batch_size)
+        # memory (refused) and time (warned) estimated before any work
+        check_budget(self.system, rp, max(B, 1), "simulation")
         carry = self._init(plan, P, key, B, axes)
         chunk_outer = max(1, self.chunk_steps // plan.inner)
         n_t_chunks = math.ceil(n_trans / max(self.chunk_steps, 1))

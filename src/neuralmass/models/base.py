@@ -55,9 +55,24 @@ class Parameter:
     canonical: Any = None
     bounds: tuple[float, float] = (-np.inf, np.inf)
     doc: str = ""
+    #: an angular frequency (rad per unit time): shown as rad/s or rad/ms, and a value written in
+    #: Hz is refused by the config/CLI reader (brainunit cannot tell Hz from rad/s)
+    angular: bool = False
 
     def to_canonical(self, value) -> Array:
         return to_canonical(value, self.name, self.unit, self.canonical)
+
+    @property
+    def unit_label(self) -> str:
+        """The unit as shown in tables and messages (``rad/s`` for an angular frequency)."""
+        if self.unit is None:
+            return ""
+        if self.angular:
+            import brainunit as u
+
+            per_s = float((1.0 * self.unit).to_decimal(u.second ** -1))
+            return "rad/s" if per_s == 1.0 else "rad/ms" if per_s == 1000.0 else f"rad*{self.unit}"
+        return str(self.unit)
 
     @property
     def factor(self) -> float:
@@ -270,7 +285,7 @@ class NodeModel:
         lines = [f"{self.name}: {self.doc}".rstrip(": "), f"Reference: {self.reference}", "",
                  f"{'parameter':<12}{'default':>12}  {'unit':<10}{'range':<24}meaning"]
         for p in self.params:
-            unit = "" if p.unit is None else str(p.unit)
+            unit = p.unit_label
             rng = f"[{p.bounds[0]:g}, {p.bounds[1]:g}]"
             lines.append(f"{p.name:<12}{p.default:>12g}  {unit:<10}{rng:<24}{p.doc}")
         lines.append("")

@@ -51,7 +51,7 @@ HOPF = NodeModel(
         Parameter("a", 0.25, u.ms ** -1, u.ms ** -1, (-1.0, 1.0),
                   "bifurcation parameter (limit-cycle radius sqrt(a) for a > 0)"),
         Parameter("omega", 2 * math.pi * 10.0e-3, u.ms ** -1, u.ms ** -1, (0.0, 2 * math.pi * 0.1),
-                  "angular frequency in rad/ms, as TVB (2*pi*f; default f = 10 Hz = 0.01 /ms)"),
+                  "angular frequency in rad/ms, as TVB (2*pi*f; default f = 10 Hz = 0.01 /ms)", angular=True),
     ),
     inputs=(
         InputVar("x_ext", u.ms ** -1, u.ms ** -1, "x", "input to dx/dt (coupling, noise)"),

@@ -76,7 +76,7 @@ KURAMOTO = NodeModel(
     states=(StateVar("theta", 0.0, None, (0.0, 2 * math.pi), "phase (rad)"),),
     params=(
         Parameter("omega", 2 * math.pi * 10.0, u.Hz, PER_MS, (-2 * math.pi * 100.0, 2 * math.pi * 100.0),
-                  "natural angular frequency in rad/s (2*pi*f; default f = 10 Hz)"),
+                  "natural angular frequency in rad/s (2*pi*f; default f = 10 Hz)", angular=True),
     ),
     inputs=(
         InputVar("sin_ext", PER_MS, PER_MS, None, "sum_j K_ij sin(theta_j) (rate, rad/ms)"),

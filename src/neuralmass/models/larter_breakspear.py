@@ -23,6 +23,10 @@ interleaved with periodic ones: with Honey et al.'s (2007) :math:`a_{ee} = 0.36`
 :math:`\delta_Z = \delta_V`, the largest Lyapunov exponent is about 0.005 per ms at
 :math:`\delta_V = 0.69` and zero (a limit cycle) at 0.65 (``tests/test_zoo.py``).
 
+At the defaults (:math:`\delta_V = 0.65`, :math:`a_{ee} = 0.4`, ``C = 0.1``) an isolated node
+oscillates periodically (largest Lyapunov exponent about 0), it is **not** chaotic; pass
+``d_V=0.69, d_Z=0.69, aee=0.36, C=0`` for the chaotic regime.
+
 The network input ``QV_ext`` is :math:`\langle Q_V\rangle`, the weighted mean firing rate of the
 other regions (e.g. linear coupling of the observable ``QV`` with row-normalised weights); ``C``
 balances it against the node's own firing.
@@ -84,7 +88,7 @@ def larter_breakspear_drift(state, params, inputs):
 
 LARTER_BREAKSPEAR = NodeModel(
     name="LarterBreakspear",
-    doc="Larter–Breakspear conductance-based neural mass (chaotic regime by default)",
+    doc="Larter–Breakspear conductance-based neural mass (periodic by default; chaotic at d_V ≈ 0.69)",
     states=(
         StateVar("V", -0.1, None, (-1.5, 1.5), "mean membrane potential of pyramidal cells"),
         StateVar("W", 0.2, None, (-1.5, 1.5), "fraction of open K channels"),

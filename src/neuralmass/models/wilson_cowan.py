@@ -10,9 +10,14 @@ Weights are named *target–source*: ``wEI`` is the inhibitory weight onto the e
 population, ``wIE`` the excitatory weight onto the inhibitory population. Defaults are the
 classic values (c_ee = 12, c_ei = 4, c_ie = 13, c_ii = 11, a_E = 1.2, θ_E = 2.8, a_I = 1,
 θ_I = 4) also used by TVB and brainmass, with τ_E = τ_I = 1 ms (TVB uses 10 ms; pass
-``tau_E=10 * u.ms`` for its slower time scale). With these values the isolated node has a single
-stable low-activity fixed point for small drive ``I_E``, a limit cycle for intermediate drive
-(roughly ``1.4 ≲ I_E ≲ 3.5``) and a high-activity fixed point beyond.
+``tau_E=10 * u.ms`` for its slower time scale). These are Wilson & Cowan's (1972) values for
+*hysteresis*, not for oscillations: the isolated node has **no limit cycle for any constant drive**
+``I_E`` (with ``I_I = 0``). Every fixed point is a stable node (real eigenvalues); for
+``-0.5 ≲ I_E ≲ 0.28`` a low- and a high-activity state coexist (a pulse switches between them),
+elsewhere there is one. Oscillations need Wilson & Cowan's (1972) limit-cycle set
+``wEE=16, wEI=12, wIE=15, wII=3, a_E=1.3, theta_E=4, a_I=2, theta_I=3.7``, which has a limit
+cycle for about ``1.1 ≲ I_E ≲ 1.9`` (a stable fixed point below and above; checked by
+simulation in ``tests/test_zoo.py``), or a network (delayed coupling).
 
 References
 ----------
@@ -51,7 +56,7 @@ def wilson_cowan_drift(state, params, inputs):
 
 WILSON_COWAN = NodeModel(
     name="WilsonCowan",
-    doc="Wilson–Cowan excitatory/inhibitory populations",
+    doc="Wilson–Cowan excitatory/inhibitory populations (defaults: fixed points, no oscillation)",
     states=(
         StateVar("rE", 0.0, None, (0.0, 0.05), "excitatory activity (fraction active)"),
         StateVar("rI", 0.0, None, (0.0, 0.05), "inhibitory activity (fraction active)"),
@@ -64,9 +69,9 @@ WILSON_COWAN = NodeModel(
         Parameter("theta_E", 2.8, None, None, (1.0, 5.0), "excitatory sigmoid threshold"),
         Parameter("theta_I", 4.0, None, None, (2.0, 6.0), "inhibitory sigmoid threshold"),
         Parameter("wEE", 12.0, None, None, (5.0, 20.0), "E -> E weight"),
-        Parameter("wEI", 4.0, None, None, (1.0, 10.0), "I -> E weight"),
+        Parameter("wEI", 4.0, None, None, (1.0, 15.0), "I -> E weight"),
         Parameter("wIE", 13.0, None, None, (5.0, 20.0), "E -> I weight"),
-        Parameter("wII", 11.0, None, None, (5.0, 20.0), "I -> I weight"),
+        Parameter("wII", 11.0, None, None, (1.0, 20.0), "I -> I weight"),
         Parameter("r", 1.0, None, None, (0.0, 2.0), "refractoriness"),
     ),
     inputs=(

@@ -308,6 +308,18 @@ class Network:
                                  zero, int(np.count_nonzero(self.weights)), dt / 2, dt)
         return self._lines[dt]
 
+    def buffer_elements(self, dt) -> dict:
+        """Array elements this network keeps per lane at step ``dt`` (ms), by part, computed
+        without building them (the engine's memory estimate, :mod:`neuralmass.engine.budget`)."""
+        n, P = self.n_node, len(self.pathways)
+        line = self.delay_line(dt)
+        if line is None:
+            return {"coupling matrix": n * n}
+        if self._speed_param is not None:
+            # the ring (L, n, P) and the per-lag weights (n, L*n) built for the traced speed
+            return {"delay buffer": line.length * n * P, "delay weights": n * line.length * n}
+        return {"delay buffer": n * (2 * line.length + line.block) * P}
+
     def zero_step_edges(self, dt) -> int:
         """Number of connected edges whose (static) delay rounds to zero steps at ``dt`` (ms)."""
         if self._speed_param is not None:

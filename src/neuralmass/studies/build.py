@@ -180,7 +180,13 @@ def empirical_fcd_values(bold, window_frames: int, step_frames: int, offset: int
 
 
 def resting_level(spec, params: Mapping, variable: str, dt: float) -> float:
-    """Mean of ``variable`` for an isolated, noise-free node over 5–10 s (its resting level).
+    """Mean of ``variable`` for an isolated, noise-free node once it has settled (its resting level).
+
+    The node runs 640 s; the level is the mean of the last 160 s (16 windows of 10 s, so a limit
+    cycle is averaged over many periods). A slow node (e.g. the default Hopf, ``a = -0.02 /s``:
+    a 50 s decay of a 20 s oscillation) is far from rest after 10 s; the old 5–10 s mean put the
+    default study's BOLD baseline at x = -0.0069 instead of 0, and its BOLD mean at +1.8 %.
+    A level still drifting at the end is logged.
 
     The BOLD baseline ``"auto"``. Per-region parameters (``{'default': ..., 'regions': ...}``)
     count with their default value: one baseline for all regions.
@@ -189,9 +195,19 @@ def resting_level(spec, params: Mapping, variable: str, dt: float) -> float:
 
     params = {k: (v.get("default", spec.param(k).default) if isinstance(v, dict) else v)
               for k, v in params.items()}
+    from ..monitors import TemporalAverage
+
+    win = 10_000.0 if (10_000.0 / dt) == round(10_000.0 / dt) else dt * round(10_000.0 / dt)
     res = Simulator(NodeSystem(spec, 1, params), dt=dt, progress=False).run(
-        10_000.0, monitors=[variable], transient=5_000.0)
-    return float(np.asarray(magnitude(res[variable])).mean())
+        64 * win, monitors=[TemporalAverage(variable, period=win)])
+    m = np.asarray(magnitude(res[variable]), dtype=float).reshape(-1)
+    level, before = float(m[-16:].mean()), float(m[-32:-16].mean())
+    if abs(level - before) > 1e-3 * max(abs(level), float(np.ptp(m)), 1e-9):
+        logging.getLogger("neuralmass").warning(
+            "the resting level of %s (%s) still drifts after %g s (%g, then %g); set bold.baseline "
+            "to a number to fix the BOLD baseline yourself.", spec.name, variable, 64 * win / 1000,
+            before, level)
+    return level
 
 
 # --------------------------------------------------------------------------- data

@@ -210,14 +210,67 @@ class _Steps:
             return None
 
 
+def config_with_units(cfg: dict) -> dict:
+    """A copy of a validated study config whose numbers say their unit: times (held in ms),
+    the conduction speed (mm/ms) and model parameters in the unit of the model's table
+    (``"5 ms"``, ``"10 mm/ms"``, ``"0.3142 rad/s"``), as written to ``config.json`` and into the
+    NetCDF files' provenance."""
+    import copy
+
+    import brainunit as u
+
+    from ..config import TIME_KEYS
+    from ..models import MODELS
+
+    out = copy.deepcopy(cfg)
+    for sec, key in TIME_KEYS:
+        v = out.get(sec, {}).get(key)
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            out[sec][key] = f"{v:g} ms"
+    sp = out.get("network", {}).get("speed")
+    if isinstance(sp, (int, float)) and not isinstance(sp, bool):
+        out["network"]["speed"] = f"{sp:g} mm/ms"
+    spec = MODELS.get(out.get("model", {}).get("name"))
+
+    def show(p, v):
+        if isinstance(v, dict):
+            return {k: show(p, x) for k, x in v.items()}
+        if p is None or p.unit is None:
+            return v
+        if isinstance(v, u.Quantity):
+            v = float(v.to_decimal(p.unit))
+        if isinstance(v, (int, float)) and not isinstance(v, bool):
+            return f"{v:g} {p.unit_label}"
+        return v
+
+    params = out.get("model", {}).get("params") or {}
+    for name, v in list(params.items()):
+        try:
+            p = spec.param(name) if spec is not None else None
+        except KeyError:
+            p = None
+        params[name] = show(p, v)
+    return out
+
+
+def _cf(ds, title: str, cfg: dict | None, seed):
+    """``ds`` with the CF attributes and the run's provenance (:func:`neuralmass.io.add_cf_attributes`)."""
+    from ..io import add_cf_attributes
+
+    return add_cf_attributes(ds, title=title, config=None if cfg is None else config_with_units(cfg),
+                             seed=seed, history="simulated by `neuralmass run`")
+
+
 def _save_signals(result: dict, keys: tuple, name: str, title: str, labels, attrs, work: Path,
-                  summary: dict) -> None:
-    """``name``.nc (labelled), or ``name``.npz (NumPy only) if the NetCDF file cannot be written."""
+                  summary: dict, cfg: dict | None = None) -> None:
+    """``name``.nc (labelled, CF attributes and provenance), or ``name``.npz (NumPy only) if the
+    NetCDF file cannot be written."""
     from ..io import save_arrays, to_xarray, write_netcdf_atomic
 
     sub = {k: result[k] for k in keys}
     try:
         ds = to_xarray({keys[0]: sub[keys[0]], "ts": sub[keys[1]]}, title, regions=labels, attrs=attrs)
+        ds = _cf(ds, f"neuralmass study: {title}", cfg, attrs.get("seed"))
         write_netcdf_atomic(ds, work / f"{name}.nc")
     except Exception as exc:
         save_arrays(work / f"{name}.npz", sub, {k: str(getattr(v, "unit", "")) for k, v in sub.items()})
@@ -285,12 +338,13 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     # ---------------------------------------------------------------- signals first: they are kept
     neural = np.asarray(magnitude(res["neural"]))
     _save_signals(res, ("neural", "ts"), "neural", "neural activity", labels,
-                  {"model": spec.name, "variable": variable, "seed": seed}, work, summary)
+                  {"model": spec.name, "variable": variable, "seed": seed}, work, summary, cfg)
     summary["neural"] = {"variable": variable, "period_ms": neural_period, "samples": int(neural.shape[0])}
     if "bold" in res:
         ts_key = "ts_bold" if "ts_bold" in res else "ts"
         _save_signals(res, ("bold", ts_key), "bold", "BOLD", labels,
-                      {"tr_ms": tr, "coefficients": bold_cfg["coefficients"], "seed": seed}, work, summary)
+                      {"tr_ms": tr, "coefficients": bold_cfg["coefficients"], "seed": seed}, work, summary,
+                      cfg)
 
     step = _Steps(summary)
     # ---------------------------------------------------------------- analysis
@@ -331,7 +385,7 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
         def _fig_bold():
             fig, ax = plt.subplots(figsize=(9, 4))
             viz.plot_timeseries(100 * bold[:, :6], ts=ts_b, labels=labels[:6], ax=ax)
-            ax.set_xlabel("time (s)"); ax.set_ylabel("BOLD (%)"); ax.set_title("Simulated BOLD (6 regions)")
+            ax.set_xlabel("time (s)"); ax.set_ylabel("BOLD change from rest (%)"); ax.set_title("Simulated BOLD (6 regions)")
             fig.tight_layout(); fig.savefig(figs / "bold.png", dpi=110); plt.close(fig)
 
         step("figure bold.png", _fig_bold)
@@ -427,6 +481,8 @@ def _meg_eeg(meg_cfg, seed, work: Path, figs: Path, quiet: bool) -> dict:
         arr = np.asarray(magnitude(sig))
         ds = to_xarray({name: sig, "ts": res["ts"]}, f"{name.upper()} sensors", regions=list(lf.sensor_names))
         ds = ds.rename({"regions": "sensors"})
+        ds = _cf(ds, f"neuralmass study: {name.upper()} sensors", {"meg_eeg": dict(meg_cfg)},
+                 (seed + 1) % preflight.SEED_LIMIT)
         write_netcdf_atomic(ds, work / f"{name}.nc")
         f, p = analysis.welch(arr, fs, nperseg=_WELCH_SEGMENT)
         f, p = np.asarray(f), np.asarray(p)
@@ -451,7 +507,8 @@ def _meg_eeg(meg_cfg, seed, work: Path, figs: Path, quiet: bool) -> dict:
 
 def _write_report(cfg, work: Path, summary: dict) -> None:
     (work / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
-    (work / "config.json").write_text(json.dumps(cfg, indent=2, default=str))
+    # every number with its unit ("dt": "5 ms", "omega": "0.3142 rad/s"), as a user would write it
+    (work / "config.json").write_text(json.dumps(config_with_units(cfg), indent=2, default=str))
     lines = [f"# neuralmass study: {summary['study']}", "",
              f"- dataset: `{summary['dataset']}`; model: `{summary['model']}`; seed: **{summary['seed']}**",
              _subjects_line(summary.get("data", {})),
