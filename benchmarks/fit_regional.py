@@ -10,7 +10,9 @@ and is scored, with noise seeds the fit never used, on subjects 4-6:
 (c) **regional gradient** — ``a`` per region + ``k`` (81 parameters), FC + FCD loss, Adam;
 (d) **effective connectivity** — (c) plus every connection weight (6401 parameters): the shipped
     config as it is (``neuralmass fit``);
-(e) **CMA-ES** — the space of (c) with nevergrad's CMA-ES at the simulation budget of (c).
+(e) **CMA-ES** — the space of (c) with nevergrad's CMA-ES at the simulation budget of (c);
+(f) **(d) with fixed noise** — the same fit with one noise realisation pair reused at every step
+    (common random numbers), to measure what new noise per step does for held-out scores.
 
 Prints one table: held-out group FC r (mean over 3 new-noise runs), per-subject FC r, FCD KS
 (exact two-sample KS of each run's FCD values against the held-out subjects' pooled values,
@@ -48,7 +50,7 @@ def _fit(name, cfg, spec, out: Path, **changes):
 
     spec = copy.deepcopy(spec)
     spec.update(changes)
-    folder = out / name.split()[0]
+    folder = out / name.split()[0].strip("()")
     t0 = time.perf_counter()
     summary = run_fit(cfg, spec, folder, config_path=str(CONFIG), quiet=True)
     print(f"  {name}: {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
@@ -98,7 +100,7 @@ def _sc_alone(cfg, spec):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, help="gradient steps of (c) and (d) (default: the config's)")
-    ap.add_argument("--only", default="a,b,c,d,e", help="methods to run, e.g. 'a,d'")
+    ap.add_argument("--only", default="a,b,c,d,e,f", help="methods to run, e.g. 'a,d'")
     ap.add_argument("--out", help="folder for the fits' outputs (default: a temporary folder)")
     ap.add_argument("--json", help="also write the rows to this JSON file")
     args = ap.parse_args(argv)
@@ -126,6 +128,9 @@ def main(argv=None):
         batch = 16
         rows.append(_fit("(e) regional CMA-ES", cfg, spec, out, parameters=regional, backend="nevergrad",
                          batch_size=batch, realizations=1, steps=max(1, sims_c // batch)))
+
+    if "f" in only:
+        rows.append(_fit("(f) (d) with fixed noise", cfg, spec, out, fixed_noise=True))
 
     print(f"\nHCP AAL2-80: fit on subjects {cfg['data']['subjects']}, scored on {spec['test_subjects']} "
           f"with {spec['score_seeds']} new noise runs")

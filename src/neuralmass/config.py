@@ -75,7 +75,7 @@ enabled = true
 variable = ""                # empty: the model's coupled variable
 tr = "0.72 s"                # HCP repetition time
 coefficients = "revised"     # {coefficients}
-scale = 20.0                 # neural activity -> vasodilatory drive (per s^2)
+scale = 5.0                  # neural activity -> vasodilatory drive (per s^2); keeps the flow physiological
 baseline = "auto"            # activity subtracted before the hemodynamics ("auto": the node's rest value)
 
 [analysis]
