@@ -27,6 +27,7 @@ from .models import (HOPF, JANSEN_RIT, LINEAR, MODELS, WILSON_COWAN, WONG_WANG, 
 from .models import (CoombesByrneStep, Epileptor2DStep, EpileptorStep, FitzHughNagumoStep,
                      Generic2dOscillatorStep, KuramotoStep, LarterBreakspearStep, MontbrioPazoRoxinStep,
                      WendlingStep)
+from .models import FitzHughNagumoCubicStep, StuartLandauStep, ThresholdLinearStep, VanDerPolStep
 from .monitors import Monitor, Raw, TemporalAverage
 from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Network, SigmoidalCoupling,
                       SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling)
@@ -56,6 +57,7 @@ __all__ = [
     "HOPF", "JANSEN_RIT", "LINEAR", "WILSON_COWAN", "WONG_WANG",
     "MontbrioPazoRoxinStep", "CoombesByrneStep", "FitzHughNagumoStep", "KuramotoStep",
     "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep", "LarterBreakspearStep", "WendlingStep",
+    "StuartLandauStep", "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep",
     "OUProcess", "WhiteNoise", "GaussianNoise", "Monitor", "Raw", "TemporalAverage",
     "Connectome", "Network", "DiffusiveCoupling", "LinearCoupling", "AdditiveCoupling",
     "SigmoidalCoupling", "SigmoidalJansenRitCoupling", "TanhCoupling", "KuramotoCoupling", "Param",

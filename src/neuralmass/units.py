@@ -58,6 +58,18 @@ def _show(value) -> str:
     return f"<array of shape {np.shape(value.mantissa if is_quantity(value) else value)}{unit}>"
 
 
+def _unwrap_param(value):
+    """The value of a ``brainstate.nn.Param`` (its transform applied); other values unchanged.
+
+    brainstate's parameter container carries a transform and a regulariser for its own training
+    loops; here only its current value is read (to fit a parameter, pass ``neuralmass.Param``)."""
+    import brainstate
+
+    if isinstance(value, brainstate.nn.Param):
+        return value.value()
+    return value
+
+
 def to_canonical(value: Any, name: str, unit=None, canonical=None):
     """Convert ``value`` to a plain array expressed in ``canonical`` units.
 
@@ -79,6 +91,7 @@ def to_canonical(value: Any, name: str, unit=None, canonical=None):
         Magnitude in canonical units (float).
     """
     canonical = unit if canonical is None else canonical
+    value = _unwrap_param(value)
     if is_quantity(value):
         if unit is None:
             if not value.dim.is_dimensionless:

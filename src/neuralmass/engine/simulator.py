@@ -93,7 +93,8 @@ class Simulator:
 
     # ---------------------------------------------------------------------- running
     def run(self, duration, monitors=None, transient=0.0, period=None, inputs=None, key=None,
-            params: Mapping | None = None, batch_size: int | None = None, on_divergence: str = "raise"):
+            params: Mapping | None = None, batch_size: int | None = None, on_divergence: str = "raise",
+            *, jit: bool = True, sample_every: int | None = None):
         """Simulate for ``duration`` (transient included) and return the recorded signals.
 
         Parameters
@@ -126,6 +127,11 @@ class Simulator:
             diverged is NaN, and ``result['diverged']`` (one bool per lane, or a scalar for an
             unbatched run) says which — for parameter sweeps, where some lanes are expected to
             blow up and the others must not be recomputed.
+        jit : bool
+            ``False`` runs the same program op by op (``jax.disable_jit``): slow, for debugging
+            with prints and breakpoints; the numbers are those of the compiled run.
+        sample_every : int, optional
+            Record every k-th step: the same as ``period = k * dt`` (give one of the two).
 
         Returns
         -------
@@ -134,6 +140,17 @@ class Simulator:
             one) plus ``'ts'``, the sample times (ms Quantity) after the transient (and
             ``'diverged'`` with ``on_divergence='nan'``).
         """
+        if sample_every is not None:
+            k = int(sample_every)
+            if k != sample_every or k < 1:
+                raise ValueError(f"sample_every={sample_every!r} must be a positive whole number of steps.")
+            if period is not None:
+                raise TypeError("give either period= or sample_every=, not both.")
+            period = k * float(self.dt)
+        if not jit:
+            with jax.disable_jit():
+                return self.run(duration, monitors, transient, period, inputs, key, params, batch_size,
+                                on_divergence)
         if on_divergence not in ("raise", "nan"):
             raise ValueError(f"on_divergence={on_divergence!r}: use 'raise' (stop the run) or 'nan' "
                              f"(finish it, NaN outputs for the lanes that diverged).")

@@ -4,6 +4,7 @@ from .base import InputVar, NodeModel, Observable, Parameter, StateVar
 from .coombes_byrne import COOMBES_BYRNE
 from .epileptor import EPILEPTOR, EPILEPTOR_2D
 from .fitzhugh_nagumo import FITZHUGH_NAGUMO
+from .fitzhugh_nagumo_cubic import FITZHUGH_NAGUMO_CUBIC
 from .generic_2d import GENERIC_2D
 from .hopf import HOPF
 from .jansen_rit import JANSEN_RIT
@@ -12,6 +13,9 @@ from .larter_breakspear import LARTER_BREAKSPEAR
 from .linear import LINEAR
 from .module import NodeModule, make_node_module
 from .montbrio import MONTBRIO_PAZO_ROXIN
+from .stuart_landau import STUART_LANDAU
+from .threshold_linear import THRESHOLD_LINEAR
+from .van_der_pol import VAN_DER_POL
 from .wendling import WENDLING
 from .wilson_cowan import WILSON_COWAN
 from .wong_wang import WONG_WANG
@@ -19,7 +23,8 @@ from .wong_wang_fic import feedback_inhibition_control
 
 MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG, LINEAR, MONTBRIO_PAZO_ROXIN,
                               COOMBES_BYRNE, FITZHUGH_NAGUMO, KURAMOTO, GENERIC_2D, EPILEPTOR,
-                              EPILEPTOR_2D, LARTER_BREAKSPEAR, WENDLING)}
+                              EPILEPTOR_2D, LARTER_BREAKSPEAR, WENDLING, STUART_LANDAU, VAN_DER_POL,
+                              THRESHOLD_LINEAR, FITZHUGH_NAGUMO_CUBIC)}
 
 WilsonCowanStep = make_node_module(WILSON_COWAN, "WilsonCowanStep", "Wilson–Cowan E/I node population.")
 WilsonCowanModel = WilsonCowanStep
@@ -43,6 +48,16 @@ Epileptor2DStep = make_node_module(EPILEPTOR_2D, "Epileptor2DStep", "Two-dimensi
 LarterBreakspearStep = make_node_module(LARTER_BREAKSPEAR, "LarterBreakspearStep",
                                         "Larter–Breakspear neural mass node population.")
 WendlingStep = make_node_module(WENDLING, "WendlingStep", "Wendling cortical column node population.")
+StuartLandauStep = make_node_module(STUART_LANDAU, "StuartLandauStep", "Stuart–Landau oscillator node population.")
+VanDerPolStep = make_node_module(VAN_DER_POL, "VanDerPolStep", "Van der Pol oscillator node population.")
+ThresholdLinearStep = make_node_module(THRESHOLD_LINEAR, "ThresholdLinearStep",
+                                       "Threshold-linear E/I rate node population (Chaudhuri et al. 2015).")
+FitzHughNagumoCubicStep = make_node_module(FITZHUGH_NAGUMO_CUBIC, "FitzHughNagumoCubicStep",
+                                           "FitzHugh–Nagumo node population, general cubic form.")
+# FitzHughNagumoStep(alpha=..., init_V=...) builds the cubic form: those names are its parameters
+FITZHUGH_NAGUMO.extra["variant"] = (
+    frozenset(FITZHUGH_NAGUMO_CUBIC.param_names) - frozenset(FITZHUGH_NAGUMO.param_names)
+    | {"init_V", "V_init", "noise_V"}, lambda: FitzHughNagumoCubicStep)
 
 #: the stateful module class of every registered model (one class per model)
 MODULES = {HOPF.name: HopfStep, JANSEN_RIT.name: JansenRitStep, WILSON_COWAN.name: WilsonCowanStep,
@@ -51,7 +66,9 @@ MODULES = {HOPF.name: HopfStep, JANSEN_RIT.name: JansenRitStep, WILSON_COWAN.nam
            FITZHUGH_NAGUMO.name: FitzHughNagumoStep, KURAMOTO.name: KuramotoStep,
            GENERIC_2D.name: Generic2dOscillatorStep, EPILEPTOR.name: EpileptorStep,
            EPILEPTOR_2D.name: Epileptor2DStep, LARTER_BREAKSPEAR.name: LarterBreakspearStep,
-           WENDLING.name: WendlingStep}
+           WENDLING.name: WendlingStep, STUART_LANDAU.name: StuartLandauStep,
+           VAN_DER_POL.name: VanDerPolStep, THRESHOLD_LINEAR.name: ThresholdLinearStep,
+           FITZHUGH_NAGUMO_CUBIC.name: FitzHughNagumoCubicStep}
 
 
 def module_class(model) -> type:
@@ -74,4 +91,6 @@ __all__ = [
     "EPILEPTOR_2D", "LARTER_BREAKSPEAR", "WENDLING", "MontbrioPazoRoxinStep", "CoombesByrneStep",
     "FitzHughNagumoStep", "KuramotoStep", "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep",
     "LarterBreakspearStep", "WendlingStep", "feedback_inhibition_control",
+    "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "StuartLandauStep",
+    "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep",
 ]

@@ -2,14 +2,16 @@ r"""Hopf normal form (Stuart–Landau oscillator).
 
 .. math::
 
-    \dot x = (a - x^2 - y^2)\,x - \omega y + I_x, \qquad
-    \dot y = (a - x^2 - y^2)\,y + \omega x + I_y .
+    \dot x = (a - \beta(x^2 + y^2))\,x - \omega y + I_x, \qquad
+    \dot y = (a - \beta(x^2 + y^2))\,y + \omega x + I_y .
 
-For :math:`a > 0` the node oscillates on a limit cycle of radius :math:`\sqrt a` at frequency
+For :math:`a > 0` the node oscillates on a limit cycle of radius :math:`\sqrt{a/\beta}`
+(:math:`\sqrt a` with the default :math:`\beta = 1`, TVB's SupHopf) at frequency
 :math:`\omega / 2\pi`; for :math:`a < 0` it is a damped focus (noise-driven oscillations with a
 spectral peak at :math:`\omega/2\pi`). Time is in ms, so ``a`` is a rate (default 0.25 ms⁻¹) and
 ``omega`` an angular frequency in rad/ms (TVB's convention: ``omega=1.0`` is 159 Hz); Quantities
-such as ``omega=2 * pi * 10 * u.Hz`` are converted.
+such as ``omega=2 * pi * 10 * u.Hz`` are converted. ``w`` is accepted for ``omega`` (the
+spelling of some libraries' Hopf nodes), as are ``init_x``/``init_y`` for ``x_init``/``y_init``.
 
 References
 ----------
@@ -33,7 +35,7 @@ def hopf_drift(state, params, inputs):
     """Pure drift of the Hopf normal form (time in ms)."""
     x, y = state["x"], state["y"]
     a, w = params["a"], params["omega"]
-    r2 = x * x + y * y
+    r2 = params["beta"] * (x * x + y * y)
     return {
         "x": (a - r2) * x - w * y + inputs["x_ext"],
         "y": (a - r2) * y + w * x + inputs["y_ext"],
@@ -52,6 +54,8 @@ HOPF = NodeModel(
                   "bifurcation parameter (limit-cycle radius sqrt(a) for a > 0)"),
         Parameter("omega", 2 * math.pi * 10.0e-3, u.ms ** -1, u.ms ** -1, (0.0, 2 * math.pi * 0.1),
                   "angular frequency in rad/ms, as TVB (2*pi*f; default f = 10 Hz = 0.01 /ms)", angular=True),
+        Parameter("beta", 1.0, None, None, (0.01, 100.0),
+                  "saturation of the cubic term (limit-cycle radius sqrt(a/beta))"),
     ),
     inputs=(
         InputVar("x_ext", u.ms ** -1, u.ms ** -1, "x", "input to dx/dt (coupling, noise)"),
@@ -64,5 +68,6 @@ HOPF = NodeModel(
     output="x",
     default_dt=0.1,
     reference="Kuznetsov (1998); Deco et al. (2017) Sci Rep 7:3095",
-    extra={"noise_slots": {"x": "x_ext", "y": "y_ext"}},
+    extra={"noise_slots": {"x": "x_ext", "y": "y_ext"}, "aliases": {"w": "omega"},
+           "positional_inputs": ("x_ext", "y_ext")},
 )

@@ -37,6 +37,16 @@ class NodeModule(brainstate.nn.Dynamics):
 
     model: NodeModel = None  # set on subclasses
 
+    def __new__(cls, *args, **kwargs):
+        # a model may name a variant built instead when a call uses the variant's own argument
+        # names (e.g. FitzHughNagumoStep(alpha=...) -> the cubic-polynomial form); see model.extra
+        variant = (cls.model.extra.get("variant") if cls.model is not None else None)
+        if variant is not None:
+            names, build = variant
+            if any(k in names for k in kwargs):
+                return build()(*args, **kwargs)
+        return super().__new__(cls)
+
     def __init__(self, in_size=1, *, method: str = "heun", name: str | None = None, **kwargs):
         super().__init__(in_size=in_size, name=name)
         M = self.model
@@ -46,7 +56,12 @@ class NodeModule(brainstate.nn.Dynamics):
         slots = M.extra.get("noise_slots", {})
         object.__setattr__(self, "_slots", slots)
         params, inits = {}, {}
+        kwargs = _translate_kwargs(M, kwargs)
         for k, v in kwargs.items():
+            if isinstance(v, brainstate.nn.Param):
+                v = v.value()
+            if k.startswith("init_") and k[5:] in M.state_names:
+                k = k[5:] + "_init"   # brainstate spelling init_x of x_init
             if k.startswith("noise_"):
                 slot = k[len("noise_"):]
                 if slot not in slots:
@@ -75,7 +90,7 @@ class NodeModule(brainstate.nn.Dynamics):
                     f"{k} has shape {shape}; a node parameter is a scalar or has one value per node "
                     f"({self.n},). For batched runs pass arrays to Simulator.run(params=...).")
         self.param_values = params
-        self.init_values = inits
+        self.init_values = {k: _initial_value(M, k, v, self.n) for k, v in inits.items()}
         if not hasattr(self, "fit_params"):
             self.fit_params = {}
         for s in slots:
@@ -123,6 +138,16 @@ class NodeModule(brainstate.nn.Dynamics):
         Returns the model's main output (e.g. ``rE``, ``eeg``).
         """
         M = self.model
+        positional = M.extra.get("positional_inputs")
+        if positional and len(args) > 1:
+            if len(args) > len(positional):
+                raise TypeError(f"update() takes at most {len(positional)} positional inputs "
+                                f"({', '.join(positional)}), got {len(args)}.")
+            for name_, v in zip(positional, args):
+                if name_ in inputs:
+                    raise TypeError(f"input {name_!r} given twice.")
+                inputs[name_] = v
+            args = ()
         if len(args) > 1:
             raise TypeError(f"update() takes at most one positional input (the coupling input), got {len(args)}.")
         if args:
@@ -164,6 +189,33 @@ class NodeModule(brainstate.nn.Dynamics):
 
     def __repr__(self):
         return f"{type(self).__name__}(in_size={self.n})"
+
+
+def _translate_kwargs(model: NodeModel, kwargs: dict) -> dict:
+    """Apply the model's keyword aliases (``extra['aliases']``, e.g. ``w`` for ``omega``) and its
+    conversion hook (``extra['translate']``, for arguments given in another convention)."""
+    aliases = model.extra.get("aliases", {})
+    out = {}
+    for k, v in kwargs.items():
+        target = aliases.get(k, k)
+        if target in out:
+            raise TypeError(f"{model.name}: {k!r} and {target!r} name the same parameter; pass one.")
+        out[target] = v
+    hook = model.extra.get("translate")
+    return hook(out) if hook is not None else out
+
+
+def _initial_value(model: NodeModel, name: str, value, n: int):
+    """An initial value given as a number, an array, a Quantity (converted with the state's
+    ``extra['init_units']`` entry) or an initialiser called with the shape ``(n,)``."""
+    if callable(value) and not hasattr(value, "shape"):
+        value = value((n,))
+    if isinstance(value, brainstate.nn.Param):
+        value = value.value()
+    unit = model.extra.get("init_units", {}).get(name)
+    from ..units import to_canonical
+
+    return to_canonical(value, f"init_{name}", unit, unit)
 
 
 def make_node_module(model: NodeModel, class_name: str, doc: str | None = None) -> type:

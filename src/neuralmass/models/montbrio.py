@@ -36,6 +36,7 @@ from __future__ import annotations
 import math
 
 import brainunit as u
+import jax.numpy as jnp
 
 from .base import InputVar, NodeModel, Parameter, StateVar
 
@@ -64,6 +65,33 @@ def montbrio_fixed_point_residual(r, params):
     tau = params["tau"]
     V = -params["Delta"] / (2.0 * math.pi * tau * r)
     return V * V - (math.pi * tau * r) ** 2 + params["eta"] + params["J"] * tau * r + params["I"]
+
+
+def _translate_kwargs(kw: dict) -> dict:
+    """Read ``delta`` (a half width given as a rate, Hz) as ``Delta = delta * tau``.
+
+    Some libraries write the rate equation as ``dr/dt = delta/(pi*tau) + ...`` with ``delta`` in
+    Hz; the model's Delta is dimensionless and enters as ``Delta/(pi*tau**2)``, so the two agree
+    for ``Delta = delta * tau``. The paper's ``Delta = 1`` is ``delta = 1/tau`` (1000 Hz for
+    ``tau = 1 ms``); ``delta = 1 Hz`` is a thousand times narrower, which the warning says.
+    """
+    if "delta" not in kw:
+        return kw
+    import warnings
+
+    from ..units import to_canonical
+
+    if "Delta" in kw:
+        raise TypeError("MontbrioPazoRoxin: pass either Delta (dimensionless) or delta (Hz), not both.")
+    kw = dict(kw)
+    d = to_canonical(kw.pop("delta"), "delta", u.Hz, PER_MS)
+    tau = to_canonical(kw.get("tau", 1.0), "tau", u.ms, u.ms)
+    kw["Delta"] = d * tau
+    warnings.warn(
+        f"MontbrioPazoRoxin: delta (a rate) is read as Delta = delta * tau = {float(jnp.mean(kw['Delta'])):g} "
+        "(dimensionless half width of Montbrió et al. 2015, whose examples use Delta = 1, i.e. "
+        "delta = 1/tau).", UserWarning, stacklevel=4)
+    return kw
 
 
 MONTBRIO_PAZO_ROXIN = NodeModel(
@@ -96,6 +124,7 @@ MONTBRIO_PAZO_ROXIN = NodeModel(
     output="r",
     default_dt=0.01,
     reference="Montbrió, Pazó & Roxin (2015) Phys Rev X 5:021028",
-    extra={"noise_slots": {"r": "r_noise", "V": "V_noise"},
+    extra={"noise_slots": {"r": "r_noise", "V": "V_noise"}, "aliases": {"init_v": "V_init", "noise_v": "noise_V"},
+           "init_units": {"r": PER_MS}, "translate": _translate_kwargs,
            "couplings": (("r", "r_ext", "linear"), ("V", "V_ext", "diffusive"))},
 )

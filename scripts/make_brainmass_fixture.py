@@ -1,0 +1,184 @@
+"""Write tests/fixtures/brainmass_0_1_1.json: the public API and reference numbers of brainmass 0.1.1.
+
+The migration tests (tests/test_brainmass_compat.py) compare neuralmass with this file; brainmass
+itself is never imported by the test suite.
+
+Regenerate (brainmass lives in its own virtual environment, never in the project's):
+
+    python3 -m venv /work/bm-venv
+    /work/bm-venv/bin/pip install brainmass==0.1.1
+    /work/bm-venv/bin/python scripts/make_brainmass_fixture.py
+
+What is recorded
+----------------
+* ``names``: ``sorted(n for n in dir(brainmass) if not n.startswith('_'))``;
+* ``signatures``: for every public callable, its parameters (name, kind, default as ``repr`` text,
+  or null when there is none);
+* ``models``: for a few node models, the time derivative (per ms, brainmass's ``derivative``) at
+  fixed states, inputs and parameters, and a short noise-free run (brainmass's own ``update``
+  stepped with ``brainstate.transform.for_loop``, float64, the state after every 10th of 200 steps
+  of 0.05 ms) for the integrators ``exp_euler``, ``euler`` and
+  ``rk2``.  Values are plain numbers in brainmass's units (noted per model).
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+import pathlib
+import sys
+
+import brainmass
+import brainstate
+import brainunit as u
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+OUT = pathlib.Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "brainmass_0_1_1.json"
+
+N_STEPS = 200
+DT_MS = 0.05
+RECORD_EVERY = 10   # the run keeps the state after steps 10, 20, ..., 200
+
+
+def _default_text(p):
+    if p.default is inspect.Parameter.empty:
+        return None
+    d = p.default
+    if callable(d) and not isinstance(d, type):
+        return f"<{type(d).__name__}>"
+    text = repr(d)
+    # object reprs with memory addresses change between runs
+    return f"<{type(d).__name__}>" if " at 0x" in text else text
+
+
+def signature(obj):
+    target = obj.__init__ if isinstance(obj, type) else obj
+    try:
+        sig = inspect.signature(target)
+    except (TypeError, ValueError):
+        return None
+    params = [p for p in sig.parameters.values() if p.name != "self"]
+    return [{"name": p.name, "kind": p.kind.name, "default": _default_text(p)} for p in params]
+
+
+def mag(x, unit=None):
+    if unit is not None:
+        x = u.Quantity(x).to_decimal(unit)
+    else:
+        x = u.get_magnitude(x)
+    return np.vectorize(lambda v: float(f"{v:.12g}"))(np.asarray(x, dtype=float)).tolist()
+
+
+# model name -> (constructor kwargs, state names, brainmass unit per state, input-args builder,
+#                states at which the drift is evaluated, inputs)
+STATES_2D = [[0.1, 0.5, -0.3, 1.2], [0.2, -0.4, 0.6, 0.0]]
+CASES = {
+    "HopfStep": dict(kwargs=dict(a=0.25, w=0.2, beta=1.0), states=("x", "y"), units=(None, None),
+                     points=STATES_2D, inputs=[[0.0, 0.1, -0.2, 0.3], [0.0, 0.0, 0.05, -0.1]],
+                     init=[0.1, 0.0]),
+    "HopfStep_beta2": dict(cls="HopfStep", kwargs=dict(a=-0.1, w=0.5, beta=2.0), states=("x", "y"),
+                           units=(None, None), points=STATES_2D, inputs=[[0.0] * 4, [0.0] * 4],
+                           init=[0.4, 0.1]),
+    "StuartLandauStep": dict(kwargs=dict(a=0.25, w=0.2), states=("x", "y"), units=(None, None),
+                             points=STATES_2D, inputs=[[0.0, 0.1, -0.2, 0.3], [0.0, 0.0, 0.05, -0.1]],
+                             init=[0.1, 0.0]),
+    "VanDerPolStep": dict(kwargs=dict(mu=1.0), states=("x", "y"), units=(None, None),
+                          points=STATES_2D, inputs=[[0.0, 0.1, -0.2, 0.3], [0.0, 0.0, 0.05, -0.1]],
+                          init=[0.5, 0.0]),
+    "VanDerPolStep_mu3": dict(cls="VanDerPolStep", kwargs=dict(mu=3.0), states=("x", "y"),
+                              units=(None, None), points=STATES_2D, inputs=[[0.0] * 4, [0.0] * 4],
+                              init=[0.5, 0.0]),
+    "FitzHughNagumoStep": dict(kwargs=dict(alpha=3.0, beta=4.0, gamma=-1.5, delta=0.0, epsilon=0.5,
+                                           tau=20.0 * u.ms),
+                               states=("V", "w"), units=(None, None),
+                               points=[[0.1, 0.5, -0.3, 1.2], [0.2, -0.4, 0.6, 0.0]],
+                               inputs=[[0.0, 0.6, -0.2, 0.3], [0.0, 0.0, 0.05, -0.1]], init=[0.3, 0.1]),
+    "MontbrioPazoRoxinStep": dict(kwargs=dict(tau=1.0 * u.ms, eta=-5.0, delta=1.0 * u.Hz, J=15.0),
+                                  states=("r", "v"), units=(u.Hz, None),
+                                  points=[[10.0, 50.0, 200.0, 1000.0], [-2.0, -0.5, 0.3, 1.0]],
+                                  inputs=[[0.0, 1.0, -2.0, 5.0], [0.0, 0.5, -1.0, 2.0]],
+                                  init=[20.0, -1.0]),
+    "ThresholdLinearStep": dict(kwargs=dict(), states=("E", "I"), units=(None, None),
+                                points=[[0.1, 0.5, 0.0, 1.2], [0.2, 0.0, 0.6, 0.1]],
+                                inputs=[[0.0, 1.0, -2.0, 5.0], [0.0, 0.5, 3.0, -1.0]], init=[0.1, 0.2]),
+}
+
+
+def _with_units(values, unit):
+    arr = jnp.asarray(values, dtype=float)
+    return arr if unit is None else arr * unit
+
+
+def model_case(label, spec):
+    cls = getattr(brainmass, spec.get("cls", label))
+    out = {"class": cls.__name__, "kwargs": {k: (mag(v, u.ms) if isinstance(v, u.Quantity) and
+                                                  u.get_unit(v).dim == u.ms.dim else
+                                                  mag(v, u.Hz) if isinstance(v, u.Quantity) else v)
+                                              for k, v in spec["kwargs"].items()},
+           "states": list(spec["states"]), "points": spec["points"], "inputs": spec["inputs"],
+           "dt_ms": DT_MS, "n_steps": N_STEPS, "record_every": RECORD_EVERY, "init": spec["init"]}
+    n = len(spec["points"][0])
+    units = spec["units"]
+    with brainstate.environ.context(dt=DT_MS * u.ms):
+        m = cls(n, **spec["kwargs"])
+        brainstate.nn.init_all_states(m)
+        state = tuple(_with_units(p, un) for p, un in zip(spec["points"], units))
+        if label.startswith("ThresholdLinear"):
+            # ThresholdLinearStep has no `derivative`; its drift is written inline in `update`
+            out["derivative"] = None
+        else:
+            inp = [jnp.asarray(spec["inputs"][0]) * (u.Hz if units[0] is u.Hz else 1.0),
+                   jnp.asarray(spec["inputs"][1])]
+            d = m.derivative(state, 0.0 * u.ms, *inp)
+            out["derivative"] = [mag(di, un / u.ms if un is not None else u.ms ** -1)
+                                 for di, un in zip(d, units)]
+        runs = {}
+        methods = ("exp_euler",) if label.startswith("ThresholdLinear") else ("exp_euler", "euler", "rk2")
+        for method in methods:
+            kw = dict(spec["kwargs"])
+            if not label.startswith("ThresholdLinear"):
+                kw["method"] = method
+            m = cls(1, **kw)
+            brainstate.nn.init_all_states(m)
+            for name, val, un in zip(spec["states"], spec["init"], units):
+                getattr(m, name).value = _with_units([val], un)
+            ext = [spec["inputs"][0][1], spec["inputs"][1][1]]
+            ext = [ext[0] * (u.Hz if units[0] is u.Hz else 1.0), ext[1]]
+
+            def step(i):
+                m.update(*ext)
+                return tuple(getattr(m, s).value for s in spec["states"])
+
+            traj = brainstate.transform.for_loop(step, np.arange(N_STEPS))
+            runs[method] = {"inputs": [spec["inputs"][0][1], spec["inputs"][1][1]],
+                            **{s: mag(t[RECORD_EVERY - 1::RECORD_EVERY, 0], un) for s, t, un in zip(spec["states"], traj, units)}}
+        out["runs"] = runs
+    return out
+
+
+def main():
+    jax.config.update("jax_enable_x64", True)
+    brainstate.environ.set(precision=64)
+    names = sorted(n for n in dir(brainmass) if not n.startswith("_"))
+    sigs = {}
+    for n in names:
+        obj = getattr(brainmass, n)
+        if callable(obj) and not inspect.ismodule(obj):
+            sigs[n] = signature(obj)
+    kinds = {n: ("module" if inspect.ismodule(getattr(brainmass, n)) else
+                 "class" if isinstance(getattr(brainmass, n), type) else
+                 "function" if callable(getattr(brainmass, n)) else type(getattr(brainmass, n)).__name__)
+             for n in names}
+    models = {label: model_case(label, spec) for label, spec in CASES.items()}
+    doc = {"brainmass_version": brainmass.__version__, "python": sys.version.split()[0],
+           "units": {"MontbrioPazoRoxinStep": "r in Hz, dr/dt in Hz/ms; other models dimensionless, d/dt per ms"},
+           "names": names, "kinds": kinds, "signatures": sigs, "models": models}
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
+    print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(names)} names)")
+
+
+if __name__ == "__main__":
+    main()
