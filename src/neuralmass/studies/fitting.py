@@ -474,10 +474,9 @@ def run_fit(cfg: dict, spec: FitSpec, out, *, config_path=None, overwrite: bool 
     fitter = Fitter(study.network, loss_fn=loss, backend=spec["backend"], space=space, **kw)
     target = {"fc": np.asarray(train.fc_group, dtype=float),
               "fcd": np.asarray(train.fcd_values if train.fcd_values is not None else [0.0], dtype=float)}
-    if not quiet:
-        print(f"fit: {fitter.space.dim} parameters ({', '.join(fitter.space.names)}), backend {spec['backend']}, "
-              f"{spec['steps']} steps; train subjects {', '.join(train.subjects)}; data {study.source}"
-              + (" (resuming)" if resume else ""), flush=True)
+    logger.info("fit: %d parameters (%s), backend %s, %d steps; train subjects %s; data %s%s",
+                fitter.space.dim, ", ".join(fitter.space.names), spec["backend"], spec["steps"],
+                ", ".join(train.subjects), study.source, " (resuming)" if resume else "")
     result = fitter.fit(target, n_steps=spec["steps"], checkpoint=out / "fit_state.pkl")
     result.save(out / "fit_result.npz")
 
