@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import logging
 import math
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -25,8 +24,10 @@ __all__ = ["ConfigError", "DEFAULT_CONFIG_TOML", "default_config", "load_config"
 logger = logging.getLogger("neuralmass")
 
 
-class ConfigError(ValueError):
-    """A study configuration is invalid."""
+# ConfigError lives beside PreflightError (neuralmass.errors) and parse_quantity in neuralmass.units,
+# so that every layer can use them; both are re-exported here, where users look for them
+from .errors import ConfigError
+from .units import parse_quantity
 
 
 _DEFAULT_TEMPLATE = """\
@@ -164,49 +165,6 @@ def choices() -> dict[tuple[str, str], tuple[str, ...]]:
 
 _TIMES = {("simulation", "dt"), ("simulation", "duration"), ("simulation", "transient"), ("bold", "tr"),
           ("analysis", "fcd_window"), ("analysis", "fcd_step"), ("noise", "tau"), ("meg_eeg", "duration")}
-
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
-_UNIT_TOKEN = re.compile(r"[A-Za-z_]+")
-
-
-def parse_quantity(text: Any, key: str):
-    """Parse ``"10 mm/ms"`` into a brainunit Quantity; numbers pass through unchanged.
-
-    Units are brainunit names (ms, second or s, Hz, mV, mm, nA, ...) combined with ``*``, ``/``
-    and ``**``.
-    """
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        if not math.isfinite(text):
-            raise ConfigError(f"{key} = {text!r} is not a finite number.")
-        return float(text)
-    if not isinstance(text, str):
-        raise ConfigError(f"{key} = {text!r}: expected a number or a string such as \"10 ms\".")
-    m = _QUANTITY.match(text)
-    if not m:
-        raise ConfigError(f"{key} = {text!r}: expected a number followed by a unit, e.g. \"10 ms\".")
-    value, unit_text = float(m.group(1)), m.group(2)
-    if not math.isfinite(value):
-        raise ConfigError(f"{key} = {text!r} is not a finite number.")
-    if not unit_text:
-        return value
-    names = {}
-    for tok in set(_UNIT_TOKEN.findall(unit_text)):
-        alias = {"s": "second", "sec": "second", "uV": "uvolt", "fT": "ftesla", "T": "tesla",
-                 "V": "volt", "m": "meter"}.get(tok, tok)
-        unit = getattr(u, alias, None)
-        if not isinstance(unit, u.Unit):
-            raise ConfigError(f"{key} = {text!r}: unknown unit {tok!r}.")
-        names[tok] = unit
-    if not re.fullmatch(r"[A-Za-z_\s\*/\(\)\d\.\-]+", unit_text):
-        raise ConfigError(f"{key} = {text!r}: a unit may only combine names with *, / and **.")
-    if unit_text.lstrip().startswith("/"):
-        unit_text = "1 " + unit_text
-    try:
-        unit = eval(unit_text, {"__builtins__": {}}, names)  # noqa: S307 (names only)
-    except Exception as exc:  # pragma: no cover - message path
-        raise ConfigError(f"{key} = {text!r}: cannot read the unit ({exc}).") from None
-    return value * unit
-
 
 def default_config() -> dict:
     """The default study as a dict (the content of ``--print-config``)."""

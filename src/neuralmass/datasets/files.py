@@ -1,7 +1,7 @@
 """Connectomes in files: TVB zips, NumPy archives, plain tables and a minimal folder layout.
 
-Formats read by :func:`read_connectome` (``Connectome.from_file``) and written by
-:func:`write_connectome` (``Connectome.save``):
+Formats read by :func:`read_connectome` and written by :func:`write_connectome` (connectome files
+are read and written only here, in the datasets layer):
 
 ``tvb-zip`` (``*.zip``)
     The Virtual Brain's connectivity archive: ``weights.txt``, ``tract_lengths.txt`` and
@@ -648,7 +648,7 @@ def _read_npz(p: Path, *, symmetric, name, extra_meta) -> Connectome:
                             f"truncated.") from None
     if "weights" not in d:
         raise DataFileError(f"{where} has no 'weights' array (found {sorted(d)}); save with "
-                            f"Connectome.save() or numpy.savez(path, weights=W, lengths_mm=L, "
+                            f"write_connectome() or numpy.savez(path, weights=W, lengths_mm=L, "
                             f"labels=...).")
     meta = {}
     if "metadata_json" in d:

@@ -189,7 +189,7 @@ class SweepModel:
         the parameter's documented unit; plain numbers pass through."""
         import brainunit as u
 
-        from ..config import parse_quantity
+        from ..units import parse_quantity
 
         kind = self.kind(name)
 

@@ -20,15 +20,13 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..errors import PreflightError  # beside ConfigError, in the lowest layer
+
 __all__ = ["PreflightError", "exact_ms", "sampling_period", "fcd_samples", "require_modules",
            "seed_key", "zero_delay_edges", "TIME_RESOLUTION"]
 
 #: Times are read to this resolution (1 ns = 1e-6 ms) before exact arithmetic.
 TIME_RESOLUTION = Fraction(1, 1_000_000)
-
-
-class PreflightError(ValueError):
-    """A study cannot run as configured (raised before anything is simulated)."""
 
 
 def exact_ms(value: float, name: str) -> Fraction:

@@ -38,8 +38,8 @@ import brainunit as u
 import numpy as np
 
 from .. import stimulus as st
-from ..config import ConfigError, parse_quantity
-from .preflight import PreflightError
+from ..errors import ConfigError, PreflightError
+from ..units import parse_quantity
 
 __all__ = ["WAVEFORMS", "waveform_arguments", "validate_stimulus_blocks", "temporal_stimulus", "block_stimulus",
            "build_stimuli", "stimulus_summary", "describe_block"]
