@@ -130,7 +130,7 @@ def test_sweep_of_a_lab_csv_connectome_sweeps_its_regions_against_its_fc(tmp_pat
     pytest.importorskip("xarray")
     pytest.importorskip("dask")
     from neuralmass.explore import open_sweep
-    from neuralmass.explore.cli import load_sweep_config, sweep_main
+    from neuralmass.studies.sweep import load_sweep_config, sweep_main
 
     lab = tmp_path / "lab"
     lab.mkdir()

@@ -111,7 +111,7 @@ def build_parser() -> argparse.ArgumentParser:
     fp.add_argument("--quiet", action="store_true", help="no progress bar or messages")
     fp.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
-    from .explore.cli import add_sweep_parser
+    from .studies.sweep import add_sweep_parser
 
     sw = add_sweep_parser(sub)
     sw.add_argument("--debug", action="store_true", help="show the traceback of an error")
@@ -119,7 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cmd_sweep(args) -> int:
-    from .explore.cli import run_sweep_args
+    from .studies.sweep import run_sweep_args
 
     return run_sweep_args(args)
 

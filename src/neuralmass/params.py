@@ -10,7 +10,51 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Param", "unwrap", "regional"]
+import numpy as np
+
+from .units import to_canonical
+
+__all__ = ["Param", "Parameter", "unwrap", "regional"]
+
+Array = Any
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One row of a model's parameter table.
+
+    Attributes
+    ----------
+    name : str
+    default : float
+        Literature default, in ``unit``.
+    unit : brainunit.Unit or None
+        Unit in which the default is given and in which plain numbers passed by users are read.
+    canonical : brainunit.Unit or None
+        Unit the drift function receives (time-based quantities in ms). ``None`` means same as
+        ``unit``.
+    bounds : (float, float)
+        Plausible range in ``unit`` (used by priors, fitting search spaces and validation hints).
+    doc : str
+        Meaning.
+    """
+
+    name: str
+    default: float
+    unit: Any = None
+    canonical: Any = None
+    bounds: tuple[float, float] = (-np.inf, np.inf)
+    doc: str = ""
+
+    def to_canonical(self, value) -> Array:
+        return to_canonical(value, self.name, self.unit, self.canonical)
+
+    @property
+    def factor(self) -> float:
+        """Multiplier from ``unit`` to ``canonical``."""
+        if self.unit is None or self.canonical is None or self.unit == self.canonical:
+            return 1.0
+        return float((1.0 * self.unit).to_decimal(self.canonical))
 
 
 @dataclass(frozen=True)

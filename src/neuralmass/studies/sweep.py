@@ -18,6 +18,10 @@ The config is a study config (``neuralmass run --print-config``) with a ``[sweep
     speed = { range = ["1 mm/ms", "20 mm/ms"], steps = 24, scale = "log" }
     "noise.x_ext.sigma" = { values = [0.0003, 0.0006] }
 
+The config side of a sweep lives here, in the studies layer (it builds its model through
+:func:`neuralmass.studies.build.build_study`); :mod:`neuralmass.explore` runs sweeps and knows
+nothing of configs.
+
 Results: the Zarr store, and next to it ``<store>-report/`` with ``report.md`` (the best points),
 ``best_points.json`` and a heat map per feature.
 """
@@ -28,6 +32,9 @@ import argparse
 import sys
 import tomllib
 from pathlib import Path
+
+from ..config import ConfigError
+from .build import sweep_model_from_config
 
 __all__ = ["add_sweep_parser", "run_sweep_args", "sweep_main", "load_sweep_config"]
 
@@ -41,9 +48,7 @@ def load_sweep_config(path):
 
     The network, data and targets come from :func:`neuralmass.studies.build.build_study`, the
     builder of ``neuralmass run``: ``[data]`` files and ``data.subjects`` are honoured alike."""
-    from ..config import ConfigError
-    from ..studies.build import sweep_model_from_config
-    from .sweep import Sweep
+    from ..explore.sweep import Sweep
 
     p = Path(path)
     if not p.exists():
@@ -97,7 +102,7 @@ def add_sweep_parser(sub):
 
 def run_sweep_args(args) -> int:
     """Run ``neuralmass sweep`` from parsed arguments; returns the exit status."""
-    from .report import write_report
+    from ..explore.report import write_report
 
     sweep, store = load_sweep_config(args.config)
     store = args.out or store
@@ -124,9 +129,7 @@ def _report_dir(store) -> Path:
 
 
 def sweep_main(argv=None) -> int:
-    """Stand-alone entry point: ``python -m neuralmass.explore.cli CONFIG.toml ...``."""
-    from .store import SweepStoreMismatch  # noqa: F401  (a ValueError)
-
+    """Stand-alone entry point: ``python -m neuralmass.studies.sweep CONFIG.toml ...``."""
     ap = argparse.ArgumentParser(prog="neuralmass")
     add_sweep_parser(ap.add_subparsers(dest="command"))
     args = ap.parse_args(["sweep", *(sys.argv[1:] if argv is None else argv)])
