@@ -83,7 +83,7 @@ def test_pandas_style_csv_with_header_and_index(tmp_path):
     lines = ["," + ",".join(c.labels)]
     lines += [lab + "," + ",".join(repr(float(x)) for x in row) for lab, row in zip(c.labels, c.weights)]
     (tmp_path / "w.csv").write_text("\n".join(lines) + "\n")
-    write_connectome(np, tmp_path / "len.npy", c.lengths)
+    np.save(tmp_path / "len.npy", c.lengths)
     back = read_connectome(tmp_path / "w.csv", lengths=tmp_path / "len.npy")
     np.testing.assert_array_equal(back.weights, c.weights)
     np.testing.assert_array_equal(back.lengths, c.lengths)
@@ -97,8 +97,8 @@ def test_pandas_style_csv_with_header_and_index(tmp_path):
 
 def test_npy_pair_and_plain_centres(tmp_path):
     c = _conn(n=6)
-    write_connectome(np, tmp_path / "W.npy", c.weights)
-    write_connectome(np, tmp_path / "L.npy", c.lengths)
+    np.save(tmp_path / "W.npy", c.weights)
+    np.save(tmp_path / "L.npy", c.lengths)
     np.savetxt(tmp_path / "xyz.txt", c.centres)
     back = read_connectome(tmp_path / "W.npy", lengths=tmp_path / "L.npy",
                                 labels=list(c.labels), centres=tmp_path / "xyz.txt")
@@ -145,7 +145,7 @@ def test_truncated_files_are_reported_as_such(tmp_path):
         t.write_bytes(raw[: len(raw) // 2])
         with pytest.raises(DataFileError, match=f"trunc_{name}.*truncated"):
             read_connectome(t)
-    write_connectome(np, tmp_path / "w.npy", c.weights)
+    np.save(tmp_path / "w.npy", c.weights)
     raw = (tmp_path / "w.npy").read_bytes()
     (tmp_path / "w.npy").write_bytes(raw[:-20])
     with pytest.raises(DataFileError, match=r"w\.npy.*truncated"):
@@ -260,7 +260,7 @@ def test_duplicate_labels_are_refused(tmp_path):
     _labelled_csv(tmp_path / "w.csv", c.weights, labels)
     with pytest.raises(DataFileError, match=r"w\.csv.*names region 'lA' more than once"):
         read_connectome(tmp_path / "w.csv")
-    write_connectome(np, tmp_path / "w.npy", c.weights)
+    np.save(tmp_path / "w.npy", c.weights)
     with pytest.raises(DataFileError, match=r"names region 'lA' more than once"):
         read_connectome(tmp_path / "w.npy", labels=labels)
 

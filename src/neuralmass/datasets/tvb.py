@@ -48,6 +48,7 @@ from typing import Any
 import brainunit as u
 import numpy as np
 
+from ..analysis import pearson
 from ..compilation_cache import cache_dir
 from ..forward.leadfield import RegionLeadField
 from ..network.connectome import Connectome
@@ -363,10 +364,7 @@ def _dipole_topographies(sensors_mm, centres_mm, orientations) -> np.ndarray:
 
 
 def _mean_row_corr(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    num = (a * b).sum(axis=1)
-    return float(np.mean(num / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))))
+    return float(np.mean(pearson(a, b, axis=1, xp=np)))
 
 
 def register_tvb_eeg_sensors(lf: RegionLeadField | None = None, conn: Connectome | None = None,

@@ -70,7 +70,7 @@ def _upper(m):
 
 
 def _corr(a, b) -> float:
-    from ..analysis._utils import pearson
+    from ..analysis import pearson
     return float(pearson(np.ravel(a), np.ravel(b)))
 
 
