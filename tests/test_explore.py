@@ -478,7 +478,7 @@ speed = {{ values = ["2 mm/ms", "8 mm/ms"] }}
 
 
 def test_cli_sweep_writes_store_maps_and_report(tmp_path, capsys):
-    from neuralmass.studies.sweep import sweep_main
+    from neuralmass.cli import sweep_main
 
     cfg = tmp_path / "sweep.toml"
     cfg.write_text(_TOML.format(out=tmp_path / "res", extra='timeseries = { signal = "y", period = "0.1 s" }'))

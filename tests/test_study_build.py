@@ -130,7 +130,8 @@ def test_sweep_of_a_lab_csv_connectome_sweeps_its_regions_against_its_fc(tmp_pat
     pytest.importorskip("xarray")
     pytest.importorskip("dask")
     from neuralmass.explore import open_sweep
-    from neuralmass.studies.sweep import load_sweep_config, sweep_main
+    from neuralmass.cli import sweep_main
+    from neuralmass.studies.sweep import load_sweep_config
 
     lab = tmp_path / "lab"
     lab.mkdir()

@@ -185,7 +185,7 @@ def resting_level(spec, params: Mapping, variable: str, dt: float) -> float:
     The BOLD baseline ``"auto"``. Per-region parameters (``{'default': ..., 'regions': ...}``)
     count with their default value: one baseline for all regions.
     """
-    from ..engine import NodeSystem, Simulator
+    from .. import NodeSystem, Simulator   # through the public API (tests replace neuralmass.Simulator)
 
     params = {k: (v.get("default", spec.param(k).default) if isinstance(v, dict) else v)
               for k, v in params.items()}

@@ -226,8 +226,7 @@ def _save_signals(result: dict, keys: tuple, name: str, title: str, labels, attr
 
 
 def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
-    from .. import analysis, objectives
-    from ..engine import Simulator
+    from .. import Simulator, analysis, objectives   # neuralmass.Simulator: tests replace it
     from ..models import MODELS
 
     cfg = plan.cfg
@@ -397,8 +396,7 @@ def _meg_eeg(meg_cfg, seed, work: Path, figs: Path, quiet: bool) -> dict:
     import brainunit as u
     import matplotlib.pyplot as plt
 
-    from .. import analysis, datasets, viz
-    from ..engine import Simulator
+    from .. import Simulator, analysis, datasets, viz
     from ..forward.leadfield import EEGLeadFieldModel, MEGLeadFieldModel
     from ..io import to_xarray, write_netcdf_atomic
     from ..models import JansenRitModel

@@ -1,4 +1,4 @@
-"""``neuralmass sweep CONFIG.toml [--scheduler ADDR] [--workers N] [--out STORE]``.
+"""Sweep configs: the study config of ``neuralmass sweep CONFIG.toml`` (:mod:`neuralmass.cli`).
 
 The config is a study config (``neuralmass run --print-config``) with a ``[sweep]`` table::
 
@@ -28,15 +28,13 @@ Results: the Zarr store, and next to it ``<store>-report/`` with ``report.md`` (
 
 from __future__ import annotations
 
-import argparse
-import sys
 import tomllib
 from pathlib import Path
 
 from ..config import ConfigError
 from .build import sweep_model_from_config
 
-__all__ = ["add_sweep_parser", "run_sweep_args", "sweep_main", "load_sweep_config"]
+__all__ = ["load_sweep_config"]
 
 _SWEEP_KEYS = {"design", "points", "steps", "design_seed", "seeds", "chunk", "features", "timeseries", "store",
                "space"}
@@ -83,67 +81,3 @@ def load_sweep_config(path):
     output = raw.get("study", {}).get("output", "results")
     store = sw.get("store") or str(Path(output) / "sweep.zarr")
     return sweep, store
-
-
-def add_sweep_parser(sub):
-    """Register ``sweep`` on an ``argparse`` sub-parser set (``neuralmass sweep``)."""
-    sp = sub.add_parser("sweep", help="explore a parameter space (Dask, resumable Zarr store)",
-                        description="Run the [sweep] of a study config: chunks of batched simulations on "
-                                    "Dask, features stored in a resumable Zarr store, heat maps and a "
-                                    "report naming the best points.")
-    sp.add_argument("config", help="TOML study file with a [sweep] table")
-    sp.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786); 'serial' runs in this "
-                                        "process; default: a local cluster of worker processes")
-    sp.add_argument("--workers", type=int, help="worker processes of the local cluster (default: CPU count)")
-    sp.add_argument("--out", help="Zarr store (overrides sweep.store)")
-    sp.add_argument("--quiet", action="store_true", help="no progress bar or messages")
-    return sp
-
-
-def run_sweep_args(args) -> int:
-    """Run ``neuralmass sweep`` from parsed arguments; returns the exit status."""
-    from ..explore.report import write_report
-
-    sweep, store = load_sweep_config(args.config)
-    store = args.out or store
-    if not args.quiet:
-        print(f"sweep: {sweep.n_points} points x {len(sweep.seeds)} seeds in {sweep.n_chunks} chunks "
-              f"-> {store}", flush=True)
-        ts = sweep.timeseries
-        if ts is not None:
-            per_point = ts.bytes_per_point(len(sweep.seeds)) / 2**20
-            print(f"time series: {ts.signal} averaged over {ts.period:g} ms ({ts.n_times} x {ts.n_regions} per "
-                  f"lane), {per_point:.3g} MiB per point, {per_point * sweep.n_points:.3g} MiB in all "
-                  f"(uncompressed)", flush=True)
-    ds = sweep.run(store, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
-    report = write_report(ds, _report_dir(store))
-    if not args.quiet:
-        run = sweep.last_run
-        print(f"computed {len(run['computed'])} chunk(s), {run['skipped']} already stored; report: {report}")
-    return 0
-
-
-def _report_dir(store) -> Path:
-    p = Path(store)
-    return p.with_name(p.name.removesuffix(".zarr") + "-report")
-
-
-def sweep_main(argv=None) -> int:
-    """Stand-alone entry point: ``python -m neuralmass.studies.sweep CONFIG.toml ...``."""
-    ap = argparse.ArgumentParser(prog="neuralmass")
-    add_sweep_parser(ap.add_subparsers(dest="command"))
-    args = ap.parse_args(["sweep", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return run_sweep_args(args)
-    except KeyboardInterrupt:
-        print("neuralmass: error: interrupted; finished chunks are stored and a rerun resumes.", file=sys.stderr)
-        return 1
-    except (ValueError, KeyError, TypeError, FileNotFoundError, ImportError, FloatingPointError,
-            RuntimeError) as exc:
-        msg = exc.args[0] if exc.args else repr(exc)
-        print(f"neuralmass: error: {str(msg).splitlines()[0]}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(sweep_main())
