@@ -13,7 +13,7 @@ import argparse
 import os
 from pathlib import Path
 
-from neuralmass.explore.cli import load_sweep_config
+from neuralmass.studies.sweep import load_sweep_config
 from neuralmass.explore.report import best_points, write_report
 
 

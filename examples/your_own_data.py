@@ -40,10 +40,9 @@ def main(out: Path) -> dict:
     import mne
 
     import neuralmass as nm
-    from neuralmass.datasets import load_signal
+    from neuralmass.datasets import load_signal, read_connectome, write_connectome
     from neuralmass.forward import (EEGLeadFieldModel, connectome_sources, from_mne,
                                     make_sphere_forward, to_epochs, to_raw)
-    from neuralmass.network.connectome import Connectome
 
     out.mkdir(parents=True, exist_ok=True)
     lab = out / "lab_data"
@@ -51,9 +50,9 @@ def main(out: Path) -> dict:
         write_lab_files(lab)
 
     # 1. the lab's connectome (a folder of CSV tables; a TVB .zip or .npz works the same way)
-    conn = Connectome.from_file(lab, symmetric=True)
+    conn = read_connectome(lab, symmetric=True)
     print(conn, "\n  labels:", [str(x) for x in conn.labels])
-    conn.save(out / "connectome.npz", overwrite=True)        # round-trips bit for bit
+    write_connectome(conn, out / "connectome.npz", overwrite=True)        # round-trips bit for bit
 
     # 2. an offline MNE head model: 64 BioSemi electrodes, a multi-shell sphere fitted to them,
     #    3 dipoles per region around its centre, radially oriented (no MRI, no download)

@@ -369,7 +369,7 @@ def test_timeseries_lane_equals_direct_run_window_means(ts_reference, tmp_path, 
 
 def test_timeseries_bad_values_fail_before_any_work(tmp_path):
     from neuralmass.config import ConfigError
-    from neuralmass.explore.cli import load_sweep_config
+    from neuralmass.studies.sweep import load_sweep_config
 
     bad = [
         ("bold", r"'bold' needs a sweep that records BOLD"),
@@ -478,7 +478,7 @@ speed = {{ values = ["2 mm/ms", "8 mm/ms"] }}
 
 
 def test_cli_sweep_writes_store_maps_and_report(tmp_path, capsys):
-    from neuralmass.explore.cli import sweep_main
+    from neuralmass.cli import sweep_main
 
     cfg = tmp_path / "sweep.toml"
     cfg.write_text(_TOML.format(out=tmp_path / "res", extra='timeseries = { signal = "y", period = "0.1 s" }'))

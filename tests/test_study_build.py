@@ -12,6 +12,7 @@ import neuralmass
 import neuralmass as nm
 from neuralmass.cli import main
 from neuralmass.config import ConfigError, load_config
+from neuralmass.datasets import write_connectome
 from neuralmass.studies.build import build_study, empirical_fcd_values, sweep_model_from_config
 from neuralmass.studies.preflight import PreflightError
 
@@ -71,7 +72,7 @@ def _lab(root, n=5, bold_frames=None):
     optionally a BOLD table (``bold.tsv``, TR 2 s)."""
     hcp = nm.datasets.load_dataset("hcp", bold=False)
     conn = hcp.subset(list(range(n)))
-    conn.save(root / "conn", format="csv")
+    write_connectome(conn, root / "conn", format="csv")
     fc = np.asarray(hcp.fc_group)[:n, :n]
     np.savetxt(root / "fc.csv", fc, delimiter=",")
     if bold_frames:
@@ -129,7 +130,8 @@ def test_sweep_of_a_lab_csv_connectome_sweeps_its_regions_against_its_fc(tmp_pat
     pytest.importorskip("xarray")
     pytest.importorskip("dask")
     from neuralmass.explore import open_sweep
-    from neuralmass.explore.cli import load_sweep_config, sweep_main
+    from neuralmass.cli import sweep_main
+    from neuralmass.studies.sweep import load_sweep_config
 
     lab = tmp_path / "lab"
     lab.mkdir()

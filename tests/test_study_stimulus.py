@@ -283,7 +283,7 @@ def test_print_config_documents_the_stimulus_blocks():
 
 
 def test_sweeps_refuse_stimulus_blocks():
-    from neuralmass.explore.model import model_from_config
+    from neuralmass.studies.build import sweep_model_from_config as model_from_config
 
     with pytest.raises(ConfigError, match=r"\[\[stimulus\]\] blocks are not supported by sweeps"):
         model_from_config({"stimulus": [GOOD]})

@@ -8,6 +8,7 @@ import pytest
 
 import neuralmass as nm
 from neuralmass.cli import main
+from neuralmass.datasets import write_connectome
 
 CFG = """
 [study]
@@ -29,7 +30,7 @@ enabled = false
 def _lab_files(root, n_fc=None):
     hcp = nm.datasets.load_dataset("hcp")
     (root / "lab").mkdir()
-    hcp.save(root / "lab" / "connectome", format="tsv")
+    write_connectome(hcp, root / "lab" / "connectome", format="tsv")
     fc = np.asarray(hcp.fc_group)
     if n_fc is not None:
         fc = fc[:n_fc, :n_fc]

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from neuralmass.datasets import (DataFileError, EmpiricalSignal, load_signal, load_user_data)
-from neuralmass.datasets.files import sha256sum
+from neuralmass.datasets.files import sha256sum, write_connectome
 from neuralmass.network.connectome import Connectome
 
 LABELS = ["lV1", "rV1", "lM1", "rM1", "lPFC"]
@@ -116,7 +116,7 @@ def test_user_data_from_config_relative_paths_with_checksums(tmp_path):
     conn = _conn()
     cfgdir = tmp_path / "study"
     (cfgdir / "data").mkdir(parents=True)
-    conn.save(cfgdir / "data" / "conn.zip")
+    write_connectome(conn, cfgdir / "data" / "conn.zip")
     x = _bold()
     fc = np.corrcoef(x.T)
     perm = [4, 3, 2, 1, 0]
@@ -144,7 +144,7 @@ def test_user_data_from_config_relative_paths_with_checksums(tmp_path):
 
 def test_user_data_errors_before_any_simulation(tmp_path):
     conn = _conn()
-    conn.save(tmp_path / "conn.npz")
+    write_connectome(conn, tmp_path / "conn.npz")
     with pytest.raises(DataFileError, match=r"data.fc = 'fc.tsv'.*data.bold = 'b.tsv'"):
         load_user_data({"connectome": "conn.npz", "fc": "fc.tsv", "bold": "b.tsv"}, tmp_path)
     with pytest.raises(DataFileError, match=r"unknown data key\(s\) \['conectome'\]"):
@@ -180,7 +180,7 @@ def test_labelled_fc_is_matched_by_label_even_with_data_labels(tmp_path):
     # data.labels names the regions of unlabelled files; a labelled FC file used to be taken in
     # file order when data.labels was given
     conn = _conn()
-    conn.save(tmp_path / "conn.npz")
+    write_connectome(conn, tmp_path / "conn.npz")
     fc = np.corrcoef(_bold().T)
     perm = [4, 3, 2, 1, 0]
     lines = ["\t" + "\t".join(LABELS[i] for i in perm)]

@@ -116,16 +116,75 @@ def build_parser() -> argparse.ArgumentParser:
     fp.add_argument("--quiet", action="store_true", help="no progress bar or messages")
     fp.add_argument("--json", action="store_true", help="print the summary as JSON on stdout")
 
-    from .explore.cli import add_sweep_parser
 
     sw = add_sweep_parser(sub)
     sw.add_argument("--debug", action="store_true", help="show the traceback of an error")
     return ap
 
 
-def _cmd_sweep(args) -> int:
-    from .explore.cli import run_sweep_args
+# ------------------------------------------------------------------ neuralmass sweep
+def add_sweep_parser(sub):
+    """Register ``sweep`` on an ``argparse`` sub-parser set (``neuralmass sweep``)."""
+    sp = sub.add_parser("sweep", help="explore a parameter space (Dask, resumable Zarr store)",
+                        description="Run the [sweep] of a study config: chunks of batched simulations on "
+                                    "Dask, features stored in a resumable Zarr store, heat maps and a "
+                                    "report naming the best points.")
+    sp.add_argument("config", help="TOML study file with a [sweep] table")
+    sp.add_argument("--scheduler", help="Dask scheduler address (tcp://host:8786); 'serial' runs in this "
+                                        "process; default: a local cluster of worker processes")
+    sp.add_argument("--workers", type=int, help="worker processes of the local cluster (default: CPU count)")
+    sp.add_argument("--out", help="Zarr store (overrides sweep.store)")
+    sp.add_argument("--quiet", action="store_true", help="no progress bar or messages")
+    return sp
 
+
+def run_sweep_args(args) -> int:
+    """Run ``neuralmass sweep`` from parsed arguments; returns the exit status."""
+    from .explore.report import write_report
+    from .studies.sweep import load_sweep_config
+
+    sweep, store = load_sweep_config(args.config)
+    store = args.out or store
+    if not args.quiet:
+        print(f"sweep: {sweep.n_points} points x {len(sweep.seeds)} seeds in {sweep.n_chunks} chunks "
+              f"-> {store}", flush=True)
+        ts = sweep.timeseries
+        if ts is not None:
+            per_point = ts.bytes_per_point(len(sweep.seeds)) / 2**20
+            print(f"time series: {ts.signal} averaged over {ts.period:g} ms ({ts.n_times} x {ts.n_regions} per "
+                  f"lane), {per_point:.3g} MiB per point, {per_point * sweep.n_points:.3g} MiB in all "
+                  f"(uncompressed)", flush=True)
+    ds = sweep.run(store, scheduler=args.scheduler, workers=args.workers, progress=not args.quiet)
+    report = write_report(ds, _report_dir(store))
+    if not args.quiet:
+        run = sweep.last_run
+        print(f"computed {len(run['computed'])} chunk(s), {run['skipped']} already stored; report: {report}")
+    return 0
+
+
+def _report_dir(store) -> Path:
+    p = Path(store)
+    return p.with_name(p.name.removesuffix(".zarr") + "-report")
+
+
+def sweep_main(argv=None) -> int:
+    """Stand-alone entry point: ``neuralmass sweep`` without the word ``sweep``."""
+    ap = argparse.ArgumentParser(prog="neuralmass")
+    add_sweep_parser(ap.add_subparsers(dest="command"))
+    args = ap.parse_args(["sweep", *(sys.argv[1:] if argv is None else argv)])
+    try:
+        return run_sweep_args(args)
+    except KeyboardInterrupt:
+        print("neuralmass: error: interrupted; finished chunks are stored and a rerun resumes.", file=sys.stderr)
+        return 1
+    except (ValueError, KeyError, TypeError, FileNotFoundError, ImportError, FloatingPointError,
+            RuntimeError) as exc:
+        msg = exc.args[0] if exc.args else repr(exc)
+        print(f"neuralmass: error: {str(msg).splitlines()[0]}", file=sys.stderr)
+        return 1
+
+
+def _cmd_sweep(args) -> int:
     return run_sweep_args(args)
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 from pathlib import Path
 
-__all__ = ["enable_compilation_cache", "turned_off", "ENV_VAR"]
+__all__ = ["enable_compilation_cache", "turned_off", "ENV_VAR", "cache_dir"]
 
 ENV_VAR = "NEURALMASS_COMPILATION_CACHE"
 
@@ -25,6 +26,24 @@ def turned_off(value) -> bool:
     """Whether a value of :data:`ENV_VAR` (or of the config key) turns the caches off."""
     return str(value).strip().lower() in {"0", "off", "false", "no", "none"}
 logger = logging.getLogger("neuralmass")
+
+
+def cache_dir() -> Path:
+    """Directory for derived data (e.g. lead fields built from tvb-data).
+
+    ``$NEURALMASS_CACHE`` when set; otherwise ``$XDG_CACHE_HOME/neuralmass`` on Linux,
+    ``~/Library/Caches/neuralmass`` on macOS, ``%LOCALAPPDATA%\\neuralmass\\Cache`` on Windows,
+    falling back to ``~/.cache/neuralmass``. The directory is not created here.
+    """
+    env = os.environ.get("NEURALMASS_CACHE")
+    if env:
+        return Path(env).expanduser()
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "neuralmass"
+    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
+        return Path(os.environ["LOCALAPPDATA"]) / "neuralmass" / "Cache"
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "neuralmass"
 
 
 def enable_compilation_cache(path: str | os.PathLike | None = None) -> Path | None:

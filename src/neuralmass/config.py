@@ -9,9 +9,9 @@ allowed. Quantities are written as strings with a unit, e.g. ``dt = "0.1 ms"``,
 from __future__ import annotations
 
 import copy
+import difflib
 import logging
 import math
-import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -20,13 +20,17 @@ import brainunit as u
 import numpy as np
 
 __all__ = ["ConfigError", "DEFAULT_CONFIG_TOML", "default_config", "load_config", "validate_config",
-           "parse_quantity", "choices", "check_param_range"]
+           "parse_quantity", "choices", "check_param_range", "validate_stimulus_blocks", "ARGUMENT_READERS",
+           "PLACEMENT_KEYS"]
 
 logger = logging.getLogger("neuralmass")
 
 
-class ConfigError(ValueError):
-    """A study configuration is invalid."""
+# ConfigError lives beside PreflightError (neuralmass.errors) and parse_quantity in neuralmass.units,
+# so that every layer can use them; both are re-exported here, where users look for them
+from .errors import ConfigError
+from .stimulus import WAVEFORMS, temporal_stimulus, waveform_arguments
+from .units import parse_quantity
 
 
 _DEFAULT_TEMPLATE = """\
@@ -147,8 +151,7 @@ def choices() -> dict[tuple[str, str], tuple[str, ...]]:
     from .network.delays import DELAY_MODES
     from .network.connectome import NORMALIZATIONS
     from .network.coupling import COUPLINGS
-    from .studies.build import NOISE_KINDS
-    from .studies.stimulation import WAVEFORMS
+    from .noise import NOISE_KINDS
 
     return {
         ("model", "name"): tuple(MODELS),
@@ -167,48 +170,6 @@ _TIMES = {("simulation", "dt"), ("simulation", "duration"), ("simulation", "tran
 
 #: (section, key) of the times a validated config holds as plain numbers in ms
 TIME_KEYS = frozenset(_TIMES)
-
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
-_UNIT_TOKEN = re.compile(r"[A-Za-z_]+")
-
-
-def parse_quantity(text: Any, key: str):
-    """Parse ``"10 mm/ms"`` into a brainunit Quantity; numbers pass through unchanged.
-
-    Units are brainunit names (ms, second or s, Hz, mV, mm, nA, ...) combined with ``*``, ``/``
-    and ``**``.
-    """
-    if isinstance(text, (int, float)) and not isinstance(text, bool):
-        if not math.isfinite(text):
-            raise ConfigError(f"{key} = {text!r} is not a finite number.")
-        return float(text)
-    if not isinstance(text, str):
-        raise ConfigError(f"{key} = {text!r}: expected a number or a string such as \"10 ms\".")
-    m = _QUANTITY.match(text)
-    if not m:
-        raise ConfigError(f"{key} = {text!r}: expected a number followed by a unit, e.g. \"10 ms\".")
-    value, unit_text = float(m.group(1)), m.group(2)
-    if not math.isfinite(value):
-        raise ConfigError(f"{key} = {text!r} is not a finite number.")
-    if not unit_text:
-        return value
-    names = {}
-    for tok in set(_UNIT_TOKEN.findall(unit_text)):
-        alias = {"s": "second", "sec": "second", "uV": "uvolt", "fT": "ftesla", "T": "tesla",
-                 "V": "volt", "m": "meter", "rad": "radian"}.get(tok, tok)
-        unit = getattr(u, alias, None)
-        if not isinstance(unit, u.Unit):
-            raise ConfigError(f"{key} = {text!r}: unknown unit {tok!r}.")
-        names[tok] = unit
-    if not re.fullmatch(r"[A-Za-z_\s\*/\(\)\d\.\-]+", unit_text):
-        raise ConfigError(f"{key} = {text!r}: a unit may only combine names with *, / and **.")
-    if unit_text.lstrip().startswith("/"):
-        unit_text = "1 " + unit_text
-    try:
-        unit = eval(unit_text, {"__builtins__": {}}, names)  # noqa: S307 (names only)
-    except Exception as exc:  # pragma: no cover - message path
-        raise ConfigError(f"{key} = {text!r}: cannot read the unit ({exc}).") from None
-    return value * unit
 
 
 def default_config() -> dict:
@@ -433,8 +394,6 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
     if isinstance(e, str) and e != "auto":
         raise ConfigError(f"meg_eeg.enabled = {e!r}: use true, false or \"auto\".")
     if "stimulus" in cfg:
-        from .studies.stimulation import validate_stimulus_blocks
-
         out["stimulus"] = validate_stimulus_blocks(cfg["stimulus"], spec, sim["duration"], sim["transient"])
     return out
 
@@ -489,3 +448,257 @@ def _type_names(types) -> str:
     types = types if isinstance(types, tuple) else (types,)
     names = {int: "an integer", float: "a number", str: "a string", bool: "true/false", dict: "a table"}
     return " or ".join(names[t] for t in types)
+
+
+# --------------------------------------------------------------------------- [[stimulus]] schema
+# The stimulus blocks' keys and units (the build half, regions resolved against a connectome, is
+# neuralmass.studies.stimulation).
+#: How each waveform argument is read from the config: its quantity and an example value.
+ARGUMENT_READERS = {
+    "onset": ("time", '"2 s"'),
+    "duration": ("time", '"100 ms"'),
+    "width": ("time", '"5 ms"'),
+    "rise": ("time", '"10 ms"'),
+    "frequency": ("frequency", '"10 Hz"'),
+    "amplitude": ("input", '"0.5"'),
+    "offset": ("input", '"0.1"'),
+    "phase": ("angle", "1.5708"),
+    "n_pulses": ("count", "10"),
+    "hold": ("flag", "true"),
+}
+
+#: Keys of a block that are not waveform arguments.
+PLACEMENT_KEYS = ("kind", "input", "regions", "weights")
+
+#: Time arguments that must be positive (``rise`` may be 0; ``onset`` any sign).
+_POSITIVE_TIMES = ("duration", "width")
+
+
+def validate_stimulus_blocks(blocks, spec, duration_ms: float, transient_ms: float = 0.0) -> list[dict]:
+    """Check ``[[stimulus]]`` blocks and convert their values to plain numbers.
+
+    Parameters
+    ----------
+    blocks : list of dict
+        The ``stimulus`` entry of the TOML config (an array of tables).
+    spec : neuralmass.models.base.NodeModel
+        The study's node model (its inputs and their units).
+    duration_ms, transient_ms : float
+        ``simulation.duration`` and ``simulation.transient`` in ms.
+
+    Returns
+    -------
+    list of dict
+        One block per stimulus: ``kind``, ``input`` (filled with the default when omitted), the
+        waveform arguments (times in ms, frequencies in Hz, amplitudes in the input's unit), and
+        ``regions`` or ``weights``.
+
+    Raises
+    ------
+    ConfigError
+        Naming the block (``stimulus[i]``, counted from 0 in file order), the key, the value and
+        the fix: not a table, unknown key or waveform, missing argument, unknown input, a value
+        of the wrong unit or sign, no spatial pattern, or a stimulus entirely outside
+        ``[0, simulation.duration)``.
+    """
+    if isinstance(blocks, dict):
+        raise ConfigError("[stimulus] is a single table; write each stimulus as a [[stimulus]] block "
+                          "(double brackets), one block per stimulus.")
+    if not isinstance(blocks, list):
+        raise ConfigError(f"stimulus = {blocks!r}: write each stimulus as a [[stimulus]] block.")
+    return [_validate_block(i, block, spec, duration_ms, transient_ms) for i, block in enumerate(blocks)]
+
+
+def _validate_block(i: int, block, spec, duration_ms: float, transient_ms: float) -> dict:
+    where = f"stimulus[{i}]"
+    if not isinstance(block, dict):
+        raise ConfigError(f"{where} = {block!r} must be a [[stimulus]] table of keys.")
+    kind = _read_kind(where, block)
+    required, optional = waveform_arguments(kind)
+    _check_keys(where, kind, block, required + optional)
+    inp = _read_input(where, block, spec)
+    out = {"kind": kind, "input": inp.name}
+    for name in required + optional:
+        if name in block:
+            out[name] = _read_argument(f"{where}.{name}", name, block[name], inp, spec)
+    out.update(_read_placement(where, block))
+    _check_span(where, block, out, duration_ms, transient_ms)
+    return out
+
+
+def _read_kind(where: str, block: dict) -> str:
+    kinds = ", ".join(f'"{k}"' for k in WAVEFORMS)
+    if "kind" not in block:
+        raise ConfigError(f"{where} has no kind; add kind = one of {kinds}.")
+    kind = block["kind"]
+    if not isinstance(kind, str) or kind not in WAVEFORMS:
+        raise ConfigError(f"{where}.kind = {kind!r} is not a known waveform{_did_you_mean(kind, WAVEFORMS)}; "
+                          f"choose one of {kinds}.")
+    return kind
+
+
+def _check_keys(where: str, kind: str, block: dict, arguments: tuple[str, ...]) -> None:
+    allowed = PLACEMENT_KEYS + arguments
+    for key in block:
+        if key not in allowed:
+            raise ConfigError(f"{where}.{key} is not a key of a {kind!r} stimulus"
+                              f"{_did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}.")
+    required, _ = waveform_arguments(kind)
+    missing = [k for k in required if k not in block]
+    if missing:
+        example = ", ".join(f"{k} = {ARGUMENT_READERS[k][1]}" for k in missing)
+        raise ConfigError(f"{where} ({kind}) needs {', '.join(missing)}; add e.g. {example}.")
+    if kind == "pulse_train" and "n_pulses" not in block and "duration" not in block:
+        raise ConfigError(f"{where} (pulse_train) needs n_pulses (e.g. n_pulses = 10) or duration "
+                          f"(e.g. duration = \"1 s\") to know how many pulses to give.")
+
+
+def _did_you_mean(word, choices) -> str:
+    close = difflib.get_close_matches(str(word), [str(c) for c in choices], n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _read_input(where: str, block: dict, spec):
+    inputs = ", ".join(spec.input_names)
+    name = block.get("input", spec.coupling_input)
+    if name is None:
+        raise ConfigError(f"{where} needs input = one of {spec.name}'s inputs: {inputs}.")
+    if not isinstance(name, str) or name not in spec.input_names:
+        raise ConfigError(f"{where}.input = {name!r} is not an input of {spec.name}"
+                          f"{_did_you_mean(name, spec.input_names)}; choose one of {inputs} "
+                          f"(`neuralmass models {spec.name}` describes them).")
+    return spec.input(name)
+
+
+def _read_argument(key: str, name: str, value, inp, spec):
+    """One waveform argument as a plain number (ms, Hz, the input's unit, rad) or int/bool."""
+    what = ARGUMENT_READERS[name][0]
+    if what == "flag":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key} = {value!r} must be true or false.")
+        return value
+    if isinstance(value, bool):
+        raise ConfigError(f"{key} = {value!r} must be a number or a string with a unit, e.g. "
+                          f"{key.rsplit('.', 1)[-1]} = {ARGUMENT_READERS[name][1]}.")
+    if what == "count":
+        if not isinstance(value, int) or value < 1:
+            raise ConfigError(f"{key} = {value!r} must be a whole number >= 1.")
+        return value
+    if what == "angle":
+        if not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ConfigError(f"{key} = {value!r} must be a finite number of radians, e.g. 1.5708 for 90 degrees.")
+        return float(value)
+    q = parse_quantity(value, key)
+    if what == "time":
+        return _time_ms(key, name, value, q)
+    if what == "frequency":
+        return _frequency_hz(key, value, q)
+    return _in_input_unit(key, value, q, inp, spec)
+
+
+def _time_ms(key: str, name: str, value, q) -> float:
+    if isinstance(q, u.Quantity):
+        if q.dim != u.ms.dim:
+            raise ConfigError(f"{key} = {value!r} is not a time; write e.g. {ARGUMENT_READERS[name][1]}.")
+        q = float(q.to_decimal(u.ms))
+    if name in _POSITIVE_TIMES and q <= 0:
+        raise ConfigError(f"{key} = {value!r} must be positive, e.g. {ARGUMENT_READERS[name][1]}.")
+    if name == "rise" and q < 0:
+        raise ConfigError(f"{key} = {value!r} must be >= 0 (0: sharp edges).")
+    return float(q)
+
+
+def _frequency_hz(key: str, value, q) -> float:
+    if isinstance(q, u.Quantity):
+        if q.dim != u.Hz.dim:
+            raise ConfigError(f"{key} = {value!r} is not a frequency; write e.g. \"10 Hz\".")
+        q = float(q.to_decimal(u.Hz))
+    if q <= 0:
+        raise ConfigError(f"{key} = {value!r} must be positive, e.g. \"10 Hz\".")
+    return float(q)
+
+
+def _in_input_unit(key: str, value, q, inp, spec) -> float:
+    """An amplitude as a plain number in the unit of input ``inp`` (plain numbers are already)."""
+    if not isinstance(q, u.Quantity):
+        return float(q)
+    if inp.unit is None:
+        if not q.dim.is_dimensionless:
+            raise ConfigError(f"{key} = {value!r}: {spec.name}'s input {inp.name} is dimensionless; "
+                              f"write a plain number.")
+        return float(q.to_decimal())
+    if q.dim != inp.unit.dim:
+        raise ConfigError(f"{key} = {value!r} cannot be converted to {inp.unit}, the unit of "
+                          f"{spec.name}'s input {inp.name}; write e.g. {_with_unit(1, inp.unit)} "
+                          f"or a plain number (read in {inp.unit}).")
+    return float(q.to_decimal(inp.unit))
+
+
+def _with_unit(number, unit) -> str:
+    """``"1 Hz"``, ``"1 / ms"``: a value as the config writes it."""
+    text = str(unit)
+    if text.startswith("1 / "):
+        return f'"{number:g} / {text[4:]}"'
+    return f'"{number:g} {text}"'
+
+
+def _read_placement(where: str, block: dict) -> dict:
+    """``regions`` (labels, indices, {label = weight} or "all") or ``weights`` (one per region)."""
+    has_regions, has_weights = "regions" in block, "weights" in block
+    if has_regions and has_weights:
+        raise ConfigError(f"{where} has both regions and weights; give one of them.")
+    if not (has_regions or has_weights):
+        raise ConfigError(f"{where} needs a spatial pattern: regions = [\"label\", 3] (labels or "
+                          f"indices), regions = {{\"label\" = 0.5}}, regions = \"all\", or weights = "
+                          f"[...] (one weight per region).")
+    if has_weights:
+        return {"weights": _read_weights(f"{where}.weights", block["weights"])}
+    return {"regions": _read_regions(f"{where}.regions", block["regions"])}
+
+
+def _is_number(x) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x)
+
+
+def _read_weights(key: str, weights) -> list[float]:
+    if not isinstance(weights, list) or not weights or not all(_is_number(w) for w in weights):
+        raise ConfigError(f"{key} = {weights!r} must be a list of finite numbers, one per region.")
+    return [float(w) for w in weights]
+
+
+def _read_regions(key: str, regions):
+    if regions == "all":
+        return "all"
+    if isinstance(regions, dict):
+        if not regions or not all(_is_number(w) for w in regions.values()):
+            raise ConfigError(f"{key} = {regions!r} must map region labels (or indices) to numbers, "
+                              f"e.g. {{\"rHC\" = 1.0, \"lHC\" = 0.5}}.")
+        return {str(k): float(w) for k, w in regions.items()}
+    items = regions if isinstance(regions, list) else [regions]
+    if not items or not all(isinstance(r, (str, int)) and not isinstance(r, bool) for r in items):
+        raise ConfigError(f"{key} = {regions!r} must be region labels (strings) or indices (integers), "
+                          f"e.g. [\"rHC\", 3], or \"all\".")
+    return list(items)
+
+
+def _check_span(where: str, block: dict, parsed: dict, duration_ms: float, transient_ms: float) -> None:
+    """Refuse a stimulus that never acts during the run; warn if it acts only in the transient."""
+    stim = _temporal_or_error(where, parsed)
+    lo, hi = stim.span
+    onset = f"{where}.onset = {block['onset']!r}" if "onset" in block else f"{where} (onset 0 ms)"
+    if lo >= duration_ms or hi <= 0:
+        raise ConfigError(
+            f"{onset}: the {parsed['kind']} acts during [{lo:.10g}, {hi:.10g}) ms, outside the simulated "
+            f"time span [0, {duration_ms:.10g}) ms (simulation.duration, transient included); move its onset "
+            f"into the run or lengthen simulation.duration.")
+    if hi <= transient_ms:
+        logger.warning("%s: the %s ends at %.10g ms, within the transient (%.10g ms), which is not recorded; "
+                       "its effect is seen only in what it leaves behind.", onset, parsed["kind"], hi,
+                       transient_ms)
+
+
+def _temporal_or_error(where: str, parsed: dict):
+    try:
+        return temporal_stimulus(parsed)
+    except ValueError as exc:  # the waveform function's own checks (e.g. width >= period)
+        raise ConfigError(f"{where} ({parsed['kind']}): {exc}") from None

@@ -30,11 +30,14 @@ import brainunit as u
 import jax
 import jax.numpy as jnp
 
-from .models.base import Parameter
+from .params import Parameter
 from .units import TIME, is_quantity, magnitude, time_ms, to_canonical
 
 __all__ = ["white_input", "ou_step", "white_increment", "ou_exact_step", "noise_params",
-           "OU_PARAMS", "WHITE_PARAMS", "OUProcess", "WhiteNoise", "GaussianNoise", "NoiseSpec"]
+           "OU_PARAMS", "WHITE_PARAMS", "OUProcess", "WhiteNoise", "GaussianNoise", "NoiseSpec", "NOISE_KINDS"]
+
+#: The noise kinds a study config names (``noise.kind``) -> the class of this module that makes them.
+NOISE_KINDS = {"white": "WhiteNoise", "ou": "OUProcess"}
 
 
 # ------------------------------------------------------------------------------ pure steps

@@ -38,6 +38,7 @@ regions.
 from __future__ import annotations
 
 import difflib
+import inspect
 import math
 import warnings
 from dataclasses import dataclass, field, replace
@@ -51,7 +52,7 @@ import numpy as np
 from .units import is_quantity, magnitude, time_ms
 
 __all__ = ["Stimulus", "constant", "pulse", "single_pulse", "pulse_train", "sinusoid", "ramp",
-           "check_inputs", "region_weights"]
+           "check_inputs", "region_weights", "WAVEFORMS", "waveform_arguments", "temporal_stimulus"]
 
 
 
@@ -343,3 +344,52 @@ def ramp(onset, duration, amplitude, hold=False, rise=0.0) -> Stimulus:
         return frac * (_step(t - t0, r) if hold else _box(t, t0, t0 + d, r))
 
     return Stimulus(shape, amplitude, _span(t0, math.inf if hold else t0 + d), name="ramp")
+
+
+# --------------------------------------------------------------------------- waveforms by name
+#: ``kind`` -> the :mod:`neuralmass.stimulus` function that builds the time course.
+WAVEFORMS = {
+    "constant": constant,
+    "pulse": pulse,
+    "single_pulse": single_pulse,
+    "pulse_train": pulse_train,
+    "sinusoid": sinusoid,
+    "ramp": ramp,
+}
+
+
+def waveform_arguments(kind: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The required and optional arguments of waveform ``kind``, read from its function.
+
+    Parameters
+    ----------
+    kind : str
+        A key of :data:`WAVEFORMS`.
+
+    Returns
+    -------
+    (required, optional) : tuples of str
+        Argument names without and with a default, in the function's order.
+    """
+    params = inspect.signature(WAVEFORMS[kind]).parameters.values()
+    required = tuple(p.name for p in params if p.default is inspect.Parameter.empty)
+    optional = tuple(p.name for p in params if p.default is not inspect.Parameter.empty)
+    return required, optional
+
+
+def temporal_stimulus(block: dict) -> Stimulus:
+    """The time course of a validated block (the same in every region).
+
+    Parameters
+    ----------
+    block : dict
+        A validated ``[[stimulus]]`` block (:func:`neuralmass.config.validate_stimulus_blocks`):
+        ``kind`` (a key of :data:`WAVEFORMS`) and the waveform's arguments.
+
+    Returns
+    -------
+    neuralmass.stimulus.Stimulus
+    """
+    required, optional = waveform_arguments(block["kind"])
+    kwargs = {k: block[k] for k in required + optional if k in block}
+    return WAVEFORMS[block["kind"]](**kwargs)

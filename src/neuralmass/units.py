@@ -19,15 +19,19 @@ A unit mismatch raises :class:`UnitMismatchError` naming the argument and the ex
 
 from __future__ import annotations
 
+import math
+import re
 from typing import Any
 
 import brainunit as u
 import jax.numpy as jnp
 import numpy as np
 
+from .errors import ConfigError
+
 __all__ = [
     "TIME", "VOLTAGE", "DISTANCE", "SPEED", "UnitMismatchError",
-    "is_quantity", "to_canonical", "time_ms", "magnitude", "with_unit",
+    "is_quantity", "to_canonical", "time_ms", "magnitude", "with_unit", "parse_quantity",
 ]
 
 TIME = u.ms
@@ -148,3 +152,47 @@ def with_unit(x, unit):
     if unit is None:
         return x
     return u.Quantity(x, unit=unit)
+
+
+# --------------------------------------------------------------------------- text quantities
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*?)\s*$")
+_UNIT_TOKEN = re.compile(r"[A-Za-z_]+")
+
+
+def parse_quantity(text: Any, key: str):
+    """Parse ``"10 mm/ms"`` into a brainunit Quantity; numbers pass through unchanged.
+
+    Units are brainunit names (ms, second or s, Hz, mV, mm, nA, ...) combined with ``*``, ``/``
+    and ``**``.
+    """
+    if isinstance(text, (int, float)) and not isinstance(text, bool):
+        if not math.isfinite(text):
+            raise ConfigError(f"{key} = {text!r} is not a finite number.")
+        return float(text)
+    if not isinstance(text, str):
+        raise ConfigError(f"{key} = {text!r}: expected a number or a string such as \"10 ms\".")
+    m = _QUANTITY.match(text)
+    if not m:
+        raise ConfigError(f"{key} = {text!r}: expected a number followed by a unit, e.g. \"10 ms\".")
+    value, unit_text = float(m.group(1)), m.group(2)
+    if not math.isfinite(value):
+        raise ConfigError(f"{key} = {text!r} is not a finite number.")
+    if not unit_text:
+        return value
+    names = {}
+    for tok in set(_UNIT_TOKEN.findall(unit_text)):
+        alias = {"s": "second", "sec": "second", "uV": "uvolt", "fT": "ftesla", "T": "tesla",
+                 "V": "volt", "m": "meter", "rad": "radian"}.get(tok, tok)
+        unit = getattr(u, alias, None)
+        if not isinstance(unit, u.Unit):
+            raise ConfigError(f"{key} = {text!r}: unknown unit {tok!r}.")
+        names[tok] = unit
+    if not re.fullmatch(r"[A-Za-z_\s\*/\(\)\d\.\-]+", unit_text):
+        raise ConfigError(f"{key} = {text!r}: a unit may only combine names with *, / and **.")
+    if unit_text.lstrip().startswith("/"):
+        unit_text = "1 " + unit_text
+    try:
+        unit = eval(unit_text, {"__builtins__": {}}, names)  # noqa: S307 (names only)
+    except Exception as exc:  # pragma: no cover - message path
+        raise ConfigError(f"{key} = {text!r}: cannot read the unit ({exc}).") from None
+    return value * unit

@@ -340,7 +340,7 @@ def plot_fc_comparison(sim, empirical, is_matrix: bool = False,
     if a.shape != b.shape:
         raise ValueError(f"simulated FC {a.shape} and empirical FC {b.shape} differ in size.")
     from .analysis.fc import upper_triangle
-    from .analysis._utils import pearson
+    from .analysis import pearson
     ua, ub = np.asarray(upper_triangle(a)), np.asarray(upper_triangle(b))
     r = float(pearson(ua, ub))
     if ax is None:

@@ -11,6 +11,7 @@ orthogonalized envelope FC), :mod:`.fcd` (sliding-window FC, FCD), :mod:`.spectr
 peak frequency), :mod:`.sync` (Kuramoto order parameter, metastability).
 """
 
+from ._utils import pearson
 from .fc import (envelope_fc, functional_connectivity, orthogonalized_envelope_correlation,
                  orthogonalized_fc, upper_triangle)
 from .fcd import fcd, fcd_values, sliding_window_fc
@@ -26,5 +27,5 @@ __all__ = [
     "orthogonalized_envelope_correlation", "upper_triangle",
     "sliding_window_fc", "fcd", "fcd_values",
     "welch", "peak_frequency",
-    "kuramoto_order", "metastability", "phases",
+    "kuramoto_order", "metastability", "phases", "pearson",
 ]

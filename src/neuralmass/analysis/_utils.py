@@ -199,16 +199,18 @@ def safe_div(a, b):
     return jnp.where(nz, a / jnp.where(nz, b, 1.0), 0.0)
 
 
-def pearson(a, b, axis: int = -1):
-    """Pearson correlation of ``a`` and ``b`` along ``axis`` (broadcasting other axes).
+def pearson(a, b, axis: int = -1, xp=jnp):
+    """Pearson correlation of ``a`` and ``b`` along ``axis`` (broadcasting other axes): the one
+    Pearson r of the library (FC scores, fits, inference diagnostics, lead-field registration).
 
     .. math:: r = \\frac{\\sum (a-\\bar a)(b-\\bar b)}{\\sqrt{\\sum (a-\\bar a)^2 \\sum (b-\\bar b)^2}}
 
-    Constant inputs give ``0`` (not NaN) with a finite gradient.
+    Constant inputs give ``0`` (not NaN) with a finite gradient. ``xp=numpy`` computes it in NumPy
+    (float64, outside JAX) for reports and diagnostics; the default is :mod:`jax.numpy`.
     """
-    a = a - jnp.mean(a, axis=axis, keepdims=True)
-    b = b - jnp.mean(b, axis=axis, keepdims=True)
-    num = jnp.sum(a * b, axis=axis)
-    den2 = jnp.sum(a * a, axis=axis) * jnp.sum(b * b, axis=axis)
+    a = a - xp.mean(a, axis=axis, keepdims=True)
+    b = b - xp.mean(b, axis=axis, keepdims=True)
+    num = xp.sum(a * b, axis=axis)
+    den2 = xp.sum(a * a, axis=axis) * xp.sum(b * b, axis=axis)
     pos = den2 > 0
-    return jnp.where(pos, num / jnp.sqrt(jnp.where(pos, den2, 1.0)), 0.0)
+    return xp.where(pos, num / xp.sqrt(xp.where(pos, den2, 1.0)), 0.0)

@@ -16,12 +16,11 @@ into this package. Derived files (lead fields) are cached in :func:`cache_dir`.
 
 from __future__ import annotations
 
-import os
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..compilation_cache import cache_dir  # the cache folder helper lives in the lowest layer
 from .files import DataFileError, read_connectome, write_connectome
 from .hcp import HCPDataset, load_example_connectome, load_hcp
 from .signals import EmpiricalSignal, load_signal
@@ -33,24 +32,6 @@ __all__ = ["load_dataset", "list_datasets", "describe", "cache_dir", "DatasetInf
            "DatasetTable", "HCPDataset", "RegionLeadField", "TVBDataMissingError",
            "DataFileError", "read_connectome", "write_connectome", "EmpiricalSignal",
            "load_signal", "UserData", "load_user_data"]
-
-
-def cache_dir() -> Path:
-    """Directory for derived data (e.g. lead fields built from tvb-data).
-
-    ``$NEURALMASS_CACHE`` when set; otherwise ``$XDG_CACHE_HOME/neuralmass`` on Linux,
-    ``~/Library/Caches/neuralmass`` on macOS, ``%LOCALAPPDATA%\\neuralmass\\Cache`` on Windows,
-    falling back to ``~/.cache/neuralmass``. The directory is not created here.
-    """
-    env = os.environ.get("NEURALMASS_CACHE")
-    if env:
-        return Path(env).expanduser()
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Caches" / "neuralmass"
-    if os.name == "nt" and os.environ.get("LOCALAPPDATA"):
-        return Path(os.environ["LOCALAPPDATA"]) / "neuralmass" / "Cache"
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "neuralmass"
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Connectomes in files: TVB zips, NumPy archives, plain tables and a minimal folder layout.
 
-Formats read by :func:`read_connectome` (``Connectome.from_file``) and written by
-:func:`write_connectome` (``Connectome.save``):
+Formats read by :func:`read_connectome` and written by :func:`write_connectome` (connectome files
+are read and written only here, in the datasets layer):
 
 ``tvb-zip`` (``*.zip``)
     The Virtual Brain's connectivity archive: ``weights.txt``, ``tract_lengths.txt`` and
@@ -648,7 +648,7 @@ def _read_npz(p: Path, *, symmetric, name, extra_meta) -> Connectome:
                             f"truncated.") from None
     if "weights" not in d:
         raise DataFileError(f"{where} has no 'weights' array (found {sorted(d)}); save with "
-                            f"Connectome.save() or numpy.savez(path, weights=W, lengths_mm=L, "
+                            f"write_connectome() or numpy.savez(path, weights=W, lengths_mm=L, "
                             f"labels=...).")
     meta = {}
     if "metadata_json" in d:
@@ -684,7 +684,7 @@ def _json_safe(meta: dict) -> tuple[dict, dict]:
             json.dumps(v)
             js[k] = v
         except (TypeError, ValueError):
-            log.info("Connectome.save: metadata entry %r (%s) is not JSON-serialisable; not saved.",
+            log.info("write_connectome: metadata entry %r (%s) is not JSON-serialisable; not saved.",
                      k, type(v).__name__)
     return js, arrays
 
@@ -733,7 +733,7 @@ def _tvb_members(conn: Connectome, where: Path) -> dict[str, str]:
         members["info.txt"] = str(md.pop("info")) + "\n"
     js, arrays = _json_safe(md)
     for k in arrays:
-        log.info("Connectome.save: array metadata %r is not stored in a TVB zip (use .npz).", k)
+        log.info("write_connectome: array metadata %r is not stored in a TVB zip (use .npz).", k)
     members["metadata.json"] = json.dumps(dict(name=conn.name, **js), indent=1, default=str)
     return members
 
@@ -811,7 +811,7 @@ def write_connectome(conn: Connectome, path, *, format: str | None = None,
         files["hemispheres.txt"] = "".join(f"{h}\n" for h in conn.hemispheres)
     js, arrays = _json_safe(dict(conn.metadata))
     for k in arrays:
-        log.info("Connectome.save: array metadata %r is not stored in a folder (use .npz).", k)
+        log.info("write_connectome: array metadata %r is not stored in a folder (use .npz).", k)
     files["metadata.json"] = json.dumps(dict(name=conn.name, **js), indent=1, default=str)
     if p.exists() and not p.is_dir():
         raise FileExistsError(f"{p} exists and is not a folder; choose another path.")

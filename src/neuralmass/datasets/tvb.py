@@ -41,7 +41,6 @@ from __future__ import annotations
 import bz2
 import os
 import zipfile
-from dataclasses import dataclass, field
 from importlib import metadata as _md
 from pathlib import Path
 from typing import Any
@@ -49,6 +48,9 @@ from typing import Any
 import brainunit as u
 import numpy as np
 
+from ..analysis import pearson
+from ..compilation_cache import cache_dir
+from ..forward.leadfield import RegionLeadField
 from ..network.connectome import Connectome
 from ..units import magnitude
 from .files import read_connectome
@@ -229,78 +231,17 @@ def region_leadfield_from_vertices(gain: np.ndarray, region_mapping: np.ndarray,
     return (g @ m).T
 
 
-@dataclass(frozen=True, eq=False)
-class RegionLeadField:
-    """A region-level lead field with its sensors.
-
-    Attributes
-    ----------
-    L : brainunit.Quantity, shape (regions, sensors)
-        Sensor signal per unit region dipole moment (µV/(nA·m) for EEG, fT/(nA·m) for MEG),
-        shaped as :class:`neuralmass.LeadFieldModel` expects.
-    modality : str
-        ``'EEG'`` or ``'MEG'``.
-    sensor_names : ndarray of str
-    sensor_positions : brainunit.Quantity (sensors, 3) in mm, or None
-        For tvb-data: as listed in its sensor file, **not** in the frame of the cortex and the
-        connectome centres (see ``metadata['sensor_frame_note']``); None for MEG, whose tvb-data
-        sensor file has unusable coordinates. For :func:`neuralmass.forward.from_mne`: the
-        channel positions of the forward's ``info`` (head frame).
-    region_labels : ndarray of str
-    region_areas_mm2 : ndarray
-        Cortical surface area of each region on ``cortex_16384``.
-    vertices_per_region : ndarray of int
-    weighting : str
-        The vertex → region reduction (``'area'``, ``'mean'``, ``'sum'``, or an MNE mode).
-    metadata : dict
-    sensor_types : ndarray of str, optional
-        MNE channel types (``'eeg'``, ``'mag'``, ``'grad'``) when known.
-    """
-
-    L: Any
-    modality: str
-    sensor_names: Any
-    sensor_positions: Any
-    region_labels: Any
-    region_areas_mm2: Any
-    vertices_per_region: Any
-    weighting: str
-    name: str = ""
-    metadata: dict = field(default_factory=dict)
-    sensor_types: Any = None
-
-    @property
-    def leadfield(self):
-        """Alias of :attr:`L`."""
-        return self.L
-
-    @property
-    def sensor_unit(self):
-        """Unit of the sensor signal (V-type for EEG, T-type for MEG) per nA·m."""
-        return u.get_unit(self.L)
-
-    @property
-    def n_regions(self) -> int:
-        return int(self.L.shape[0])
-
-    @property
-    def n_sensors(self) -> int:
-        return int(self.L.shape[1])
+class TVBRegionLeadField(RegionLeadField):
+    """A :class:`~neuralmass.forward.leadfield.RegionLeadField` built from tvb-data: it knows the
+    tvb-data connectivity whose regions index its rows (:attr:`connectome`)."""
 
     @property
     def connectome(self) -> Connectome:
         """The tvb-data connectivity whose regions index the rows of :attr:`L`."""
         name = self.metadata.get("connectivity")
         if name is None:
-            raise AttributeError(f"the lead field {self.name!r} does not come with a connectivity; "
-                                 f"its rows are the regions {list(self.region_labels[:3])} ... "
-                                 f"(use your own Connectome with these labels).")
+            return super().connectome
         return load_tvb_connectivity(name)
-
-    def __repr__(self) -> str:
-        return (f"RegionLeadField(name={self.name!r}, modality={self.modality}, "
-                f"regions={self.n_regions}, sensors={self.n_sensors}, unit={self.sensor_unit}, "
-                f"weighting={self.weighting!r})")
 
 
 def _read_surface(zip_path: Path) -> tuple[np.ndarray, np.ndarray]:
@@ -358,7 +299,6 @@ def load_tvb_leadfield(name: str = "tvb76_eeg65", weighting: str = "area", chann
         Read/write the derived lead field in ``cache_dir()/leadfields`` (rebuilt when the
         tvb-data version changes).
     """
-    from . import cache_dir  # late import: avoids a cycle
 
     if name not in TVB_LEADFIELDS:
         raise ValueError(f"name={name!r} is not a lead-field dataset; use one of {sorted(TVB_LEADFIELDS)}.")
@@ -407,7 +347,7 @@ def load_tvb_leadfield(name: str = "tvb76_eeg65", weighting: str = "area", chann
               sensor_frame_note=(_SENSOR_FRAME_NOTE if spec["modality"] == "EEG" else None),
               regions_without_vertices=[str(lab) for lab, nv in
                                         zip(d["region_labels"], d["vertices_per_region"]) if nv == 0])
-    return RegionLeadField(L=L, modality=spec["modality"], sensor_names=d["sensor_names"][keep],
+    return TVBRegionLeadField(L=L, modality=spec["modality"], sensor_names=d["sensor_names"][keep],
                            sensor_positions=positions, region_labels=d["region_labels"],
                            region_areas_mm2=d["region_areas_mm2"],
                            vertices_per_region=d["vertices_per_region"], weighting=weighting,
@@ -424,10 +364,7 @@ def _dipole_topographies(sensors_mm, centres_mm, orientations) -> np.ndarray:
 
 
 def _mean_row_corr(a: np.ndarray, b: np.ndarray) -> float:
-    a = a - a.mean(axis=1, keepdims=True)
-    b = b - b.mean(axis=1, keepdims=True)
-    num = (a * b).sum(axis=1)
-    return float(np.mean(num / np.sqrt((a * a).sum(axis=1) * (b * b).sum(axis=1))))
+    return float(np.mean(pearson(a, b, axis=1, xp=np)))
 
 
 def register_tvb_eeg_sensors(lf: RegionLeadField | None = None, conn: Connectome | None = None,

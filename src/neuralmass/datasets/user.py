@@ -3,7 +3,7 @@
 :func:`load_user_data` is what a study configuration's ``[data]`` table calls::
 
     [data]
-    connectome = "data/sub-01_connectome.zip"   # any Connectome.from_file format
+    connectome = "data/sub-01_connectome.zip"   # any read_connectome format
     fc = "data/sub-01_fc.tsv"                    # N x N target FC (optional)
     bold = "data/sub-01_bold.tsv"                # samples x regions (optional)
     tr = 2.0                                     # s, when the BOLD file does not state it
@@ -197,7 +197,7 @@ def load_user_data(spec: Mapping[str, Any], base_dir=".", *, connectome: Connect
     if "bold" in paths:
         tr = spec.get("tr")
         if isinstance(tr, str):
-            from ..config import parse_quantity   # "0.72 s" -> Quantity; a bare number is s
+            from ..units import parse_quantity   # "0.72 s" -> Quantity; a bare number is s
             tr = parse_quantity(tr, "data.tr")
         if tr is not None and not isinstance(tr, u.Quantity) and not isinstance(tr, (int, float)):
             raise DataFileError(f"data.tr = {tr!r} must be a number of seconds or a time such "

@@ -15,8 +15,8 @@ from .plan import Plan, RunPlan, make_plan
 from .rng import NOISE_BLOCK, lane_keys, standard_normals
 from .run import clear_cache, default_params, make_run_fn
 from .simulator import SimulationDiverged, Simulator
-from .system import NodeSystem, System, as_system
+from .system import HasSystem, NodeSystem, System, as_system
 
-__all__ = ["System", "NodeSystem", "as_system", "Plan", "RunPlan", "make_plan", "NOISE_BLOCK",
+__all__ = ["System", "HasSystem", "NodeSystem", "as_system", "Plan", "RunPlan", "make_plan", "NOISE_BLOCK",
            "lane_keys", "standard_normals", "make_run_fn", "default_params", "clear_cache",
            "Simulator", "SimulationDiverged", "trace_count"]

@@ -40,7 +40,7 @@ from pathlib import Path
 
 import jax
 
-from ..compilation_cache import ENV_VAR, turned_off  # one variable for both stores
+from ..compilation_cache import ENV_VAR, cache_dir, turned_off  # one variable for both stores
 
 __all__ = ["Program", "folder", "MAX_BYTES", "stats"]
 
@@ -69,7 +69,6 @@ def folder() -> Path | None:
         return None
     if env:
         return Path(env).expanduser() / "engine"
-    from ..datasets import cache_dir
     return cache_dir() / "xla"
 
 

@@ -7,11 +7,11 @@ resumable Zarr store. See ``docs/explore.md``.
 """
 
 from .features import FEATURES
-from .model import SweepModel, model_from_config, speed_system
+from .model import SweepModel, speed_system
 from .space import DESIGNS, Axis, design_points, parse_space
 from .store import SweepStoreMismatch, open_sweep, spec_difference
 from .sweep import SchedulerError, Sweep
 
-__all__ = ["Sweep", "SweepModel", "model_from_config", "speed_system", "FEATURES", "DESIGNS", "Axis",
+__all__ = ["Sweep", "SweepModel", "speed_system", "FEATURES", "DESIGNS", "Axis",
            "design_points", "parse_space", "open_sweep", "spec_difference", "SweepStoreMismatch",
            "SchedulerError"]

@@ -23,7 +23,7 @@ import numpy as np
 
 from ..units import magnitude
 
-__all__ = ["SweepModel", "model_from_config"]
+__all__ = ["SweepModel", "speed_system"]
 
 _SPEED_NAME = "speed"
 
@@ -98,14 +98,17 @@ class SweepModel:
         Identity of the model in the sweep's spec (default: a digest of the network's weights,
         delays, parameters and noise).
     source : dict, optional
-        The study config the model was built from (:func:`model_from_config`); a model with a
-        source travels to Dask workers as its config and is rebuilt there by ``builder``.
+        The study config the model was built from
+        (:func:`neuralmass.studies.build.sweep_model_from_config`); a model with a source and a
+        ``builder`` travels to Dask workers as its config and is rebuilt there by ``builder``.
     data : dict, optional
         What the targets were computed from (data source, subjects, checksums of a lab's files);
         part of the model's identity in the sweep's spec when given.
     builder : callable, optional
         ``builder(source) -> SweepModel``, a module-level function (pickled by name) that rebuilds
-        a model with a ``source`` on a worker (default: :func:`model_from_config`).
+        a model with a ``source`` on a worker (the studies layer passes
+        :func:`neuralmass.studies.build.sweep_model_from_config`); without one the model travels
+        whole.
     """
 
     network: Any
@@ -140,14 +143,14 @@ class SweepModel:
     # A worker keeps one model per identity, so the engine's compiled programs (cached by the
     # network's structure) are reused by every chunk and every later sweep of the same model.
     def __getstate__(self):
-        if self.source is not None:
+        if self.source is not None and self.builder is not None:
             return {"source": self.source, "builder": self.builder}
         token = json.dumps(self.describe(), sort_keys=True, default=str)
         return {"token": token, "fields": {k: getattr(self, k) for k in self.__dataclass_fields__}}
 
     def __setstate__(self, state):
         if "source" in state:
-            self.__dict__.update(_cached_config_model(state["source"], state.get("builder")).__dict__)
+            self.__dict__.update(_cached_config_model(state["source"], state["builder"]).__dict__)
             return
         cached = _WORKER_MODELS.get(state["token"])
         if cached is None:
@@ -189,7 +192,7 @@ class SweepModel:
         the parameter's documented unit; plain numbers pass through."""
         import brainunit as u
 
-        from ..config import parse_quantity
+        from ..units import parse_quantity
 
         kind = self.kind(name)
 
@@ -337,25 +340,8 @@ _CONFIG_MODELS: dict = {}
 _WORKER_MODELS: dict = {}
 
 
-def _cached_config_model(source: Mapping, builder=None) -> SweepModel:
+def _cached_config_model(source: Mapping, builder) -> SweepModel:
     key = json.dumps(source, sort_keys=True, default=str)
     if key not in _CONFIG_MODELS:
-        _CONFIG_MODELS[key] = (builder or model_from_config)(source)
+        _CONFIG_MODELS[key] = builder(source)
     return _CONFIG_MODELS[key]
-
-
-def model_from_config(source: Mapping) -> SweepModel:
-    """The sweep model of a study config: the TOML tables as a dict, without ``[sweep]``
-    (missing keys take the defaults of :func:`neuralmass.config.load_config`).
-
-    The study is built by :func:`neuralmass.studies.build.build_study`, the builder of
-    ``neuralmass run``: the dataset or the lab's ``[data]`` files (relative paths read from
-    ``source['_base_dir']``, default the working directory), ``data.subjects``, weight
-    normalisation, node model with its noise, coupling, conduction speed and delays; the activity
-    is the coupled (or ``bold.variable``) variable averaged per period, with online BOLD when
-    ``bold.enabled``. Targets are the selected subjects' empirical group FC and pooled FCD values
-    when the data have them. (A thin entry point: the config side lives in the studies layer.)
-    """
-    from ..studies.build import sweep_model_from_config
-
-    return sweep_model_from_config(source)

@@ -108,7 +108,7 @@ def window_mean(x, factor: int) -> np.ndarray:
 
 
 def _period_ms(value, where: str) -> float:
-    from ..config import parse_quantity
+    from ..units import parse_quantity
     from ..units import time_ms
 
     q = parse_quantity(value, where) if isinstance(value, str) else value

@@ -25,6 +25,7 @@ Nunez P.L., Srinivasan R. (2006) Electric Fields of the Brain, 2nd ed. Oxford Un
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
 import brainstate
@@ -35,7 +36,7 @@ import numpy as np
 
 from ..units import UnitMismatchError, is_quantity
 
-__all__ = ["LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel"]
+__all__ = ["LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel", "RegionLeadField"]
 
 Array = Any
 
@@ -311,3 +312,76 @@ class MEGLeadFieldModel(LeadFieldModel):
 
     _default_sensor_unit = u.tesla
     _sensor_kind = ("magnetic flux density", (u.tesla.dim, (u.tesla / u.meter).dim))
+
+
+# --------------------------------------------------------------------------- region lead fields
+@dataclass(frozen=True, eq=False)
+class RegionLeadField:
+    """A region-level lead field with its sensors.
+
+    Attributes
+    ----------
+    L : brainunit.Quantity, shape (regions, sensors)
+        Sensor signal per unit region dipole moment (µV/(nA·m) for EEG, fT/(nA·m) for MEG),
+        shaped as :class:`neuralmass.LeadFieldModel` expects.
+    modality : str
+        ``'EEG'`` or ``'MEG'``.
+    sensor_names : ndarray of str
+    sensor_positions : brainunit.Quantity (sensors, 3) in mm, or None
+        For tvb-data: as listed in its sensor file, **not** in the frame of the cortex and the
+        connectome centres (see ``metadata['sensor_frame_note']``); None for MEG, whose tvb-data
+        sensor file has unusable coordinates. For :func:`neuralmass.forward.from_mne`: the
+        channel positions of the forward's ``info`` (head frame).
+    region_labels : ndarray of str
+    region_areas_mm2 : ndarray
+        Cortical surface area of each region on ``cortex_16384``.
+    vertices_per_region : ndarray of int
+    weighting : str
+        The vertex → region reduction (``'area'``, ``'mean'``, ``'sum'``, or an MNE mode).
+    metadata : dict
+    sensor_types : ndarray of str, optional
+        MNE channel types (``'eeg'``, ``'mag'``, ``'grad'``) when known.
+    """
+
+    L: Any
+    modality: str
+    sensor_names: Any
+    sensor_positions: Any
+    region_labels: Any
+    region_areas_mm2: Any
+    vertices_per_region: Any
+    weighting: str
+    name: str = ""
+    metadata: dict = field(default_factory=dict)
+    sensor_types: Any = None
+
+    @property
+    def leadfield(self):
+        """Alias of :attr:`L`."""
+        return self.L
+
+    @property
+    def sensor_unit(self):
+        """Unit of the sensor signal (V-type for EEG, T-type for MEG) per nA·m."""
+        return u.get_unit(self.L)
+
+    @property
+    def n_regions(self) -> int:
+        return int(self.L.shape[0])
+
+    @property
+    def n_sensors(self) -> int:
+        return int(self.L.shape[1])
+
+    @property
+    def connectome(self):
+        """The connectivity whose regions index the rows of :attr:`L` (lead fields read from
+        tvb-data, :func:`neuralmass.datasets.load_dataset`, know theirs)."""
+        raise AttributeError(f"the lead field {self.name!r} does not come with a connectivity; "
+                                 f"its rows are the regions {list(self.region_labels[:3])} ... "
+                             f"(use your own Connectome with these labels).")
+
+    def __repr__(self) -> str:
+        return (f"RegionLeadField(name={self.name!r}, modality={self.modality}, "
+                f"regions={self.n_regions}, sensors={self.n_sensors}, unit={self.sensor_unit}, "
+                f"weighting={self.weighting!r})")

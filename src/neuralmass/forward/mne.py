@@ -55,6 +55,7 @@ import brainunit as u
 import numpy as np
 
 from ..units import UnitMismatchError
+from .leadfield import RegionLeadField
 
 __all__ = ["from_mne", "to_raw", "to_epochs", "connectome_sources", "make_sphere_forward",
            "MNE_MODES"]
@@ -229,7 +230,6 @@ def from_mne(fwd, labels, mode: str = "mean_flip", *, ch_type: str | None = None
         covers no source of ``fwd``, a region of ``regions`` with no label — before any work.
     """
     mne = _mne()
-    from ..datasets.tvb import RegionLeadField
 
     if mode not in MNE_MODES:
         raise ValueError(f"mode={mode!r} is not a label-reduction mode; use one of {MNE_MODES}.")

@@ -48,6 +48,8 @@ import jax.numpy as jnp
 import numpy as np
 from scipy import stats
 
+from ..analysis import pearson
+
 __all__ = ["symmetry_residuals", "laplace_r_ceiling", "laplace_r_from_jacobian", "pearson_r", "r2_score", "nrmse", "point_metrics", "posterior_zscore", "shrinkage",
            "sbc_ranks", "sbc_uniformity", "coverage", "erp_sensitivity", "erp_jacobian"]
 
@@ -65,10 +67,7 @@ def _check(y_true, y_pred):
 def pearson_r(y_true, y_pred) -> np.ndarray:
     """Per-column Pearson correlation (0 where a column is constant)."""
     t, p = _check(y_true, y_pred)
-    t = t - t.mean(0)
-    p = p - p.mean(0)
-    den = np.sqrt((t ** 2).sum(0) * (p ** 2).sum(0))
-    return np.where(den > 0, (t * p).sum(0) / np.where(den > 0, den, 1.0), 0.0)
+    return np.asarray(pearson(t, p, axis=0, xp=np))
 
 
 def r2_score(y_true, y_pred) -> np.ndarray:

@@ -22,64 +22,12 @@ from typing import Any, Callable, Mapping
 import jax.numpy as jnp
 import numpy as np
 
+from ..params import Parameter  # the row type of every parameter table (models, couplings, noise)
 from ..units import to_canonical
 
 __all__ = ["Parameter", "StateVar", "InputVar", "Observable", "NodeModel"]
 
 Array = Any
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """One row of a model's parameter table.
-
-    Attributes
-    ----------
-    name : str
-    default : float
-        Literature default, in ``unit``.
-    unit : brainunit.Unit or None
-        Unit in which the default is given and in which plain numbers passed by users are read.
-    canonical : brainunit.Unit or None
-        Unit the drift function receives (time-based quantities in ms). ``None`` means same as
-        ``unit``.
-    bounds : (float, float)
-        Plausible range in ``unit`` (used by priors, fitting search spaces and validation hints).
-    doc : str
-        Meaning.
-    """
-
-    name: str
-    default: float
-    unit: Any = None
-    canonical: Any = None
-    bounds: tuple[float, float] = (-np.inf, np.inf)
-    doc: str = ""
-    #: an angular frequency (rad per unit time): shown as rad/s or rad/ms, and a value written in
-    #: Hz is refused by the config/CLI reader (brainunit cannot tell Hz from rad/s)
-    angular: bool = False
-
-    def to_canonical(self, value) -> Array:
-        return to_canonical(value, self.name, self.unit, self.canonical)
-
-    @property
-    def unit_label(self) -> str:
-        """The unit as shown in tables and messages (``rad/s`` for an angular frequency)."""
-        if self.unit is None:
-            return ""
-        if self.angular:
-            import brainunit as u
-
-            per_s = float((1.0 * self.unit).to_decimal(u.second ** -1))
-            return "rad/s" if per_s == 1.0 else "rad/ms" if per_s == 1000.0 else f"rad*{self.unit}"
-        return str(self.unit)
-
-    @property
-    def factor(self) -> float:
-        """Multiplier from ``unit`` to ``canonical``."""
-        if self.unit is None or self.canonical is None or self.unit == self.canonical:
-            return 1.0
-        return float((1.0 * self.unit).to_decimal(self.canonical))
 
 
 @dataclass(frozen=True)

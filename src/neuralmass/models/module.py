@@ -20,6 +20,7 @@ from ..noise import NoiseSpec
 from ..params import Param
 from ..units import time_ms
 from .base import NodeModel
+from .system import NodeSystem
 
 __all__ = ["NodeModule", "make_node_module"]
 
@@ -181,8 +182,6 @@ class NodeModule(brainstate.nn.Dynamics):
 
     # ------------------------------------------------------------------ engine
     def as_system(self):
-        from ..engine.system import NodeSystem
-
         noise = {inp: m.spec for inp, m in self._noise_modules().items()}
         return NodeSystem(self.model, self.n, self.param_values, noise, self.init_values, self.method,
                           canonical=self._canonical)

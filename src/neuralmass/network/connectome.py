@@ -292,48 +292,6 @@ class Connectome:
                    labels=labels, centres=centres, hemispheres=hemispheres, name=name,
                    metadata=metadata)
 
-    @classmethod
-    def from_file(cls, path, **kwargs) -> "Connectome":
-        """Read a connectome from a TVB zip, an ``.npz``, a folder or a weight table.
-
-        Parameters
-        ----------
-        path : str or Path
-            ``*.zip`` (TVB connectivity archive), ``*.npz`` (written by :meth:`save`), a folder
-            in the minimal layout (``weights.csv`` [``tract_lengths.csv``, ``labels.txt``,
-            ``centres.tsv``, ``hemispheres.txt``, ``metadata.json``]) or a single
-            ``.csv``/``.tsv``/``.txt``/``.npy`` weight matrix.
-        **kwargs
-            ``format=``, ``lengths=``, ``labels=``, ``centres=``, ``hemispheres=``,
-            ``symmetric=``, ``name=``: see :func:`neuralmass.datasets.files.read_connectome`.
-
-        Raises
-        ------
-        neuralmass.datasets.DataFileError
-            A missing, truncated, unknown-format or inconsistent file; the message names it.
-        """
-        from ..datasets.files import read_connectome  # late import: datasets imports this module
-        return read_connectome(path, **kwargs)
-
-    def save(self, path, *, format: str | None = None, overwrite: bool = False):
-        """Write the connectome so that :meth:`from_file` reads back identical arrays and labels.
-
-        Parameters
-        ----------
-        path : str or Path
-            ``*.zip`` (TVB archive; needs centres), ``*.npz`` or a folder (no suffix).
-        format : {'tvb-zip', 'npz', 'folder', 'csv', 'tsv', 'npy'}, optional
-            Overrides the suffix; ``'csv'``/``'tsv'``/``'npy'`` write a folder of such tables.
-        overwrite : bool
-            Existing files are only replaced when True.
-
-        Returns
-        -------
-        pathlib.Path
-        """
-        from ..datasets.files import write_connectome
-        return write_connectome(self, path, format=format, overwrite=overwrite)
-
     # ------------------------------------------------------------------ views
     @property
     def n_regions(self) -> int:

@@ -57,7 +57,7 @@ import numpy as np
 from ..units import magnitude
 
 __all__ = ["DELAY_MODES", "DelayLine", "TracedDelayLine", "conduction_delays", "delay_lags", "initial_history", "ring_write",
-           "MAX_BLOCK", "SPEED_RANGE_RTOL"]
+           "MAX_BLOCK", "SPEED_RANGE_RTOL", "zero_delay_edges"]
 
 #: How delays are read: rounded to whole steps, or interpolated between them.
 DELAY_MODES = ("integer", "linear")
@@ -394,3 +394,15 @@ class TracedDelayLine:
         start = (p,) + (jnp.zeros((), p.dtype),) * (buf.ndim - 1)
         buf = jax.lax.dynamic_update_slice(buf, x[None].astype(buf.dtype), start)
         return {**extra, "buf": buf}
+
+
+def zero_delay_edges(weights, delays_ms, dt_ms: float) -> int:
+    """Number of edges (nonzero weight, nonzero delay) whose delay rounds to 0 steps at ``dt``.
+
+    With integer-step delays a delay ``length / speed`` is rounded to the nearest step, so an edge
+    whose delay is below ``dt / 2`` is coupled instantaneously although it has a tract.
+    ``delays_ms`` comes from :meth:`neuralmass.Connectome.delays_ms`.
+    """
+    w = np.asarray(weights, dtype=float)
+    d = np.asarray(delays_ms, dtype=float)
+    return int(np.sum((w != 0) & (d > 0) & (np.rint(d / float(dt_ms)) == 0)))

@@ -42,7 +42,7 @@ from ..units import SPEED, TIME, DISTANCE, magnitude, to_canonical
 from .coupling import Coupling
 from .connectome import check_lengths_mm, validate_weights
 from .delays import (DELAY_MODES, SPEED_RANGE_RTOL, DelayLine, TracedDelayLine, conduction_delays,
-                     initial_history)
+                     initial_history, zero_delay_edges)
 from .pathways import build_pathways
 
 __all__ = ["Network"]
@@ -324,8 +324,7 @@ class Network:
         """Number of connected edges whose (static) delay rounds to zero steps at ``dt`` (ms)."""
         if self._speed_param is not None:
             return 0
-        lam = self.delays_ms[self.weights != 0] / float(dt)
-        return int(np.sum((lam > 0) & (np.rint(lam) == 0)))
+        return zero_delay_edges(self.weights, self.delays_ms, dt)
 
     # ----------------------------------------------------------------- system protocol
     def structure_key(self):

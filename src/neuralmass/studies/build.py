@@ -32,6 +32,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from ..noise import NOISE_KINDS
 from ..units import magnitude
 from . import preflight
 from .stimulation import build_stimuli
@@ -43,7 +44,6 @@ __all__ = ["Study", "Targets", "build_study", "select_subjects", "sweep_model_fr
 logger = logging.getLogger("neuralmass")
 
 #: ``noise.kind`` -> the noise class driving each of the model's noise inputs (or ``"none"``).
-NOISE_KINDS = {"white": "WhiteNoise", "ou": "OUProcess"}
 #: ``[data]`` keys naming a lab's files; any of them switches the study to the lab's data.
 USER_FILE_KEYS = ("connectome", "fc", "bold")
 #: Sampling period of the neural activity when BOLD is off (ms, rounded to whole steps).
@@ -191,7 +191,7 @@ def resting_level(spec, params: Mapping, variable: str, dt: float) -> float:
     The BOLD baseline ``"auto"``. Per-region parameters (``{'default': ..., 'regions': ...}``)
     count with their default value: one baseline for all regions.
     """
-    from .. import NodeSystem, Simulator
+    from .. import NodeSystem, Simulator   # through the public API (tests replace neuralmass.Simulator)
 
     params = {k: (v.get("default", spec.param(k).default) if isinstance(v, dict) else v)
               for k, v in params.items()}

@@ -68,6 +68,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..analysis import pearson
 from ..config import ConfigError, load_config, parse_quantity
 from .build import build_study
 
@@ -201,12 +202,7 @@ def _fc(x):
 
 
 def _upper_corr(a, b, iu):
-    import jax.numpy as jnp
-
-    x, y = a[iu], b[iu]
-    x = x - jnp.mean(x)
-    y = y - jnp.mean(y)
-    return jnp.sum(x * y) / jnp.sqrt(jnp.sum(x * x) * jnp.sum(y * y))
+    return pearson(a[iu], b[iu])
 
 
 def fit_loss(n_regions: int, fcd_geometry: tuple | None, weights: Mapping):
@@ -251,7 +247,7 @@ def _ks(a, b) -> float:
 
 def _corr_upper_np(a, b) -> float:
     iu = np.triu_indices(a.shape[0], 1)
-    return float(np.corrcoef(a[iu], b[iu])[0, 1])
+    return float(pearson(a[iu], b[iu], xp=np))
 
 
 def score_fit(bolds, targets, fcd_geometry) -> dict:

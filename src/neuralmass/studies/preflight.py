@@ -20,15 +20,14 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..errors import PreflightError  # beside ConfigError, in the lowest layer
+from ..network.delays import zero_delay_edges  # the one count, beside the delay lines that round
+
 __all__ = ["PreflightError", "exact_ms", "sampling_period", "fcd_samples", "require_modules",
            "seed_key", "zero_delay_edges", "TIME_RESOLUTION"]
 
 #: Times are read to this resolution (1 ns = 1e-6 ms) before exact arithmetic.
 TIME_RESOLUTION = Fraction(1, 1_000_000)
-
-
-class PreflightError(ValueError):
-    """A study cannot run as configured (raised before anything is simulated)."""
 
 
 def exact_ms(value: float, name: str) -> Fraction:
@@ -197,15 +196,3 @@ def seed_key(seed, name: str = "seed"):
         raise PreflightError(f"{name} = {seed} is outside 0 <= {name} < 2**64 "
                              f"(= {SEED_LIMIT}); pick a seed in that range.")
     return jnp.asarray(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32))
-
-
-def zero_delay_edges(weights, delays_ms, dt_ms: float) -> int:
-    """Number of edges (nonzero weight, nonzero delay) whose delay rounds to 0 steps at ``dt``.
-
-    With integer-step delays a delay ``length / speed`` is rounded to the nearest step, so an edge
-    whose delay is below ``dt / 2`` is coupled instantaneously although it has a tract.
-    ``delays_ms`` comes from :meth:`neuralmass.Connectome.delays_ms`.
-    """
-    w = np.asarray(weights, dtype=float)
-    d = np.asarray(delays_ms, dtype=float)
-    return int(np.sum((w != 0) & (d > 0) & (np.rint(d / float(dt_ms)) == 0)))

@@ -70,7 +70,7 @@ def _upper(m):
 
 
 def _corr(a, b) -> float:
-    from ..analysis._utils import pearson
+    from ..analysis import pearson
     return float(pearson(np.ravel(a), np.ravel(b)))
 
 
@@ -279,7 +279,7 @@ def _save_signals(result: dict, keys: tuple, name: str, title: str, labels, attr
 
 
 def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
-    from .. import Simulator, analysis, objectives
+    from .. import Simulator, analysis, objectives   # neuralmass.Simulator: tests replace it
     from ..models import MODELS
 
     cfg = plan.cfg
