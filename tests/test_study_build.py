@@ -17,34 +17,7 @@ from neuralmass.studies.build import build_study, empirical_fcd_values, sweep_mo
 from neuralmass.studies.preflight import PreflightError
 
 
-class FakeSimulator:
-    """Stands in for ``neuralmass.Simulator`` in `neuralmass run`: random signals of the right
-    shapes, calls counted (the pipeline around the simulation is what is tested here)."""
-
-    calls = 0
-
-    def __init__(self, system, dt, **kw):
-        self.n = getattr(system, "n", 1)
-        self.dt = dt
-
-    def run(self, duration, monitors=None, transient=0.0, key=None, **kw):
-        FakeSimulator.calls += 1
-        rng = np.random.default_rng(0)
-        out = {}
-        for m in monitors:
-            name = m if isinstance(m, str) else m.key
-            period = (None if isinstance(m, str) else m.period) or self.dt
-            t = np.arange(1, int((duration - transient) // period) + 1) * period
-            out[name] = rng.standard_normal((len(t), self.n)).astype(np.float32)
-            out["ts_bold" if name == "bold" else "ts"] = t
-        return out
-
-
-@pytest.fixture
-def fake_sim(monkeypatch):
-    FakeSimulator.calls = 0
-    monkeypatch.setattr(neuralmass, "Simulator", FakeSimulator)
-    return FakeSimulator
+from _fake_simulator import FakeSimulator, fake_sim  # noqa: E402,F401  (fixture)
 
 
 RUN = """

@@ -12,6 +12,7 @@ import copy
 import difflib
 import logging
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ from typing import Any
 import brainunit as u
 import numpy as np
 
-__all__ = ["ConfigError", "DEFAULT_CONFIG_TOML", "default_config", "load_config", "validate_config",
+__all__ = ["ConfigError", "read_toml", "DEFAULT_CONFIG_TOML", "default_config", "load_config", "validate_config",
            "parse_quantity", "choices", "check_param_range", "validate_stimulus_blocks", "ARGUMENT_READERS",
            "PLACEMENT_KEYS"]
 
@@ -187,6 +188,21 @@ def _merge(base: dict, over: dict) -> dict:
     return out
 
 
+def read_toml(path, missing_hint: str = "write one with `neuralmass run --print-config > study.toml`") -> dict:
+    """The tables of a TOML config file; :class:`ConfigError` naming the file when it is missing,
+    not text (a binary file) or not valid TOML."""
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"config file {str(p)!r} does not exist; {missing_hint}.")
+    try:
+        return tomllib.loads(p.read_text())
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {str(p)!r} is not a text file (binary content); give a TOML "
+                          f"study file.") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
+
+
 def load_config(path: str | Path | None = None, overrides: dict | None = None, strict: bool = False,
                 skip: tuple = ()) -> dict:
     """Read a TOML study file (missing keys take the defaults) and validate it.
@@ -197,14 +213,7 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None, s
     """
     cfg = default_config()
     if path is not None:
-        p = Path(path)
-        if not p.exists():
-            raise ConfigError(f"config file {str(p)!r} does not exist; write one with "
-                              f"`neuralmass run --print-config > study.toml`.")
-        try:
-            user = tomllib.loads(p.read_text())
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
+        user = read_toml(path)
         for section in skip:
             user.pop(section, None)
         cfg = _merge(cfg, user)

@@ -50,7 +50,7 @@ from zlib import error as zlib_error  # raised by truncated deflate streams
 
 import numpy as np
 
-from ..network.connectome import Connectome
+from ..network.connectome import Connectome, check_unique_labels
 
 __all__ = ["DataFileError", "CONNECTOME_FORMATS", "read_connectome", "write_connectome",
            "read_table", "write_table", "read_labels", "read_centres", "sha256sum", "file_record"]
@@ -261,12 +261,11 @@ def read_centres(path):
 
 # ----------------------------------------------------------------------------- parts -> Connectome
 def _unique(labels, src: str) -> None:
-    seen: set = set()
-    for x in labels:
-        if x in seen:
-            raise DataFileError(f"{src} names region {x!r} more than once; region labels must be "
-                                f"unique (tables are matched to each other by label).")
-        seen.add(x)
+    """:func:`~neuralmass.network.connectome.check_unique_labels`, as a DataFileError naming ``src``."""
+    try:
+        check_unique_labels(labels, src)
+    except ValueError as exc:
+        raise DataFileError(str(exc)) from None
 
 
 def _check_labels(parts: dict[str, tuple[list[str], str]], hint: str = "") -> list[str] | None:

@@ -124,7 +124,7 @@ def check_unique_labels(labels, name: str = "labels") -> None:
     seen: set = set()
     for x in labels:
         if x in seen:
-            raise ValueError(f"{name} name region {x!r} more than once; region labels must be "
+            raise ValueError(f"{name} names region {x!r} more than once; region labels must be "
                              f"unique (they are how files and parameters are matched to regions).")
         seen.add(x)
 

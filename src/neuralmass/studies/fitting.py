@@ -62,14 +62,13 @@ import logging
 import math
 import os
 import time
-import tomllib
 from pathlib import Path
 from typing import Any, Mapping
 
 import numpy as np
 
 from ..analysis import pearson
-from ..config import ConfigError, load_config, parse_quantity
+from ..config import ConfigError, load_config, parse_quantity, read_toml
 from .build import build_study
 
 __all__ = ["FitSpec", "load_fit_config", "run_fit", "fit_loss", "score_fit", "FIT_MARKER"]
@@ -173,13 +172,7 @@ def load_fit_config(path, overrides: Mapping | None = None) -> tuple[dict, FitSp
     sections, as for :func:`neuralmass.config.load_config`.
     """
     p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"config file {str(p)!r} does not exist; start from "
-                          f"examples/configs/fit_hcp_regional.toml.")
-    try:
-        raw = tomllib.loads(p.read_text())
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
+    raw = read_toml(p, "start from examples/configs/fit_hcp_regional.toml")
     over = dict(overrides or {})
     fit_raw = raw.get("fit")
     if fit_raw is None:
@@ -346,7 +339,7 @@ def _write_toml(cfg: Mapping) -> str:
 
 
 def _raw_study_sections(path: Path) -> dict:
-    raw = tomllib.loads(path.read_text())
+    raw = read_toml(path)
     raw.pop("fit", None)
     return raw
 
@@ -541,7 +534,7 @@ def _figure(result, summary, out: Path) -> None:
 
 def _report(summary: dict, out: Path, config_path) -> None:
     s = summary["scores"]
-    lines = [f"# Fit report", "",
+    lines = ["# Fit report", "",
              f"- config: `{config_path}`", f"- data: {summary['data']}",
              f"- fitted: {summary['n_parameters']} parameters, backend `{summary['backend']}`, "
              f"{summary['steps']} steps, {summary['simulations']} simulations, "

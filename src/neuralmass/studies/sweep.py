@@ -28,10 +28,9 @@ Results: the Zarr store, and next to it ``<store>-report/`` with ``report.md`` (
 
 from __future__ import annotations
 
-import tomllib
 from pathlib import Path
 
-from ..config import ConfigError
+from ..config import ConfigError, read_toml
 from .build import sweep_model_from_config
 
 __all__ = ["load_sweep_config"]
@@ -49,12 +48,7 @@ def load_sweep_config(path):
     from ..explore.sweep import Sweep
 
     p = Path(path)
-    if not p.exists():
-        raise ConfigError(f"config file {str(p)!r} does not exist; see docs/explore.md for a sweep config.")
-    try:
-        raw = tomllib.loads(p.read_text())
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"config file {str(p)!r} is not valid TOML: {exc}") from None
+    raw = read_toml(p, "see docs/explore.md for a sweep config")
     sw = raw.pop("sweep", None)
     if not isinstance(sw, dict):
         raise ConfigError(f"{str(p)!r} has no [sweep] table; add one with [sweep.space] (see docs/explore.md).")
