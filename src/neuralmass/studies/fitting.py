@@ -246,11 +246,14 @@ def _corr_upper_np(a, b) -> float:
 def score_fit(bolds, targets, fcd_geometry) -> dict:
     """Scores of simulated BOLD runs ``(S, T, N)`` against the empirical targets of some subjects.
 
-    Returns ``{'fc_r_group', 'fc_r_group_runs', 'fc_r_subjects', 'fcd_ks', 'fcd_ks_runs'}``: the
-    Pearson r of each run's FC with the subjects' group-mean FC (mean over runs and each run),
-    the mean over runs of each subject's FC r, and the exact two-sample KS distance of each run's
-    FCD values with the subjects' pooled FCD values (mean and each run).
+    Returns ``{'fc_r_group', 'fc_r_group_runs', 'fc_r_subjects', 'fcd_ks', 'fcd_ks_runs',
+    'fcd_w1'}``: the Pearson r of each run's FC with the subjects' group-mean FC (mean over runs
+    and each run), the mean over runs of each subject's FC r, the exact two-sample KS distance of
+    each run's FCD values with the subjects' pooled FCD values (mean and each run), and the mean
+    Wasserstein-1 distance of the same (the fit's FCD term, so ``w_fc (1 - fc_r_group) + w_fcd
+    fcd_w1`` is the loss on these subjects).
     """
+    from scipy.stats import wasserstein_distance
     from ..analysis.fcd import fcd, fcd_values
 
     bolds = np.asarray(bolds, dtype=float)
@@ -264,8 +267,10 @@ def score_fit(bolds, targets, fcd_geometry) -> dict:
     emp = targets.fcd_values
     if fcd_geometry is not None and emp is not None:
         w, st, off = fcd_geometry
-        ks = [_ks(np.asarray(fcd_values(fcd(b, w, st), off)), emp) for b in bolds]
+        vals = [np.asarray(fcd_values(fcd(b, w, st), off), dtype=float) for b in bolds]
+        ks = [_ks(v, emp) for v in vals]
         out["fcd_ks"], out["fcd_ks_runs"] = float(np.mean(ks)), ks
+        out["fcd_w1"] = float(np.mean([wasserstein_distance(v, np.asarray(emp, float)) for v in vals]))
     return out
 
 
