@@ -9,20 +9,11 @@ import numpy as np
 import pytest
 
 import neuralmass as nm
+from _networks import small_delayed_hopf
 
 
 def _net(traced_speed: bool):
-    rng = np.random.default_rng(0)
-    n = 4
-    W = rng.uniform(0.2, 1.0, (n, n))
-    np.fill_diagonal(W, 0.0)
-    L = rng.uniform(20.0, 60.0, (n, n))
-    L = (L + L.T) / 2
-    node = nm.HopfStep(n, a=-0.5 / u.second, omega=2 * np.pi * 0.1 * u.Hz,
-                       noise_x=nm.WhiteNoise(n, sigma=0.001), noise_y=nm.WhiteNoise(n, sigma=0.001))
-    if traced_speed:
-        return nm.Network(node, conn=W, distance=L, speed_range=(1.0, 5.0), k=0.002)
-    return nm.Network(node, conn=W, distance=L, speed=2.0 * u.mm / u.ms, k=0.002)
+    return small_delayed_hopf(traced_speed)
 
 
 @pytest.mark.parametrize("traced_speed", [False, True], ids=["static-delays", "traced-speed"])

@@ -7,22 +7,17 @@ import numpy as np
 import pytest
 
 import neuralmass as nm
+from _networks import small_delayed_hopf
 from neuralmass import objectives
 
 
 def _setup():
-    rng = np.random.default_rng(0)
+    net = small_delayed_hopf()              # delays 10-30 ms
     n = 4
-    W = rng.uniform(0.2, 1.0, (n, n))
-    np.fill_diagonal(W, 0.0)
-    L = rng.uniform(20.0, 60.0, (n, n))
-    L = (L + L.T) / 2
-    node = nm.HopfStep(n, a=-0.5 / u.second, omega=2 * np.pi * 0.1 * u.Hz,
-                       noise_x=nm.WhiteNoise(n, sigma=0.001), noise_y=nm.WhiteNoise(n, sigma=0.001))
-    net = nm.Network(node, conn=W, distance=L, speed=2.0 * u.mm / u.ms, k=0.002)  # delays 10-30 ms
     run = nm.make_run_fn(net, 5.0, 40_000.0, monitors=[nm.BOLDMonitor("x", tr=250.0, scale=20.0)],
                          transient=5_000.0)
     params = nm.Simulator(net, dt=5.0).params()
+    W = np.asarray(net.weights)
     target_fc = np.eye(n) * 0.5 + 0.5 * W / W.max()
     loss_of_fc = objectives.as_loss(objectives.fc_corr(target_is_fc=True))
 
