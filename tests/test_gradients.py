@@ -1,6 +1,5 @@
 """Gradients through the whole pipeline: delayed network -> online BOLD -> FC -> loss."""
 
-import brainunit as u
 import jax
 import jax.numpy as jnp
 import numpy as np
