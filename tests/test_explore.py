@@ -102,6 +102,9 @@ def test_designs_grid_lhs_sobol_random():
 def test_bad_input_fails_before_any_work(tmp_path):
     with pytest.raises(ValueError, match=r"unknown parameter 'kk'.*known: .*k"):
         tiny_sweep({"kk": (0.0, 1.0)})
+    # an FCD window of 2 samples (correlations of +-1) is refused, as by `neuralmass run`
+    with pytest.raises(ValueError, match=r"fcd_window.*2 samples.*at least 3 samples \(15 ms\)"):
+        tiny_sweep(options={"fcd_window": 10.0, "fcd_step": 5.0})
     with pytest.raises(ValueError, match=r"space\['k'\].*empty range"):
         tiny_sweep({"k": {"range": [0.3, 0.3], "steps": 3}})
     with pytest.raises(ValueError, match=r"space\['k'\] = \[\] has no values"):

@@ -1,12 +1,19 @@
-"""Marking parameters for fitting: ``Param(value, fit=True, bounds=..., transform=...)``.
+"""Parameters: table rows, names, ranges, and marking for fitting.
 
-Anywhere a model or network takes a parameter value, a :class:`Param` may be passed instead; the
-model uses ``Param.value`` and :class:`neuralmass.fit.Fitter` collects every ``Param`` with
-``fit=True`` as a trainable parameter (with its bounds and transform).
+- :class:`Parameter`: one row of a model's parameter table (default, unit, plausible range).
+- :func:`resolve_path`: the one reader of parameter names (``'a'``, ``'node.a'``, ``'k'``,
+  ``'coupling.k'``, ``'conn.w'``, ``'noise.x.sigma'``) used by networks, fitting and sweeps.
+- :class:`Interval`: a range with a linear or log scale and its map to and from ``[0, 1]``, shared
+  by fitting's search spaces and sweeps' axes.
+- :class:`Param`: anywhere a model or network takes a parameter value, ``Param(value, fit=True,
+  bounds=..., transform=...)`` may be passed instead; the model uses ``Param.value`` and
+  :class:`neuralmass.fit.Fitter` collects every ``Param`` with ``fit=True``.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,7 +21,7 @@ import numpy as np
 
 from .units import to_canonical
 
-__all__ = ["Param", "Parameter", "unwrap", "regional"]
+__all__ = ["Param", "Parameter", "Interval", "resolve_path", "unwrap", "regional"]
 
 Array = Any
 
@@ -165,3 +172,123 @@ def regional(spec, n: int, labels=None, name: str = "parameter", default=None, c
             raise KeyError(f"{name}: unknown region label {key!r}{hint}")
         out[i] = float(conv(value))
     return out
+
+
+#: groups of a canonical parameter tree that are not parameters themselves
+_GROUPS = ("node", "noise", "conn")
+
+
+def resolve_path(name: str, params: Mapping) -> tuple:
+    """Where the parameter ``name`` lives in a canonical parameter tree.
+
+    The tree is ``{'node': {...}, 'noise': {input: {field: ...}}, 'conn': {'w': ...}, <network
+    parameters such as 'k' or 'speed'>}`` (``System.canonical_params()``); values may be anything
+    (a tree of names only is enough). Names:
+
+    ``'node.a'`` / ``'a'``
+        a node-model parameter;
+    ``'coupling.k'`` / ``'k'``, ``'speed'``
+        a network-level parameter (coupling strength, coupling-function parameter, traced speed);
+    ``'conn.w'``
+        the connection weights;
+    ``'noise.<input>.<field>'``
+        a noise parameter, e.g. ``'noise.x.sigma'``.
+
+    A bare name that is both a node and a network parameter is refused (write ``'node.x'`` or
+    ``'coupling.x'``).
+
+    Returns
+    -------
+    tuple of str
+        The keys leading to the value, e.g. ``('node', 'a')`` or ``('k',)``.
+
+    Raises
+    ------
+    KeyError
+        The name is not a parameter of this tree (the message lists the known names), names a
+        group, or is ambiguous.
+    """
+    if not isinstance(name, str) or not name:
+        raise KeyError(f"parameter name {name!r} must be a non-empty string such as 'k' or 'node.a'.")
+    node = params.get("node", {}) if isinstance(params.get("node", {}), Mapping) else {}
+    if name.startswith("node."):
+        path = ("node", name[5:])
+    elif name.startswith("noise."):
+        path = tuple(name.split("."))
+    elif name.startswith("coupling."):
+        path = (name[9:],)
+    elif name.startswith("conn."):
+        path = ("conn", name[5:])
+    else:
+        top = name in params and name not in _GROUPS
+        if top and name in node:
+            raise KeyError(f"{name!r} is both a node and a network (coupling) parameter; write "
+                           f"'node.{name}' or 'coupling.{name}'.")
+        path = (name,) if top or name not in node else ("node", name)
+    d = params
+    for p in path:
+        if not isinstance(d, Mapping) or p not in d or (len(path) == 1 and p in _GROUPS):
+            raise KeyError(f"{name!r} is not a parameter of this model; known names: "
+                           f"{', '.join(known_names(params))}.")
+        d = d[p]
+    if isinstance(d, Mapping):
+        raise KeyError(f"{name!r} names a group of parameters, not one parameter; known names: "
+                       f"{', '.join(known_names(params))}.")
+    return path
+
+
+def known_names(params: Mapping) -> list:
+    """Every name :func:`resolve_path` accepts for ``params``, in its shortest form."""
+    out = [k for k, v in params.items() if k not in _GROUPS and not isinstance(v, Mapping)]
+    out += list(params.get("node", {}) or {})
+    if "w" in (params.get("conn") or {}):
+        out.append("conn.w")
+    out += [f"noise.{i}.{f}" for i, d in (params.get("noise") or {}).items() for f in d]
+    return out
+
+
+SCALES = ("linear", "log")
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A closed range ``[low, high]`` on a linear or log scale, and its map to and from ``[0, 1]``.
+
+    .. math:: x(b) = \\ell + b\\,(h - \\ell) \\quad\\text{(linear)}, \\qquad
+              x(b) = \\ell\\,(h/\\ell)^{b} \\quad\\text{(log)}.
+
+    The one definition of a parameter range used by fitting (:class:`neuralmass.fit.space.Dimension`,
+    whose optimiser works in ``b``) and by sweeps (:class:`neuralmass.explore.space.Axis`, whose
+    designs sample ``b``).
+    """
+
+    low: float
+    high: float
+    scale: str = "linear"
+
+    def __post_init__(self):
+        if self.scale not in SCALES:
+            raise ValueError(f"scale={self.scale!r}; use one of {SCALES}.")
+        if not (np.isfinite(self.low) and np.isfinite(self.high)) or not self.low < self.high:
+            raise ValueError(f"range ({self.low}, {self.high}) must be finite with low < high.")
+        if self.scale == "log" and self.low <= 0:
+            raise ValueError(f"a log scale needs a positive lower bound, got {self.low}.")
+
+    def from_unit(self, b, xp=np):
+        """Value at unit coordinate ``b`` (``xp``: ``numpy`` or ``jax.numpy``; ``b`` is not clipped)."""
+        if self.scale == "log":
+            return self.low * xp.exp(b * math.log(self.high / self.low))
+        return self.low + b * (self.high - self.low)
+
+    def to_unit(self, x):
+        """Unit coordinate of value ``x`` (inverse of :meth:`from_unit`)."""
+        x = np.asarray(x, dtype=float)
+        if self.scale == "log":
+            return np.log(x / self.low) / math.log(self.high / self.low)
+        return (x - self.low) / (self.high - self.low)
+
+    def grid(self, steps: int) -> np.ndarray:
+        """``steps`` points from ``low`` to ``high``, evenly spaced on the scale."""
+        if self.scale == "log":
+            return np.geomspace(self.low, self.high, int(steps))
+        return np.linspace(self.low, self.high, int(steps))

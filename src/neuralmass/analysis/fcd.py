@@ -22,7 +22,31 @@ import numpy as np
 from ._utils import samples, unwrap
 from .fc import _corrmat, upper_triangle
 
-__all__ = ["window_starts", "sliding_window_fc", "fcd", "fcd_values"]
+__all__ = ["MIN_WINDOW", "window_in_samples", "window_starts", "sliding_window_fc", "fcd", "fcd_values"]
+
+#: fewest samples in an FCD window: a correlation of 2 samples is always +-1
+MIN_WINDOW = 3
+
+
+def window_in_samples(window_ms: float, step_ms: float | None, interval_ms: float) -> tuple[int, int]:
+    """An FCD window and hop given in ms, as whole samples of a signal sampled every ``interval_ms``.
+
+    The window is rounded to the nearest sample count and must hold at least :data:`MIN_WINDOW`
+    samples; the hop defaults to half the window and is at least one sample.
+
+    Raises
+    ------
+    ValueError
+        When the window holds fewer than :data:`MIN_WINDOW` samples (the message names the shortest
+        window that works).
+    """
+    w = int(round(float(window_ms) / float(interval_ms)))
+    if w < MIN_WINDOW:
+        raise ValueError(f"an FCD window of {float(window_ms):g} ms is {w} samples at {float(interval_ms):g} ms "
+                         f"per sample; a window needs at least {MIN_WINDOW} samples "
+                         f"({MIN_WINDOW * float(interval_ms):g} ms).")
+    s = max(1, int(round((float(step_ms) if step_ms is not None else float(window_ms) / 2) / float(interval_ms))))
+    return w, s
 
 
 def window_starts(n_time: int, window: int, step: int) -> np.ndarray:
@@ -41,8 +65,8 @@ def _windows(x, window, step):
 def _resolve(window, step, fs):
     window = samples(window, "window", fs)
     step = max(1, window // 2) if step is None else samples(step, "step", fs)
-    if window < 3:
-        raise ValueError(f"window={window} samples is too short for a correlation; use >= 3.")
+    if window < MIN_WINDOW:
+        raise ValueError(f"window={window} samples is too short for a correlation; use >= {MIN_WINDOW}.")
     return window, step
 
 

@@ -27,7 +27,7 @@ from typing import Any, Sequence
 import brainunit as u
 import numpy as np
 
-from .files import DataFileError, _exists, file_record, read_labels, read_table
+from .tables import DataFileError, _exists, file_record, read_labels, read_table
 
 __all__ = ["EmpiricalSignal", "load_signal"]
 

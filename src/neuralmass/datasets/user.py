@@ -168,7 +168,7 @@ def load_user_data(spec: Mapping[str, Any], base_dir=".", *, connectome: Connect
         conn = read_connectome(paths["connectome"], symmetric=spec.get("symmetric"))
     labels = spec.get("labels")
     if isinstance(labels, (str, os.PathLike)):
-        from .files import read_labels
+        from .tables import read_labels
         labels = read_labels(_resolve(labels, base, "labels"))
     model_labels = None if conn is None else [str(x) for x in conn.labels]
     n = None if conn is None else conn.n_regions

@@ -21,6 +21,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from ..analysis.fcd import window_in_samples
+from ..params import known_names, resolve_path
 from ..units import magnitude
 
 __all__ = ["SweepModel", "speed_system"]
@@ -138,6 +140,12 @@ class SweepModel:
         self.weights = np.asarray(getattr(system, "weights", None)) if hasattr(system, "weights") else None
         self._params = self._base.params()
         self._systems: dict = {}
+        if self.options.get("fcd_window") is not None:      # refuse a too-short window before any run
+            interval = self.bold["tr"] if self.bold else self.period
+            try:
+                window_in_samples(self.options["fcd_window"], self.options.get("fcd_step"), interval)
+            except ValueError as exc:
+                raise ValueError(f"options['fcd_window']: {exc}") from None
 
     # ------------------------------------------------------------------ pickling (Dask workers)
     # A worker keeps one model per identity, so the engine's compiled programs (cached by the
@@ -163,28 +171,22 @@ class SweepModel:
     # ------------------------------------------------------------------ names and units
     def kind(self, name: str) -> str:
         """``'node'``, ``'system'``, ``'noise'`` or ``'speed'``; a clear error for unknown names."""
-        P = self._params
         if name == _SPEED_NAME:
             return "speed"
-        if name.startswith("noise."):
-            parts = name.split(".")
-            if len(parts) == 3 and parts[1] in P["noise"] and parts[2] in P["noise"][parts[1]]:
-                return "noise"
-        elif name.startswith("node.") and name[5:] in P["node"]:
-            return "node"
-        elif name in P["node"]:
-            return "node"
-        elif name in P and name not in ("node", "noise", "conn") and not isinstance(P[name], Mapping):
-            return "system"
-        raise ValueError(f"space has an unknown parameter {name!r}; known: {', '.join(self.known_names())}.")
+        try:
+            path = resolve_path(name, self._params)
+        except KeyError as exc:
+            raise ValueError(f"space has an unknown parameter {name!r}; known: "
+                             f"{', '.join(self.known_names())}. ({exc.args[0]})") from None
+        if path[0] == "conn":
+            raise ValueError(f"space[{name!r}]: a sweep varies scalars per lane; connection weights "
+                             f"cannot be swept (scale them with the coupling strength 'k').")
+        return path[0] if path[0] in ("node", "noise") else "system"
 
     def known_names(self) -> list:
-        P = self._params
-        out = [k for k in P if k not in ("node", "noise", "conn") and not isinstance(P[k], Mapping)]
-        if hasattr(self._base.system, "weights"):
+        out = [n for n in known_names(self._params) if n != "conn.w"]
+        if hasattr(self._base.system, "weights") and _SPEED_NAME not in out:
             out.append(_SPEED_NAME)
-        out += list(P["node"])
-        out += [f"noise.{i}.{f}" for i, d in P["noise"].items() for f in d]
         return out
 
     def convert(self, name: str):
@@ -319,8 +321,7 @@ class SweepModel:
         opts = dict(self.options)
         win_ms, step_ms = opts.pop("fcd_window", None), opts.pop("fcd_step", None)
         if win_ms is not None:
-            opts["fcd_window"] = max(2, int(round(win_ms * fc_fs / 1000.0)))
-            opts["fcd_step"] = max(1, int(round((step_ms or win_ms / 2) * fc_fs / 1000.0)))
+            opts["fcd_window"], opts["fcd_step"] = window_in_samples(win_ms, step_ms, 1000.0 / fc_fs)
         feats = {f: np.full(ok.size, np.nan) for f in features}
         if ok.any():
             ctx = FeatureContext(act, fs, fc_sig, fc_fs, self.weights, self.targets, opts)

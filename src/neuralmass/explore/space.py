@@ -34,16 +34,16 @@ M. D. McKay, R. J. Beckman, W. J. Conover, Technometrics 21 (1979) 239–245.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Mapping
 
 import numpy as np
+
+from ..params import SCALES, Interval
 
 __all__ = ["Axis", "parse_space", "design_points", "DESIGNS"]
 
 DESIGNS = ("grid", "random", "sobol", "lhs")
-_SCALES = ("linear", "log")
 
 
 @dataclass(frozen=True)
@@ -64,18 +64,19 @@ class Axis:
             raise ValueError(
                 f"space[{self.name!r}] is a range without a number of grid points; give "
                 f"{{'range': [{self.low}, {self.high}], 'steps': 10}} (or use design='sobol'/'lhs'/'random').")
-        if self.scale == "log":
-            return np.geomspace(self.low, self.high, self.steps)
-        return np.linspace(self.low, self.high, self.steps)
+        return self.interval.grid(self.steps)
 
     def from_unit(self, b: np.ndarray) -> np.ndarray:
         b = np.asarray(b, dtype=float)
         if self.values is not None:
             v = np.asarray(self.values, dtype=float)
             return v[np.minimum((b * len(v)).astype(int), len(v) - 1)]
-        if self.scale == "log":
-            return self.low * np.exp(b * math.log(self.high / self.low))
-        return self.low + b * (self.high - self.low)
+        return self.interval.from_unit(b)
+
+    @property
+    def interval(self) -> Interval:
+        """The range as an :class:`~neuralmass.params.Interval` (ranges only, not ``values``)."""
+        return Interval(float(self.low), float(self.high), self.scale)
 
     @property
     def bounds(self) -> tuple:
@@ -137,7 +138,7 @@ def parse_space(space: Mapping, steps: int | None = None, convert=None) -> tuple
                 entry = tuple(entry["range"])
                 if len(entry) != 2:
                     raise ValueError(f"{where}: 'range' needs two numbers [low, high], got {list(entry)!r}.")
-        if scale not in _SCALES:
+        if scale not in SCALES:
             raise ValueError(f"{where}: scale={scale!r} is not known; use 'linear' or 'log'.")
         if isinstance(entry, tuple):
             if len(entry) != 2:

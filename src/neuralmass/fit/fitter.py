@@ -46,10 +46,8 @@ import math
 import os
 import pickle
 import time
-from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Callable, Mapping
 
-import brainunit as u
 import jax
 import jax.numpy as jnp
 import numpy as np
@@ -60,11 +58,12 @@ from ..units import magnitude
 from ..engine import Simulator, as_system, default_params, make_run_fn
 from ..engine.program_cache import Program
 from ..engine.rng import as_key as _as_key
+from .backends import BACKENDS, real_dtype
+from .result import FitResult
 from .space import SearchSpace
 
 __all__ = ["Fitter", "FitResult", "build_run"]
 
-_BACKENDS = ("grad", "nevergrad", "scipy")
 _CKPT_VERSION = 1
 
 
@@ -82,121 +81,6 @@ def build_run(system, dt, duration, *, monitors=None, transient=0.0, period=None
 # --------------------------------------------------------------------------------------------
 # result
 # --------------------------------------------------------------------------------------------
-@dataclass
-class FitResult:
-    """Outcome of :meth:`Fitter.fit`.
-
-    Attributes
-    ----------
-    params : dict
-        Best parameters, ``name -> Quantity`` in the documented unit (plain float when the
-        parameter is dimensionless or has no table entry).
-    canonical : dict
-        Best parameters in canonical units (what the compiled core uses).
-    loss : float
-        Best loss found.
-    history : ndarray (steps,)
-        Lowest loss of the batch at each step / generation.
-    losses : ndarray (steps, batch)
-        Every evaluated loss (the batch members of each step).
-    trace : ndarray (steps, dim)
-        Parameters (documented units) of the best member of each step.
-    n_simulations : int
-        Simulations run (a gradient step of ``B`` restarts counts ``B``, each with its backward
-        pass; differential evolution also counts its initial population), including steps
-        done before a resume.
-    wall_time : float
-        Seconds spent in :meth:`Fitter.fit` (summed over resumed calls), compilation included.
-    backend : str
-    names : tuple of str
-    n_steps : int
-    resumed_from : int
-        Step at which this call continued from a checkpoint (0: fresh start).
-    """
-
-    params: dict
-    canonical: dict
-    loss: float
-    history: np.ndarray
-    losses: np.ndarray
-    trace: np.ndarray
-    n_simulations: int
-    wall_time: float
-    backend: str
-    names: tuple
-    n_steps: int
-    resumed_from: int = 0
-    space: list = field(default_factory=list)
-
-    @property
-    def best_history(self) -> np.ndarray:
-        """Running minimum of :attr:`history` (best loss so far)."""
-        h = np.where(np.isfinite(self.history), self.history, np.inf)
-        return np.minimum.accumulate(h)
-
-    def __repr__(self):
-        ps = ", ".join(f"{k}={v}" for k, v in self.params.items())
-        return (f"FitResult(backend={self.backend!r}, loss={self.loss:.4g}, {ps}, steps={self.n_steps}, "
-                f"n_simulations={self.n_simulations}, wall_time={self.wall_time:.1f} s)")
-
-    def plot(self, ax=None):
-        """Loss per step (batch minimum) and best-so-far; returns the axes."""
-        import matplotlib.pyplot as plt
-
-        if ax is None:
-            _, ax = plt.subplots(figsize=(5, 3.2))
-        steps = np.arange(1, len(self.history) + 1)
-        ax.plot(steps, self.history, ".", ms=3, alpha=0.6, label="best of batch")
-        ax.plot(steps, self.best_history, "-", lw=1.5, label="best so far")
-        ax.set_xlabel("generation" if self.backend != "grad" else "step")
-        ax.set_ylabel("loss")
-        ax.set_title(f"{self.backend}: {self.n_simulations} simulations, {self.wall_time:.0f} s")
-        ax.legend(frameon=False)
-        return ax
-
-    def save(self, path):
-        """Write the result to ``path`` (``.npz``; units stored as text)."""
-        import json
-
-        meta = {"canonical": self.canonical, "loss": self.loss, "n_simulations": self.n_simulations,
-                "wall_time": self.wall_time, "backend": self.backend, "names": list(self.names),
-                "n_steps": self.n_steps, "resumed_from": self.resumed_from, "space": self.space}
-        np.savez(path, history=self.history, losses=self.losses, trace=self.trace,
-                 meta=np.array(json.dumps(meta)))
-
-    @classmethod
-    def load(cls, path) -> "FitResult":
-        """Read a result written by :meth:`save`."""
-        import json
-
-        import brainunit as u
-
-        with np.load(path, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            hist, losses, trace = z["history"], z["losses"], z["trace"]
-        params = {}
-        for d in meta["space"]:
-            c = meta["canonical"][d["name"]]
-            val = np.asarray(c, dtype=float) / d["factor"] if isinstance(c, list) else c / d["factor"]
-            unit = _unit_from_text(d["unit"])
-            params[d["name"]] = u.Quantity(val, unit=unit) if unit is not None else val
-        return cls(params=params, canonical=meta["canonical"], loss=meta["loss"], history=hist,
-                   losses=losses, trace=trace, n_simulations=meta["n_simulations"],
-                   wall_time=meta["wall_time"], backend=meta["backend"], names=tuple(meta["names"]),
-                   n_steps=meta["n_steps"], resumed_from=meta["resumed_from"], space=meta["space"])
-
-
-def _unit_from_text(text):
-    if text is None:
-        return None
-    import brainunit as u
-
-    for cand in (u.ms, u.ms ** -1, u.Hz, u.mV, u.mm, u.mm / u.ms, u.second, u.nA, u.pA):
-        if str(cand) == text:
-            return cand
-    return None
-
-
 # --------------------------------------------------------------------------------------------
 # the fitter
 # --------------------------------------------------------------------------------------------
@@ -211,17 +95,11 @@ def _collect_marks(model) -> dict:
     return {k: v for k, v in node.fit_params.items() if isinstance(v, Param) and v.fit}
 
 
-def _real():
-    """JAX's default float type: float32, or float64 under ``jax_enable_x64`` (targets, points and
-    losses follow it, so a float64 fit is float64 throughout)."""
-    return jnp.dtype(jnp.result_type(float))
-
-
 def _plain_target(target):
     if isinstance(target, Mapping):
         return {k: _plain_target(v) for k, v in target.items()}
     v = getattr(target, "values", target) if hasattr(target, "dims") else target
-    return jnp.asarray(np.asarray(magnitude(v), dtype=_real()))
+    return jnp.asarray(np.asarray(magnitude(v), dtype=real_dtype()))
 
 
 class Fitter:
@@ -299,8 +177,8 @@ class Fitter:
                  restarts: int = 4, batch_size: int | None = None, seed: int = 0,
                  fixed_noise: bool = True, distance=None, remat="auto", progress: bool = True,
                  realizations: int = 1, penalty: Mapping | None = None):
-        if backend not in _BACKENDS:
-            raise ValueError(f"backend={backend!r} is not known; use one of {_BACKENDS}.")
+        if backend not in BACKENDS:
+            raise ValueError(f"backend={backend!r} is not known; use one of {tuple(BACKENDS)}.")
         self.backend = backend
         self.model = model
         system = as_system(model)
@@ -395,7 +273,7 @@ class Fitter:
             for sl, kind, weight, x0, scale in self._penalty:
                 xs = x[sl]
                 val = val + weight * (jnp.mean(jnp.abs(xs)) if kind == "l1" else jnp.mean(((xs - x0) / scale) ** 2))
-        return val.astype(_real())
+        return val.astype(real_dtype())
 
     def _batch_fn(self, target):
         key = ("batch", id(self.loss_fn))
@@ -451,7 +329,7 @@ class Fitter:
             pad = chunk - len(part)
             if pad:
                 part = np.concatenate([part, np.repeat(part[-1:], pad, 0)])
-            out.append(np.asarray(f(jnp.asarray(part, _real()), tgt, k))[:chunk - pad])
+            out.append(np.asarray(f(jnp.asarray(part, real_dtype()), tgt, k))[:chunk - pad])
             self.n_simulations += (chunk - pad) * self.realizations
         return np.concatenate(out)
 
@@ -541,7 +419,7 @@ class Fitter:
                      "best_loss": np.inf, "n_sims": 0, "wall": 0.0, "opt": None}
         resumed_from = state["step"]
         n_sims0 = self.n_simulations
-        step_fn, state = getattr(self, f"_setup_{self.backend}")(state, tgt)
+        step_fn, state = BACKENDS[self.backend](self, state, tgt)
         bar = _bar(n_steps, state["step"], self.progress, self.backend)
         try:
             while state["step"] < n_steps:
@@ -597,97 +475,6 @@ class Fitter:
         pts[0] = self.space.init_box()
         return pts
 
-    # ------------------------------------------------------------------ backends
-    def _setup_grad(self, state, tgt):
-        import optax
-
-        opt = self.optimizer if self.optimizer is not None else optax.adam(self.lr)
-        if self.clip:
-            opt = optax.chain(optax.clip_by_global_norm(float(self.clip)), opt)
-        vg = self._grad_fn(tgt)
-        update = jax.jit(jax.vmap(lambda g, s, z: _apply(opt, g, s, z)))
-        if state["opt"] is None:
-            Z = jnp.asarray(self.space.box_to_z(self._start_points(self.batch_size)), _real())
-            state["opt"] = {"z": np.asarray(Z), "s": jax.device_get(jax.vmap(opt.init)(Z))}
-
-        def step(state):
-            Z = jnp.asarray(state["opt"]["z"])
-            L, G = vg(Z, tgt, self._key(state["step"]))
-            self.n_simulations += Z.shape[0] * self.realizations
-            Bx = np.asarray(self.space.z_to_box(Z))
-            Z, S = update(G, state["opt"]["s"], Z)
-            state["opt"] = {"z": np.asarray(Z), "s": jax.device_get(S)}
-            return Bx, np.asarray(L)
-
-        return step, state
-
-    def _setup_nevergrad(self, state, tgt):
-        try:
-            import nevergrad as ng
-        except ImportError as e:  # pragma: no cover - optional dependency
-            raise ImportError("backend='nevergrad' needs nevergrad: pip install 'neuralmass[fit]'") from e
-        f = self._batch_fn(tgt)
-        Bsz = self.batch_size
-        if state["opt"] is None:
-            u0 = _logit(np.clip(self.space.init_box(), 0.02, 0.98))
-            param = ng.p.Array(init=u0).set_mutation(sigma=1.0)
-            param.random_state = np.random.RandomState(self.seed)
-            # nevergrad's CMA needs the fcmaes package in one dimension; use DE there
-            algo = self.optimizer or ("CMA" if self.space.dim > 1 else "TwoPointsDE")
-            cls = ng.optimizers.registry[algo] if isinstance(algo, str) else algo
-            state["opt"] = cls(parametrization=param, budget=None, num_workers=Bsz)
-        opt = state["opt"]
-
-        def step(state):
-            cands = [opt.ask() for _ in range(Bsz)]
-            Bx = _sigmoid(np.stack([c.value for c in cands]))
-            L = np.asarray(f(jnp.asarray(Bx, _real()), tgt, self._key(state["step"])))
-            self.n_simulations += Bsz * self.realizations
-            for c, l in zip(cands, L):
-                opt.tell(c, float(l) if np.isfinite(l) else 1e30)
-            return Bx, L
-
-        return step, state
-
-    def _setup_scipy(self, state, tgt):
-        from scipy.optimize._differentialevolution import DifferentialEvolutionSolver
-
-        f = self._batch_fn(tgt)
-        d = self.space.dim
-        cur = {"step": state["step"]}
-
-        def func(X):  # X: (d, S) in the unit box
-            X = np.atleast_2d(np.asarray(X).T)
-            L = np.asarray(f(jnp.asarray(X, _real()), tgt, self._key(cur["step"])))
-            self.n_simulations += X.shape[0] * self.realizations
-            return np.where(np.isfinite(L), L, 1e30)
-
-        strategy = self.optimizer or "best1bin"
-        solver = DifferentialEvolutionSolver(
-            func, [(0.0, 1.0)] * d, strategy=strategy, init=self._start_points(self.batch_size),
-            rng=np.random.default_rng(self.seed), polish=False, updating="deferred",
-            vectorized=True, tol=0.0, maxiter=10 ** 9)
-        if state["opt"] is not None:
-            for k, v in state["opt"].items():
-                setattr(solver, k, v)
-
-        def step(state):
-            cur["step"] = state["step"]
-            n0 = self.n_simulations
-            next(solver)
-            pop, en = np.asarray(solver.population), np.asarray(solver.population_energies)
-            # the evolving state of the solver (everything __next__ changes)
-            state["opt"] = {k: getattr(solver, k) for k in _DE_STATE if hasattr(solver, k)}
-            _ = n0
-            return pop, en
-
-        return step, state
-
-
-_DE_STATE = ("population", "population_energies", "random_number_generator", "_nfev", "feasible",
-             "constraint_violation", "scale", "_random_population_index")
-
-
 def _penalty_terms(space, penalty) -> list:
     """``[(slice, kind, weight, x0, scale), ...]`` of the priors named in ``penalty``."""
     if not penalty:
@@ -709,22 +496,6 @@ def _penalty_terms(space, penalty) -> list:
         x0 = jnp.asarray(d.box_to_user(d.init_box()))
         out.append((slices[name], spec[0], weight, x0, float(d.high - d.low)))
     return out
-
-
-def _apply(opt, g, s, z):
-    import optax
-
-    upd, s = opt.update(g, s, z)
-    return optax.apply_updates(z, upd), s
-
-
-def _sigmoid(u):
-    return 1.0 / (1.0 + np.exp(-np.asarray(u, dtype=float)))
-
-
-def _logit(b):
-    b = np.asarray(b, dtype=float)
-    return np.log(b) - np.log1p(-b)
 
 
 class _NoBar:

@@ -40,7 +40,6 @@ array operation).
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 from typing import Any, Mapping
 
@@ -49,7 +48,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..params import Param
+from ..params import Interval, Param, resolve_path
 from ..units import is_quantity, to_canonical
 
 __all__ = ["Dimension", "SearchSpace"]
@@ -118,17 +117,16 @@ class Dimension:
                                  f"({self.low}, {self.high}).")
 
     # ------------------------------------------------------------------ coordinates
+    @property
+    def interval(self) -> Interval:
+        """The bounds as an :class:`~neuralmass.params.Interval` (log scale for ``transform='log'``)."""
+        return Interval(self.low, self.high, "log" if self.transform == "log" else "linear")
+
     def box_to_user(self, b):
-        b = jnp.clip(b, 0.0, 1.0)
-        if self.transform == "log":
-            return self.low * jnp.exp(b * math.log(self.high / self.low))
-        return self.low + b * (self.high - self.low)
+        return self.interval.from_unit(jnp.clip(b, 0.0, 1.0), xp=jnp)
 
     def user_to_box(self, x):
-        x = np.asarray(x, dtype=float)
-        if self.transform == "log":
-            return np.log(x / self.low) / math.log(self.high / self.low)
-        return (x - self.low) / (self.high - self.low)
+        return self.interval.to_unit(x)
 
     def init_box(self) -> np.ndarray:
         """Starting box coordinates, shape ``(count,)``."""
@@ -177,35 +175,6 @@ def _split_regions(name: str, system):
     mark = regional({"default": 0.0, "regions": {k: 1.0 for k in keys}}, system.n,
                     system.labels, name)
     return base, tuple(int(i) for i in np.flatnonzero(mark))
-
-
-def _resolve_path(name: str, params: Mapping) -> tuple:
-    if name.startswith("node."):
-        path = ("node", name[5:])
-    elif name.startswith("noise."):
-        path = tuple(name.split("."))
-    elif name.startswith("coupling."):
-        path = (name[9:],)
-    elif name.startswith("conn."):
-        path = ("conn", name[5:])
-    elif name in params and name not in ("node", "noise"):
-        path = (name,)
-    elif name in params.get("node", {}):
-        path = ("node", name)
-    else:
-        path = (name,)
-    d = params
-    for p in path:
-        if not isinstance(d, Mapping) or p not in d:
-            known = [k for k in params if k not in ("node", "noise", "conn")] + list(params.get("node", {}))
-            extra = " and 'conn.w' for connection weights" if "conn" in params else ""
-            raise KeyError(
-                f"cannot fit {name!r}: it is not a parameter of this model; fittable names: "
-                f"{', '.join(known)} (and 'noise.<input>.<field>' for noise{extra}).")
-        d = d[p]
-    if isinstance(d, Mapping):
-        raise KeyError(f"{name!r} names a group of parameters, not one parameter.")
-    return path
 
 
 class SearchSpace:
@@ -278,7 +247,10 @@ class SearchSpace:
         dims = []
         for name, entry in entries.items():
             base, regions = _split_regions(name, system)
-            path = _resolve_path(base, params)
+            try:
+                path = resolve_path(base, params)
+            except KeyError as exc:
+                raise KeyError(f"cannot fit {base!r}: {exc.args[0]}") from None
             pspec = _param_spec(system, path)
             unit = getattr(pspec, "unit", None)
             factor = float(getattr(pspec, "factor", 1.0)) if pspec is not None else 1.0

@@ -31,13 +31,13 @@ import hashlib
 import logging
 from typing import Any, Mapping
 
-import brainunit as u
 import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ..engine.system import NodeSystem
 from ..models.base import NodeModel, Parameter
+from ..params import resolve_path
 from ..units import SPEED, TIME, DISTANCE, magnitude, to_canonical
 from .coupling import Coupling
 from .connectome import check_lengths_mm, validate_weights
@@ -355,12 +355,9 @@ class Network:
     def canonical_params(self, overrides: Mapping | None = None) -> dict:
         cnames = set(self._cparams)
         node_over, net_over, W = {}, {}, self.weights
+        names = {**{c: None for c in cnames}, "node": {n: None for n in self.model.param_names}}
         for key, v in dict(overrides or {}).items():
-            if key.startswith("node."):
-                node_over[key[5:]] = v
-            elif key.startswith("coupling."):
-                net_over[key[9:]] = v
-            elif key in ("weights", "conn"):
+            if key in ("weights", "conn"):
                 W = np.asarray(to_canonical(getattr(v, "weights", v), f"params[{key!r}]"), dtype=float)
                 if W.shape != self.weights.shape:
                     raise ValueError(f"params[{key!r}] has shape {W.shape}; expected {self.weights.shape}.")
@@ -375,10 +372,15 @@ class Network:
             elif key in cnames and key in self.model.param_names:
                 raise ValueError(
                     f"{key!r} is both a node and a coupling parameter; write 'node.{key}' or 'coupling.{key}'.")
-            elif key in cnames:
-                net_over[key] = v
             else:
-                node_over[key] = v
+                try:
+                    path = resolve_path(key, names)
+                except KeyError:         # unknown: the node model's or the coupling's message
+                    path = (key[9:],) if key.startswith("coupling.") else ("node", key.removeprefix("node."))
+                if path[0] == "node":
+                    node_over[path[1]] = v
+                else:
+                    net_over[path[0]] = v
         out = self._nodes.canonical_params(node_over)
         for name in cnames:
             out[name] = self.param_spec(name).to_canonical(net_over.pop(name)) if name in net_over \

@@ -273,7 +273,7 @@ def _replace_weights(conn, path, base_dir):
     position. It is used as written: ``data.normalize`` does not apply to it, and tract lengths,
     recordings and subjects stay those of the data.
     """
-    from ..datasets.files import DataFileError, file_record, read_table
+    from ..datasets.tables import DataFileError, file_record, read_table
 
     p = Path(path)
     if not p.is_absolute():

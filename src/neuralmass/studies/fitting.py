@@ -354,7 +354,7 @@ def fitted_config(raw: Mapping, study, space, result, out: Path) -> dict:
     values become ``{default, regions = {label: value}}`` tables, per-group values set their
     regions, and fitted connection weights are written to ``fitted_weights.csv`` (labelled)
     and named by ``data.weights``. Values are written in the parameters' documented units."""
-    from ..datasets.files import write_table
+    from ..datasets.tables import write_table
 
     cfg = json.loads(json.dumps(raw, default=str))
     for sec in ("model", "network", "data", "noise"):

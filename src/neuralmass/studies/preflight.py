@@ -20,6 +20,7 @@ from fractions import Fraction
 
 import numpy as np
 
+from ..analysis.fcd import window_in_samples
 from ..errors import PreflightError  # beside ConfigError, in the lowest layer
 from ..network.delays import zero_delay_edges  # the one count, beside the delay lines that round
 
@@ -132,12 +133,10 @@ def fcd_samples(window_ms: float, step_ms: float, tr_ms: float, frames: dict[str
         When the window has fewer than 3 frames, or a recording is too short to give at least one
         FCD value from non-overlapping windows.
     """
-    w = int(round(window_ms / tr_ms))
-    s = max(1, int(round(step_ms / tr_ms)))
-    if w < 3:
-        raise PreflightError(
-            f"analysis.fcd_window = {window_ms:g} ms is {w} BOLD frames at TR = {tr_ms:g} ms; a window "
-            f"needs at least 3 frames ({3 * tr_ms:g} ms).")
+    try:
+        w, s = window_in_samples(window_ms, step_ms, tr_ms)
+    except ValueError as exc:
+        raise PreflightError(f"analysis.fcd_window = {window_ms:g} ms at TR = {tr_ms:g} ms: {exc}") from None
     offset = int(math.ceil(w / s))
     for name, n in frames.items():
         n_windows = (n - w) // s + 1 if n >= w else 0
