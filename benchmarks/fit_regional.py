@@ -41,7 +41,8 @@ CONFIG = ROOT / "examples" / "configs" / "fit_hcp_regional.toml"
 def _row(name, summary):
     te, tr = summary["scores"]["test"], summary["scores"]["train"]
     w = summary.get("objective", {"fc": 1.0, "fcd": 1.0})
-    held_loss = (w["fc"] * (1 - te["fc_r_group"]) + w["fcd"] * te["fcd_w1"]) if "fcd_w1" in te else None
+    held_loss = (w["fc"] * (1 - te["fc_r_group"]) + w["fcd"] * te["fcd_w1"] + w.get("fcd_ks", 0.0) * te["fcd_ks"]
+                 if "fcd_w1" in te else None)
     return {"method": name, "held_loss": held_loss, "n_parameters": summary["n_parameters"], "held_fc_r": te["fc_r_group"],
             "held_subject_r": list(te["fc_r_subjects"].values()), "held_fcd_ks": te.get("fcd_ks"),
             "fit_fc_r": tr["fc_r_group"], "fit_fcd_ks": tr.get("fcd_ks"),

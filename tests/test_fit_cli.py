@@ -108,6 +108,7 @@ def test_output_folder_rules(fitted, tmp_path, capsys):
     (('backend = "grad"', 'backend = "adam"'), "fit.backend = 'adam'"),
     (("steps = 100", "steps = 0"), "fit.steps = 0"),
     (('fc = 1.0 ', 'fc = -1.0 '), "fit.objective.fc = -1.0"),
+    (("fcd_ks = 1.0", "fcd_ks = -1.0"), "fit.objective.fcd_ks = -1.0"),
     (('a = { per = "region"', 'a = { per = "vertex"'), 'fit.parameters.a.per'),
     (("l1 = 0.0001", "l1 = 0.0001, l3 = 1"), "fit.parameters.conn.w.l3 is not a known key"),
     (('bounds = [0.001, 0.01]', 'bounds = [0.001]'), "fit.parameters.k.bounds"),
@@ -126,3 +127,27 @@ def test_a_config_without_fit_table_is_refused(tmp_path):
     p.write_text(re.sub(r"\[fit[\s\S]*", "", EXAMPLE.read_text()))
     with pytest.raises(ConfigError, match=r"no \[fit\] table"):
         load_fit_config(p)
+
+
+def test_the_fcd_ks_term_is_the_smoothed_ks_of_the_fcd_values():
+    """fit.objective.fcd_ks: within the documented bias of SciPy's exact two-sample KS, and with a
+    gradient (the exact statistic has none)."""
+    import jax
+    from scipy.stats import ks_2samp
+
+    from neuralmass.analysis.fcd import fcd, fcd_values
+    from neuralmass.studies.fitting import fit_loss
+
+    r_sim, r_emp = np.random.default_rng(1), np.random.default_rng(2)
+    smooth = lambda x: np.apply_along_axis(lambda c: np.convolve(c, np.ones(8) / 8, "same"), 0, x)  # noqa: E731
+    # a shared component growing in time: FCD values spread wider than the target's
+    sim = smooth(r_sim.standard_normal((300, 6))) + smooth(r_sim.standard_normal((300, 1))) * np.linspace(0, 2, 300)[:, None]
+    emp = smooth(r_emp.standard_normal((300, 6)))
+    window, step, offset = 30, 5, 6
+    target = np.asarray(fcd_values(fcd(emp, window, step), offset))
+    loss = fit_loss(6, (window, step, offset), {"fc": 0.0, "fcd_ks": 1.0})
+    d_h = float(loss(sim, {"fc": np.eye(6), "fcd": target}))
+    exact = ks_2samp(np.asarray(fcd_values(fcd(sim, window, step), offset)), target).statistic
+    assert exact > 0.2 and 0.0 <= exact - d_h <= 0.03
+    g = jax.grad(lambda x: loss(x, {"fc": np.eye(6), "fcd": target}))(sim)
+    assert np.isfinite(np.asarray(g)).all() and float(np.abs(np.asarray(g)).max()) > 0

@@ -22,6 +22,7 @@ A fit config is a study config (the one ``neuralmass run`` reads) with a ``[fit]
     [fit.objective]                  # weights of the loss terms
     fc = 1.0                         # 1 - Pearson r of the FC upper triangles
     fcd = 1.0                        # Wasserstein-1 distance of the FCD value distributions
+    fcd_ks = 0.0                     # smoothed KS distance of the FCD value distributions
 
     [fit.parameters]                 # what is fitted, its bounds (documented units) and prior
     k = { bounds = [0.001, 0.01] }
@@ -81,7 +82,9 @@ FIT_MARKER = ".neuralmass-fit"
 _FIT_KEYS = {"backend": str, "steps": int, "seed": int, "realizations": int, "fixed_noise": bool,
              "lr": (int, float), "restarts": int, "batch_size": int, "test_subjects": list,
              "score_seeds": int, "objective": dict, "parameters": dict, "clip": (int, float)}
-_OBJECTIVE_KEYS = ("fc", "fcd")
+_OBJECTIVE_KEYS = ("fc", "fcd", "fcd_ks")
+#: bandwidth h of the smoothed KS term (units of correlation; objectives.fcd_ks_smooth's default)
+KS_BANDWIDTH = 0.02
 _PARAM_KEYS = {"bounds", "per", "transform", "init", "l1", "l2"}
 _BACKENDS = ("grad", "nevergrad", "scipy")
 
@@ -203,29 +206,39 @@ def fit_loss(n_regions: int, fcd_geometry: tuple | None, weights: Mapping):
 
     ``bold`` is one simulated BOLD run ``(T, N)``; ``target`` is ``{'fc': (N, N), 'fcd': (V,)}``
     (group-mean FC, pooled FCD values). The loss is
-    :math:`w_{FC}(1 - \rho) + w_{FCD} W_1`, with :math:`\rho` the Pearson correlation of the FC
-    upper triangles and :math:`W_1` the Wasserstein-1 distance between the FCD value distributions
-    (:func:`neuralmass.objectives.wasserstein_distance`).
+    :math:`w_{FC}(1 - \rho) + w_{FCD} W_1 + w_{KS} D_h`, with :math:`\rho` the Pearson
+    correlation of the FC upper triangles, :math:`W_1` the Wasserstein-1 distance between the FCD
+    value distributions (:func:`neuralmass.objectives.wasserstein_distance`) and :math:`D_h` their
+    smoothed Kolmogorov–Smirnov distance (logistic kernel of scale h = 0.02,
+    :func:`neuralmass.objectives.fcd_ks_smooth`; the exact KS is its limit h -> 0). W1 pulls every
+    FCD quantile towards its empirical value; D_h pushes on the largest CDF gap, the statistic
+    the fit is scored with.
     """
     import jax.numpy as jnp
 
     from ..analysis.fcd import fcd, fcd_values
-    from ..objectives import wasserstein_distance
+    from ..objectives import ks_distance, smooth_ks_grid, wasserstein_distance
 
     iu = np.triu_indices(n_regions, 1)
     w_fc, w_fcd = float(weights.get("fc", 1.0)), float(weights.get("fcd", 0.0))
-    if w_fcd and fcd_geometry is None:
-        raise ConfigError("fit.objective.fcd > 0 needs empirical BOLD recordings and BOLD on "
-                          "(bold.enabled = true); set fit.objective.fcd = 0 or use data with BOLD.")
+    w_ks = float(weights.get("fcd_ks", 0.0))
+    for key, w in (("fcd", w_fcd), ("fcd_ks", w_ks)):
+        if w and fcd_geometry is None:
+            raise ConfigError(f"fit.objective.{key} > 0 needs empirical BOLD recordings and BOLD on "
+                              f"(bold.enabled = true); set fit.objective.{key} = 0 or use data with BOLD.")
     window, step, offset = fcd_geometry or (0, 0, 0)
+    grid = smooth_ks_grid(-1.0, 1.0, KS_BANDWIDTH) if w_ks else None
 
     def loss(bold, target):
         total = 0.0
         if w_fc:
             total = total + w_fc * (1.0 - _upper_corr(_fc(bold), target["fc"], iu))
-        if w_fcd:
+        if w_fcd or w_ks:
             vals = fcd_values(fcd(bold, window, step), offset)
-            total = total + w_fcd * wasserstein_distance(vals, target["fcd"])
+            if w_fcd:
+                total = total + w_fcd * wasserstein_distance(vals, target["fcd"])
+            if w_ks:
+                total = total + w_ks * ks_distance(vals, target["fcd"], smooth=KS_BANDWIDTH, grid=grid)
         return jnp.asarray(total)
 
     return loss
