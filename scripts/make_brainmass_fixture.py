@@ -18,7 +18,13 @@ What is recorded
   fixed states, inputs and parameters, and a short noise-free run (brainmass's own ``update``
   stepped with ``brainstate.transform.for_loop``, float64, the state after every 10th of 200 steps
   of 0.05 ms) for the integrators ``exp_euler``, ``euler`` and
-  ``rk2``.  Values are plain numbers in brainmass's units (noted per model).
+  ``rk2``.  Values are plain numbers in brainmass's units (noted per model);
+* ``hrf``: each HRF kernel (defaults and one other parameter set) on a time grid in ms, and
+  ``HRFBold`` applied to a fixed signal;
+* ``couplings``: the functional couplings (``additive_coupling``, ...) at fixed source values,
+  square, non-square and flattened connectivity;
+* ``noise``: the log-log slope over time of the power spectrum of brainmass's coloured noises
+  (4096 successive ``update`` calls of one node among 64), which shows what they generate.
 """
 
 from __future__ import annotations
@@ -158,6 +164,100 @@ def model_case(label, spec):
     return out
 
 
+def _grid_ms(duration_ms, step_ms):
+    return np.arange(0.0, duration_ms + 0.5 * step_ms, step_ms)
+
+
+HRF_CASES = {
+    # label: (class, kwargs, grid step in ms); grids from 0 to the kernel's duration
+    "FirstOrderVolterraHRFKernel": ("FirstOrderVolterraHRFKernel", {}, 60.0),
+    "FirstOrderVolterraHRFKernel_b": ("FirstOrderVolterraHRFKernel", dict(tau_s=1.2, tau_f=0.5, scaling=0.5), 60.0),
+    "GammaHRFKernel": ("GammaHRFKernel", {}, 60.0),
+    "GammaHRFKernel_b": ("GammaHRFKernel", dict(tau=0.9, n=4.0, a=1.0), 60.0),
+    "DoubleExponentialHRFKernel": ("DoubleExponentialHRFKernel", {}, 60.0),
+    "DoubleExponentialHRFKernel_b": ("DoubleExponentialHRFKernel", dict(tau_1=5.0, f_1=0.05, a=1.0), 60.0),
+    "MixtureOfGammasHRFKernel": ("MixtureOfGammasHRFKernel", {}, 60.0),
+    "MixtureOfGammasHRFKernel_b": ("MixtureOfGammasHRFKernel", dict(a_1=5.0, a_2=11.0, l=1.3, c=0.3), 60.0),
+}
+
+
+def hrf_cases():
+    out = {}
+    for label, (cls, kw, step) in HRF_CASES.items():
+        k = getattr(brainmass, cls)(**kw)
+        dur = float(k.duration.to_decimal(u.ms))
+        t = _grid_ms(dur, step)
+        out[label] = {"class": cls, "kwargs": kw, "duration_ms": dur, "step_ms": step,
+                      "h": mag(k(jnp.asarray(t) * u.ms))}
+    # HRFBold on z(t) = 1 + 0.5 sin(2 pi t / 8 s) + 0.2 sin(2 pi t / 3 s), two regions (phase shift)
+    dt_ms, n = 1.0, 30000
+    t = np.arange(n) * dt_ms
+    z = np.stack([1.0 + 0.5 * np.sin(2 * np.pi * t / 8000.0) + 0.2 * np.sin(2 * np.pi * t / 3000.0),
+                  1.0 + 0.5 * np.cos(2 * np.pi * t / 8000.0)], axis=1)
+    bolds = {}
+    for label, kernel in (("volterra", brainmass.FirstOrderVolterraHRFKernel()),
+                          ("gamma", brainmass.GammaHRFKernel())):
+        b = brainmass.HRFBold(period=1000. * u.ms, downsample_period=4. * u.ms, kernel=kernel)
+        bolds[label] = mag(b(jnp.asarray(z), dt=dt_ms * u.ms))
+    out["HRFBold"] = {"signal": "z = [1 + 0.5 sin(2 pi t/8 s) + 0.2 sin(2 pi t/3 s), 1 + 0.5 cos(2 pi t/8 s)]",
+                      "dt_ms": dt_ms, "n_steps": n, "period_ms": 1000.0, "downsample_period_ms": 4.0,
+                      "k_1": 5.6, "V_0": 0.02, "bold": bolds}
+    return out
+
+
+def coupling_cases():
+    rng = np.random.default_rng(23)
+    r = lambda *shape: np.round(rng.uniform(-1.0, 1.0, size=shape), 3)
+    w_sq = np.round(rng.uniform(0.0, 1.0, size=(3, 3)), 3)
+    w_ns = np.round(rng.uniform(0.0, 1.0, size=(2, 4)), 3)
+    x_sq, x_ns, y_sq, y_ns = r(3, 3), r(2, 4), r(3), r(2)
+    v_sq = np.round(rng.uniform(2.0, 10.0, size=(3, 3)), 3)     # potentials (mV) for Jansen-Rit
+    cases = []
+
+    def add(fn, args, kw, note):
+        res = getattr(brainmass, fn)(*[jnp.asarray(a) for a in args], **kw)
+        cases.append({"function": fn, "args": [np.asarray(a).tolist() for a in args], "kwargs": kw,
+                      "note": note, "out": mag(res)})
+
+    add("additive_coupling", (x_sq, w_sq), {}, "square")
+    add("additive_coupling", (x_ns, w_ns), dict(k=0.7, b=0.1), "non-square")
+    add("additive_coupling", (x_sq.reshape(-1), w_sq), dict(k=2.0), "flattened x")
+    add("diffusive_coupling", (x_sq, y_sq, w_sq, 0.5), {}, "square")
+    add("diffusive_coupling", (x_ns, y_ns, w_ns, 1.5), {}, "non-square")
+    add("diffusive_coupling", (x_ns.reshape(-1), y_ns, w_ns.reshape(-1), 1.5), {}, "flattened, non-square")
+    add("sigmoidal_coupling", (x_sq, w_sq), {}, "defaults")
+    add("sigmoidal_coupling", (x_ns, w_ns), dict(k=2.0, a=1.5, b=0.2, slope=3.0, midpoint=0.4), "non-square")
+    add("sigmoidal_jansen_rit_coupling", (v_sq, w_sq), {}, "defaults")
+    add("sigmoidal_jansen_rit_coupling", (v_sq, w_sq), dict(k=3.0, cmin=0.001, cmax=0.006, midpoint=5.0, r=0.7),
+        "cmin > 0")
+    add("hyperbolic_tangent_coupling", (x_sq, w_sq), {}, "defaults")
+    add("hyperbolic_tangent_coupling", (x_ns, w_ns), dict(k=1.2, scale=0.8), "non-square")
+    cls = brainmass.HyperbolicTangentCoupling(lambda: jnp.asarray(x_sq), jnp.asarray(w_sq), k=0.9, scale=1.7)
+    cases.append({"function": "HyperbolicTangentCoupling", "args": [x_sq.tolist(), w_sq.tolist()],
+                  "kwargs": dict(k=0.9, scale=1.7), "note": "class, called", "out": mag(cls())})
+    return cases
+
+
+def _slope(series, dt_ms):
+    from scipy.signal import welch
+    f, p = welch(series, fs=1.0 / dt_ms, nperseg=512, axis=0)
+    keep = (f > 4 * f[1]) & (f < 0.4 / dt_ms)
+    return float(np.polyfit(np.log(f[keep]), np.log(p[keep].mean(axis=-1)), 1)[0])
+
+
+def noise_cases():
+    out = {}
+    brainstate.random.seed(1)
+    for cls in ("WhiteNoise", "PinkNoise", "BlueNoise", "VioletNoise", "BrownianNoise"):
+        with brainstate.environ.context(dt=0.1 * u.ms):
+            nz = getattr(brainmass, cls)(64, sigma=1.0 * u.nA)
+            brainstate.nn.init_all_states(nz)
+            xs = np.asarray(brainstate.transform.for_loop(lambda i: u.get_magnitude(nz.update()), np.arange(4096)))
+        out[cls] = {"psd_slope_over_time": round(_slope(xs, 0.1), 3),
+                    "beta": getattr(nz, "beta", None), "std": round(float(xs.std()), 4)}
+    return out
+
+
 def main():
     jax.config.update("jax_enable_x64", True)
     brainstate.environ.set(precision=64)
@@ -172,9 +272,11 @@ def main():
                  "function" if callable(getattr(brainmass, n)) else type(getattr(brainmass, n)).__name__)
              for n in names}
     models = {label: model_case(label, spec) for label, spec in CASES.items()}
+    hrf, couplings, noise = hrf_cases(), coupling_cases(), noise_cases()
     doc = {"brainmass_version": brainmass.__version__, "python": sys.version.split()[0],
            "units": {"MontbrioPazoRoxinStep": "r in Hz, dr/dt in Hz/ms; other models dimensionless, d/dt per ms"},
-           "names": names, "kinds": kinds, "signatures": sigs, "models": models}
+           "names": names, "kinds": kinds, "signatures": sigs, "models": models,
+           "hrf": hrf, "couplings": couplings, "noise": noise}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(names)} names)")
