@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 
 import neuralmass as nm
-from neuralmass.compat import BRAINMASS_NAMES, provided
+from neuralmass.compat import BRAINMASS_NAMES, coverage, fixture_keywords, provided
 from neuralmass.models import (FITZHUGH_NAGUMO_CUBIC, HOPF, MONTBRIO_PAZO_ROXIN, STUART_LANDAU,
                                THRESHOLD_LINEAR, VAN_DER_POL)
 
@@ -26,19 +26,11 @@ DOC = (ROOT / "docs" / "brainmass.md").read_text()
 
 
 def _keywords(name):
-    sig = FIX["signatures"].get(name) or []
-    return [p["name"] for p in sig if p["kind"] not in ("VAR_POSITIONAL", "VAR_KEYWORD")]
+    return fixture_keywords(FIX, name)
 
 
 def _coverage():
-    ok, missing = [], {}
-    for name in FIX["names"]:
-        have, bad = provided(name, _keywords(name))
-        if have and not bad:
-            ok.append(name)
-        else:
-            missing[name] = bad if have else None
-    return ok, missing
+    return coverage(FIX)
 
 
 # ------------------------------------------------------------------------------------ names
@@ -56,7 +48,8 @@ def test_claimed_names_exist_with_brainmass_keywords():
 
 
 def test_docs_list_exactly_the_missing_names():
-    """docs/brainmass.md lists every fixture name that is not provided with brainmass's keywords."""
+    """docs/brainmass.md lists every fixture name that is not provided with brainmass's keywords
+    (regenerate the list with scripts/update_brainmass_docs.py)."""
     ok, missing = _coverage()
     block = DOC.split("<!-- missing-names:start -->")[1].split("<!-- missing-names:end -->")[0]
     listed = set(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", block))

@@ -21,6 +21,8 @@ _jax.config.update("jax_enable_x64", _X64)
 from . import datasets, forward, integrators, monitors, noise, units
 from .forward import (BOLDMonitor, BOLDSignal, EEGLeadFieldModel, LeadFieldModel, MEGLeadFieldModel,
                       hrf_bold, simulate_bold)
+from .forward import (DoubleExponentialHRFKernel, FirstOrderVolterraHRFKernel, GammaHRFKernel, HRFBold,
+                      HRFKernel, MixtureOfGammasHRFKernel)
 from .models import (HOPF, JANSEN_RIT, LINEAR, MODELS, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
                      JansenRitModel, JansenRitStep, LinearStep, NodeModel, WilsonCowanModel,
                      WilsonCowanStep, WongWangModel, WongWangStep)
@@ -62,6 +64,7 @@ __all__ = [
     "Connectome", "Network", "DiffusiveCoupling", "LinearCoupling", "AdditiveCoupling",
     "SigmoidalCoupling", "SigmoidalJansenRitCoupling", "TanhCoupling", "KuramotoCoupling", "Param",
     "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
-    "hrf_bold", "simulate_bold", "Fitter", "FitResult", "SearchSpace",
+    "hrf_bold", "simulate_bold", "HRFKernel", "HRFBold", "FirstOrderVolterraHRFKernel",
+    "GammaHRFKernel", "DoubleExponentialHRFKernel", "MixtureOfGammasHRFKernel", "Fitter", "FitResult", "SearchSpace",
     "datasets", "forward", "integrators", "monitors", "noise", "units", *_LAZY_MODULES,
 ]

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["BRAINMASS_VERSION", "BRAINMASS_NAMES", "accepted_keywords", "provided"]
+__all__ = ["BRAINMASS_VERSION", "BRAINMASS_NAMES", "accepted_keywords", "provided", "coverage"]
 
 BRAINMASS_VERSION = "0.1.1"
 
@@ -35,6 +35,17 @@ BRAINMASS_NAMES: dict[str, str] = {
     "MontbrioPazoRoxinStep": "rate r in 1/ms (brainmass Hz); Delta dimensionless (brainmass delta "
                              "in Hz, read as Delta = delta*tau with a warning); coupling of rates "
                              "enters dV/dt (TVB form), brainmass adds r input to dr/dt",
+    "HRFKernel": "plain-number time grids in ms, as brainmass; h(t) = 0 for t < 0",
+    "FirstOrderVolterraHRFKernel": "same values; over- and critically damped parameters give the "
+                                   "oscillator's impulse response (brainmass: NaN)",
+    "GammaHRFKernel": "divided by the analytic peak at (n-1)*tau, not by the maximum over the "
+                      "caller's grid (brainmass: k(t) depends on the grid t)",
+    "DoubleExponentialHRFKernel": "divided by the maximum over the kernel's own support, not over "
+                                  "the caller's grid",
+    "MixtureOfGammasHRFKernel": "same values",
+    "HRFBold": "convolution is the Riemann sum Delta*sum h z (brainmass omits Delta: its values "
+               "scale with 1/downsample_period); kernel sampled at k*Delta (brainmass: "
+               "linspace(0, duration, n)); periods must be whole multiples (brainmass rounds)",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
 }
@@ -86,3 +97,24 @@ def provided(name: str, brainmass_params=()) -> tuple[bool, list[str]]:
     if acc is None:
         return True, []
     return True, [p for p in brainmass_params if p not in acc]
+
+
+def fixture_keywords(fixture: dict, name: str) -> list[str]:
+    """brainmass's keyword names of ``name`` as recorded in the fixture (``*args``/``**kwargs``
+    excluded)."""
+    sig = fixture["signatures"].get(name) or []
+    return [p["name"] for p in sig if p["kind"] not in ("VAR_POSITIONAL", "VAR_KEYWORD")]
+
+
+def coverage(fixture: dict) -> tuple[list[str], dict[str, list[str] | None]]:
+    """Which brainmass names of ``fixture`` (``tests/fixtures/brainmass_0_1_1.json``) neuralmass
+    provides with brainmass's keywords: ``(provided, missing)``, where ``missing[name]`` is the
+    list of keywords not taken, or ``None`` when the name is absent."""
+    ok, missing = [], {}
+    for name in fixture["names"]:
+        have, bad = provided(name, fixture_keywords(fixture, name))
+        if have and not bad:
+            ok.append(name)
+        else:
+            missing[name] = bad if have else None
+    return ok, missing
