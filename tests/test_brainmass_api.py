@@ -127,3 +127,76 @@ def test_hrf_bold_steady_state_and_step_independence():
         outs.append(np.asarray(b(z, dt=1.0 * u.ms))[-1, 0])
     target = 5.6 * 0.02 * (c * eps * tau_f - 1.0)
     np.testing.assert_allclose(outs, target, rtol=5e-3)
+
+
+# --------------------------------------------------------------------------------- coloured noise
+def _run_noise(noise, dt, n):
+    import brainstate
+
+    with brainstate.environ.context(dt=dt * u.ms):
+        brainstate.nn.init_all_states(noise)
+        return np.asarray(u.get_magnitude(
+            brainstate.transform.for_loop(lambda i: noise.update(), np.arange(n))))
+
+
+def _psd(xs, dt):
+    from scipy.signal import welch
+
+    f, p = welch(xs, fs=1.0 / dt, nperseg=512, axis=0)
+    return f, p.mean(axis=-1)
+
+
+@pytest.mark.parametrize("beta", [2.0, 1.0, 0.0, -1.0, -2.0])
+def test_coloured_noise_spectrum_slope_and_level_do_not_depend_on_dt(beta):
+    """Welch PSD of colored_block over time: log-log slope -beta, and one-sided level
+    2 sigma^2 (2 pi f)^-beta at a fixed physical frequency (1 kHz) for two steps."""
+    from neuralmass.noise import colored_block
+
+    sigma, levels = 0.5, []
+    for i, dt in enumerate((0.1, 0.05)):
+        xs = np.asarray(colored_block(jax.random.PRNGKey(i), (16,), 8192, dt, sigma, beta))
+        f, p = _psd(xs, dt)
+        keep = (f > 8 * f[1]) & (f < 0.4 / dt)
+        slope = np.polyfit(np.log(f[keep]), np.log(p[keep]), 1)[0]
+        assert slope == pytest.approx(-beta, abs=0.1), (dt, slope)
+        band = (f > 0.8) & (f < 1.25)
+        levels.append(np.mean(p[band] / (2 * sigma ** 2 * (2 * np.pi * f[band]) ** (-beta))))
+    np.testing.assert_allclose(levels, 1.0, rtol=0.15)
+
+
+def test_noise_classes_have_the_standard_exponents():
+    """Blue = f, violet = f^2 (brainmass 0.1.1: -2 and -4); brainmass's are white over time."""
+    assert [c(1).beta for c in (nm.BrownianNoise, nm.PinkNoise, nm.BlueNoise, nm.VioletNoise)] == [2, 1, -1, -2]
+    for name in ("PinkNoise", "BlueNoise", "VioletNoise"):
+        assert abs(FIX["noise"][name]["psd_slope_over_time"]) < 0.1
+
+
+def test_pink_noise_module_runs_blocks_with_the_spectrum_variance():
+    """Stepped by update(): variance = (1/(n dt)) sum_k S(f_k) over the block's two-sided
+    frequencies f_k = k/(n dt), k = 1..n-1 (|f| for the negative ones), S = sigma^2 |2 pi f|^-1."""
+    import brainstate
+
+    brainstate.random.seed(5)
+    n, dt, sigma = 512, 0.1, 0.5
+    xs = _run_noise(nm.PinkNoise(64, sigma=sigma, block=n), dt, 4 * n)
+    k = np.arange(1, n)
+    fk = np.minimum(k, n - k) / (n * dt)
+    var = np.sum(sigma ** 2 / (2 * np.pi * fk)) / (n * dt)
+    assert xs.var() == pytest.approx(var, rel=0.05)
+    assert not np.allclose(xs[:n], xs[n:2 * n])                # a fresh block every n steps
+
+
+def test_brownian_variance_grows_linearly():
+    import brainstate
+
+    brainstate.random.seed(3)
+    dt = 0.1
+    walk = _run_noise(nm.BrownianNoise(2000, sigma=0.5, init=1.0), dt, 400)
+    np.testing.assert_allclose(walk.var(axis=1)[[99, 399]], 0.25 * dt * np.array([100, 400]), rtol=0.1)
+    assert walk.mean() == pytest.approx(1.0, abs=0.05)
+
+
+def test_coloured_noise_in_the_compiled_engine_is_refused_by_name():
+    node = nm.HopfStep(2, noise_x=nm.PinkNoise(2))
+    with pytest.raises(NotImplementedError, match="PinkNoise"):
+        nm.Simulator(node, dt=0.1).run(1.0)

@@ -34,7 +34,8 @@ from .monitors import Monitor, Raw, TemporalAverage
 from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Network, SigmoidalCoupling,
                       SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling)
 from .network.connectome import Connectome
-from .noise import GaussianNoise, OUProcess, WhiteNoise
+from .noise import (BlueNoise, BrownianNoise, ColoredNoise, GaussianNoise, Noise, OUProcess, PinkNoise,
+                    VioletNoise, WhiteNoise)
 from .params import Param
 from .engine import NodeSystem, SimulationDiverged, Simulator, make_run_fn
 
@@ -60,7 +61,8 @@ __all__ = [
     "MontbrioPazoRoxinStep", "CoombesByrneStep", "FitzHughNagumoStep", "KuramotoStep",
     "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep", "LarterBreakspearStep", "WendlingStep",
     "StuartLandauStep", "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep",
-    "OUProcess", "WhiteNoise", "GaussianNoise", "Monitor", "Raw", "TemporalAverage",
+    "OUProcess", "WhiteNoise", "GaussianNoise", "Noise", "ColoredNoise", "PinkNoise", "BlueNoise",
+    "VioletNoise", "BrownianNoise", "Monitor", "Raw", "TemporalAverage",
     "Connectome", "Network", "DiffusiveCoupling", "LinearCoupling", "AdditiveCoupling",
     "SigmoidalCoupling", "SigmoidalJansenRitCoupling", "TanhCoupling", "KuramotoCoupling", "Param",
     "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",

@@ -46,6 +46,14 @@ BRAINMASS_NAMES: dict[str, str] = {
     "HRFBold": "convolution is the Riemann sum Delta*sum h z (brainmass omits Delta: its values "
                "scale with 1/downsample_period); kernel sampled at k*Delta (brainmass: "
                "linspace(0, duration, n)); periods must be whole multiples (brainmass rounds)",
+    "Noise": "base class of neuralmass's stateful noises (WhiteNoise, OUProcess, ColoredNoise)",
+    "ColoredNoise": "spectrum shaped over time (brainmass: across the last axis of in_size, white "
+                    "over time); PSD sigma^2 |2 pi f|^-beta, f in kHz, fixed in physical "
+                    "frequency so it does not change with dt; not run by the compiled engine",
+    "PinkNoise": "as ColoredNoise, beta = 1",
+    "BlueNoise": "beta = -1, PSD ~ f (brainmass -2, which is violet)",
+    "VioletNoise": "beta = -2, PSD ~ f^2 (brainmass -4)",
+    "BrownianNoise": "same process (x += sigma sqrt(dt/ms) xi); sigma read in input unit x sqrt(ms)",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
 }
