@@ -200,3 +200,45 @@ def test_coloured_noise_in_the_compiled_engine_is_refused_by_name():
     node = nm.HopfStep(2, noise_x=nm.PinkNoise(2))
     with pytest.raises(NotImplementedError, match="PinkNoise"):
         nm.Simulator(node, dt=0.1).run(1.0)
+
+
+# ------------------------------------------------------------------------------------ couplings
+@pytest.mark.parametrize("i", range(len(FIX["couplings"])))
+def test_functional_couplings_match_brainmass(i):
+    case = FIX["couplings"][i]
+    args = [np.asarray(a) for a in case["args"]]
+    if case["function"] == "HyperbolicTangentCoupling":
+        out = nm.HyperbolicTangentCoupling(lambda: args[0], args[1], **case["kwargs"])()
+    else:
+        out = getattr(nm, case["function"])(*args, **case["kwargs"])
+    np.testing.assert_allclose(np.asarray(out), case["out"], rtol=1e-9, atol=1e-12,
+                               err_msg=f"{case['function']} ({case['note']})")
+
+
+W_NS = np.array([[0.2, 0.0, 0.7], [0.5, 0.3, 0.0]])           # 2 targets, 3 sources
+X_NS = np.array([[0.4, -1.0, 0.1], [2.0, 0.6, -0.3]])         # x[i, j]: source j seen by target i
+
+
+def _edges(f):
+    return np.array([0.2 * f(0.4) + 0.7 * f(0.1), 0.5 * f(2.0) + 0.3 * f(0.6)])
+
+
+def test_functional_couplings_hand_values():
+    lin = _edges(lambda v: v)                                   # [0.15, 1.18]
+    np.testing.assert_allclose(nm.additive_coupling(X_NS, W_NS, k=2.0, b=0.1), 2.0 * lin + 0.1)
+    np.testing.assert_allclose(nm.additive_coupling(X_NS.ravel(), W_NS, k=2.0), 2.0 * lin)
+    y = np.array([0.3, -0.5])
+    expect = 1.5 * np.array([0.2 * (0.4 - 0.3) + 0.7 * (0.1 - 0.3), 0.5 * (2.0 + 0.5) + 0.3 * (0.6 + 0.5)])
+    np.testing.assert_allclose(nm.diffusive_coupling(X_NS, y, W_NS.ravel(), 1.5), expect)
+    logistic = lambda z: 1.0 / (1.0 + np.exp(-z))              # noqa: E731
+    np.testing.assert_allclose(nm.sigmoidal_coupling(X_NS, W_NS, k=2.0, a=1.5, b=0.2, slope=3.0, midpoint=0.4),
+                               2.0 * logistic(3.0 * (1.5 * lin + 0.2 - 0.4)))
+    jr = lambda v: 0.001 + 0.005 / (1 + np.exp(0.7 * (5.0 - v)))  # noqa: E731  cmin + (cmax-cmin) S
+    V = X_NS * 10.0
+    expect = 3.0 * np.array([0.2 * jr(4.0) + 0.7 * jr(1.0), 0.5 * jr(20.0) + 0.3 * jr(6.0)])
+    np.testing.assert_allclose(nm.sigmoidal_jansen_rit_coupling(V, W_NS, k=3.0, cmin=0.001, cmax=0.006,
+                                                                midpoint=5.0, r=0.7), expect)
+    np.testing.assert_allclose(nm.hyperbolic_tangent_coupling(X_NS, W_NS, k=1.2, scale=0.8),
+                               1.2 * np.tanh(0.8 * lin))
+    with pytest.raises(ValueError, match="delayed_x has shape"):
+        nm.additive_coupling(np.ones(4), W_NS)

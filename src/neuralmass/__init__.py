@@ -32,7 +32,9 @@ from .models import (CoombesByrneStep, Epileptor2DStep, EpileptorStep, FitzHughN
 from .models import FitzHughNagumoCubicStep, StuartLandauStep, ThresholdLinearStep, VanDerPolStep
 from .monitors import Monitor, Raw, TemporalAverage
 from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Network, SigmoidalCoupling,
-                      SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling)
+                      SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling, HyperbolicTangentCoupling,
+                      additive_coupling, diffusive_coupling, sigmoidal_coupling,
+                      sigmoidal_jansen_rit_coupling, hyperbolic_tangent_coupling)
 from .network.connectome import Connectome
 from .noise import (BlueNoise, BrownianNoise, ColoredNoise, GaussianNoise, Noise, OUProcess, PinkNoise,
                     VioletNoise, WhiteNoise)
@@ -65,6 +67,8 @@ __all__ = [
     "VioletNoise", "BrownianNoise", "Monitor", "Raw", "TemporalAverage",
     "Connectome", "Network", "DiffusiveCoupling", "LinearCoupling", "AdditiveCoupling",
     "SigmoidalCoupling", "SigmoidalJansenRitCoupling", "TanhCoupling", "KuramotoCoupling", "Param",
+    "HyperbolicTangentCoupling", "additive_coupling", "diffusive_coupling", "sigmoidal_coupling",
+    "sigmoidal_jansen_rit_coupling", "hyperbolic_tangent_coupling",
     "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
     "hrf_bold", "simulate_bold", "HRFKernel", "HRFBold", "FirstOrderVolterraHRFKernel",
     "GammaHRFKernel", "DoubleExponentialHRFKernel", "MixtureOfGammasHRFKernel", "Fitter", "FitResult", "SearchSpace",

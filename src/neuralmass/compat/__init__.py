@@ -54,6 +54,14 @@ BRAINMASS_NAMES: dict[str, str] = {
     "BlueNoise": "beta = -1, PSD ~ f (brainmass -2, which is violet)",
     "VioletNoise": "beta = -2, PSD ~ f^2 (brainmass -4)",
     "BrownianNoise": "same process (x += sigma sqrt(dt/ms) xi); sigma read in input unit x sqrt(ms)",
+    "additive_coupling": "same values; also takes (n_in,) sources without delays",
+    "diffusive_coupling": "same values",
+    "sigmoidal_coupling": "same values (brainmass's parameterisation; the SigmoidalCoupling class "
+                          "is TVB's, with cmin/cmax/sigma)",
+    "sigmoidal_jansen_rit_coupling": "same values",
+    "hyperbolic_tangent_coupling": "same values",
+    "HyperbolicTangentCoupling": "same values; a coupling kind of Network ('hyperbolic_tangent'); "
+                                 "conn must be square when the object is called",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
 }
