@@ -23,6 +23,8 @@ What is recorded
   ``HRFBold`` applied to a fixed signal;
 * ``couplings``: the functional couplings (``additive_coupling``, ...) at fixed source values,
   square, non-square and flattened connectivity;
+* ``utils``: ``list_models()``, ``sigmoid``, ``bounded_input``, ``sys2nd``, ``delay_index``,
+  ``laplacian_connectivity`` (three normalisations) and ``LeadfieldReadout`` at fixed inputs;
 * ``noise``: the log-log slope over time of the power spectrum of brainmass's coloured noises
   (4096 successive ``update`` calls of one node among 64), which shows what they generate.
 """
@@ -258,6 +260,35 @@ def noise_cases():
     return out
 
 
+def utility_cases():
+    """list_models, sigmoid, bounded_input, sys2nd, delay_index, laplacian_connectivity and
+    LeadfieldReadout at fixed inputs."""
+    rng = np.random.default_rng(5)
+    x = np.round(rng.uniform(-10.0, 20.0, size=6), 3)
+    W = np.round(rng.uniform(0.0, 1.0, size=(4, 4)), 3)
+    W[0, 1] = W[1, 0] = 0.0
+    lm = np.round(rng.normal(size=(5, 4)), 3)
+    src = np.round(rng.normal(size=(3, 4)), 3)
+    out = {
+        "list_models": [list(m) for m in brainmass.list_models()],
+        "x": x.tolist(),
+        "sigmoid": mag(brainmass.sigmoid(jnp.asarray(x), 0.005, 6.0, 0.56)),
+        "bounded_input": mag(brainmass.bounded_input(jnp.asarray(x * 40.0), 300.0)),
+        "sys2nd": mag(brainmass.sys2nd(3.25, 0.1, jnp.asarray(x), jnp.asarray(x[::-1]), jnp.asarray(x * 0.5))),
+        "delay_index_3": np.asarray(brainmass.delay_index(3)).tolist(),
+        "W": W.tolist(),
+        "laplacian": {str(n): mag(brainmass.laplacian_connectivity(jnp.asarray(W), normalize=n))
+                      for n in (None, "rw", "sym")},
+        "lm": lm.tolist(), "sources": src.tolist(), "leadfield": {},
+    }
+    for norm in (True, "l2", False):
+        for demean in (True, False):
+            r = brainmass.LeadfieldReadout(jnp.asarray(lm), y0=brainstate.nn.Param(0.3),
+                                           cy0=brainstate.nn.Param(1.7), normalize=norm, demean=demean)
+            out["leadfield"][f"{norm}-{demean}"] = mag(r.update(jnp.asarray(src)))
+    return out
+
+
 def main():
     jax.config.update("jax_enable_x64", True)
     brainstate.environ.set(precision=64)
@@ -272,11 +303,11 @@ def main():
                  "function" if callable(getattr(brainmass, n)) else type(getattr(brainmass, n)).__name__)
              for n in names}
     models = {label: model_case(label, spec) for label, spec in CASES.items()}
-    hrf, couplings, noise = hrf_cases(), coupling_cases(), noise_cases()
+    hrf, couplings, noise, utils = hrf_cases(), coupling_cases(), noise_cases(), utility_cases()
     doc = {"brainmass_version": brainmass.__version__, "python": sys.version.split()[0],
            "units": {"MontbrioPazoRoxinStep": "r in Hz, dr/dt in Hz/ms; other models dimensionless, d/dt per ms"},
            "names": names, "kinds": kinds, "signatures": sigs, "models": models,
-           "hrf": hrf, "couplings": couplings, "noise": noise}
+           "hrf": hrf, "couplings": couplings, "noise": noise, "utils": utils}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(names)} names)")

@@ -62,6 +62,20 @@ BRAINMASS_NAMES: dict[str, str] = {
     "hyperbolic_tangent_coupling": "same values",
     "HyperbolicTangentCoupling": "same values; a coupling kind of Network ('hyperbolic_tangent'); "
                                  "conn must be square when the object is called",
+    "list_models": "read from the model tables (every registered model; brainmass's WongWangStep "
+                   "is a different model, our CoombesByrneStep has 4 states)",
+    "ModelInfo": "same fields (name, category, n_state_vars, use_case)",
+    "sigmoid": "same values (the Jansen-Rit sigmoid, vmax = 2 e0)",
+    "sys2nd": "same values; the Jansen-Rit drift uses it",
+    "bounded_input": "same values; bound must be positive",
+    "delay_index": "same values",
+    "laplacian_connectivity": "same values: W - D (the sign of nabla^2), the negative of spectral "
+                              "graph theory's D - W",
+    "LaplacianConnParam": "same value; a brainstate.nn.Param",
+    "LeadfieldReadout": "same values; lm is a plain array, not a trainable Param",
+    "Array": "type alias", "Initializer": "type alias",
+    "Parameter": "type alias (also admits neuralmass.Param)",
+    "typing": "module of the type aliases",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
 }

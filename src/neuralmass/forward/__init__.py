@@ -9,7 +9,8 @@ from .hrf import (HRF_KERNELS, DoubleExponentialHRFKernel, FirstOrderVolterraHRF
                   GammaHRFKernel, HRFBold, HRFKernel, MixtureOfGammasHRFKernel,
                   double_exponential_hrf, fft_convolve, gamma_hrf, glover_hrf, hrf_bold, hrf_kernel,
                   volterra_kernel, window_mean)
-from .leadfield import EEGLeadFieldModel, LeadFieldModel, MEGLeadFieldModel
+from .leadfield import (EEGLeadFieldModel, LeadFieldModel, LeadfieldReadout, MEGLeadFieldModel,
+                        average_reference)
 from .mne import (MNE_MODES, connectome_sources, from_mne, make_sphere_forward, to_epochs,
                   to_raw)
 
@@ -21,6 +22,6 @@ __all__ = [
     "hrf_kernel", "fft_convolve", "hrf_bold", "window_mean", "HRFKernel", "HRFBold",
     "FirstOrderVolterraHRFKernel", "GammaHRFKernel", "DoubleExponentialHRFKernel",
     "MixtureOfGammasHRFKernel",
-    "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
+    "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel", "LeadfieldReadout", "average_reference",
     "from_mne", "to_raw", "to_epochs", "connectome_sources", "make_sphere_forward", "MNE_MODES",
 ]

@@ -1,5 +1,7 @@
 """Node models: one declarative table and one pure drift per model, plus generated modules."""
 
+from typing import NamedTuple
+
 from .base import InputVar, NodeModel, Observable, Parameter, StateVar
 from .coombes_byrne import COOMBES_BYRNE
 from .epileptor import EPILEPTOR, EPILEPTOR_2D
@@ -7,7 +9,7 @@ from .fitzhugh_nagumo import FITZHUGH_NAGUMO
 from .fitzhugh_nagumo_cubic import FITZHUGH_NAGUMO_CUBIC
 from .generic_2d import GENERIC_2D
 from .hopf import HOPF
-from .jansen_rit import JANSEN_RIT
+from .jansen_rit import JANSEN_RIT, bounded_input, sigmoid, sys2nd
 from .kuramoto import KURAMOTO
 from .larter_breakspear import LARTER_BREAKSPEAR
 from .linear import LINEAR
@@ -94,3 +96,29 @@ __all__ = [
     "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "StuartLandauStep",
     "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep",
 ]
+
+
+class ModelInfo(NamedTuple):
+    """One registered model: its module class ``name`` (``neuralmass.<name>``), ``category``
+    (``'phenomenological'`` or ``'physiological'``), ``n_state_vars`` and ``use_case`` (the model's
+    one-line description) — brainmass's catalogue record, read from the model tables."""
+
+    name: str
+    category: str
+    n_state_vars: int
+    use_case: str
+
+
+def list_models() -> list[ModelInfo]:
+    """Every registered model (:data:`MODELS`), as :class:`ModelInfo` records, from the tables."""
+    return [ModelInfo(module_class(m).__name__, m.category, len(m.states), m.doc) for m in MODELS.values()]
+
+
+def _models_table() -> str:
+    rows = [("name", "category", "#states", "use_case")]
+    rows += [(i.name, i.category, str(i.n_state_vars), i.use_case) for i in list_models()]
+    widths = [max(len(r[c]) for r in rows) for c in range(4)]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows)
+
+
+list_models.to_table = _models_table

@@ -97,6 +97,7 @@ def _translate_kwargs(kw: dict) -> dict:
 MONTBRIO_PAZO_ROXIN = NodeModel(
     name="MontbrioPazoRoxin",
     doc="Montbrió–Pazó–Roxin QIF mean field (firing rate r, mean potential V)",
+    category="physiological",
     states=(
         StateVar("r", 0.1, None, (0.0, 2.0), "population firing rate (per ms for tau in ms)"),
         StateVar("V", -2.0, None, (-2.0, 1.5), "mean membrane potential (scaled QIF units)"),

@@ -57,6 +57,7 @@ def wilson_cowan_drift(state, params, inputs):
 WILSON_COWAN = NodeModel(
     name="WilsonCowan",
     doc="Wilson–Cowan excitatory/inhibitory populations (defaults: fixed points, no oscillation)",
+    category="physiological",
     states=(
         StateVar("rE", 0.0, None, (0.0, 0.05), "excitatory activity (fraction active)"),
         StateVar("rI", 0.0, None, (0.0, 0.05), "inhibitory activity (fraction active)"),

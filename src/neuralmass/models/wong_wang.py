@@ -78,6 +78,7 @@ def wong_wang_drift(state, params, inputs):
 WONG_WANG = NodeModel(
     name="WongWang",
     doc="reduced Wong–Wang excitatory/inhibitory model",
+    category="physiological",
     states=(
         StateVar("S_E", 0.164, None, (0.0, 0.3), "NMDA gating of excitatory synapses"),
         StateVar("S_I", 0.05, None, (0.0, 0.1), "GABA gating of inhibitory synapses"),

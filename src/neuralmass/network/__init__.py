@@ -3,6 +3,6 @@ from .coupling import (COUPLINGS, AdditiveCoupling, Coupling, DiffusiveCoupling,
                        KuramotoCoupling, LinearCoupling, SigmoidalCoupling, SigmoidalJansenRitCoupling,
                        TanhCoupling, HyperbolicTangentCoupling, get_coupling, additive_coupling,
                        diffusive_coupling, sigmoidal_coupling, sigmoidal_jansen_rit_coupling,
-                       hyperbolic_tangent_coupling)
-from .delays import DelayLine, initial_history  # noqa: F401
+                       hyperbolic_tangent_coupling, laplacian_connectivity, LaplacianConnParam)
+from .delays import DelayLine, delay_index, initial_history  # noqa: F401
 from .network import Network  # noqa: F401

@@ -72,7 +72,7 @@ __all__ = [
     "SigmoidalJansenRitCoupling", "TanhCoupling", "KuramotoCoupling", "HyperbolicTangentCoupling",
     "hyperbolic_tangent", "get_coupling", "COUPLINGS",
     "additive_coupling", "diffusive_coupling", "sigmoidal_coupling", "sigmoidal_jansen_rit_coupling",
-    "hyperbolic_tangent_coupling",
+    "hyperbolic_tangent_coupling", "laplacian_connectivity", "LaplacianConnParam",
 ]
 
 _PER_MS = u.ms ** -1
@@ -550,3 +550,69 @@ def get_coupling(coupling: Any, k: float | None = None) -> Coupling:
     if k is not None:
         c.k = k
     return c
+
+
+
+# ------------------------------------------------------------------------------ graph Laplacian
+def laplacian_connectivity(W, *, normalize=None, eps=1e-12, return_diag=False):
+    r"""The graph Laplace operator of weights ``W`` (``W[i, j]`` from ``j`` to ``i``), with the sign
+    of the continuum :math:`\nabla^2` (negative semi-definite), as brainmass defines it:
+
+    ========================  ==============================================================
+    ``normalize=None``        :math:`\Delta = W - D`, :math:`D = \mathrm{diag}(d)`, :math:`d_i = \sum_j W_{ij}`
+    ``normalize='rw'``        :math:`D^{-1} W - I` (random walk)
+    ``normalize='sym'``       :math:`D^{-1/2} W D^{-1/2} - I` (symmetric)
+    ========================  ==============================================================
+
+    :math:`(\Delta x)_i = \sum_j W_{ij}(x_j - x_i)` is the diffusive coupling
+    (:func:`diffusive` at ``k = 1`` without delays). These are the **negatives** of the Laplacians
+    :math:`L = D - W`, :math:`I - D^{-1}W`, :math:`I - D^{-1/2}WD^{-1/2}` of spectral graph theory
+    (Chung 1997), whose eigenvalues are :math:`\ge 0`. Degrees below ``eps`` are read as ``eps``.
+
+    Returns ``L``, or ``(L, d)`` with ``return_diag=True``; a Quantity ``W`` keeps its unit
+    (the normalised forms are dimensionless).
+
+    References
+    ----------
+    Chung F.R.K. (1997) Spectral Graph Theory. AMS, CBMS 92.
+    """
+    unit = u.get_unit(W) if isinstance(W, u.Quantity) else None
+    w = jnp.asarray(magnitude(W), dtype=float)
+    if w.ndim != 2 or w.shape[0] != w.shape[1]:
+        raise ValueError(f"W has shape {w.shape}; the Laplacian needs a square (n, n) weight matrix.")
+    d = jnp.sum(w, axis=-1)
+    eye = jnp.eye(w.shape[0])
+    if normalize is None:
+        L = w - jnp.diag(d)
+        L, dd = _attach(L, unit), _attach(d, unit)
+    elif normalize == "rw":
+        L, dd = w / jnp.maximum(d, eps)[:, None] - eye, _attach(d, unit)
+    elif normalize == "sym":
+        s = 1.0 / jnp.sqrt(jnp.maximum(d, eps))
+        L, dd = s[:, None] * w * s[None, :] - eye, _attach(d, unit)
+    else:
+        raise ValueError(f"normalize={normalize!r} is not known; use None, 'rw' or 'sym'.")
+    return (L, dd) if return_diag else L
+
+
+class LaplacianConnParam(brainstate.nn.Param):
+    """A ``brainstate.nn.Param`` holding weights ``W`` whose value is their graph Laplace operator
+    (:func:`laplacian_connectivity`), optionally masked (``mask`` multiplies ``W`` before the
+    Laplacian). Arguments as brainmass's: ``W, t, reg, mask, fit, normalize, eps, return_diag``."""
+
+    def __init__(self, W, t=None, reg=None, mask=None, fit=True, normalize=None, eps=1e-12,
+                 return_diag=False):
+        if normalize not in (None, "rw", "sym"):
+            raise ValueError(f"normalize={normalize!r} is not known; use None, 'rw' or 'sym'.")
+        if mask is not None and np.shape(mask) != np.shape(magnitude(W)):
+            raise ValueError(f"mask has shape {np.shape(mask)}; it must match W's {np.shape(magnitude(W))}.")
+        self.mask, self.original_W = mask, W
+        self.normalize, self.eps, self.return_diag = normalize, eps, return_diag
+        kw = {} if t is None else {"t": t}
+        super().__init__(W, reg=reg, fit=fit, precompute=self._laplacian, **kw)
+
+    def _laplacian(self, W):
+        if self.mask is not None:
+            W = W * jnp.asarray(self.mask)
+        return laplacian_connectivity(W, normalize=self.normalize, eps=self.eps,
+                                      return_diag=self.return_diag)
