@@ -17,7 +17,7 @@ What is recorded
 * ``models``: for a few node models, the time derivative (per ms, brainmass's ``derivative``) at
   fixed states, inputs and parameters, and a short noise-free run (brainmass's own ``update``
   stepped with ``brainstate.transform.for_loop``, float64, the state after every 10th of 200 steps
-  of 0.05 ms) for the integrators ``exp_euler``, ``euler`` and
+  of 0.05 ms; 0.005 ms for the Lorenz system) for the integrators ``exp_euler``, ``euler`` and
   ``rk2``.  Values are plain numbers in brainmass's units (noted per model);
 * ``hrf``: each HRF kernel (defaults and one other parameter set) on a time grid in ms, and
   ``HRFBold`` applied to a fixed signal;
@@ -108,6 +108,15 @@ CASES = {
                                   points=[[10.0, 50.0, 200.0, 1000.0], [-2.0, -0.5, 0.3, 1.0]],
                                   inputs=[[0.0, 1.0, -2.0, 5.0], [0.0, 0.5, -1.0, 2.0]],
                                   init=[20.0, -1.0]),
+    # rho = 14: the fixed points C+- are stable (no chaos), so a 200-step run compares to float32
+    "LorenzStep": dict(kwargs=dict(sigma=10.0, rho=14.0, beta=8.0 / 3.0), states=("x", "y", "z"),
+                       units=(None, None, None),
+                       points=[[0.1, 5.0, -3.0, 12.0], [0.2, -4.0, 6.0, 15.0], [1.0, 20.0, 10.0, 30.0]],
+                       inputs=[[0.0, 0.5, -1.0, 2.0]], init=[1.0, 2.0, 3.0], dt_ms=0.005),
+    "LorenzStep_chaotic": dict(cls="LorenzStep", kwargs=dict(), states=("x", "y", "z"),
+                               units=(None, None, None),
+                               points=[[0.1, 5.0, -3.0, 12.0], [0.2, -4.0, 6.0, 15.0], [1.0, 20.0, 10.0, 30.0]],
+                               inputs=[[0.0, 0.5, -1.0, 2.0]], init=[1.0, 1.0, 1.0], no_runs=True),
     "ThresholdLinearStep": dict(kwargs=dict(), states=("E", "I"), units=(None, None),
                                 points=[[0.1, 0.5, 0.0, 1.2], [0.2, 0.0, 0.6, 0.1]],
                                 inputs=[[0.0, 1.0, -2.0, 5.0], [0.0, 0.5, 3.0, -1.0]], init=[0.1, 0.2]),
@@ -126,10 +135,10 @@ def model_case(label, spec):
                                                   mag(v, u.Hz) if isinstance(v, u.Quantity) else v)
                                               for k, v in spec["kwargs"].items()},
            "states": list(spec["states"]), "points": spec["points"], "inputs": spec["inputs"],
-           "dt_ms": DT_MS, "n_steps": N_STEPS, "record_every": RECORD_EVERY, "init": spec["init"]}
+           "dt_ms": spec.get("dt_ms", DT_MS), "n_steps": N_STEPS, "record_every": RECORD_EVERY, "init": spec["init"]}
     n = len(spec["points"][0])
     units = spec["units"]
-    with brainstate.environ.context(dt=DT_MS * u.ms):
+    with brainstate.environ.context(dt=spec.get("dt_ms", DT_MS) * u.ms):
         m = cls(n, **spec["kwargs"])
         brainstate.nn.init_all_states(m)
         state = tuple(_with_units(p, un) for p, un in zip(spec["points"], units))
@@ -137,13 +146,14 @@ def model_case(label, spec):
             # ThresholdLinearStep has no `derivative`; its drift is written inline in `update`
             out["derivative"] = None
         else:
-            inp = [jnp.asarray(spec["inputs"][0]) * (u.Hz if units[0] is u.Hz else 1.0),
-                   jnp.asarray(spec["inputs"][1])]
+            inp = [jnp.asarray(v) * (u.Hz if i == 0 and units[0] is u.Hz else 1.0)
+                   for i, v in enumerate(spec["inputs"])]
             d = m.derivative(state, 0.0 * u.ms, *inp)
             out["derivative"] = [mag(di, un / u.ms if un is not None else u.ms ** -1)
                                  for di, un in zip(d, units)]
         runs = {}
-        methods = ("exp_euler",) if label.startswith("ThresholdLinear") else ("exp_euler", "euler", "rk2")
+        methods = (() if spec.get("no_runs") else ("exp_euler",) if label.startswith("ThresholdLinear")
+                   else ("exp_euler", "euler", "rk2"))
         for method in methods:
             kw = dict(spec["kwargs"])
             if not label.startswith("ThresholdLinear"):
@@ -152,15 +162,15 @@ def model_case(label, spec):
             brainstate.nn.init_all_states(m)
             for name, val, un in zip(spec["states"], spec["init"], units):
                 getattr(m, name).value = _with_units([val], un)
-            ext = [spec["inputs"][0][1], spec["inputs"][1][1]]
-            ext = [ext[0] * (u.Hz if units[0] is u.Hz else 1.0), ext[1]]
+            ext = [v[1] * (u.Hz if i == 0 and units[0] is u.Hz else 1.0)
+                   for i, v in enumerate(spec["inputs"])]
 
             def step(i):
                 m.update(*ext)
                 return tuple(getattr(m, s).value for s in spec["states"])
 
             traj = brainstate.transform.for_loop(step, np.arange(N_STEPS))
-            runs[method] = {"inputs": [spec["inputs"][0][1], spec["inputs"][1][1]],
+            runs[method] = {"inputs": [v[1] for v in spec["inputs"]],
                             **{s: mag(t[RECORD_EVERY - 1::RECORD_EVERY, 0], un) for s, t, un in zip(spec["states"], traj, units)}}
         out["runs"] = runs
     return out

@@ -17,7 +17,7 @@ import pytest
 
 import neuralmass as nm
 from neuralmass.compat import BRAINMASS_NAMES, coverage, fixture_keywords, provided
-from neuralmass.models import (FITZHUGH_NAGUMO_CUBIC, HOPF, MONTBRIO_PAZO_ROXIN, STUART_LANDAU,
+from neuralmass.models import (FITZHUGH_NAGUMO_CUBIC, HOPF, LORENZ, MONTBRIO_PAZO_ROXIN, STUART_LANDAU,
                                THRESHOLD_LINEAR, VAN_DER_POL)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
@@ -129,7 +129,8 @@ def _ours(label):
     model, mod = {"HopfStep": (HOPF, nm.HopfStep), "StuartLandauStep": (STUART_LANDAU, nm.StuartLandauStep),
                   "VanDerPolStep": (VAN_DER_POL, nm.VanDerPolStep),
                   "FitzHughNagumoStep": (FITZHUGH_NAGUMO_CUBIC, nm.FitzHughNagumoCubicStep),
-                  "ThresholdLinearStep": (THRESHOLD_LINEAR, nm.ThresholdLinearStep)}[cls]
+                  "ThresholdLinearStep": (THRESHOLD_LINEAR, nm.ThresholdLinearStep),
+                  "LorenzStep": (LORENZ, nm.LorenzStep)}[cls]
     names = {s: s for s in case["states"]}
     scale = {s: 1.0 for s in case["states"]}
     inputs = tuple((n, 1.0) for n in model.extra["positional_inputs"])
@@ -227,5 +228,25 @@ def test_cli_lists_the_new_models(capsys):
 
     assert main(["models"]) == 0
     text = capsys.readouterr().out
-    for name in ("StuartLandau", "VanDerPol", "ThresholdLinear", "FitzHughNagumoCubic"):
+    for name in ("StuartLandau", "VanDerPol", "ThresholdLinear", "FitzHughNagumoCubic", "Lorenz"):
         assert name in text
+
+
+def test_lorenz_fixed_points_and_volume_contraction():
+    """C+- = (+-sqrt(beta(rho-1)), +-sqrt(beta(rho-1)), rho-1) are equilibria; div f = -(sigma+1+beta)."""
+    import jax
+
+    sigma, rho, beta = 10.0, 28.0, 8.0 / 3.0
+    P = {"sigma": sigma, "rho": rho, "beta": beta}
+    c = np.sqrt(beta * (rho - 1.0))
+    for sgn in (1.0, -1.0):
+        st = {"x": jnp.asarray(sgn * c), "y": jnp.asarray(sgn * c), "z": jnp.asarray(rho - 1.0)}
+        d = LORENZ.drift(st, P, {"x_ext": 0.0})
+        assert max(abs(float(v)) for v in d.values()) < 1e-4
+
+    def f(v):
+        d = LORENZ.drift({"x": v[0], "y": v[1], "z": v[2]}, P, {"x_ext": 0.0})
+        return jnp.stack([d["x"], d["y"], d["z"]])
+
+    J = jax.jacfwd(f)(jnp.asarray([3.0, -2.0, 17.0]))
+    assert float(jnp.trace(J)) == pytest.approx(-(sigma + 1.0 + beta), rel=1e-6)

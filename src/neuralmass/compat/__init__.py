@@ -76,6 +76,7 @@ BRAINMASS_NAMES: dict[str, str] = {
     "Array": "type alias", "Initializer": "type alias",
     "Parameter": "type alias (also admits neuralmass.Param)",
     "typing": "module of the type aliases",
+    "LorenzStep": "same drift and runs (time in ms); update returns x",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
 }

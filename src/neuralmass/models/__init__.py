@@ -13,6 +13,7 @@ from .jansen_rit import JANSEN_RIT, bounded_input, sigmoid, sys2nd
 from .kuramoto import KURAMOTO
 from .larter_breakspear import LARTER_BREAKSPEAR
 from .linear import LINEAR
+from .lorenz import LORENZ
 from .module import NodeModule, make_node_module
 from .montbrio import MONTBRIO_PAZO_ROXIN
 from .stuart_landau import STUART_LANDAU
@@ -26,7 +27,7 @@ from .wong_wang_fic import feedback_inhibition_control
 MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG, LINEAR, MONTBRIO_PAZO_ROXIN,
                               COOMBES_BYRNE, FITZHUGH_NAGUMO, KURAMOTO, GENERIC_2D, EPILEPTOR,
                               EPILEPTOR_2D, LARTER_BREAKSPEAR, WENDLING, STUART_LANDAU, VAN_DER_POL,
-                              THRESHOLD_LINEAR, FITZHUGH_NAGUMO_CUBIC)}
+                              THRESHOLD_LINEAR, FITZHUGH_NAGUMO_CUBIC, LORENZ)}
 
 WilsonCowanStep = make_node_module(WILSON_COWAN, "WilsonCowanStep", "Wilson–Cowan E/I node population.")
 WilsonCowanModel = WilsonCowanStep
@@ -54,6 +55,7 @@ StuartLandauStep = make_node_module(STUART_LANDAU, "StuartLandauStep", "Stuart�
 VanDerPolStep = make_node_module(VAN_DER_POL, "VanDerPolStep", "Van der Pol oscillator node population.")
 ThresholdLinearStep = make_node_module(THRESHOLD_LINEAR, "ThresholdLinearStep",
                                        "Threshold-linear E/I rate node population (Chaudhuri et al. 2015).")
+LorenzStep = make_node_module(LORENZ, "LorenzStep", "Lorenz (1963) system node population.")
 FitzHughNagumoCubicStep = make_node_module(FITZHUGH_NAGUMO_CUBIC, "FitzHughNagumoCubicStep",
                                            "FitzHugh–Nagumo node population, general cubic form.")
 # FitzHughNagumoStep(alpha=..., init_V=...) builds the cubic form: those names are its parameters
@@ -70,7 +72,7 @@ MODULES = {HOPF.name: HopfStep, JANSEN_RIT.name: JansenRitStep, WILSON_COWAN.nam
            EPILEPTOR_2D.name: Epileptor2DStep, LARTER_BREAKSPEAR.name: LarterBreakspearStep,
            WENDLING.name: WendlingStep, STUART_LANDAU.name: StuartLandauStep,
            VAN_DER_POL.name: VanDerPolStep, THRESHOLD_LINEAR.name: ThresholdLinearStep,
-           FITZHUGH_NAGUMO_CUBIC.name: FitzHughNagumoCubicStep}
+           FITZHUGH_NAGUMO_CUBIC.name: FitzHughNagumoCubicStep, LORENZ.name: LorenzStep}
 
 
 def module_class(model) -> type:
@@ -94,7 +96,8 @@ __all__ = [
     "FitzHughNagumoStep", "KuramotoStep", "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep",
     "LarterBreakspearStep", "WendlingStep", "feedback_inhibition_control",
     "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "StuartLandauStep",
-    "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep",
+    "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep", "LORENZ", "LorenzStep",
+    "ModelInfo", "list_models", "sigmoid", "sys2nd", "bounded_input",
 ]
 
 
