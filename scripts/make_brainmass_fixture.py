@@ -117,6 +117,11 @@ CASES = {
                                units=(None, None, None),
                                points=[[0.1, 5.0, -3.0, 12.0], [0.2, -4.0, 6.0, 15.0], [1.0, 20.0, 10.0, 30.0]],
                                inputs=[[0.0, 0.5, -1.0, 2.0]], init=[1.0, 1.0, 1.0], no_runs=True),
+    # G and lamda given (brainmass's G default is 2, neuralmass's 1: the network's k is G)
+    "WongWangExcInhStep": dict(kwargs=dict(G=2.0, lamda=0.3, J_i=1.2, I_ext=0.05), states=("S_e", "S_i"),
+                               units=(None, None),
+                               points=[[0.164, 0.05, 0.4, 0.9], [0.05, 0.2, 0.01, 0.5]],
+                               inputs=[[0.0, 0.1, 0.3, -0.05]], init=[0.1, 0.05], dt_ms=0.1),
     "ThresholdLinearStep": dict(kwargs=dict(), states=("E", "I"), units=(None, None),
                                 points=[[0.1, 0.5, 0.0, 1.2], [0.2, 0.0, 0.6, 0.1]],
                                 inputs=[[0.0, 1.0, -2.0, 5.0], [0.0, 0.5, 3.0, -1.0]], init=[0.1, 0.2]),

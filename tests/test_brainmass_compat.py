@@ -18,7 +18,7 @@ import pytest
 import neuralmass as nm
 from neuralmass.compat import BRAINMASS_NAMES, coverage, fixture_keywords, provided
 from neuralmass.models import (FITZHUGH_NAGUMO_CUBIC, HOPF, LORENZ, MONTBRIO_PAZO_ROXIN, STUART_LANDAU,
-                               THRESHOLD_LINEAR, VAN_DER_POL)
+                               THRESHOLD_LINEAR, VAN_DER_POL, WONG_WANG)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FIX = json.loads((ROOT / "tests" / "fixtures" / "brainmass_0_1_1.json").read_text())
@@ -126,6 +126,10 @@ def _ours(label):
         state_in = {"r": 1e-3, "v": 1.0}
         inputs = ("r_noise", 1e-3), ("I_ext", 1.0)
         return MONTBRIO_PAZO_ROXIN, nm.MontbrioPazoRoxinStep, kw, names, state_in, inputs
+    if cls == "WongWangExcInhStep":
+        # brainmass's (TVB's) names are taken as they are; its coupling input is our S_E_ext
+        names = {"S_e": "S_E", "S_i": "S_I"}
+        return WONG_WANG, nm.WongWangExcInhStep, kw, names, {s: 1.0 for s in names}, (("S_E_ext", 1.0),)
     model, mod = {"HopfStep": (HOPF, nm.HopfStep), "StuartLandauStep": (STUART_LANDAU, nm.StuartLandauStep),
                   "VanDerPolStep": (VAN_DER_POL, nm.VanDerPolStep),
                   "FitzHughNagumoStep": (FITZHUGH_NAGUMO_CUBIC, nm.FitzHughNagumoCubicStep),
@@ -250,3 +254,12 @@ def test_lorenz_fixed_points_and_volume_contraction():
 
     J = jax.jacfwd(f)(jnp.asarray([3.0, -2.0, 17.0]))
     assert float(jnp.trace(J)) == pytest.approx(-(sigma + 1.0 + beta), rel=1e-6)
+
+
+def test_wong_wang_exc_inh_takes_tvb_names_and_units():
+    m = nm.WongWangExcInhStep(1, gamma_e=0.641 / 1000, gamma_i=1.0 / 1000, J_N=0.2, I_o=0.3, init_S_e=0.2)
+    P = m.canonical_params
+    assert float(P["gamma_E"]) == pytest.approx(0.641) and float(P["gamma_I"]) == pytest.approx(1.0)
+    assert (float(P["J_NMDA"]), float(P["I_0"]), float(m.init_values["S_E"])) == pytest.approx((0.2, 0.3, 0.2))
+    with pytest.raises(TypeError, match="not both"):
+        nm.WongWangExcInhStep(1, gamma_e=0.000641, gamma_E=0.641)

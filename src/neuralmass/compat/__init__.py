@@ -77,6 +77,9 @@ BRAINMASS_NAMES: dict[str, str] = {
     "Parameter": "type alias (also admits neuralmass.Param)",
     "typing": "module of the type aliases",
     "LorenzStep": "same drift and runs (time in ms); update returns x",
+    "WongWangExcInhStep": "the model WongWang (Deco et al. 2014) with TVB's/brainmass's names; "
+                          "G defaults to 1 (brainmass 2: in a Network, k is G); start S_E = 0.164, "
+                          "S_I = 0.05 (brainmass 0.001); gamma_e/gamma_i read in 1/(ms Hz)",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
 }
@@ -89,8 +92,7 @@ def _module_keywords(cls) -> set[str]:
     out |= set(M.extra.get("aliases", {}))
     out |= {f"init_{s}" for s in M.state_names} | {f"{s}_init" for s in M.state_names}
     out |= {f"noise_{s}" for s in M.extra.get("noise_slots", {})}
-    if "translate" in M.extra and M.name == "MontbrioPazoRoxin":
-        out.add("delta")
+    out |= set(M.extra.get("translate_keywords", ()))
     variant = M.extra.get("variant")
     if variant is not None:
         out |= set(variant[0]) | _module_keywords(variant[1]())

@@ -35,6 +35,9 @@ JansenRitStep = make_node_module(JANSEN_RIT, "JansenRitStep", "Jansen–Rit cort
 JansenRitModel = JansenRitStep
 WongWangModel = make_node_module(WONG_WANG, "WongWangModel", "Reduced Wong–Wang E/I node population.")
 WongWangStep = WongWangModel
+WongWangExcInhStep = make_node_module(WONG_WANG, "WongWangExcInhStep",
+                                      "Reduced Wong–Wang E/I node population (Deco et al. 2014), TVB's "
+                                      "and brainmass's parameter names accepted.")
 HopfStep = make_node_module(HOPF, "HopfStep", "Hopf normal form (Stuart–Landau) node population.")
 HopfModel = HopfStep
 LinearStep = make_node_module(LINEAR, "LinearStep", "Leaky linear node population.")
@@ -96,7 +99,7 @@ __all__ = [
     "FitzHughNagumoStep", "KuramotoStep", "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep",
     "LarterBreakspearStep", "WendlingStep", "feedback_inhibition_control",
     "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "StuartLandauStep",
-    "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep", "LORENZ", "LorenzStep",
+    "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep", "LORENZ", "LorenzStep", "WongWangExcInhStep",
     "ModelInfo", "list_models", "sigmoid", "sys2nd", "bounded_input",
 ]
 

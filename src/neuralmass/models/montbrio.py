@@ -127,5 +127,6 @@ MONTBRIO_PAZO_ROXIN = NodeModel(
     reference="Montbrió, Pazó & Roxin (2015) Phys Rev X 5:021028",
     extra={"noise_slots": {"r": "r_noise", "V": "V_noise"}, "aliases": {"init_v": "V_init", "noise_v": "noise_V"},
            "init_units": {"r": PER_MS}, "translate": _translate_kwargs,
+           "translate_keywords": ("delta",),
            "couplings": (("r", "r_ext", "linear"), ("V", "V_ext", "diffusive"))},
 )
