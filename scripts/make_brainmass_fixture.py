@@ -82,6 +82,8 @@ def mag(x, unit=None):
 # model name -> (constructor kwargs, state names, brainmass unit per state, input-args builder,
 #                states at which the drift is evaluated, inputs)
 STATES_2D = [[0.1, 0.5, -0.3, 1.2], [0.2, -0.4, 0.6, 0.0]]
+WC_POINTS = [[0.05, 0.3, 0.6, 0.9], [0.02, 0.4, 0.1, 0.7]]
+WC_INPUTS = [[0.0, 1.5, -0.5, 3.0], [0.0, 0.5, 2.0, -1.0]]
 CASES = {
     "HopfStep": dict(kwargs=dict(a=0.25, w=0.2, beta=1.0), states=("x", "y"), units=(None, None),
                      points=STATES_2D, inputs=[[0.0, 0.1, -0.2, 0.3], [0.0, 0.0, 0.05, -0.1]],
@@ -122,6 +124,20 @@ CASES = {
                                units=(None, None),
                                points=[[0.164, 0.05, 0.4, 0.9], [0.05, 0.2, 0.01, 0.5]],
                                inputs=[[0.0, 0.1, 0.3, -0.05]], init=[0.1, 0.05], dt_ms=0.1),
+    # Wilson-Cowan variants; brainmass's wIE is I onto E (neuralmass: wEI), its wEI E onto I
+    "WilsonCowanNoSaturationStep": dict(kwargs=dict(tau_E=2.0 * u.ms, wEE=11.0, wIE=3.0, wEI=14.0, wII=10.0),
+                                        states=("rE", "rI"), units=(None, None), points=WC_POINTS,
+                                        inputs=WC_INPUTS, init=[0.1, 0.05]),
+    "WilsonCowanSymmetricStep": dict(kwargs=dict(tau=1.5 * u.ms, a=1.3, theta=3.0, wEE=11.0, wIE=3.0,
+                                                 wEI=14.0, wII=10.0, r=0.8),
+                                     states=("rE", "rI"), units=(None, None), points=WC_POINTS,
+                                     inputs=WC_INPUTS, init=[0.1, 0.05]),
+    "WilsonCowanSimplifiedStep": dict(kwargs=dict(w_exc=9.0, w_inh=11.0, a_I=1.3, theta_E=3.1),
+                                      states=("rE", "rI"), units=(None, None), points=WC_POINTS,
+                                      inputs=WC_INPUTS, init=[0.1, 0.05]),
+    "WilsonCowanLinearStep": dict(kwargs=dict(tau_I=2.0 * u.ms, wEE=0.7, wIE=0.4, wEI=1.1, wII=0.9, r=0.5),
+                                  states=("rE", "rI"), units=(None, None), points=WC_POINTS,
+                                  inputs=WC_INPUTS, init=[0.1, 0.05]),
     "ThresholdLinearStep": dict(kwargs=dict(), states=("E", "I"), units=(None, None),
                                 points=[[0.1, 0.5, 0.0, 1.2], [0.2, 0.0, 0.6, 0.1]],
                                 inputs=[[0.0, 1.0, -2.0, 5.0], [0.0, 0.5, 3.0, -1.0]], init=[0.1, 0.2]),

@@ -126,6 +126,13 @@ def _ours(label):
         state_in = {"r": 1e-3, "v": 1.0}
         inputs = ("r_noise", 1e-3), ("I_ext", 1.0)
         return MONTBRIO_PAZO_ROXIN, nm.MontbrioPazoRoxinStep, kw, names, state_in, inputs
+    if cls.startswith("WilsonCowan"):
+        # brainmass names weights source-target (its wIE is I onto E), neuralmass target-source
+        swap = {"wIE": "wEI", "wEI": "wIE"}
+        kw = {swap.get(k, k): v for k, v in kw.items()}
+        names = {"rE": "rE", "rI": "rI"}
+        return (getattr(nm, cls).model, getattr(nm, cls), kw, names, {s: 1.0 for s in names},
+                (("rE_inp", 1.0), ("rI_inp", 1.0)))
     if cls == "WongWangExcInhStep":
         # brainmass's (TVB's) names are taken as they are; its coupling input is our S_E_ext
         names = {"S_e": "S_E", "S_i": "S_I"}
@@ -263,3 +270,14 @@ def test_wong_wang_exc_inh_takes_tvb_names_and_units():
     assert (float(P["J_NMDA"]), float(P["I_0"]), float(m.init_values["S_E"])) == pytest.approx((0.2, 0.3, 0.2))
     with pytest.raises(TypeError, match="not both"):
         nm.WongWangExcInhStep(1, gamma_e=0.000641, gamma_E=0.641)
+
+
+def test_wilson_cowan_linear_fixed_point_is_the_linear_solve():
+    """Below saturation and with positive currents the threshold-linear variant relaxes to the
+    solution of (I - W') r = I_ext for r = 0 (no refractoriness): W' = [[wEE, -wEI], [wIE, -wII]]."""
+    node = nm.WilsonCowanLinearStep(1, r=0.0)
+    out = nm.Simulator(node, dt=0.05).run(80.0, inputs={"rE_inp": 0.2, "rI_inp": 0.05}, monitors=["rE", "rI"])
+    W = np.array([[0.8, -0.3], [1.0, -0.85]])
+    expect = np.linalg.solve(np.eye(2) - W, [0.2, 0.05])
+    got = [float(np.asarray(out["rE"])[-1, 0]), float(np.asarray(out["rI"])[-1, 0])]
+    np.testing.assert_allclose(got, expect, rtol=1e-4)

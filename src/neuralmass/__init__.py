@@ -31,7 +31,8 @@ from .models import (CoombesByrneStep, Epileptor2DStep, EpileptorStep, FitzHughN
                      Generic2dOscillatorStep, KuramotoStep, LarterBreakspearStep, MontbrioPazoRoxinStep,
                      WendlingStep)
 from .models import FitzHughNagumoCubicStep, StuartLandauStep, ThresholdLinearStep, VanDerPolStep
-from .models import LorenzStep, WongWangExcInhStep
+from .models import (LorenzStep, WilsonCowanLinearStep, WilsonCowanNoSaturationStep,
+                     WilsonCowanSimplifiedStep, WilsonCowanSymmetricStep, WongWangExcInhStep)
 from .models import ModelInfo, bounded_input, list_models, sigmoid, sys2nd
 from .monitors import Monitor, Raw, TemporalAverage
 from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Network, SigmoidalCoupling,
@@ -75,7 +76,8 @@ __all__ = [
     "HyperbolicTangentCoupling", "additive_coupling", "diffusive_coupling", "sigmoidal_coupling",
     "sigmoidal_jansen_rit_coupling", "hyperbolic_tangent_coupling", "laplacian_connectivity",
     "LaplacianConnParam", "delay_index", "LeadfieldReadout", "ModelInfo", "list_models", "sigmoid",
-    "sys2nd", "bounded_input", "LorenzStep", "WongWangExcInhStep", "Array", "Initializer", "Parameter", "typing",
+    "sys2nd", "bounded_input", "LorenzStep", "WongWangExcInhStep", "WilsonCowanNoSaturationStep",
+    "WilsonCowanSymmetricStep", "WilsonCowanSimplifiedStep", "WilsonCowanLinearStep", "Array", "Initializer", "Parameter", "typing",
     "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
     "hrf_bold", "simulate_bold", "HRFKernel", "HRFBold", "FirstOrderVolterraHRFKernel",
     "GammaHRFKernel", "DoubleExponentialHRFKernel", "MixtureOfGammasHRFKernel", "Fitter", "FitResult", "SearchSpace",

@@ -21,13 +21,18 @@ from .threshold_linear import THRESHOLD_LINEAR
 from .van_der_pol import VAN_DER_POL
 from .wendling import WENDLING
 from .wilson_cowan import WILSON_COWAN
+from .wilson_cowan_linear import WILSON_COWAN_LINEAR
+from .wilson_cowan_no_saturation import WILSON_COWAN_NO_SATURATION
+from .wilson_cowan_simplified import WILSON_COWAN_SIMPLIFIED
+from .wilson_cowan_symmetric import WILSON_COWAN_SYMMETRIC
 from .wong_wang import WONG_WANG
 from .wong_wang_fic import feedback_inhibition_control
 
 MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG, LINEAR, MONTBRIO_PAZO_ROXIN,
                               COOMBES_BYRNE, FITZHUGH_NAGUMO, KURAMOTO, GENERIC_2D, EPILEPTOR,
                               EPILEPTOR_2D, LARTER_BREAKSPEAR, WENDLING, STUART_LANDAU, VAN_DER_POL,
-                              THRESHOLD_LINEAR, FITZHUGH_NAGUMO_CUBIC, LORENZ)}
+                              THRESHOLD_LINEAR, FITZHUGH_NAGUMO_CUBIC, LORENZ, WILSON_COWAN_NO_SATURATION,
+                              WILSON_COWAN_SYMMETRIC, WILSON_COWAN_SIMPLIFIED, WILSON_COWAN_LINEAR)}
 
 WilsonCowanStep = make_node_module(WILSON_COWAN, "WilsonCowanStep", "Wilson–Cowan E/I node population.")
 WilsonCowanModel = WilsonCowanStep
@@ -58,6 +63,14 @@ StuartLandauStep = make_node_module(STUART_LANDAU, "StuartLandauStep", "Stuart�
 VanDerPolStep = make_node_module(VAN_DER_POL, "VanDerPolStep", "Van der Pol oscillator node population.")
 ThresholdLinearStep = make_node_module(THRESHOLD_LINEAR, "ThresholdLinearStep",
                                        "Threshold-linear E/I rate node population (Chaudhuri et al. 2015).")
+WilsonCowanNoSaturationStep = make_node_module(WILSON_COWAN_NO_SATURATION, "WilsonCowanNoSaturationStep",
+                                               "Wilson–Cowan node population without refractoriness.")
+WilsonCowanSymmetricStep = make_node_module(WILSON_COWAN_SYMMETRIC, "WilsonCowanSymmetricStep",
+                                            "Wilson–Cowan node population, shared time constant and sigmoid.")
+WilsonCowanSimplifiedStep = make_node_module(WILSON_COWAN_SIMPLIFIED, "WilsonCowanSimplifiedStep",
+                                             "Wilson–Cowan node population, shared weights.")
+WilsonCowanLinearStep = make_node_module(WILSON_COWAN_LINEAR, "WilsonCowanLinearStep",
+                                         "Wilson–Cowan node population, threshold-linear transfer.")
 LorenzStep = make_node_module(LORENZ, "LorenzStep", "Lorenz (1963) system node population.")
 FitzHughNagumoCubicStep = make_node_module(FITZHUGH_NAGUMO_CUBIC, "FitzHughNagumoCubicStep",
                                            "FitzHugh–Nagumo node population, general cubic form.")
@@ -75,7 +88,10 @@ MODULES = {HOPF.name: HopfStep, JANSEN_RIT.name: JansenRitStep, WILSON_COWAN.nam
            EPILEPTOR_2D.name: Epileptor2DStep, LARTER_BREAKSPEAR.name: LarterBreakspearStep,
            WENDLING.name: WendlingStep, STUART_LANDAU.name: StuartLandauStep,
            VAN_DER_POL.name: VanDerPolStep, THRESHOLD_LINEAR.name: ThresholdLinearStep,
-           FITZHUGH_NAGUMO_CUBIC.name: FitzHughNagumoCubicStep, LORENZ.name: LorenzStep}
+           FITZHUGH_NAGUMO_CUBIC.name: FitzHughNagumoCubicStep, LORENZ.name: LorenzStep,
+           WILSON_COWAN_NO_SATURATION.name: WilsonCowanNoSaturationStep,
+           WILSON_COWAN_SYMMETRIC.name: WilsonCowanSymmetricStep,
+           WILSON_COWAN_SIMPLIFIED.name: WilsonCowanSimplifiedStep, WILSON_COWAN_LINEAR.name: WilsonCowanLinearStep}
 
 
 def module_class(model) -> type:
@@ -100,6 +116,9 @@ __all__ = [
     "LarterBreakspearStep", "WendlingStep", "feedback_inhibition_control",
     "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "StuartLandauStep",
     "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep", "LORENZ", "LorenzStep", "WongWangExcInhStep",
+    "WILSON_COWAN_NO_SATURATION", "WILSON_COWAN_SYMMETRIC", "WILSON_COWAN_SIMPLIFIED", "WILSON_COWAN_LINEAR",
+    "WilsonCowanNoSaturationStep", "WilsonCowanSymmetricStep", "WilsonCowanSimplifiedStep",
+    "WilsonCowanLinearStep",
     "ModelInfo", "list_models", "sigmoid", "sys2nd", "bounded_input",
 ]
 
