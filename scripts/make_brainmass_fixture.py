@@ -312,6 +312,22 @@ def utility_cases():
                       for n in (None, "rw", "sym")},
         "lm": lm.tolist(), "sources": src.tolist(), "leadfield": {},
     }
+    # KuramotoNetwork: 200 steps of 0.05 ms from fixed phases (its step freezes the coupling over
+    # the step, then exp_euler on a drift that does not depend on theta: forward Euler)
+    omega = np.round(rng.uniform(0.01, 0.05, size=4), 4)
+    theta0 = np.round(rng.uniform(0.0, 6.0, size=4), 3)
+    kn = {}
+    for label, kw in (("all_to_all", dict(K=0.4, alpha=0.3)),
+                      ("conn", dict(K=0.7, alpha=-0.2, conn=jnp.asarray(W), normalize_by_n=False,
+                                    exclude_self=False))):
+        with brainstate.environ.context(dt=DT_MS * u.ms):
+            net = brainmass.KuramotoNetwork(4, omega=jnp.asarray(omega), init_theta=lambda s, **k: jnp.asarray(theta0), **kw)
+            brainstate.nn.init_all_states(net)
+            traj = brainstate.transform.for_loop(lambda i: net.update(), np.arange(N_STEPS))
+        kn[label] = {"kwargs": {k: (v if not hasattr(v, "shape") else "W") for k, v in kw.items()},
+                     "theta": mag(np.asarray(traj)[RECORD_EVERY - 1::RECORD_EVERY])}
+    out["kuramoto_network"] = {"omega": omega.tolist(), "theta0": theta0.tolist(), "dt_ms": DT_MS,
+                               "record_every": RECORD_EVERY, "n_steps": N_STEPS, "cases": kn}
     for norm in (True, "l2", False):
         for demean in (True, False):
             r = brainmass.LeadfieldReadout(jnp.asarray(lm), y0=brainstate.nn.Param(0.3),

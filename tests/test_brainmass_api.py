@@ -323,3 +323,32 @@ def test_leadfield_readout_matches_brainmass_and_hand_values():
     y = src @ L.T
     np.testing.assert_allclose(nm.LeadfieldReadout(lm, 0.3, 1.7)(src),
                                1.7 * (y - y.mean(axis=1, keepdims=True)) - 0.3, atol=1e-12)
+
+
+# ------------------------------------------------------------------------------ KuramotoNetwork
+def _run_kuramoto(net, dt, n):
+    import brainstate
+
+    brainstate.nn.init_all_states(net)
+    with brainstate.environ.context(dt=dt * u.ms):
+        return np.asarray(brainstate.transform.for_loop(lambda i: net.update(), np.arange(n)))
+
+
+@pytest.mark.parametrize("label", ["all_to_all", "conn"])
+def test_kuramoto_network_matches_brainmass(label):
+    """brainmass freezes the coupling over the step and takes an Euler step: method='euler'."""
+    KN = UT["kuramoto_network"]
+    case = KN["cases"][label]
+    kw = {k: (np.asarray(UT["W"]) if v == "W" else v) for k, v in case["kwargs"].items()}
+    net = nm.KuramotoNetwork(4, omega=np.asarray(KN["omega"]), init_theta=np.asarray(KN["theta0"]),
+                             method="euler", **kw)
+    th = _run_kuramoto(net, KN["dt_ms"], KN["n_steps"])[KN["record_every"] - 1::KN["record_every"]]
+    np.testing.assert_allclose(th, case["theta"], rtol=1e-9, atol=1e-10)
+
+
+def test_kuramoto_sakaguchi_pair_locks_at_the_closed_form_phase():
+    """phi' = d_omega - K cos(alpha) sin(phi): sin(phi*) = d_omega / (K cos alpha)."""
+    net = nm.KuramotoNetwork(2, omega=np.array([0.01, 0.03]), K=0.05, alpha=0.3,
+                             init_theta=np.array([0.0, 1.0]), method="rk4")
+    th = _run_kuramoto(net, 0.5, 4000)
+    assert np.sin(th[-1, 1] - th[-1, 0]) == pytest.approx(0.02 / (0.05 * np.cos(0.3)), rel=1e-6)

@@ -39,7 +39,7 @@ from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Netwo
                       SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling, HyperbolicTangentCoupling,
                       additive_coupling, diffusive_coupling, sigmoidal_coupling,
                       sigmoidal_jansen_rit_coupling, hyperbolic_tangent_coupling, laplacian_connectivity,
-                      LaplacianConnParam, delay_index)
+                      LaplacianConnParam, delay_index, KuramotoNetwork)
 from .network.connectome import Connectome
 from .noise import (BlueNoise, BrownianNoise, ColoredNoise, GaussianNoise, Noise, OUProcess, PinkNoise,
                     VioletNoise, WhiteNoise)
@@ -76,7 +76,7 @@ __all__ = [
     "HyperbolicTangentCoupling", "additive_coupling", "diffusive_coupling", "sigmoidal_coupling",
     "sigmoidal_jansen_rit_coupling", "hyperbolic_tangent_coupling", "laplacian_connectivity",
     "LaplacianConnParam", "delay_index", "LeadfieldReadout", "ModelInfo", "list_models", "sigmoid",
-    "sys2nd", "bounded_input", "LorenzStep", "WongWangExcInhStep", "WilsonCowanNoSaturationStep",
+    "sys2nd", "bounded_input", "LorenzStep", "WongWangExcInhStep", "KuramotoNetwork", "WilsonCowanNoSaturationStep",
     "WilsonCowanSymmetricStep", "WilsonCowanSimplifiedStep", "WilsonCowanLinearStep", "Array", "Initializer", "Parameter", "typing",
     "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
     "hrf_bold", "simulate_bold", "HRFKernel", "HRFBold", "FirstOrderVolterraHRFKernel",

@@ -85,6 +85,8 @@ BRAINMASS_NAMES: dict[str, str] = {
     "WilsonCowanSymmetricStep": "same drift and runs; wEI/wIE swapped names as WilsonCowanStep",
     "WilsonCowanSimplifiedStep": "same drift and runs",
     "WilsonCowanLinearStep": "same drift and runs; wEI/wIE swapped names as WilsonCowanStep",
+    "KuramotoNetwork": "same runs with method='euler' (brainmass's step); default heun; omega "
+                       "and K plain numbers in rad/ms; takes method=",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
 }

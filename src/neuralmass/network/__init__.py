@@ -6,3 +6,4 @@ from .coupling import (COUPLINGS, AdditiveCoupling, Coupling, DiffusiveCoupling,
                        hyperbolic_tangent_coupling, laplacian_connectivity, LaplacianConnParam)
 from .delays import DelayLine, delay_index, initial_history  # noqa: F401
 from .network import Network  # noqa: F401
+from .kuramoto_network import KuramotoNetwork  # noqa: F401

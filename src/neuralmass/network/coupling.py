@@ -345,12 +345,17 @@ class KuramotoCoupling(Coupling):
     needs; through :math:`e^{i\theta}` it becomes one: every source sends :math:`e^{i\theta_j}`,
     the delayed weighted sum is :math:`z_i = \sum_j w_{ij} e^{i\theta_j(t-\tau_{ij})}`, and the
     target takes :math:`\mathrm{Im}(z_i e^{-i\theta_i})` (Kuramoto 1975; Sanz-Leon et al. 2015).
-    Use with ``coupled_var='theta'`` of the Kuramoto model.
+    With a phase lag ``alpha`` the target takes :math:`\sin(\theta_j - \theta_i - \alpha)`
+    (Sakaguchi & Kuramoto 1986; default 0). Use with ``coupled_var='theta'`` of the Kuramoto model.
     """
 
     kind = "kuramoto"
     uses_local = True
     complex_source = True
+
+    def param_table(self, source_unit=None):
+        return (Parameter("alpha", 0.0, None, None, (-np.pi, np.pi),
+                          "phase lag (rad; Sakaguchi & Kuramoto 1986)"),)
 
     def source_unit(self, var_unit):
         return None   # e^{i theta}
@@ -361,7 +366,7 @@ class KuramotoCoupling(Coupling):
 
     @staticmethod
     def post(s, local, rowsum, p):
-        return jnp.imag(s * jnp.exp(-1j * local))
+        return jnp.imag(s * jnp.exp(-1j * (local + p.get("alpha", 0.0))))
 
 
 # ------------------------------------------------------------------------------ pure functions
@@ -420,9 +425,10 @@ def hyperbolic_tangent(delayed, w, k=0.5, scale=2.0):
     return _formula(HyperbolicTangentCoupling, delayed, None, w, k, scale=scale)
 
 
-def kuramoto(delayed, local, w, k=1.0):
-    r"""Sine coupling :math:`k \sum_j w_{ij} \sin(\theta_j(t-\tau_{ij}) - \theta_i(t))` (phases in rad)."""
-    return _formula(KuramotoCoupling, delayed, local, w, k)
+def kuramoto(delayed, local, w, k=1.0, alpha=0.0):
+    r"""Sine coupling :math:`k \sum_j w_{ij} \sin(\theta_j(t-\tau_{ij}) - \theta_i(t) - \alpha)`
+    (phases in rad; ``alpha`` the phase lag)."""
+    return _formula(KuramotoCoupling, delayed, local, w, k, alpha=alpha)
 
 
 COUPLINGS = {
