@@ -125,6 +125,9 @@ CASES = {
                                points=[[0.164, 0.05, 0.4, 0.9], [0.05, 0.2, 0.01, 0.5]],
                                inputs=[[0.0, 0.1, 0.3, -0.05]], init=[0.1, 0.05], dt_ms=0.1),
     # Wilson-Cowan variants; brainmass's wIE is I onto E (neuralmass: wEI), its wEI E onto I
+    "WilsonCowanStep": dict(kwargs=dict(tau_I=2.0 * u.ms, a_E=1.3, wEE=11.0, wIE=3.0, wEI=14.0, wII=10.0, r=0.9),
+                            states=("rE", "rI"), units=(None, None), points=WC_POINTS, inputs=WC_INPUTS,
+                            init=[0.1, 0.05]),
     "WilsonCowanNoSaturationStep": dict(kwargs=dict(tau_E=2.0 * u.ms, wEE=11.0, wIE=3.0, wEI=14.0, wII=10.0),
                                         states=("rE", "rI"), units=(None, None), points=WC_POINTS,
                                         inputs=WC_INPUTS, init=[0.1, 0.05]),

@@ -80,6 +80,9 @@ BRAINMASS_NAMES: dict[str, str] = {
     "WongWangExcInhStep": "the model WongWang (Deco et al. 2014) with TVB's/brainmass's names; "
                           "G defaults to 1 (brainmass 2: in a Network, k is G); start S_E = 0.164, "
                           "S_I = 0.05 (brainmass 0.001); gamma_e/gamma_i read in 1/(ms Hz)",
+    "WilsonCowanStep": "same drift and runs with the cross weights' names swapped (brainmass's "
+                       "wIE, I onto E, is our wEI; its wEI is our wIE): a silent difference "
+                       "when porting",
     "WilsonCowanNoSaturationStep": "same drift and runs; weights named target-source (brainmass's "
                                    "wIE is our wEI and the reverse)",
     "WilsonCowanSymmetricStep": "same drift and runs; wEI/wIE swapped names as WilsonCowanStep",
