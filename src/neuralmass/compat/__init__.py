@@ -113,9 +113,14 @@ def accepted_keywords(obj) -> set[str] | None:
     """Keyword names ``obj`` (a class or function of neuralmass) accepts; ``None`` when it takes
     any keyword (``**kwargs`` that is not a node module's table)."""
     from ..models.module import NodeModule
+    from ..network.coupling import Coupling
 
     if isinstance(obj, type) and issubclass(obj, NodeModule):
         return _module_keywords(obj)
+    if isinstance(obj, type) and issubclass(obj, Coupling):
+        named = {n for n, p in inspect.signature(obj.__init__).parameters.items()
+                 if n != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD}
+        return named | set(obj().defaults)
     target = obj.__init__ if isinstance(obj, type) else obj
     try:
         sig = inspect.signature(target)

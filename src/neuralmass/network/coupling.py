@@ -225,6 +225,13 @@ class Coupling(brainstate.nn.Module):
         return f"{type(self).__name__}({ps})"
 
 
+class _SourceOnly:
+    """Couplings of the source alone take brainmass's positional order ``(x, conn, k, ...)``."""
+
+    def __init__(self, x=None, conn=None, k: float = 1.0, **params):
+        Coupling.__init__(self, x=x, conn=conn, k=k, **params)
+
+
 def _value(x):
     """Evaluate prefetch references (callables); values are read in canonical units."""
     if callable(x) and not hasattr(x, "shape"):
@@ -232,7 +239,7 @@ def _value(x):
     return jnp.asarray(magnitude(x))
 
 
-class LinearCoupling(Coupling):
+class LinearCoupling(_SourceOnly, Coupling):
     r"""Linear (additive) coupling :math:`k \sum_j w_{ij} x_j(t-\tau_{ij})` (see :func:`linear`)."""
 
     kind = "linear"
@@ -252,7 +259,7 @@ class DiffusiveCoupling(Coupling):
         return s - rowsum * local
 
 
-class SigmoidalCoupling(Coupling):
+class SigmoidalCoupling(_SourceOnly, Coupling):
     r"""TVB sigmoidal coupling times ``k`` (see :func:`sigmoidal`); defaults are TVB's."""
 
     kind = "sigmoidal"
@@ -272,7 +279,7 @@ class SigmoidalCoupling(Coupling):
         return p["cmin"] + (p["cmax"] - p["cmin"]) / (1.0 + jnp.exp(-p["a"] * (s - p["midpoint"]) / p["sigma"]))
 
 
-class SigmoidalJansenRitCoupling(Coupling):
+class SigmoidalJansenRitCoupling(_SourceOnly, Coupling):
     r"""Jansen–Rit pre-synaptic sigmoid coupling (see :func:`sigmoidal_jansen_rit`).
 
     Defaults: ``e0 = 2.5`` Hz, ``v0 = 6`` mV, ``r = 0.56`` 1/mV (Jansen & Rit 1995); the sigmoid
@@ -294,7 +301,7 @@ class SigmoidalJansenRitCoupling(Coupling):
         return jr_sigmoid(x, p["e0"], p["v0"], p["r"])
 
 
-class TanhCoupling(Coupling):
+class TanhCoupling(_SourceOnly, Coupling):
     r"""Hyperbolic-tangent coupling :math:`k \sum_j w_{ij}\tanh((x_j - m)/\sigma)` (see :func:`tanh`)."""
 
     kind = "tanh"
