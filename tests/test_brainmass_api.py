@@ -352,3 +352,14 @@ def test_kuramoto_sakaguchi_pair_locks_at_the_closed_form_phase():
                              init_theta=np.array([0.0, 1.0]), method="rk4")
     th = _run_kuramoto(net, 0.5, 4000)
     assert np.sin(th[-1, 1] - th[-1, 0]) == pytest.approx(0.02 / (0.05 * np.cos(0.3)), rel=1e-6)
+
+
+def test_process_sequence_reduces_every_leaf_along_time():
+    seq = {"x": np.array([[1.0, 4.0], [3.0, 2.0], [5.0, 0.0]]), "y": (np.array([2.0, 6.0, 1.0]),)}
+    assert nm.process_sequence(seq, "stack")["x"].shape == (3, 2)
+    np.testing.assert_allclose(nm.process_sequence(seq, "mean")["x"], [3.0, 2.0])
+    np.testing.assert_allclose(nm.process_sequence(seq, "last")["y"][0], 1.0)
+    np.testing.assert_allclose(nm.process_sequence(seq, "max")["x"], [5.0, 4.0])
+    np.testing.assert_allclose(nm.process_sequence(seq, lambda a: a.sum(axis=0))["y"][0], 9.0)
+    with pytest.raises(ValueError, match="mode='median'"):
+        nm.process_sequence(seq, "median")

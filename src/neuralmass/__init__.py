@@ -34,7 +34,7 @@ from .models import FitzHughNagumoCubicStep, StuartLandauStep, ThresholdLinearSt
 from .models import (LorenzStep, WilsonCowanLinearStep, WilsonCowanNoSaturationStep,
                      WilsonCowanSimplifiedStep, WilsonCowanSymmetricStep, WongWangExcInhStep)
 from .models import ModelInfo, bounded_input, list_models, sigmoid, sys2nd
-from .monitors import Monitor, Raw, TemporalAverage
+from .monitors import Monitor, Raw, TemporalAverage, process_sequence
 from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Network, SigmoidalCoupling,
                       SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling, HyperbolicTangentCoupling,
                       additive_coupling, diffusive_coupling, sigmoidal_coupling,
@@ -76,7 +76,7 @@ __all__ = [
     "HyperbolicTangentCoupling", "additive_coupling", "diffusive_coupling", "sigmoidal_coupling",
     "sigmoidal_jansen_rit_coupling", "hyperbolic_tangent_coupling", "laplacian_connectivity",
     "LaplacianConnParam", "delay_index", "LeadfieldReadout", "ModelInfo", "list_models", "sigmoid",
-    "sys2nd", "bounded_input", "LorenzStep", "WongWangExcInhStep", "KuramotoNetwork", "WilsonCowanNoSaturationStep",
+    "sys2nd", "bounded_input", "process_sequence", "LorenzStep", "WongWangExcInhStep", "KuramotoNetwork", "WilsonCowanNoSaturationStep",
     "WilsonCowanSymmetricStep", "WilsonCowanSimplifiedStep", "WilsonCowanLinearStep", "Array", "Initializer", "Parameter", "typing",
     "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
     "hrf_bold", "simulate_bold", "HRFKernel", "HRFBold", "FirstOrderVolterraHRFKernel",

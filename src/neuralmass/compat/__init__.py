@@ -90,6 +90,7 @@ BRAINMASS_NAMES: dict[str, str] = {
     "WilsonCowanLinearStep": "same drift and runs; wEI/wIE swapped names as WilsonCowanStep",
     "KuramotoNetwork": "same runs with method='euler' (brainmass's step); default heun; omega "
                        "and K plain numbers in rad/ms; takes method=",
+    "process_sequence": "same reductions; an unknown mode is an error naming it",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
 }
