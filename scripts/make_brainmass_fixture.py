@@ -17,8 +17,16 @@ What is recorded
 * ``models``: for a few node models, the time derivative (per ms, brainmass's ``derivative``) at
   fixed states, inputs and parameters, and a short noise-free run (brainmass's own ``update``
   stepped with ``brainstate.transform.for_loop``, float64, the state after every 10th of 200 steps
-  of 0.05 ms) for the integrators ``exp_euler``, ``euler`` and
-  ``rk2``.  Values are plain numbers in brainmass's units (noted per model).
+  of 0.05 ms; 0.005 ms for the Lorenz system) for the integrators ``exp_euler``, ``euler`` and
+  ``rk2``.  Values are plain numbers in brainmass's units (noted per model);
+* ``hrf``: each HRF kernel (defaults and one other parameter set) on a time grid in ms, and
+  ``HRFBold`` applied to a fixed signal;
+* ``couplings``: the functional couplings (``additive_coupling``, ...) at fixed source values,
+  square, non-square and flattened connectivity;
+* ``utils``: ``list_models()``, ``sigmoid``, ``bounded_input``, ``sys2nd``, ``delay_index``,
+  ``laplacian_connectivity`` (three normalisations) and ``LeadfieldReadout`` at fixed inputs;
+* ``noise``: the log-log slope over time of the power spectrum of brainmass's coloured noises
+  (4096 successive ``update`` calls of one node among 64), which shows what they generate.
 """
 
 from __future__ import annotations
@@ -74,6 +82,8 @@ def mag(x, unit=None):
 # model name -> (constructor kwargs, state names, brainmass unit per state, input-args builder,
 #                states at which the drift is evaluated, inputs)
 STATES_2D = [[0.1, 0.5, -0.3, 1.2], [0.2, -0.4, 0.6, 0.0]]
+WC_POINTS = [[0.05, 0.3, 0.6, 0.9], [0.02, 0.4, 0.1, 0.7]]
+WC_INPUTS = [[0.0, 1.5, -0.5, 3.0], [0.0, 0.5, 2.0, -1.0]]
 CASES = {
     "HopfStep": dict(kwargs=dict(a=0.25, w=0.2, beta=1.0), states=("x", "y"), units=(None, None),
                      points=STATES_2D, inputs=[[0.0, 0.1, -0.2, 0.3], [0.0, 0.0, 0.05, -0.1]],
@@ -100,6 +110,37 @@ CASES = {
                                   points=[[10.0, 50.0, 200.0, 1000.0], [-2.0, -0.5, 0.3, 1.0]],
                                   inputs=[[0.0, 1.0, -2.0, 5.0], [0.0, 0.5, -1.0, 2.0]],
                                   init=[20.0, -1.0]),
+    # rho = 14: the fixed points C+- are stable (no chaos), so a 200-step run compares to float32
+    "LorenzStep": dict(kwargs=dict(sigma=10.0, rho=14.0, beta=8.0 / 3.0), states=("x", "y", "z"),
+                       units=(None, None, None),
+                       points=[[0.1, 5.0, -3.0, 12.0], [0.2, -4.0, 6.0, 15.0], [1.0, 20.0, 10.0, 30.0]],
+                       inputs=[[0.0, 0.5, -1.0, 2.0]], init=[1.0, 2.0, 3.0], dt_ms=0.005),
+    "LorenzStep_chaotic": dict(cls="LorenzStep", kwargs=dict(), states=("x", "y", "z"),
+                               units=(None, None, None),
+                               points=[[0.1, 5.0, -3.0, 12.0], [0.2, -4.0, 6.0, 15.0], [1.0, 20.0, 10.0, 30.0]],
+                               inputs=[[0.0, 0.5, -1.0, 2.0]], init=[1.0, 1.0, 1.0], no_runs=True),
+    # G and lamda given (brainmass's G default is 2, neuralmass's 1: the network's k is G)
+    "WongWangExcInhStep": dict(kwargs=dict(G=2.0, lamda=0.3, J_i=1.2, I_ext=0.05), states=("S_e", "S_i"),
+                               units=(None, None),
+                               points=[[0.164, 0.05, 0.4, 0.9], [0.05, 0.2, 0.01, 0.5]],
+                               inputs=[[0.0, 0.1, 0.3, -0.05]], init=[0.1, 0.05], dt_ms=0.1),
+    # Wilson-Cowan variants; brainmass's wIE is I onto E (neuralmass: wEI), its wEI E onto I
+    "WilsonCowanStep": dict(kwargs=dict(tau_I=2.0 * u.ms, a_E=1.3, wEE=11.0, wIE=3.0, wEI=14.0, wII=10.0, r=0.9),
+                            states=("rE", "rI"), units=(None, None), points=WC_POINTS, inputs=WC_INPUTS,
+                            init=[0.1, 0.05]),
+    "WilsonCowanNoSaturationStep": dict(kwargs=dict(tau_E=2.0 * u.ms, wEE=11.0, wIE=3.0, wEI=14.0, wII=10.0),
+                                        states=("rE", "rI"), units=(None, None), points=WC_POINTS,
+                                        inputs=WC_INPUTS, init=[0.1, 0.05]),
+    "WilsonCowanSymmetricStep": dict(kwargs=dict(tau=1.5 * u.ms, a=1.3, theta=3.0, wEE=11.0, wIE=3.0,
+                                                 wEI=14.0, wII=10.0, r=0.8),
+                                     states=("rE", "rI"), units=(None, None), points=WC_POINTS,
+                                     inputs=WC_INPUTS, init=[0.1, 0.05]),
+    "WilsonCowanSimplifiedStep": dict(kwargs=dict(w_exc=9.0, w_inh=11.0, a_I=1.3, theta_E=3.1),
+                                      states=("rE", "rI"), units=(None, None), points=WC_POINTS,
+                                      inputs=WC_INPUTS, init=[0.1, 0.05]),
+    "WilsonCowanLinearStep": dict(kwargs=dict(tau_I=2.0 * u.ms, wEE=0.7, wIE=0.4, wEI=1.1, wII=0.9, r=0.5),
+                                  states=("rE", "rI"), units=(None, None), points=WC_POINTS,
+                                  inputs=WC_INPUTS, init=[0.1, 0.05]),
     "ThresholdLinearStep": dict(kwargs=dict(), states=("E", "I"), units=(None, None),
                                 points=[[0.1, 0.5, 0.0, 1.2], [0.2, 0.0, 0.6, 0.1]],
                                 inputs=[[0.0, 1.0, -2.0, 5.0], [0.0, 0.5, 3.0, -1.0]], init=[0.1, 0.2]),
@@ -118,10 +159,10 @@ def model_case(label, spec):
                                                   mag(v, u.Hz) if isinstance(v, u.Quantity) else v)
                                               for k, v in spec["kwargs"].items()},
            "states": list(spec["states"]), "points": spec["points"], "inputs": spec["inputs"],
-           "dt_ms": DT_MS, "n_steps": N_STEPS, "record_every": RECORD_EVERY, "init": spec["init"]}
+           "dt_ms": spec.get("dt_ms", DT_MS), "n_steps": N_STEPS, "record_every": RECORD_EVERY, "init": spec["init"]}
     n = len(spec["points"][0])
     units = spec["units"]
-    with brainstate.environ.context(dt=DT_MS * u.ms):
+    with brainstate.environ.context(dt=spec.get("dt_ms", DT_MS) * u.ms):
         m = cls(n, **spec["kwargs"])
         brainstate.nn.init_all_states(m)
         state = tuple(_with_units(p, un) for p, un in zip(spec["points"], units))
@@ -129,13 +170,14 @@ def model_case(label, spec):
             # ThresholdLinearStep has no `derivative`; its drift is written inline in `update`
             out["derivative"] = None
         else:
-            inp = [jnp.asarray(spec["inputs"][0]) * (u.Hz if units[0] is u.Hz else 1.0),
-                   jnp.asarray(spec["inputs"][1])]
+            inp = [jnp.asarray(v) * (u.Hz if i == 0 and units[0] is u.Hz else 1.0)
+                   for i, v in enumerate(spec["inputs"])]
             d = m.derivative(state, 0.0 * u.ms, *inp)
             out["derivative"] = [mag(di, un / u.ms if un is not None else u.ms ** -1)
                                  for di, un in zip(d, units)]
         runs = {}
-        methods = ("exp_euler",) if label.startswith("ThresholdLinear") else ("exp_euler", "euler", "rk2")
+        methods = (() if spec.get("no_runs") else ("exp_euler",) if label.startswith("ThresholdLinear")
+                   else ("exp_euler", "euler", "rk2"))
         for method in methods:
             kw = dict(spec["kwargs"])
             if not label.startswith("ThresholdLinear"):
@@ -144,17 +186,156 @@ def model_case(label, spec):
             brainstate.nn.init_all_states(m)
             for name, val, un in zip(spec["states"], spec["init"], units):
                 getattr(m, name).value = _with_units([val], un)
-            ext = [spec["inputs"][0][1], spec["inputs"][1][1]]
-            ext = [ext[0] * (u.Hz if units[0] is u.Hz else 1.0), ext[1]]
+            ext = [v[1] * (u.Hz if i == 0 and units[0] is u.Hz else 1.0)
+                   for i, v in enumerate(spec["inputs"])]
 
             def step(i):
                 m.update(*ext)
                 return tuple(getattr(m, s).value for s in spec["states"])
 
             traj = brainstate.transform.for_loop(step, np.arange(N_STEPS))
-            runs[method] = {"inputs": [spec["inputs"][0][1], spec["inputs"][1][1]],
+            runs[method] = {"inputs": [v[1] for v in spec["inputs"]],
                             **{s: mag(t[RECORD_EVERY - 1::RECORD_EVERY, 0], un) for s, t, un in zip(spec["states"], traj, units)}}
         out["runs"] = runs
+    return out
+
+
+def _grid_ms(duration_ms, step_ms):
+    return np.arange(0.0, duration_ms + 0.5 * step_ms, step_ms)
+
+
+HRF_CASES = {
+    # label: (class, kwargs, grid step in ms); grids from 0 to the kernel's duration
+    "FirstOrderVolterraHRFKernel": ("FirstOrderVolterraHRFKernel", {}, 60.0),
+    "FirstOrderVolterraHRFKernel_b": ("FirstOrderVolterraHRFKernel", dict(tau_s=1.2, tau_f=0.5, scaling=0.5), 60.0),
+    "GammaHRFKernel": ("GammaHRFKernel", {}, 60.0),
+    "GammaHRFKernel_b": ("GammaHRFKernel", dict(tau=0.9, n=4.0, a=1.0), 60.0),
+    "DoubleExponentialHRFKernel": ("DoubleExponentialHRFKernel", {}, 60.0),
+    "DoubleExponentialHRFKernel_b": ("DoubleExponentialHRFKernel", dict(tau_1=5.0, f_1=0.05, a=1.0), 60.0),
+    "MixtureOfGammasHRFKernel": ("MixtureOfGammasHRFKernel", {}, 60.0),
+    "MixtureOfGammasHRFKernel_b": ("MixtureOfGammasHRFKernel", dict(a_1=5.0, a_2=11.0, l=1.3, c=0.3), 60.0),
+}
+
+
+def hrf_cases():
+    out = {}
+    for label, (cls, kw, step) in HRF_CASES.items():
+        k = getattr(brainmass, cls)(**kw)
+        dur = float(k.duration.to_decimal(u.ms))
+        t = _grid_ms(dur, step)
+        out[label] = {"class": cls, "kwargs": kw, "duration_ms": dur, "step_ms": step,
+                      "h": mag(k(jnp.asarray(t) * u.ms))}
+    # HRFBold on z(t) = 1 + 0.5 sin(2 pi t / 8 s) + 0.2 sin(2 pi t / 3 s), two regions (phase shift)
+    dt_ms, n = 1.0, 30000
+    t = np.arange(n) * dt_ms
+    z = np.stack([1.0 + 0.5 * np.sin(2 * np.pi * t / 8000.0) + 0.2 * np.sin(2 * np.pi * t / 3000.0),
+                  1.0 + 0.5 * np.cos(2 * np.pi * t / 8000.0)], axis=1)
+    bolds = {}
+    for label, kernel in (("volterra", brainmass.FirstOrderVolterraHRFKernel()),
+                          ("gamma", brainmass.GammaHRFKernel())):
+        b = brainmass.HRFBold(period=1000. * u.ms, downsample_period=4. * u.ms, kernel=kernel)
+        bolds[label] = mag(b(jnp.asarray(z), dt=dt_ms * u.ms))
+    out["HRFBold"] = {"signal": "z = [1 + 0.5 sin(2 pi t/8 s) + 0.2 sin(2 pi t/3 s), 1 + 0.5 cos(2 pi t/8 s)]",
+                      "dt_ms": dt_ms, "n_steps": n, "period_ms": 1000.0, "downsample_period_ms": 4.0,
+                      "k_1": 5.6, "V_0": 0.02, "bold": bolds}
+    return out
+
+
+def coupling_cases():
+    rng = np.random.default_rng(23)
+    r = lambda *shape: np.round(rng.uniform(-1.0, 1.0, size=shape), 3)
+    w_sq = np.round(rng.uniform(0.0, 1.0, size=(3, 3)), 3)
+    w_ns = np.round(rng.uniform(0.0, 1.0, size=(2, 4)), 3)
+    x_sq, x_ns, y_sq, y_ns = r(3, 3), r(2, 4), r(3), r(2)
+    v_sq = np.round(rng.uniform(2.0, 10.0, size=(3, 3)), 3)     # potentials (mV) for Jansen-Rit
+    cases = []
+
+    def add(fn, args, kw, note):
+        res = getattr(brainmass, fn)(*[jnp.asarray(a) for a in args], **kw)
+        cases.append({"function": fn, "args": [np.asarray(a).tolist() for a in args], "kwargs": kw,
+                      "note": note, "out": mag(res)})
+
+    add("additive_coupling", (x_sq, w_sq), {}, "square")
+    add("additive_coupling", (x_ns, w_ns), dict(k=0.7, b=0.1), "non-square")
+    add("additive_coupling", (x_sq.reshape(-1), w_sq), dict(k=2.0), "flattened x")
+    add("diffusive_coupling", (x_sq, y_sq, w_sq, 0.5), {}, "square")
+    add("diffusive_coupling", (x_ns, y_ns, w_ns, 1.5), {}, "non-square")
+    add("diffusive_coupling", (x_ns.reshape(-1), y_ns, w_ns.reshape(-1), 1.5), {}, "flattened, non-square")
+    add("sigmoidal_coupling", (x_sq, w_sq), {}, "defaults")
+    add("sigmoidal_coupling", (x_ns, w_ns), dict(k=2.0, a=1.5, b=0.2, slope=3.0, midpoint=0.4), "non-square")
+    add("sigmoidal_jansen_rit_coupling", (v_sq, w_sq), {}, "defaults")
+    add("sigmoidal_jansen_rit_coupling", (v_sq, w_sq), dict(k=3.0, cmin=0.001, cmax=0.006, midpoint=5.0, r=0.7),
+        "cmin > 0")
+    add("hyperbolic_tangent_coupling", (x_sq, w_sq), {}, "defaults")
+    add("hyperbolic_tangent_coupling", (x_ns, w_ns), dict(k=1.2, scale=0.8), "non-square")
+    cls = brainmass.HyperbolicTangentCoupling(lambda: jnp.asarray(x_sq), jnp.asarray(w_sq), k=0.9, scale=1.7)
+    cases.append({"function": "HyperbolicTangentCoupling", "args": [x_sq.tolist(), w_sq.tolist()],
+                  "kwargs": dict(k=0.9, scale=1.7), "note": "class, called", "out": mag(cls())})
+    return cases
+
+
+def _slope(series, dt_ms):
+    from scipy.signal import welch
+    f, p = welch(series, fs=1.0 / dt_ms, nperseg=512, axis=0)
+    keep = (f > 4 * f[1]) & (f < 0.4 / dt_ms)
+    return float(np.polyfit(np.log(f[keep]), np.log(p[keep].mean(axis=-1)), 1)[0])
+
+
+def noise_cases():
+    out = {}
+    brainstate.random.seed(1)
+    for cls in ("WhiteNoise", "PinkNoise", "BlueNoise", "VioletNoise", "BrownianNoise"):
+        with brainstate.environ.context(dt=0.1 * u.ms):
+            nz = getattr(brainmass, cls)(64, sigma=1.0 * u.nA)
+            brainstate.nn.init_all_states(nz)
+            xs = np.asarray(brainstate.transform.for_loop(lambda i: u.get_magnitude(nz.update()), np.arange(4096)))
+        out[cls] = {"psd_slope_over_time": round(_slope(xs, 0.1), 3),
+                    "beta": getattr(nz, "beta", None), "std": round(float(xs.std()), 4)}
+    return out
+
+
+def utility_cases():
+    """list_models, sigmoid, bounded_input, sys2nd, delay_index, laplacian_connectivity and
+    LeadfieldReadout at fixed inputs."""
+    rng = np.random.default_rng(5)
+    x = np.round(rng.uniform(-10.0, 20.0, size=6), 3)
+    W = np.round(rng.uniform(0.0, 1.0, size=(4, 4)), 3)
+    W[0, 1] = W[1, 0] = 0.0
+    lm = np.round(rng.normal(size=(5, 4)), 3)
+    src = np.round(rng.normal(size=(3, 4)), 3)
+    out = {
+        "list_models": [list(m) for m in brainmass.list_models()],
+        "x": x.tolist(),
+        "sigmoid": mag(brainmass.sigmoid(jnp.asarray(x), 0.005, 6.0, 0.56)),
+        "bounded_input": mag(brainmass.bounded_input(jnp.asarray(x * 40.0), 300.0)),
+        "sys2nd": mag(brainmass.sys2nd(3.25, 0.1, jnp.asarray(x), jnp.asarray(x[::-1]), jnp.asarray(x * 0.5))),
+        "delay_index_3": np.asarray(brainmass.delay_index(3)).tolist(),
+        "W": W.tolist(),
+        "laplacian": {str(n): mag(brainmass.laplacian_connectivity(jnp.asarray(W), normalize=n))
+                      for n in (None, "rw", "sym")},
+        "lm": lm.tolist(), "sources": src.tolist(), "leadfield": {},
+    }
+    # KuramotoNetwork: 200 steps of 0.05 ms from fixed phases (its step freezes the coupling over
+    # the step, then exp_euler on a drift that does not depend on theta: forward Euler)
+    omega = np.round(rng.uniform(0.01, 0.05, size=4), 4)
+    theta0 = np.round(rng.uniform(0.0, 6.0, size=4), 3)
+    kn = {}
+    for label, kw in (("all_to_all", dict(K=0.4, alpha=0.3)),
+                      ("conn", dict(K=0.7, alpha=-0.2, conn=jnp.asarray(W), normalize_by_n=False,
+                                    exclude_self=False))):
+        with brainstate.environ.context(dt=DT_MS * u.ms):
+            net = brainmass.KuramotoNetwork(4, omega=jnp.asarray(omega), init_theta=lambda s, **k: jnp.asarray(theta0), **kw)
+            brainstate.nn.init_all_states(net)
+            traj = brainstate.transform.for_loop(lambda i: net.update(), np.arange(N_STEPS))
+        kn[label] = {"kwargs": {k: (v if not hasattr(v, "shape") else "W") for k, v in kw.items()},
+                     "theta": mag(np.asarray(traj)[RECORD_EVERY - 1::RECORD_EVERY])}
+    out["kuramoto_network"] = {"omega": omega.tolist(), "theta0": theta0.tolist(), "dt_ms": DT_MS,
+                               "record_every": RECORD_EVERY, "n_steps": N_STEPS, "cases": kn}
+    for norm in (True, "l2", False):
+        for demean in (True, False):
+            r = brainmass.LeadfieldReadout(jnp.asarray(lm), y0=brainstate.nn.Param(0.3),
+                                           cy0=brainstate.nn.Param(1.7), normalize=norm, demean=demean)
+            out["leadfield"][f"{norm}-{demean}"] = mag(r.update(jnp.asarray(src)))
     return out
 
 
@@ -172,9 +353,11 @@ def main():
                  "function" if callable(getattr(brainmass, n)) else type(getattr(brainmass, n)).__name__)
              for n in names}
     models = {label: model_case(label, spec) for label, spec in CASES.items()}
+    hrf, couplings, noise, utils = hrf_cases(), coupling_cases(), noise_cases(), utility_cases()
     doc = {"brainmass_version": brainmass.__version__, "python": sys.version.split()[0],
            "units": {"MontbrioPazoRoxinStep": "r in Hz, dr/dt in Hz/ms; other models dimensionless, d/dt per ms"},
-           "names": names, "kinds": kinds, "signatures": sigs, "models": models}
+           "names": names, "kinds": kinds, "signatures": sigs, "models": models,
+           "hrf": hrf, "couplings": couplings, "noise": noise, "utils": utils}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(names)} names)")

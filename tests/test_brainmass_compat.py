@@ -16,9 +16,9 @@ import numpy as np
 import pytest
 
 import neuralmass as nm
-from neuralmass.compat import BRAINMASS_NAMES, provided
-from neuralmass.models import (FITZHUGH_NAGUMO_CUBIC, HOPF, MONTBRIO_PAZO_ROXIN, STUART_LANDAU,
-                               THRESHOLD_LINEAR, VAN_DER_POL)
+from neuralmass.compat import BRAINMASS_NAMES, coverage, fixture_keywords, provided
+from neuralmass.models import (FITZHUGH_NAGUMO_CUBIC, HOPF, LORENZ, MONTBRIO_PAZO_ROXIN, STUART_LANDAU,
+                               THRESHOLD_LINEAR, VAN_DER_POL, WONG_WANG)
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 FIX = json.loads((ROOT / "tests" / "fixtures" / "brainmass_0_1_1.json").read_text())
@@ -26,19 +26,11 @@ DOC = (ROOT / "docs" / "brainmass.md").read_text()
 
 
 def _keywords(name):
-    sig = FIX["signatures"].get(name) or []
-    return [p["name"] for p in sig if p["kind"] not in ("VAR_POSITIONAL", "VAR_KEYWORD")]
+    return fixture_keywords(FIX, name)
 
 
 def _coverage():
-    ok, missing = [], {}
-    for name in FIX["names"]:
-        have, bad = provided(name, _keywords(name))
-        if have and not bad:
-            ok.append(name)
-        else:
-            missing[name] = bad if have else None
-    return ok, missing
+    return coverage(FIX)
 
 
 # ------------------------------------------------------------------------------------ names
@@ -56,7 +48,8 @@ def test_claimed_names_exist_with_brainmass_keywords():
 
 
 def test_docs_list_exactly_the_missing_names():
-    """docs/brainmass.md lists every fixture name that is not provided with brainmass's keywords."""
+    """docs/brainmass.md lists every fixture name that is not provided with brainmass's keywords
+    (regenerate the list with scripts/update_brainmass_docs.py)."""
     ok, missing = _coverage()
     block = DOC.split("<!-- missing-names:start -->")[1].split("<!-- missing-names:end -->")[0]
     listed = set(re.findall(r"`([A-Za-z_][A-Za-z0-9_]*)`", block))
@@ -133,10 +126,22 @@ def _ours(label):
         state_in = {"r": 1e-3, "v": 1.0}
         inputs = ("r_noise", 1e-3), ("I_ext", 1.0)
         return MONTBRIO_PAZO_ROXIN, nm.MontbrioPazoRoxinStep, kw, names, state_in, inputs
+    if cls.startswith("WilsonCowan"):
+        # brainmass names weights source-target (its wIE is I onto E), neuralmass target-source
+        swap = {"wIE": "wEI", "wEI": "wIE"}
+        kw = {swap.get(k, k): v for k, v in kw.items()}
+        names = {"rE": "rE", "rI": "rI"}
+        return (getattr(nm, cls).model, getattr(nm, cls), kw, names, {s: 1.0 for s in names},
+                (("rE_inp", 1.0), ("rI_inp", 1.0)))
+    if cls == "WongWangExcInhStep":
+        # brainmass's (TVB's) names are taken as they are; its coupling input is our S_E_ext
+        names = {"S_e": "S_E", "S_i": "S_I"}
+        return WONG_WANG, nm.WongWangExcInhStep, kw, names, {s: 1.0 for s in names}, (("S_E_ext", 1.0),)
     model, mod = {"HopfStep": (HOPF, nm.HopfStep), "StuartLandauStep": (STUART_LANDAU, nm.StuartLandauStep),
                   "VanDerPolStep": (VAN_DER_POL, nm.VanDerPolStep),
                   "FitzHughNagumoStep": (FITZHUGH_NAGUMO_CUBIC, nm.FitzHughNagumoCubicStep),
-                  "ThresholdLinearStep": (THRESHOLD_LINEAR, nm.ThresholdLinearStep)}[cls]
+                  "ThresholdLinearStep": (THRESHOLD_LINEAR, nm.ThresholdLinearStep),
+                  "LorenzStep": (LORENZ, nm.LorenzStep)}[cls]
     names = {s: s for s in case["states"]}
     scale = {s: 1.0 for s in case["states"]}
     inputs = tuple((n, 1.0) for n in model.extra["positional_inputs"])
@@ -234,5 +239,45 @@ def test_cli_lists_the_new_models(capsys):
 
     assert main(["models"]) == 0
     text = capsys.readouterr().out
-    for name in ("StuartLandau", "VanDerPol", "ThresholdLinear", "FitzHughNagumoCubic"):
+    for name in ("StuartLandau", "VanDerPol", "ThresholdLinear", "FitzHughNagumoCubic", "Lorenz"):
         assert name in text
+
+
+def test_lorenz_fixed_points_and_volume_contraction():
+    """C+- = (+-sqrt(beta(rho-1)), +-sqrt(beta(rho-1)), rho-1) are equilibria; div f = -(sigma+1+beta)."""
+    import jax
+
+    sigma, rho, beta = 10.0, 28.0, 8.0 / 3.0
+    P = {"sigma": sigma, "rho": rho, "beta": beta}
+    c = np.sqrt(beta * (rho - 1.0))
+    for sgn in (1.0, -1.0):
+        st = {"x": jnp.asarray(sgn * c), "y": jnp.asarray(sgn * c), "z": jnp.asarray(rho - 1.0)}
+        d = LORENZ.drift(st, P, {"x_ext": 0.0})
+        assert max(abs(float(v)) for v in d.values()) < 1e-4
+
+    def f(v):
+        d = LORENZ.drift({"x": v[0], "y": v[1], "z": v[2]}, P, {"x_ext": 0.0})
+        return jnp.stack([d["x"], d["y"], d["z"]])
+
+    J = jax.jacfwd(f)(jnp.asarray([3.0, -2.0, 17.0]))
+    assert float(jnp.trace(J)) == pytest.approx(-(sigma + 1.0 + beta), rel=1e-6)
+
+
+def test_wong_wang_exc_inh_takes_tvb_names_and_units():
+    m = nm.WongWangExcInhStep(1, gamma_e=0.641 / 1000, gamma_i=1.0 / 1000, J_N=0.2, I_o=0.3, init_S_e=0.2)
+    P = m.canonical_params
+    assert float(P["gamma_E"]) == pytest.approx(0.641) and float(P["gamma_I"]) == pytest.approx(1.0)
+    assert (float(P["J_NMDA"]), float(P["I_0"]), float(m.init_values["S_E"])) == pytest.approx((0.2, 0.3, 0.2))
+    with pytest.raises(TypeError, match="not both"):
+        nm.WongWangExcInhStep(1, gamma_e=0.000641, gamma_E=0.641)
+
+
+def test_wilson_cowan_linear_fixed_point_is_the_linear_solve():
+    """Below saturation and with positive currents the threshold-linear variant relaxes to the
+    solution of (I - W') r = I_ext for r = 0 (no refractoriness): W' = [[wEE, -wEI], [wIE, -wII]]."""
+    node = nm.WilsonCowanLinearStep(1, r=0.0)
+    out = nm.Simulator(node, dt=0.05).run(80.0, inputs={"rE_inp": 0.2, "rI_inp": 0.05}, monitors=["rE", "rI"])
+    W = np.array([[0.8, -0.3], [1.0, -0.85]])
+    expect = np.linalg.solve(np.eye(2) - W, [0.2, 0.05])
+    got = [float(np.asarray(out["rE"])[-1, 0]), float(np.asarray(out["rI"])[-1, 0])]
+    np.testing.assert_allclose(got, expect, rtol=1e-4)

@@ -18,9 +18,12 @@ import brainstate as _brainstate  # noqa: E402,F401
 
 _jax.config.update("jax_enable_x64", _X64)
 
-from . import datasets, forward, integrators, monitors, noise, units
+from . import datasets, forward, integrators, monitors, noise, typing, units
 from .forward import (BOLDMonitor, BOLDSignal, EEGLeadFieldModel, LeadFieldModel, MEGLeadFieldModel,
                       hrf_bold, simulate_bold)
+from .forward import LeadfieldReadout
+from .forward import (DoubleExponentialHRFKernel, FirstOrderVolterraHRFKernel, GammaHRFKernel, HRFBold,
+                      HRFKernel, MixtureOfGammasHRFKernel)
 from .models import (HOPF, JANSEN_RIT, LINEAR, MODELS, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
                      JansenRitModel, JansenRitStep, LinearStep, NodeModel, WilsonCowanModel,
                      WilsonCowanStep, WongWangModel, WongWangStep)
@@ -28,12 +31,20 @@ from .models import (CoombesByrneStep, Epileptor2DStep, EpileptorStep, FitzHughN
                      Generic2dOscillatorStep, KuramotoStep, LarterBreakspearStep, MontbrioPazoRoxinStep,
                      WendlingStep)
 from .models import FitzHughNagumoCubicStep, StuartLandauStep, ThresholdLinearStep, VanDerPolStep
-from .monitors import Monitor, Raw, TemporalAverage
+from .models import (LorenzStep, WilsonCowanLinearStep, WilsonCowanNoSaturationStep,
+                     WilsonCowanSimplifiedStep, WilsonCowanSymmetricStep, WongWangExcInhStep)
+from .models import ModelInfo, bounded_input, list_models, sigmoid, sys2nd
+from .monitors import Monitor, Raw, TemporalAverage, process_sequence
 from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Network, SigmoidalCoupling,
-                      SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling)
+                      SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling, HyperbolicTangentCoupling,
+                      additive_coupling, diffusive_coupling, sigmoidal_coupling,
+                      sigmoidal_jansen_rit_coupling, hyperbolic_tangent_coupling, laplacian_connectivity,
+                      LaplacianConnParam, delay_index, KuramotoNetwork)
 from .network.connectome import Connectome
-from .noise import GaussianNoise, OUProcess, WhiteNoise
+from .noise import (BlueNoise, BrownianNoise, ColoredNoise, GaussianNoise, Noise, OUProcess, PinkNoise,
+                    VioletNoise, WhiteNoise)
 from .params import Param
+from .typing import Array, Initializer, Parameter
 from .engine import NodeSystem, SimulationDiverged, Simulator, make_run_fn
 
 # modules with optional or heavier dependencies load on first use
@@ -58,10 +69,17 @@ __all__ = [
     "MontbrioPazoRoxinStep", "CoombesByrneStep", "FitzHughNagumoStep", "KuramotoStep",
     "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep", "LarterBreakspearStep", "WendlingStep",
     "StuartLandauStep", "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep",
-    "OUProcess", "WhiteNoise", "GaussianNoise", "Monitor", "Raw", "TemporalAverage",
+    "OUProcess", "WhiteNoise", "GaussianNoise", "Noise", "ColoredNoise", "PinkNoise", "BlueNoise",
+    "VioletNoise", "BrownianNoise", "Monitor", "Raw", "TemporalAverage",
     "Connectome", "Network", "DiffusiveCoupling", "LinearCoupling", "AdditiveCoupling",
     "SigmoidalCoupling", "SigmoidalJansenRitCoupling", "TanhCoupling", "KuramotoCoupling", "Param",
+    "HyperbolicTangentCoupling", "additive_coupling", "diffusive_coupling", "sigmoidal_coupling",
+    "sigmoidal_jansen_rit_coupling", "hyperbolic_tangent_coupling", "laplacian_connectivity",
+    "LaplacianConnParam", "delay_index", "LeadfieldReadout", "ModelInfo", "list_models", "sigmoid",
+    "sys2nd", "bounded_input", "process_sequence", "LorenzStep", "WongWangExcInhStep", "KuramotoNetwork", "WilsonCowanNoSaturationStep",
+    "WilsonCowanSymmetricStep", "WilsonCowanSimplifiedStep", "WilsonCowanLinearStep", "Array", "Initializer", "Parameter", "typing",
     "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
-    "hrf_bold", "simulate_bold", "Fitter", "FitResult", "SearchSpace",
+    "hrf_bold", "simulate_bold", "HRFKernel", "HRFBold", "FirstOrderVolterraHRFKernel",
+    "GammaHRFKernel", "DoubleExponentialHRFKernel", "MixtureOfGammasHRFKernel", "Fitter", "FitResult", "SearchSpace",
     "datasets", "forward", "integrators", "monitors", "noise", "units", *_LAZY_MODULES,
 ]

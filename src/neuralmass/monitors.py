@@ -25,7 +25,7 @@ from typing import Any, Callable
 
 import jax.numpy as jnp
 
-__all__ = ["Monitor", "Raw", "TemporalAverage", "Expression"]
+__all__ = ["Monitor", "Raw", "TemporalAverage", "Expression", "process_sequence"]
 
 
 @dataclass(frozen=True)
@@ -143,3 +143,29 @@ class Expression(Monitor):
 
     def sample(self, mstate, read):
         return mstate, self.fn(read.view)
+
+
+_REDUCTIONS = {
+    "stack": lambda x: x,
+    "last": lambda x: x[-1],
+    "first": lambda x: x[0],
+    "avg": lambda x: jnp.mean(x, axis=0),
+    "mean": lambda x: jnp.mean(x, axis=0),
+    "max": lambda x: jnp.max(x, axis=0),
+    "min": lambda x: jnp.min(x, axis=0),
+}
+
+
+def process_sequence(data, mode="stack"):
+    """Reduce recorded sequences (time on axis 0 of every leaf of the pytree ``data``) with
+    ``mode``: ``'stack'`` (unchanged), ``'last'``, ``'first'``, ``'avg'``/``'mean'``, ``'max'``,
+    ``'min'``, or a function applied to each leaf (brainmass's ``process_sequence``)."""
+    import jax
+
+    if callable(mode):
+        fn = mode
+    elif mode in _REDUCTIONS:
+        fn = _REDUCTIONS[mode]
+    else:
+        raise ValueError(f"mode={mode!r} is not known; use one of {', '.join(_REDUCTIONS)} or a function.")
+    return jax.tree_util.tree_map(lambda x: fn(jnp.asarray(x)), data)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import inspect
 
-__all__ = ["BRAINMASS_VERSION", "BRAINMASS_NAMES", "accepted_keywords", "provided"]
+__all__ = ["BRAINMASS_VERSION", "BRAINMASS_NAMES", "accepted_keywords", "provided", "coverage"]
 
 BRAINMASS_VERSION = "0.1.1"
 
@@ -35,6 +35,62 @@ BRAINMASS_NAMES: dict[str, str] = {
     "MontbrioPazoRoxinStep": "rate r in 1/ms (brainmass Hz); Delta dimensionless (brainmass delta "
                              "in Hz, read as Delta = delta*tau with a warning); coupling of rates "
                              "enters dV/dt (TVB form), brainmass adds r input to dr/dt",
+    "HRFKernel": "plain-number time grids in ms, as brainmass; h(t) = 0 for t < 0",
+    "FirstOrderVolterraHRFKernel": "same values; over- and critically damped parameters give the "
+                                   "oscillator's impulse response (brainmass: NaN)",
+    "GammaHRFKernel": "divided by the analytic peak at (n-1)*tau, not by the maximum over the "
+                      "caller's grid (brainmass: k(t) depends on the grid t)",
+    "DoubleExponentialHRFKernel": "divided by the maximum over the kernel's own support, not over "
+                                  "the caller's grid",
+    "MixtureOfGammasHRFKernel": "same values",
+    "HRFBold": "convolution is the Riemann sum Delta*sum h z (brainmass omits Delta: its values "
+               "scale with 1/downsample_period); kernel sampled at k*Delta (brainmass: "
+               "linspace(0, duration, n)); periods must be whole multiples (brainmass rounds)",
+    "Noise": "base class of neuralmass's stateful noises (WhiteNoise, OUProcess, ColoredNoise)",
+    "ColoredNoise": "spectrum shaped over time (brainmass: across the last axis of in_size, white "
+                    "over time); PSD sigma^2 |2 pi f|^-beta, f in kHz, fixed in physical "
+                    "frequency so it does not change with dt; not run by the compiled engine",
+    "PinkNoise": "as ColoredNoise, beta = 1",
+    "BlueNoise": "beta = -1, PSD ~ f (brainmass -2, which is violet)",
+    "VioletNoise": "beta = -2, PSD ~ f^2 (brainmass -4)",
+    "BrownianNoise": "same process (x += sigma sqrt(dt/ms) xi); sigma read in input unit x sqrt(ms)",
+    "additive_coupling": "same values; also takes (n_in,) sources without delays",
+    "diffusive_coupling": "same values",
+    "sigmoidal_coupling": "same values (brainmass's parameterisation; the SigmoidalCoupling class "
+                          "is TVB's, with cmin/cmax/sigma)",
+    "sigmoidal_jansen_rit_coupling": "same values",
+    "hyperbolic_tangent_coupling": "same values",
+    "HyperbolicTangentCoupling": "same values; a coupling kind of Network ('hyperbolic_tangent'); "
+                                 "conn must be square when the object is called",
+    "list_models": "read from the model tables (every registered model; brainmass's WongWangStep "
+                   "is a different model, our CoombesByrneStep has 4 states)",
+    "ModelInfo": "same fields (name, category, n_state_vars, use_case)",
+    "sigmoid": "same values (the Jansen-Rit sigmoid, vmax = 2 e0)",
+    "sys2nd": "same values; the Jansen-Rit drift uses it",
+    "bounded_input": "same values; bound must be positive",
+    "delay_index": "same values",
+    "laplacian_connectivity": "same values: W - D (the sign of nabla^2), the negative of spectral "
+                              "graph theory's D - W",
+    "LaplacianConnParam": "same value; a brainstate.nn.Param",
+    "LeadfieldReadout": "same values; lm is a plain array, not a trainable Param",
+    "Array": "type alias", "Initializer": "type alias",
+    "Parameter": "type alias (also admits neuralmass.Param)",
+    "typing": "module of the type aliases",
+    "LorenzStep": "same drift and runs (time in ms); update returns x",
+    "WongWangExcInhStep": "the model WongWang (Deco et al. 2014) with TVB's/brainmass's names; "
+                          "G defaults to 1 (brainmass 2: in a Network, k is G); start S_E = 0.164, "
+                          "S_I = 0.05 (brainmass 0.001); gamma_e/gamma_i read in 1/(ms Hz)",
+    "WilsonCowanStep": "same drift and runs with the cross weights' names swapped (brainmass's "
+                       "wIE, I onto E, is our wEI; its wEI is our wIE): a silent difference "
+                       "when porting",
+    "WilsonCowanNoSaturationStep": "same drift and runs; weights named target-source (brainmass's "
+                                   "wIE is our wEI and the reverse)",
+    "WilsonCowanSymmetricStep": "same drift and runs; wEI/wIE swapped names as WilsonCowanStep",
+    "WilsonCowanSimplifiedStep": "same drift and runs",
+    "WilsonCowanLinearStep": "same drift and runs; wEI/wIE swapped names as WilsonCowanStep",
+    "KuramotoNetwork": "same runs with method='euler' (brainmass's step); default heun; omega "
+                       "and K plain numbers in rad/ms; takes method=",
+    "process_sequence": "same reductions; an unknown mode is an error naming it",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
 }
@@ -47,8 +103,7 @@ def _module_keywords(cls) -> set[str]:
     out |= set(M.extra.get("aliases", {}))
     out |= {f"init_{s}" for s in M.state_names} | {f"{s}_init" for s in M.state_names}
     out |= {f"noise_{s}" for s in M.extra.get("noise_slots", {})}
-    if "translate" in M.extra and M.name == "MontbrioPazoRoxin":
-        out.add("delta")
+    out |= set(M.extra.get("translate_keywords", ()))
     variant = M.extra.get("variant")
     if variant is not None:
         out |= set(variant[0]) | _module_keywords(variant[1]())
@@ -59,9 +114,14 @@ def accepted_keywords(obj) -> set[str] | None:
     """Keyword names ``obj`` (a class or function of neuralmass) accepts; ``None`` when it takes
     any keyword (``**kwargs`` that is not a node module's table)."""
     from ..models.module import NodeModule
+    from ..network.coupling import Coupling
 
     if isinstance(obj, type) and issubclass(obj, NodeModule):
         return _module_keywords(obj)
+    if isinstance(obj, type) and issubclass(obj, Coupling):
+        named = {n for n, p in inspect.signature(obj.__init__).parameters.items()
+                 if n != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD}
+        return named | set(obj().defaults)
     target = obj.__init__ if isinstance(obj, type) else obj
     try:
         sig = inspect.signature(target)
@@ -86,3 +146,24 @@ def provided(name: str, brainmass_params=()) -> tuple[bool, list[str]]:
     if acc is None:
         return True, []
     return True, [p for p in brainmass_params if p not in acc]
+
+
+def fixture_keywords(fixture: dict, name: str) -> list[str]:
+    """brainmass's keyword names of ``name`` as recorded in the fixture (``*args``/``**kwargs``
+    excluded)."""
+    sig = fixture["signatures"].get(name) or []
+    return [p["name"] for p in sig if p["kind"] not in ("VAR_POSITIONAL", "VAR_KEYWORD")]
+
+
+def coverage(fixture: dict) -> tuple[list[str], dict[str, list[str] | None]]:
+    """Which brainmass names of ``fixture`` (``tests/fixtures/brainmass_0_1_1.json``) neuralmass
+    provides with brainmass's keywords: ``(provided, missing)``, where ``missing[name]`` is the
+    list of keywords not taken, or ``None`` when the name is absent."""
+    ok, missing = [], {}
+    for name in fixture["names"]:
+        have, bad = provided(name, fixture_keywords(fixture, name))
+        if have and not bad:
+            ok.append(name)
+        else:
+            missing[name] = bad if have else None
+    return ok, missing

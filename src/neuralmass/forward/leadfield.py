@@ -34,9 +34,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..units import UnitMismatchError, is_quantity
+from ..units import UnitMismatchError, is_quantity, magnitude
 
-__all__ = ["LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel", "RegionLeadField"]
+__all__ = ["LeadfieldReadout", "average_reference", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel", "RegionLeadField"]
 
 Array = Any
 
@@ -56,6 +56,11 @@ def _unit_str(unit) -> str:
 
 def _is_batch_tracer(x) -> bool:
     return any(type(t).__name__ == "BatchTracer" for t in jax.tree.leaves(x))
+
+
+def average_reference(y, axis: int = -1):
+    """Common-average reference: ``y`` minus its mean over the sensors (``axis``)."""
+    return y - jnp.mean(y, axis=axis, keepdims=True)
 
 
 class LeadFieldModel(brainstate.nn.Module):
@@ -236,7 +241,7 @@ class LeadFieldModel(brainstate.nn.Module):
             eps = jax.random.normal(key, y.shape, dtype=y.dtype) @ self.noise_factor.T
             y = y + eps
         if self.reference == "average":
-            y = y - jnp.mean(y, axis=-1, keepdims=True)
+            y = average_reference(y)
         return u.Quantity(y, unit=self.sensor_unit)
 
     def __call__(self, nmm_obs_or_dipoles, key=None):
@@ -385,3 +390,58 @@ class RegionLeadField:
         return (f"RegionLeadField(name={self.name!r}, modality={self.modality}, "
                 f"regions={self.n_regions}, sensors={self.n_sensors}, unit={self.sensor_unit}, "
                 f"weighting={self.weighting!r})")
+
+
+class LeadfieldReadout(brainstate.nn.Module):
+    r"""A light sensor readout with brainmass's arguments: :math:`y = c\,(\hat L x) - y_0`.
+
+    :math:`\hat L` is the lead field ``lm`` (``(sensors, sources)``) with each row divided by its
+    L1 norm (``normalize=True`` or ``'l1'``) or L2 norm (``'l2'``), then, with ``demean=True``,
+    re-referenced to the common average (:func:`average_reference` over sensors, i.e. each column's
+    mean over sensors removed — the same as re-referencing the output). ``x`` is source activity
+    whose last axis is the sources; inputs and outputs are plain arrays. ``y0`` and ``cy0`` may be
+    numbers, arrays, ``brainstate.nn.Param`` or callables returning a value.
+
+    For a unit-aware forward model with sensor noise use :class:`LeadFieldModel`.
+    """
+
+    def __init__(self, lm, y0, cy0, normalize=True, demean=True):
+        super().__init__()
+        if normalize is True:
+            normalize = "l1"
+        if normalize is False:
+            normalize = None
+        if normalize not in (None, "l1", "l2"):
+            raise ValueError(f"normalize={normalize!r} is not known; use True/'l1', 'l2' or False.")
+        lm = jnp.asarray(magnitude(lm), dtype=float)
+        if lm.ndim != 2:
+            raise ValueError(f"lm has shape {lm.shape}; it must be (sensors, sources).")
+        self.lm_raw, self.y0, self.cy0 = lm, y0, cy0
+        self.normalize, self.demean = normalize, bool(demean)
+
+    @property
+    def lm(self):
+        """The lead field as applied (normalised rows, average reference)."""
+        L = self.lm_raw
+        if self.normalize == "l1":
+            L = L / jnp.sum(jnp.abs(L), axis=1, keepdims=True)
+        elif self.normalize == "l2":
+            L = L / jnp.sqrt(jnp.sum(L ** 2, axis=1, keepdims=True))
+        return average_reference(L, axis=0) if self.demean else L
+
+    @staticmethod
+    def _value(p):
+        from ..units import _unwrap_param
+
+        p = _unwrap_param(p)
+        return jnp.asarray(magnitude(p() if callable(p) else p), dtype=float)
+
+    def update(self, x):
+        x = jnp.asarray(magnitude(x), dtype=float)
+        L = self.lm
+        if x.shape[-1] != L.shape[1]:
+            raise ValueError(f"x has shape {x.shape}; its last axis must be the {L.shape[1]} sources.")
+        return self._value(self.cy0) * (x @ L.T) - self._value(self.y0)
+
+    def __call__(self, x):
+        return self.update(x)

@@ -1,5 +1,7 @@
 """Node models: one declarative table and one pure drift per model, plus generated modules."""
 
+from typing import NamedTuple
+
 from .base import InputVar, NodeModel, Observable, Parameter, StateVar
 from .coombes_byrne import COOMBES_BYRNE
 from .epileptor import EPILEPTOR, EPILEPTOR_2D
@@ -7,10 +9,11 @@ from .fitzhugh_nagumo import FITZHUGH_NAGUMO
 from .fitzhugh_nagumo_cubic import FITZHUGH_NAGUMO_CUBIC
 from .generic_2d import GENERIC_2D
 from .hopf import HOPF
-from .jansen_rit import JANSEN_RIT
+from .jansen_rit import JANSEN_RIT, bounded_input, sigmoid, sys2nd
 from .kuramoto import KURAMOTO
 from .larter_breakspear import LARTER_BREAKSPEAR
 from .linear import LINEAR
+from .lorenz import LORENZ
 from .module import NodeModule, make_node_module
 from .montbrio import MONTBRIO_PAZO_ROXIN
 from .stuart_landau import STUART_LANDAU
@@ -18,13 +21,18 @@ from .threshold_linear import THRESHOLD_LINEAR
 from .van_der_pol import VAN_DER_POL
 from .wendling import WENDLING
 from .wilson_cowan import WILSON_COWAN
+from .wilson_cowan_linear import WILSON_COWAN_LINEAR
+from .wilson_cowan_no_saturation import WILSON_COWAN_NO_SATURATION
+from .wilson_cowan_simplified import WILSON_COWAN_SIMPLIFIED
+from .wilson_cowan_symmetric import WILSON_COWAN_SYMMETRIC
 from .wong_wang import WONG_WANG
 from .wong_wang_fic import feedback_inhibition_control
 
 MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG, LINEAR, MONTBRIO_PAZO_ROXIN,
                               COOMBES_BYRNE, FITZHUGH_NAGUMO, KURAMOTO, GENERIC_2D, EPILEPTOR,
                               EPILEPTOR_2D, LARTER_BREAKSPEAR, WENDLING, STUART_LANDAU, VAN_DER_POL,
-                              THRESHOLD_LINEAR, FITZHUGH_NAGUMO_CUBIC)}
+                              THRESHOLD_LINEAR, FITZHUGH_NAGUMO_CUBIC, LORENZ, WILSON_COWAN_NO_SATURATION,
+                              WILSON_COWAN_SYMMETRIC, WILSON_COWAN_SIMPLIFIED, WILSON_COWAN_LINEAR)}
 
 WilsonCowanStep = make_node_module(WILSON_COWAN, "WilsonCowanStep", "Wilson–Cowan E/I node population.")
 WilsonCowanModel = WilsonCowanStep
@@ -32,6 +40,9 @@ JansenRitStep = make_node_module(JANSEN_RIT, "JansenRitStep", "Jansen–Rit cort
 JansenRitModel = JansenRitStep
 WongWangModel = make_node_module(WONG_WANG, "WongWangModel", "Reduced Wong–Wang E/I node population.")
 WongWangStep = WongWangModel
+WongWangExcInhStep = make_node_module(WONG_WANG, "WongWangExcInhStep",
+                                      "Reduced Wong–Wang E/I node population (Deco et al. 2014), TVB's "
+                                      "and brainmass's parameter names accepted.")
 HopfStep = make_node_module(HOPF, "HopfStep", "Hopf normal form (Stuart–Landau) node population.")
 HopfModel = HopfStep
 LinearStep = make_node_module(LINEAR, "LinearStep", "Leaky linear node population.")
@@ -52,6 +63,15 @@ StuartLandauStep = make_node_module(STUART_LANDAU, "StuartLandauStep", "Stuart�
 VanDerPolStep = make_node_module(VAN_DER_POL, "VanDerPolStep", "Van der Pol oscillator node population.")
 ThresholdLinearStep = make_node_module(THRESHOLD_LINEAR, "ThresholdLinearStep",
                                        "Threshold-linear E/I rate node population (Chaudhuri et al. 2015).")
+WilsonCowanNoSaturationStep = make_node_module(WILSON_COWAN_NO_SATURATION, "WilsonCowanNoSaturationStep",
+                                               "Wilson–Cowan node population without refractoriness.")
+WilsonCowanSymmetricStep = make_node_module(WILSON_COWAN_SYMMETRIC, "WilsonCowanSymmetricStep",
+                                            "Wilson–Cowan node population, shared time constant and sigmoid.")
+WilsonCowanSimplifiedStep = make_node_module(WILSON_COWAN_SIMPLIFIED, "WilsonCowanSimplifiedStep",
+                                             "Wilson–Cowan node population, shared weights.")
+WilsonCowanLinearStep = make_node_module(WILSON_COWAN_LINEAR, "WilsonCowanLinearStep",
+                                         "Wilson–Cowan node population, threshold-linear transfer.")
+LorenzStep = make_node_module(LORENZ, "LorenzStep", "Lorenz (1963) system node population.")
 FitzHughNagumoCubicStep = make_node_module(FITZHUGH_NAGUMO_CUBIC, "FitzHughNagumoCubicStep",
                                            "FitzHugh–Nagumo node population, general cubic form.")
 # FitzHughNagumoStep(alpha=..., init_V=...) builds the cubic form: those names are its parameters
@@ -68,7 +88,10 @@ MODULES = {HOPF.name: HopfStep, JANSEN_RIT.name: JansenRitStep, WILSON_COWAN.nam
            EPILEPTOR_2D.name: Epileptor2DStep, LARTER_BREAKSPEAR.name: LarterBreakspearStep,
            WENDLING.name: WendlingStep, STUART_LANDAU.name: StuartLandauStep,
            VAN_DER_POL.name: VanDerPolStep, THRESHOLD_LINEAR.name: ThresholdLinearStep,
-           FITZHUGH_NAGUMO_CUBIC.name: FitzHughNagumoCubicStep}
+           FITZHUGH_NAGUMO_CUBIC.name: FitzHughNagumoCubicStep, LORENZ.name: LorenzStep,
+           WILSON_COWAN_NO_SATURATION.name: WilsonCowanNoSaturationStep,
+           WILSON_COWAN_SYMMETRIC.name: WilsonCowanSymmetricStep,
+           WILSON_COWAN_SIMPLIFIED.name: WilsonCowanSimplifiedStep, WILSON_COWAN_LINEAR.name: WilsonCowanLinearStep}
 
 
 def module_class(model) -> type:
@@ -92,5 +115,35 @@ __all__ = [
     "FitzHughNagumoStep", "KuramotoStep", "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep",
     "LarterBreakspearStep", "WendlingStep", "feedback_inhibition_control",
     "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "StuartLandauStep",
-    "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep",
+    "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep", "LORENZ", "LorenzStep", "WongWangExcInhStep",
+    "WILSON_COWAN_NO_SATURATION", "WILSON_COWAN_SYMMETRIC", "WILSON_COWAN_SIMPLIFIED", "WILSON_COWAN_LINEAR",
+    "WilsonCowanNoSaturationStep", "WilsonCowanSymmetricStep", "WilsonCowanSimplifiedStep",
+    "WilsonCowanLinearStep",
+    "ModelInfo", "list_models", "sigmoid", "sys2nd", "bounded_input",
 ]
+
+
+class ModelInfo(NamedTuple):
+    """One registered model: its module class ``name`` (``neuralmass.<name>``), ``category``
+    (``'phenomenological'`` or ``'physiological'``), ``n_state_vars`` and ``use_case`` (the model's
+    one-line description) — brainmass's catalogue record, read from the model tables."""
+
+    name: str
+    category: str
+    n_state_vars: int
+    use_case: str
+
+
+def list_models() -> list[ModelInfo]:
+    """Every registered model (:data:`MODELS`), as :class:`ModelInfo` records, from the tables."""
+    return [ModelInfo(module_class(m).__name__, m.category, len(m.states), m.doc) for m in MODELS.values()]
+
+
+def _models_table() -> str:
+    rows = [("name", "category", "#states", "use_case")]
+    rows += [(i.name, i.category, str(i.n_state_vars), i.use_case) for i in list_models()]
+    widths = [max(len(r[c]) for r in rows) for c in range(4)]
+    return "\n".join("  ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in rows)
+
+
+list_models.to_table = _models_table

@@ -103,6 +103,11 @@ class NodeModel:
     default_dt : float
         A step (ms) that is stable with Heun for default parameters.
     reference : str
+    doc : str
+        One line: what the model is and what it is used for.
+    category : str
+        ``'phenomenological'`` (normal forms and abstract oscillators) or ``'physiological'``
+        (populations with biophysical parameters); listed by :func:`~neuralmass.models.list_models`.
     """
 
     name: str
@@ -118,6 +123,7 @@ class NodeModel:
     default_dt: float = 0.1
     reference: str = ""
     doc: str = ""
+    category: str = ""
     extra: dict = field(default_factory=dict)
 
     # ----------------------------------------------------------------- lookups

@@ -57,6 +57,7 @@ def coombes_byrne_drift(state, params, inputs):
 COOMBES_BYRNE = NodeModel(
     name="CoombesByrne",
     doc="Coombes–Byrne next-generation neural mass (QIF mean field with synaptic gating)",
+    category="physiological",
     states=(
         StateVar("r", 0.1, None, (0.0, 6.0), "population firing rate"),
         StateVar("V", -2.0, None, (-10.0, 10.0), "mean membrane potential (scaled QIF units)"),

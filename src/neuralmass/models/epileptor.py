@@ -126,6 +126,7 @@ _SIX = (("x1", "first subsystem (fast) x"), ("y1", "first subsystem (fast) y"),
 EPILEPTOR = NodeModel(
     name="Epileptor",
     doc="Epileptor (6 variables; excitability x0, slow permittivity z)",
+    category="physiological",
     states=(
         StateVar("x1", -1.8, None, (-2.0, 1.0), _SIX[0][1]),
         StateVar("y1", -15.0, None, (-20.0, 2.0), _SIX[1][1]),
@@ -163,6 +164,7 @@ EPILEPTOR = NodeModel(
 EPILEPTOR_2D = NodeModel(
     name="Epileptor2D",
     doc="two-dimensional Epileptor (fast x1, slow permittivity z)",
+    category="physiological",
     states=(
         StateVar("x1", -1.8, None, (-2.0, 1.0), "fast variable"),
         StateVar("z", 3.6, None, (2.0, 5.0), "slow permittivity variable"),

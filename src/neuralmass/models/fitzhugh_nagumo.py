@@ -63,6 +63,7 @@ def fhn_hopf_currents(a=0.7, b=0.8, eps=0.08):
 FITZHUGH_NAGUMO = NodeModel(
     name="FitzHughNagumo",
     doc="FitzHugh–Nagumo excitable/oscillatory unit",
+    category="phenomenological",
     states=(
         StateVar("v", -1.2, None, (-2.0, 2.0), "fast (voltage-like) variable"),
         StateVar("w", -0.6, None, (-1.0, 2.0), "slow recovery variable"),

@@ -46,6 +46,7 @@ def fitzhugh_nagumo_cubic_drift(state, params, inputs):
 FITZHUGH_NAGUMO_CUBIC = NodeModel(
     name="FitzHughNagumoCubic",
     doc="FitzHugh–Nagumo unit with a general cubic (Kostova et al. 2004)",
+    category="phenomenological",
     states=(
         StateVar("V", 0.0, None, (0.0, 0.05), "fast (voltage-like) variable"),
         StateVar("w", 0.0, None, (0.0, 0.05), "slow recovery variable"),

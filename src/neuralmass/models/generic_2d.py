@@ -46,6 +46,7 @@ def generic_2d_drift(state, params, inputs):
 GENERIC_2D = NodeModel(
     name="Generic2dOscillator",
     doc="TVB's generic planar oscillator",
+    category="phenomenological",
     states=(
         StateVar("V", 0.0, None, (-2.0, 4.0), "fast (voltage-like) variable"),
         StateVar("W", 0.0, None, (-6.0, 6.0), "slow (recovery-like) variable"),

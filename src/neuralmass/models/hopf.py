@@ -45,6 +45,7 @@ def hopf_drift(state, params, inputs):
 HOPF = NodeModel(
     name="Hopf",
     doc="Hopf normal form / Stuart–Landau oscillator",
+    category="phenomenological",
     states=(
         StateVar("x", 0.1, None, (-0.5, 0.5), "real part of the oscillator"),
         StateVar("y", 0.1, None, (-0.5, 0.5), "imaginary part of the oscillator"),

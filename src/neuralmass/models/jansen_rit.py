@@ -33,7 +33,7 @@ import jax.numpy as jnp
 
 from .base import InputVar, NodeModel, Observable, Parameter, StateVar
 
-__all__ = ["JANSEN_RIT", "jansen_rit_drift", "jr_sigmoid"]
+__all__ = ["JANSEN_RIT", "jansen_rit_drift", "jr_sigmoid", "sigmoid", "sys2nd", "bounded_input"]
 
 PER_MS = u.ms ** -1
 
@@ -41,6 +41,28 @@ PER_MS = u.ms ** -1
 def jr_sigmoid(v, e0, v0, r):
     """Jansen–Rit potential-to-rate sigmoid ``2 e0 / (1 + exp(r (v0 - v)))`` (rate in e0's unit)."""
     return 2.0 * e0 / (1.0 + jnp.exp(r * (v0 - v)))
+
+
+def sigmoid(x, vmax, v0, r):
+    r"""Potential-to-rate sigmoid :math:`S(x) = v_{max} / (1 + e^{r (v_0 - x)})` (brainmass's
+    ``sigmoid``): :func:`jr_sigmoid` with :math:`2 e_0 = v_{max}` (Jansen & Rit 1995)."""
+    return jr_sigmoid(x, 0.5 * vmax, v0, r)
+
+
+def sys2nd(A, a, u, x, v):
+    r"""Second-order synaptic kernel in state-space form (brainmass's ``sys2nd``): the
+    acceleration :math:`\dot v = A a u - 2 a v - a^2 x` of :math:`\ddot x + 2a\dot x + a^2 x = A a u`,
+    the impulse response :math:`h(t) = A a t e^{-a t}` of Jansen & Rit (1995), with :math:`v = \dot x`.
+    """
+    return A * a * u - 2.0 * a * v - a * a * x
+
+
+def bounded_input(x, bound=500.0):
+    r"""Smooth saturation :math:`b \tanh(x / b)` of an input (brainmass's ``bounded_input``): the
+    identity for :math:`|x| \ll b`, bounded by :math:`\pm b`."""
+    if not bound > 0:
+        raise ValueError(f"bound={bound!r} must be positive (the largest |output|).")
+    return bound * jnp.tanh(x / bound)
 
 
 def jansen_rit_drift(state, params, inputs):
@@ -55,15 +77,16 @@ def jansen_rit_drift(state, params, inputs):
         "y0": y3,
         "y1": y4,
         "y2": y5,
-        "y3": A * a * S(y1 - y2) - 2.0 * a * y3 - a * a * y0,
-        "y4": A * a * (inputs["p"] + C2 * S(C1 * y0)) - 2.0 * a * y4 - a * a * y1,
-        "y5": B * b * (C4 * S(C3 * y0)) - 2.0 * b * y5 - b * b * y2,
+        "y3": sys2nd(A, a, S(y1 - y2), y0, y3),
+        "y4": sys2nd(A, a, inputs["p"] + C2 * S(C1 * y0), y1, y4),
+        "y5": sys2nd(B, b, C4 * S(C3 * y0), y2, y5),
     }
 
 
 JANSEN_RIT = NodeModel(
     name="JansenRit",
     doc="Jansen–Rit cortical column",
+    category="physiological",
     states=(
         StateVar("y0", 0.0, u.mV, (-1.0, 1.0), "pyramidal output PSP (to interneurons)"),
         StateVar("y1", 0.0, u.mV, (-1.0, 1.0), "excitatory PSP on pyramidal cells"),

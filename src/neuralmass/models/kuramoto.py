@@ -73,6 +73,7 @@ def _order(state, params):
 KURAMOTO = NodeModel(
     name="Kuramoto",
     doc="Kuramoto phase oscillator with sine coupling",
+    category="phenomenological",
     states=(StateVar("theta", 0.0, None, (0.0, 2 * math.pi), "phase (rad)"),),
     params=(
         Parameter("omega", 2 * math.pi * 10.0, u.Hz, PER_MS, (-2 * math.pi * 100.0, 2 * math.pi * 100.0),

@@ -89,6 +89,7 @@ def larter_breakspear_drift(state, params, inputs):
 LARTER_BREAKSPEAR = NodeModel(
     name="LarterBreakspear",
     doc="Larter–Breakspear conductance-based neural mass (periodic by default; chaotic at d_V ≈ 0.69)",
+    category="physiological",
     states=(
         StateVar("V", -0.1, None, (-1.5, 1.5), "mean membrane potential of pyramidal cells"),
         StateVar("W", 0.2, None, (-1.5, 1.5), "fraction of open K channels"),

@@ -30,6 +30,7 @@ def linear_drift(state, params, inputs):
 LINEAR = NodeModel(
     name="Linear",
     doc="leaky linear node (Ornstein–Uhlenbeck when noise-driven)",
+    category="phenomenological",
     states=(StateVar("x", 0.0, None, (-0.1, 0.1), "activity"),),
     params=(Parameter("tau", 10.0, u.ms, u.ms, (1.0, 1000.0), "relaxation time"),),
     inputs=(InputVar("x_ext", u.ms ** -1, u.ms ** -1, "x", "input to dx/dt (coupling, noise)"),),

@@ -97,6 +97,7 @@ def _translate_kwargs(kw: dict) -> dict:
 MONTBRIO_PAZO_ROXIN = NodeModel(
     name="MontbrioPazoRoxin",
     doc="Montbrió–Pazó–Roxin QIF mean field (firing rate r, mean potential V)",
+    category="physiological",
     states=(
         StateVar("r", 0.1, None, (0.0, 2.0), "population firing rate (per ms for tau in ms)"),
         StateVar("V", -2.0, None, (-2.0, 1.5), "mean membrane potential (scaled QIF units)"),
@@ -126,5 +127,6 @@ MONTBRIO_PAZO_ROXIN = NodeModel(
     reference="Montbrió, Pazó & Roxin (2015) Phys Rev X 5:021028",
     extra={"noise_slots": {"r": "r_noise", "V": "V_noise"}, "aliases": {"init_v": "V_init", "noise_v": "noise_V"},
            "init_units": {"r": PER_MS}, "translate": _translate_kwargs,
+           "translate_keywords": ("delta",),
            "couplings": (("r", "r_ext", "linear"), ("V", "V_ext", "diffusive"))},
 )

@@ -42,6 +42,7 @@ def stuart_landau_drift(state, params, inputs):
 STUART_LANDAU = NodeModel(
     name="StuartLandau",
     doc="Stuart–Landau oscillator (Hopf normal form, unit saturation)",
+    category="phenomenological",
     states=(
         StateVar("x", 0.0, None, (0.0, 0.05), "real part"),
         StateVar("y", 0.0, None, (0.0, 0.05), "imaginary part"),

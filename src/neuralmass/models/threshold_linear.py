@@ -46,6 +46,7 @@ def threshold_linear_drift(state, params, inputs):
 THRESHOLD_LINEAR = NodeModel(
     name="ThresholdLinear",
     doc="threshold-linear E/I rate node (Chaudhuri et al. 2015)",
+    category="phenomenological",
     states=(
         StateVar("E", 0.0, u.Hz, (0.0, 10.0), "excitatory rate (Hz)"),
         StateVar("I", 0.0, u.Hz, (0.0, 10.0), "inhibitory rate (Hz)"),

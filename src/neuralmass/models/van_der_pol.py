@@ -37,6 +37,7 @@ def van_der_pol_drift(state, params, inputs):
 VAN_DER_POL = NodeModel(
     name="VanDerPol",
     doc="Van der Pol relaxation oscillator (Liénard form)",
+    category="phenomenological",
     states=(
         StateVar("x", 0.0, None, (0.0, 0.05), "oscillating variable"),
         StateVar("y", 0.0, None, (0.0, 0.05), "Liénard variable"),

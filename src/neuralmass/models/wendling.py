@@ -67,6 +67,7 @@ _NAMES = ("pyramidal output PSP (to interneurons)", "excitatory PSP on pyramidal
 WENDLING = NodeModel(
     name="Wendling",
     doc="Wendling model (Jansen–Rit with fast somatic inhibition)",
+    category="physiological",
     states=tuple(StateVar(f"y{i}", 0.0, u.mV, (-1.0, 1.0), _NAMES[i]) for i in range(5))
     + tuple(StateVar(f"y{i + 5}", 0.0, u.mV / u.ms, None, f"dy{i}/dt") for i in range(5)),
     params=(

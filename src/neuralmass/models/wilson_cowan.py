@@ -34,7 +34,7 @@ import jax.numpy as jnp
 
 from .base import InputVar, NodeModel, Parameter, StateVar
 
-__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid"]
+__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid", "wc_rates", "wilson_cowan_family"]
 
 
 def wc_sigmoid(x, a, theta):
@@ -42,21 +42,40 @@ def wc_sigmoid(x, a, theta):
     return 1.0 / (1.0 + jnp.exp(-a * (x - theta))) - 1.0 / (1.0 + jnp.exp(a * theta))
 
 
-def wilson_cowan_drift(state, params, inputs):
-    """Pure drift of the Wilson–Cowan model (time in ms)."""
-    P = params
+def wc_rates(state, P, inputs, F_E, F_I):
+    r"""The Wilson–Cowan right-hand side for transfer functions ``F_E(x)``, ``F_I(x)``:
+    :math:`\tau_j \dot r_j = -r_j + (1 - r\,r_j) F_j(x_j)` with the currents of the module
+    docstring (weights named target–source). Shared by the Wilson–Cowan family."""
     rE, rI = state["rE"], state["rI"]
     xE = P["wEE"] * rE - P["wEI"] * rI + inputs["rE_inp"]
     xI = P["wIE"] * rE - P["wII"] * rI + inputs["rI_inp"]
     return {
-        "rE": (-rE + (1.0 - P["r"] * rE) * wc_sigmoid(xE, P["a_E"], P["theta_E"])) / P["tau_E"],
-        "rI": (-rI + (1.0 - P["r"] * rI) * wc_sigmoid(xI, P["a_I"], P["theta_I"])) / P["tau_I"],
+        "rE": (-rE + (1.0 - P["r"] * rE) * F_E(xE)) / P["tau_E"],
+        "rI": (-rI + (1.0 - P["r"] * rI) * F_I(xI)) / P["tau_I"],
     }
+
+
+def wilson_cowan_drift(state, params, inputs):
+    """Pure drift of the Wilson–Cowan model (time in ms)."""
+    P = params
+    return wc_rates(state, P, inputs, lambda x: wc_sigmoid(x, P["a_E"], P["theta_E"]),
+                    lambda x: wc_sigmoid(x, P["a_I"], P["theta_I"]))
+
+
+def wilson_cowan_family(name, doc, params, drift, reference, default_dt=0.1, extra=None) -> NodeModel:
+    """A model of the Wilson–Cowan family: this model's states, inputs, coupling and noise slots
+    with its own parameter table and drift (the variants of brainmass 0.1.1)."""
+    return NodeModel(
+        name=name, doc=doc, category="physiological", states=WILSON_COWAN.states, params=params,
+        inputs=WILSON_COWAN.inputs, drift=drift, coupled_var="rE", coupling_input="rE_inp",
+        noise_inputs=("rE_inp", "rI_inp"), output="rE", default_dt=default_dt, reference=reference,
+        extra={**WILSON_COWAN.extra, **(extra or {})})
 
 
 WILSON_COWAN = NodeModel(
     name="WilsonCowan",
     doc="Wilson–Cowan excitatory/inhibitory populations (defaults: fixed points, no oscillation)",
+    category="physiological",
     states=(
         StateVar("rE", 0.0, None, (0.0, 0.05), "excitatory activity (fraction active)"),
         StateVar("rI", 0.0, None, (0.0, 0.05), "inhibitory activity (fraction active)"),

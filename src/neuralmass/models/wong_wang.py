@@ -2,17 +2,23 @@ r"""Reduced Wong–Wang excitatory/inhibitory model (Deco et al. 2014).
 
 .. math::
 
-    I_E &= W_E I_0 + w_+ J_{NMDA} S_E + J_{NMDA} S_E^{ext} - J_i S_I + I_E^{ext},\\
-    I_I &= W_I I_0 + J_{NMDA} S_E - S_I + I_I^{ext},\\
+    I_E &= W_E I_0 + w_+ J_{NMDA} S_E + G J_{NMDA} S_E^{ext} - J_i S_I + I_E^{ext},\\
+    I_I &= W_I I_0 + J_{NMDA} S_E - S_I + \lambda G J_{NMDA} S_E^{ext} + I_I^{ext},\\
     H_x &= \frac{a_x I_x - b_x}{1 - e^{-d_x (a_x I_x - b_x)}}, \qquad x\in\{E, I\}\\
     \dot S_E &= -S_E/\tau_E + (1 - S_E)\,\gamma_E H_E,\\
     \dot S_I &= -S_I/\tau_I + \gamma_I H_I .
 
 Currents in nA, rates ``H`` in Hz, time constants in ms. ``S_E_ext`` receives the network
 coupling of gating variables (Deco et al.'s :math:`G \sum_j C_{ij} S_{E,j}`, which enters the
-current multiplied by :math:`J_{NMDA}`). With the published defaults (``J_i = 1``, no coupling) an
+current multiplied by :math:`J_{NMDA}`); ``G`` (default 1: in a :class:`~neuralmass.Network` the
+coupling strength ``k`` is Deco et al.'s G) scales it, and a fraction ``lamda`` of it reaches the
+inhibitory pool (TVB's ``ReducedWongWangExcInh``; 0 in Deco et al. 2014). With the published defaults (``J_i = 1``, no coupling) an
 isolated node settles at :math:`H_E \approx 3` Hz, the firing rate the feedback inhibition control
 of the paper targets.
+
+``WongWangExcInhStep`` takes TVB's and brainmass's names (``a_e``, ``w_p``, ``J_N``, ``I_o``,
+``init_S_e``, ``noise_e``, ...; ``gamma_e``/``gamma_i`` in their unit 1/(ms·Hz), i.e. 0.641/1000,
+read as ``gamma_E = 1000 * gamma_e``).
 
 Noise slots ``noise_E``/``noise_I`` add to :math:`\dot S_E`/:math:`\dot S_I` (unit Hz, as in the
 paper's :math:`\sigma\nu_i(t)` term).
@@ -51,11 +57,34 @@ def ww_rate(current, a, b, d):
     return jnp.where(small, 1.0 / d + 0.5 * x, xs / (1.0 - jnp.exp(-d * xs)))
 
 
+#: TVB's and brainmass's names (ReducedWongWangExcInh, WongWangExcInhStep) -> this table's
+_TVB_NAMES = {"a_e": "a_E", "b_e": "b_E", "d_e": "d_E", "tau_e": "tau_E", "w_p": "w_plus", "W_e": "W_E",
+              "a_i": "a_I", "b_i": "b_I", "d_i": "d_I", "tau_i": "tau_I", "W_i": "W_I", "J_N": "J_NMDA",
+              "I_o": "I_0", "init_S_e": "S_E_init", "init_S_i": "S_I_init", "noise_e": "noise_E",
+              "noise_i": "noise_I"}
+
+
+def _translate_gamma(kw: dict) -> dict:
+    """TVB's/brainmass's ``gamma_e``, ``gamma_i`` (1/(ms·Hz): 0.641/1000) -> ``gamma_E = 1000 gamma_e``
+    (this table multiplies H in Hz by 1e-3 instead)."""
+    kw = dict(kw)
+    for low, up in (("gamma_e", "gamma_E"), ("gamma_i", "gamma_I")):
+        if low in kw:
+            if up in kw:
+                raise TypeError(f"WongWang: pass {up} (dimensionless, 0.641) or {low} (TVB's, "
+                                f"0.641/1000), not both.")
+            from ..units import _unwrap_param
+
+            kw[up] = 1000.0 * jnp.asarray(_unwrap_param(kw.pop(low)))
+    return kw
+
+
 def _currents(state, P, inputs):
     S_E, S_I = state["S_E"], state["S_I"]
+    long_range = P["G"] * P["J_NMDA"] * inputs["S_E_ext"]
     I_E = (P["W_E"] * P["I_0"] + P["w_plus"] * P["J_NMDA"] * S_E
-           + P["J_NMDA"] * inputs["S_E_ext"] - P["J_i"] * S_I + inputs["I_E_ext"] + P["I_ext"])
-    I_I = P["W_I"] * P["I_0"] + P["J_NMDA"] * S_E - S_I + inputs["I_I_ext"]
+           + long_range - P["J_i"] * S_I + inputs["I_E_ext"] + P["I_ext"])
+    I_I = P["W_I"] * P["I_0"] + P["J_NMDA"] * S_E - S_I + P["lamda"] * long_range + inputs["I_I_ext"]
     return I_E, I_I
 
 
@@ -78,6 +107,7 @@ def wong_wang_drift(state, params, inputs):
 WONG_WANG = NodeModel(
     name="WongWang",
     doc="reduced Wong–Wang excitatory/inhibitory model",
+    category="physiological",
     states=(
         StateVar("S_E", 0.164, None, (0.0, 0.3), "NMDA gating of excitatory synapses"),
         StateVar("S_I", 0.05, None, (0.0, 0.1), "GABA gating of inhibitory synapses"),
@@ -100,6 +130,8 @@ WONG_WANG = NodeModel(
         Parameter("J_NMDA", 0.15, u.nA, u.nA, (0.05, 0.3), "excitatory synaptic coupling"),
         Parameter("J_i", 1.0, u.nA, u.nA, (0.5, 2.0), "inhibitory synaptic coupling (FIC)"),
         Parameter("I_ext", 0.0, u.nA, u.nA, (0.0, 0.1), "constant external current to E"),
+        Parameter("G", 1.0, None, None, (0.0, 10.0), "scaling of the long-range input S_E_ext"),
+        Parameter("lamda", 0.0, None, None, (0.0, 1.0), "fraction of the long-range input to I"),
     ),
     inputs=(
         InputVar("S_E_ext", None, None, None, "gating input from other regions (enters as J_NMDA * S_E_ext)"),
@@ -123,5 +155,6 @@ WONG_WANG = NodeModel(
     output="S_E",
     default_dt=0.1,
     reference="Deco et al. (2014) J Neurosci 34:7886",
-    extra={"noise_slots": {"E": "S_E_noise", "I": "S_I_noise"}},
+    extra={"noise_slots": {"E": "S_E_noise", "I": "S_I_noise"}, "aliases": _TVB_NAMES,
+           "translate": _translate_gamma, "translate_keywords": ("gamma_e", "gamma_i")},
 )

@@ -16,6 +16,7 @@ with a global strength :math:`k`. The kinds implemented here:
 ``'sigmoidal_jansen_rit'``        :math:`k \sum_j w_{ij}\, S\big(v_j(t-\tau_{ij})\big)`,
                                   :math:`S(v) = 2e_0/(1+e^{r(v_0 - v)})`, :math:`v = y_1 - y_2`
 ``'tanh'``                        :math:`k \sum_j w_{ij} \tanh\big((x_j(t-\tau_{ij}) - m)/\sigma\big)`
+``'hyperbolic_tangent'``          :math:`k \tanh\big(s \sum_j w_{ij} x_j(t-\tau_{ij})\big)` (tanh after the sum)
 ``'kuramoto'``                    :math:`k \sum_j w_{ij} \sin\big(\theta_j(t-\tau_{ij}) - \theta_i(t)\big)`
 ================================  ==============================================================
 
@@ -31,6 +32,11 @@ The compiled engine calls them directly; :meth:`Coupling.evaluate` composes them
 formula :math:`k\,\mathrm{post}(\sum_j w_{ij}\,\mathrm{pre}(x_j), x_i)` for a matrix of delayed
 values, and the functions ``linear``, ``diffusive``, ``sigmoidal``, ``sigmoidal_jansen_rit`` and
 ``tanh`` are that composition for each kind.
+
+brainmass's functional forms (``additive_coupling``, ``diffusive_coupling``, ``sigmoidal_coupling``,
+``sigmoidal_jansen_rit_coupling``, ``hyperbolic_tangent_coupling``) take brainmass's argument
+names and shapes (``delayed_x`` as ``(..., n_out, n_in)`` or flattened, ``conn`` possibly
+non-square or flattened, a callable for either) and are computed through the same definitions.
 
 Units. Each kind has a parameter table (:meth:`Coupling.param_table`): its parameters are
 converted once, by :func:`neuralmass.units.to_canonical`. The strength ``k`` carries the unit
@@ -63,7 +69,10 @@ from ..units import magnitude, to_canonical
 __all__ = [
     "linear", "diffusive", "sigmoidal", "sigmoidal_jansen_rit", "tanh", "kuramoto", "strength_unit",
     "Coupling", "LinearCoupling", "AdditiveCoupling", "DiffusiveCoupling", "SigmoidalCoupling",
-    "SigmoidalJansenRitCoupling", "TanhCoupling", "KuramotoCoupling", "get_coupling", "COUPLINGS",
+    "SigmoidalJansenRitCoupling", "TanhCoupling", "KuramotoCoupling", "HyperbolicTangentCoupling",
+    "hyperbolic_tangent", "get_coupling", "COUPLINGS",
+    "additive_coupling", "diffusive_coupling", "sigmoidal_coupling", "sigmoidal_jansen_rit_coupling",
+    "hyperbolic_tangent_coupling", "laplacian_connectivity", "LaplacianConnParam",
 ]
 
 _PER_MS = u.ms ** -1
@@ -216,6 +225,13 @@ class Coupling(brainstate.nn.Module):
         return f"{type(self).__name__}({ps})"
 
 
+class _SourceOnly:
+    """Couplings of the source alone take brainmass's positional order ``(x, conn, k, ...)``."""
+
+    def __init__(self, x=None, conn=None, k: float = 1.0, **params):
+        Coupling.__init__(self, x=x, conn=conn, k=k, **params)
+
+
 def _value(x):
     """Evaluate prefetch references (callables); values are read in canonical units."""
     if callable(x) and not hasattr(x, "shape"):
@@ -223,7 +239,7 @@ def _value(x):
     return jnp.asarray(magnitude(x))
 
 
-class LinearCoupling(Coupling):
+class LinearCoupling(_SourceOnly, Coupling):
     r"""Linear (additive) coupling :math:`k \sum_j w_{ij} x_j(t-\tau_{ij})` (see :func:`linear`)."""
 
     kind = "linear"
@@ -243,7 +259,7 @@ class DiffusiveCoupling(Coupling):
         return s - rowsum * local
 
 
-class SigmoidalCoupling(Coupling):
+class SigmoidalCoupling(_SourceOnly, Coupling):
     r"""TVB sigmoidal coupling times ``k`` (see :func:`sigmoidal`); defaults are TVB's."""
 
     kind = "sigmoidal"
@@ -263,7 +279,7 @@ class SigmoidalCoupling(Coupling):
         return p["cmin"] + (p["cmax"] - p["cmin"]) / (1.0 + jnp.exp(-p["a"] * (s - p["midpoint"]) / p["sigma"]))
 
 
-class SigmoidalJansenRitCoupling(Coupling):
+class SigmoidalJansenRitCoupling(_SourceOnly, Coupling):
     r"""Jansen–Rit pre-synaptic sigmoid coupling (see :func:`sigmoidal_jansen_rit`).
 
     Defaults: ``e0 = 2.5`` Hz, ``v0 = 6`` mV, ``r = 0.56`` 1/mV (Jansen & Rit 1995); the sigmoid
@@ -285,7 +301,7 @@ class SigmoidalJansenRitCoupling(Coupling):
         return jr_sigmoid(x, p["e0"], p["v0"], p["r"])
 
 
-class TanhCoupling(Coupling):
+class TanhCoupling(_SourceOnly, Coupling):
     r"""Hyperbolic-tangent coupling :math:`k \sum_j w_{ij}\tanh((x_j - m)/\sigma)` (see :func:`tanh`)."""
 
     kind = "tanh"
@@ -302,6 +318,33 @@ class TanhCoupling(Coupling):
         return jnp.tanh((x - p["midpoint"]) / p["sigma"])
 
 
+class HyperbolicTangentCoupling(Coupling):
+    r"""Saturating coupling after the sum, :math:`k \tanh\big(s \sum_j w_{ij} x_j(t-\tau_{ij})\big)`
+    (brainmass's ``HyperbolicTangentCoupling``; see :func:`hyperbolic_tangent`).
+
+    Parameters (brainmass's order): ``x`` (delayed sources or a reference), ``conn`` (weights),
+    ``k`` (default 0.5, the output scale), ``scale`` (default 2, per unit of the summed source).
+    Differs from :class:`TanhCoupling`, which saturates each source before the sum.
+    """
+
+    kind = "hyperbolic_tangent"
+
+    def __init__(self, x=None, conn=None, k=0.5, scale=2.0, **params):
+        super().__init__(x=x, conn=conn, k=k, scale=scale, **params)
+
+    def param_table(self, source_unit=None):
+        inv = None if source_unit is None else (1.0 * source_unit) ** -1
+        return (Parameter("scale", 2.0, None if inv is None else u.get_unit(inv),
+                          None if inv is None else u.get_unit(inv), doc="gain of the summed input"),)
+
+    def post_unit(self, summed_unit):
+        return None
+
+    @staticmethod
+    def post(s, local, rowsum, p):
+        return jnp.tanh(p["scale"] * s)
+
+
 class KuramotoCoupling(Coupling):
     r"""Sine (Kuramoto) coupling :math:`k\sum_j w_{ij}\sin(\theta_j(t-\tau_{ij}) - \theta_i)`.
 
@@ -309,12 +352,17 @@ class KuramotoCoupling(Coupling):
     needs; through :math:`e^{i\theta}` it becomes one: every source sends :math:`e^{i\theta_j}`,
     the delayed weighted sum is :math:`z_i = \sum_j w_{ij} e^{i\theta_j(t-\tau_{ij})}`, and the
     target takes :math:`\mathrm{Im}(z_i e^{-i\theta_i})` (Kuramoto 1975; Sanz-Leon et al. 2015).
-    Use with ``coupled_var='theta'`` of the Kuramoto model.
+    With a phase lag ``alpha`` the target takes :math:`\sin(\theta_j - \theta_i - \alpha)`
+    (Sakaguchi & Kuramoto 1986; default 0). Use with ``coupled_var='theta'`` of the Kuramoto model.
     """
 
     kind = "kuramoto"
     uses_local = True
     complex_source = True
+
+    def param_table(self, source_unit=None):
+        return (Parameter("alpha", 0.0, None, None, (-np.pi, np.pi),
+                          "phase lag (rad; Sakaguchi & Kuramoto 1986)"),)
 
     def source_unit(self, var_unit):
         return None   # e^{i theta}
@@ -325,7 +373,7 @@ class KuramotoCoupling(Coupling):
 
     @staticmethod
     def post(s, local, rowsum, p):
-        return jnp.imag(s * jnp.exp(-1j * local))
+        return jnp.imag(s * jnp.exp(-1j * (local + p.get("alpha", 0.0))))
 
 
 # ------------------------------------------------------------------------------ pure functions
@@ -379,16 +427,121 @@ def tanh(delayed, w, k=1.0, midpoint=0.0, sigma=1.0):
     return _formula(TanhCoupling, delayed, None, w, k, midpoint=midpoint, sigma=sigma)
 
 
-def kuramoto(delayed, local, w, k=1.0):
-    r"""Sine coupling :math:`k \sum_j w_{ij} \sin(\theta_j(t-\tau_{ij}) - \theta_i(t))` (phases in rad)."""
-    return _formula(KuramotoCoupling, delayed, local, w, k)
+def hyperbolic_tangent(delayed, w, k=0.5, scale=2.0):
+    r"""Coupling saturated after the sum, :math:`k \tanh(s \sum_j w_{ij} x_j(t-\tau_{ij}))`."""
+    return _formula(HyperbolicTangentCoupling, delayed, None, w, k, scale=scale)
+
+
+def kuramoto(delayed, local, w, k=1.0, alpha=0.0):
+    r"""Sine coupling :math:`k \sum_j w_{ij} \sin(\theta_j(t-\tau_{ij}) - \theta_i(t) - \alpha)`
+    (phases in rad; ``alpha`` the phase lag)."""
+    return _formula(KuramotoCoupling, delayed, local, w, k, alpha=alpha)
 
 
 COUPLINGS = {
     "linear": LinearCoupling, "additive": LinearCoupling, "diffusive": DiffusiveCoupling,
     "sigmoidal": SigmoidalCoupling, "sigmoidal_jansen_rit": SigmoidalJansenRitCoupling,
-    "tanh": TanhCoupling, "kuramoto": KuramotoCoupling,
+    "tanh": TanhCoupling, "kuramoto": KuramotoCoupling, "hyperbolic_tangent": HyperbolicTangentCoupling,
 }
+
+
+# ------------------------------------------------------------------ brainmass's functional forms
+def _unit(*xs):
+    """Product of the units of the Quantities among ``xs`` (``None`` when there are none)."""
+    out = None
+    for x in xs:
+        if isinstance(x, u.Quantity) and not u.get_unit(x).dim.is_dimensionless:
+            out = u.get_unit(x) if out is None else u.get_unit(1.0 * out * u.get_unit(x))
+    return out
+
+
+def _attach(value, unit):
+    return value if unit is None else u.Quantity(value, unit=unit)
+
+
+def _operands(delayed_x, conn, n_out: int | None = None):
+    """brainmass's shapes -> ``(delayed, w)``: ``conn`` ``(n_out, n_in)`` or flattened (square, or
+    ``n_out`` given), ``delayed_x`` ``(..., n_out, n_in)``, flattened ``(..., n_out*n_in)`` or,
+    without delays, ``(n_in,)``; callables (prefetch references) are called."""
+    x = jnp.asarray(magnitude(delayed_x() if callable(delayed_x) else delayed_x), dtype=float)
+    w = jnp.asarray(magnitude(conn() if callable(conn) else conn), dtype=float)
+    if w.ndim == 1:
+        if n_out is None:
+            n = int(round(np.sqrt(w.size)))
+            if n * n != w.size:
+                raise ValueError(f"conn is flattened with {w.size} entries, not a square number; pass "
+                                 f"conn as a 2-D (n_out, n_in) matrix for non-square connectivity.")
+            n_out = n
+        if w.size % n_out:
+            raise ValueError(f"conn is flattened with {w.size} entries, not divisible by n_out={n_out}.")
+        w = w.reshape(n_out, -1)
+    elif w.ndim != 2:
+        raise ValueError(f"conn has shape {w.shape}; it must be (n_out, n_in) or flattened.")
+    n_out, n_in = w.shape
+    if x.ndim >= 2 and x.shape[-2:] == (n_out, n_in):
+        return x, w
+    if x.shape[-1] == n_out * n_in:
+        return x.reshape(x.shape[:-1] + (n_out, n_in)), w
+    if x.ndim == 1 and x.shape[0] == n_in:
+        return x, w
+    raise ValueError(f"delayed_x has shape {x.shape}; for conn of shape {(n_out, n_in)} it must be "
+                     f"(..., {n_out}, {n_in}), (..., {n_out * n_in}) or ({n_in},).")
+
+
+def additive_coupling(delayed_x, conn, k=1.0, b=0.0):
+    r"""brainmass's additive coupling :math:`c_i = k \sum_j w_{ij} x_{ij} + b` (:func:`linear` plus
+    an offset). ``delayed_x[..., i, j]`` is source ``j`` as seen by target ``i``; units of ``k``,
+    ``conn`` and ``delayed_x`` multiply, ``b`` is in the unit of the result."""
+    x, w = _operands(delayed_x, conn)
+    unit = _unit(k, conn, delayed_x if not callable(delayed_x) else None)
+    out = linear(x, w, magnitude(k)) + (magnitude(b, unit) if unit is not None and isinstance(b, u.Quantity)
+                                       else magnitude(b))
+    return _attach(out, unit)
+
+
+def diffusive_coupling(delayed_x, y, conn, k):
+    r"""brainmass's diffusive coupling :math:`c_i = k \sum_j w_{ij}(x_{ij} - y_i)` (:func:`diffusive`);
+    ``y`` (targets, ``(..., n_out)``) fixes ``n_out`` of a flattened non-square ``conn``."""
+    yv = jnp.asarray(magnitude(y() if callable(y) else y), dtype=float)
+    x, w = _operands(delayed_x, conn, n_out=yv.shape[-1])
+    unit = _unit(k, conn, y if not callable(y) else None)
+    return _attach(diffusive(x, yv, w, magnitude(k)), unit)
+
+
+def sigmoidal_coupling(delayed_x, conn, k=1.0, a=1.0, b=0.0, slope=1.0, midpoint=0.0):
+    r"""brainmass's sigmoidal coupling
+    :math:`c_i = k\,/\big(1 + \exp(-\mathrm{slope}\,(a \sum_j w_{ij} x_{ij} + b - \mathrm{midpoint}))\big)`.
+
+    The logistic is :class:`SigmoidalCoupling`'s (TVB's) with ``cmin = 0``, ``cmax = 1``,
+    steepness ``slope``, width 1 and midpoint 0, applied to :math:`a S + b - \mathrm{midpoint}`.
+    """
+    x, w = _operands(delayed_x, conn)
+    arg = linear(x, w, magnitude(a)) + magnitude(b) - magnitude(midpoint)
+    p = {"cmin": 0.0, "cmax": 1.0, "midpoint": 0.0, "a": magnitude(slope), "sigma": 1.0}
+    return _attach(magnitude(k) * SigmoidalCoupling.post(arg, None, None, p), _unit(k))
+
+
+def sigmoidal_jansen_rit_coupling(delayed_x, conn, k=1.0, cmin=0.0, cmax=0.005, midpoint=6.0, r=0.56):
+    r"""brainmass's Jansen–Rit coupling :math:`c_i = k \sum_j w_{ij}\,\sigma(x_{ij})`,
+    :math:`\sigma(v) = c_{min} + (c_{max} - c_{min})/(1 + e^{r(\mathrm{midpoint} - v)})`.
+
+    :math:`\sigma - c_{min}` is :func:`~neuralmass.models.jansen_rit.jr_sigmoid` with
+    :math:`2e_0 = c_{max} - c_{min}`, :math:`v_0` = ``midpoint``; plain numbers: ``delayed_x``
+    and ``midpoint`` in mV, ``r`` in 1/mV, ``cmin``/``cmax`` in 1/ms (0.005 = 5 Hz).
+    """
+    x, w = _operands(delayed_x, conn)
+    cmin_, cmax_ = magnitude(cmin), magnitude(cmax)
+    k_ = magnitude(k)
+    out = (sigmoidal_jansen_rit(x, w, k_, e0=(cmax_ - cmin_) / 2.0, v0=magnitude(midpoint), r=magnitude(r))
+           + linear(jnp.full_like(x, cmin_), w, k_))
+    return _attach(out, _unit(k, conn))
+
+
+def hyperbolic_tangent_coupling(delayed_x, conn, k=0.5, scale=2.0):
+    r"""brainmass's hyperbolic-tangent coupling :math:`c_i = k \tanh(\mathrm{scale} \sum_j w_{ij} x_{ij})`
+    (:func:`hyperbolic_tangent`)."""
+    x, w = _operands(delayed_x, conn)
+    return _attach(hyperbolic_tangent(x, w, magnitude(k), magnitude(scale)), _unit(k))
 
 
 def get_coupling(coupling: Any, k: float | None = None) -> Coupling:
@@ -410,3 +563,69 @@ def get_coupling(coupling: Any, k: float | None = None) -> Coupling:
     if k is not None:
         c.k = k
     return c
+
+
+
+# ------------------------------------------------------------------------------ graph Laplacian
+def laplacian_connectivity(W, *, normalize=None, eps=1e-12, return_diag=False):
+    r"""The graph Laplace operator of weights ``W`` (``W[i, j]`` from ``j`` to ``i``), with the sign
+    of the continuum :math:`\nabla^2` (negative semi-definite), as brainmass defines it:
+
+    ========================  ==============================================================
+    ``normalize=None``        :math:`\Delta = W - D`, :math:`D = \mathrm{diag}(d)`, :math:`d_i = \sum_j W_{ij}`
+    ``normalize='rw'``        :math:`D^{-1} W - I` (random walk)
+    ``normalize='sym'``       :math:`D^{-1/2} W D^{-1/2} - I` (symmetric)
+    ========================  ==============================================================
+
+    :math:`(\Delta x)_i = \sum_j W_{ij}(x_j - x_i)` is the diffusive coupling
+    (:func:`diffusive` at ``k = 1`` without delays). These are the **negatives** of the Laplacians
+    :math:`L = D - W`, :math:`I - D^{-1}W`, :math:`I - D^{-1/2}WD^{-1/2}` of spectral graph theory
+    (Chung 1997), whose eigenvalues are :math:`\ge 0`. Degrees below ``eps`` are read as ``eps``.
+
+    Returns ``L``, or ``(L, d)`` with ``return_diag=True``; a Quantity ``W`` keeps its unit
+    (the normalised forms are dimensionless).
+
+    References
+    ----------
+    Chung F.R.K. (1997) Spectral Graph Theory. AMS, CBMS 92.
+    """
+    unit = u.get_unit(W) if isinstance(W, u.Quantity) else None
+    w = jnp.asarray(magnitude(W), dtype=float)
+    if w.ndim != 2 or w.shape[0] != w.shape[1]:
+        raise ValueError(f"W has shape {w.shape}; the Laplacian needs a square (n, n) weight matrix.")
+    d = jnp.sum(w, axis=-1)
+    eye = jnp.eye(w.shape[0])
+    if normalize is None:
+        L = w - jnp.diag(d)
+        L, dd = _attach(L, unit), _attach(d, unit)
+    elif normalize == "rw":
+        L, dd = w / jnp.maximum(d, eps)[:, None] - eye, _attach(d, unit)
+    elif normalize == "sym":
+        s = 1.0 / jnp.sqrt(jnp.maximum(d, eps))
+        L, dd = s[:, None] * w * s[None, :] - eye, _attach(d, unit)
+    else:
+        raise ValueError(f"normalize={normalize!r} is not known; use None, 'rw' or 'sym'.")
+    return (L, dd) if return_diag else L
+
+
+class LaplacianConnParam(brainstate.nn.Param):
+    """A ``brainstate.nn.Param`` holding weights ``W`` whose value is their graph Laplace operator
+    (:func:`laplacian_connectivity`), optionally masked (``mask`` multiplies ``W`` before the
+    Laplacian). Arguments as brainmass's: ``W, t, reg, mask, fit, normalize, eps, return_diag``."""
+
+    def __init__(self, W, t=None, reg=None, mask=None, fit=True, normalize=None, eps=1e-12,
+                 return_diag=False):
+        if normalize not in (None, "rw", "sym"):
+            raise ValueError(f"normalize={normalize!r} is not known; use None, 'rw' or 'sym'.")
+        if mask is not None and np.shape(mask) != np.shape(magnitude(W)):
+            raise ValueError(f"mask has shape {np.shape(mask)}; it must match W's {np.shape(magnitude(W))}.")
+        self.mask, self.original_W = mask, W
+        self.normalize, self.eps, self.return_diag = normalize, eps, return_diag
+        kw = {} if t is None else {"t": t}
+        super().__init__(W, reg=reg, fit=fit, precompute=self._laplacian, **kw)
+
+    def _laplacian(self, W):
+        if self.mask is not None:
+            W = W * jnp.asarray(self.mask)
+        return laplacian_connectivity(W, normalize=self.normalize, eps=self.eps,
+                                      return_diag=self.return_diag)

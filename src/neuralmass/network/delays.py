@@ -56,7 +56,7 @@ import numpy as np
 
 from ..units import magnitude
 
-__all__ = ["DELAY_MODES", "DelayLine", "TracedDelayLine", "conduction_delays", "delay_lags", "initial_history", "ring_write",
+__all__ = ["delay_index", "DELAY_MODES", "DelayLine", "TracedDelayLine", "conduction_delays", "delay_lags", "initial_history", "ring_write",
            "MAX_BLOCK", "SPEED_RANGE_RTOL", "zero_delay_edges"]
 
 #: How delays are read: rounded to whole steps, or interpolated between them.
@@ -406,3 +406,14 @@ def zero_delay_edges(weights, delays_ms, dt_ms: float) -> int:
     w = np.asarray(weights, dtype=float)
     d = np.asarray(delays_ms, dtype=float)
     return int(np.sum((w != 0) & (d > 0) & (np.rint(d / float(dt_ms)) == 0)))
+
+
+def delay_index(n_hidden: int) -> np.ndarray:
+    """Source index of every connection, ``(n, n)`` with row ``i`` = ``0 .. n-1`` (brainmass's
+    ``delay_index``): with per-connection delays ``D[i, j]``, ``prefetch_delay(var, (D.ravel(),
+    delay_index(n).ravel()))`` reads ``x_j(t - D[i, j])`` in the ``delayed[i, j]`` layout that the
+    couplings take."""
+    n = int(n_hidden)
+    if n < 1 or n != n_hidden:
+        raise ValueError(f"n_hidden={n_hidden!r} must be a positive whole number of nodes.")
+    return np.tile(np.arange(n), (n, 1))
