@@ -103,6 +103,10 @@ class NodeModel:
     default_dt : float
         A step (ms) that is stable with Heun for default parameters.
     reference : str
+    compensated : bool
+        Precision policy: ``True`` for models with slow variables whose per-step change falls
+        below float32 resolution (their float32 runs then use Kahan-compensated updates, see
+        :func:`neuralmass.integrators.compensated_add`).
     """
 
     name: str
@@ -119,6 +123,7 @@ class NodeModel:
     reference: str = ""
     doc: str = ""
     extra: dict = field(default_factory=dict)
+    compensated: bool = False
 
     # ----------------------------------------------------------------- lookups
     @property
