@@ -158,7 +158,9 @@ def run_sweep_args(args) -> int:
     report = write_report(ds, _report_dir(store))
     if not args.quiet:
         run = sweep.last_run
-        print(f"computed {len(run['computed'])} chunk(s), {run['skipped']} already stored; report: {report}")
+        held = (f", {len(run['held'])} left to another run of this sweep (rerun when it has finished)"
+                if run.get("held") else "")
+        print(f"computed {len(run['computed'])} chunk(s), {run['skipped']} already stored{held}; report: {report}")
     return 0
 
 
