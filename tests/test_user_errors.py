@@ -2,6 +2,7 @@
 wrong, with the argument, the value and the fix — and never claims what did not happen."""
 
 import logging
+import os
 
 import jax
 import numpy as np
@@ -86,3 +87,34 @@ def test_report_html_renders_the_markdown():
     assert "<tr><th>measure</th><th>value</th></tr>" in body and "<td>FC <code>r</code></td>" in body
     assert "<h1>neuralmass study: a &lt;b&gt;</h1>" in body and '<img src="figures/fc.png"' in body
     assert "<pre><code>" in body and "&lt;i&gt;" in body
+
+
+def test_model_name_alone_takes_that_models_defaults(tmp_path):
+    """Seen: `[model] name = "JansenRit"` alone failed on Hopf's a and omega (the default study's
+    parameters); the chosen model's defaults apply, its default step too unless dt is given."""
+    from neuralmass.config import load_config
+    from neuralmass.models import JANSEN_RIT
+
+    p = tmp_path / "jr.toml"
+    p.write_text('[model]\nname = "JansenRit"\n')
+    cfg = load_config(p)
+    assert cfg["model"] == {"name": "JansenRit", "params": {}}
+    assert cfg["simulation"]["dt"] == JANSEN_RIT.default_dt
+    p.write_text('[model]\nname = "JansenRit"\nparams = { C = 135.0 }\n[simulation]\ndt = "0.05 ms"\n')
+    cfg = load_config(p)
+    assert cfg["model"]["params"] == {"C": 135.0} and cfg["simulation"]["dt"] == 0.05
+    default = load_config(None)                              # the default study is unchanged
+    assert default["model"]["name"] == "Hopf" and set(default["model"]["params"]) == {"a", "omega"}
+    assert default["simulation"]["dt"] == 5.0
+
+
+def test_brainevent_cache_goes_to_the_library_cache_folder():
+    """Seen: importing neuralmass made brainevent's kernel cache in ~/.cache/brainevent, ignoring
+    the library's cache settings. (conftest points NEURALMASS_CACHE at the session's temporary
+    folder before neuralmass, and with it brainstate and brainevent, is imported.)"""
+    import brainevent
+
+    from neuralmass.compilation_cache import cache_dir
+
+    assert brainevent.get_cache_dir() == str(cache_dir() / "brainevent")
+    assert str(cache_dir()).startswith(os.environ["NEURALMASS_TEST_SESSION_CACHE"])

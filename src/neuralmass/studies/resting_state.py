@@ -341,8 +341,9 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     monitors = built.monitors()
     sim = Simulator(built.network, dt=dt, method=built.method, progress=not quiet, chunk_steps=200_000)
     logger.info("[2/5] simulating %d regions x %g s at dt = %g ms (%s, %s coupling, k = %s, "
-                "speed = %s mm/ms%s)", n, sim_cfg["duration"] / 1000, dt, spec.name,
-                net_cfg.get("coupling"), net_cfg.get("k"), speed,
+                "%s%s)", n, sim_cfg["duration"] / 1000, dt, spec.name,
+                net_cfg.get("coupling"), net_cfg.get("k"),
+                f"speed = {speed} mm/ms" if speed is not None else "no conduction delays",
                 f"; {len(cfg['stimulus'])} stimulus block(s) into {', '.join(plan.stimuli)}"
                 if plan.stimuli else "")
     t0 = time.perf_counter()
@@ -381,9 +382,12 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
         fig, ax = plt.subplots(figsize=(9, 4))
         ts_n = np.asarray(magnitude(res["ts"])) / 1000.0
         show = slice(0, min(len(ts_n), int(60_000 / neural_period)))
-        # the signal with its unit (if any) for the y label; time counts from the start of the run
-        viz.plot_timeseries(res["neural"][show, :6], ts=ts_n[show], labels=labels[:6], ax=ax,
-                            ylabel=variable)
+        # the y label with the variable's unit (the temporal-average monitor returns plain
+        # numbers); time counts from the start of the run
+        unit = built.network.output_unit(variable)
+        unit = None if unit is None or getattr(unit, "is_unitless", False) else str(unit)
+        viz.plot_timeseries(neural[show, :6], ts=ts_n[show], labels=labels[:6], ax=ax,
+                            ylabel=f"{variable} ({unit})" if unit else variable)
         t_a, t_b = float(ts_n[show][0]), float(ts_n[show][-1])
         ax.set_xlabel("time from the start of the run (s)")
         ax.set_title(f"Simulated {variable}, the first {t_b - t_a:.0f} s after the transient "
