@@ -218,3 +218,27 @@ def test_fft_convolution_equals_numpy_convolve_with_batch_and_tr():
     np.testing.assert_allclose(yb[1, :, 2], full[199::200], atol=1e-4)
     with pytest.raises(ValueError, match="multiple"):
         hrf_bold(x, 10.0, tr=25.0)
+
+
+def test_bold_input_range_policy_names_scale_and_stops_at_the_chunk():
+    """Issue 25 item 10: a drive that pushes the Balloon inflow to zero (a 0.05 Hz Hopf node of
+    amplitude 0.5 with scale 20: inflow swings of about 27) is an error naming bold.scale and the
+    fix, raised at the chunk where it happens; scale 0.2 (swings of about 0.27) stays finite, and
+    a sweep-style run (on_divergence='nan') marks the lane diverged instead of returning NaN."""
+    import neuralmass as nm
+
+    node = nm.HopfStep(1, a=0.25 / u.ms, omega=2 * np.pi * 0.05 * u.Hz)   # amplitude sqrt(a) = 0.5
+
+    def run(scale, **kw):
+        sim = nm.Simulator(node, dt=1.0, chunk_steps=10_000, progress=False)
+        return sim.run(120_000.0, monitors=[BOLDMonitor("x", tr=1000.0, scale=scale)], **kw)
+
+    with pytest.raises(nm.SimulationDiverged, match=r"inflow f was driven to zero.*bold.scale = 20 "
+                                                     r"\(config \[bold\] scale.*lower it") as err:
+        run(20.0)
+    t_stop = float(str(err.value).split("(t = ")[1].split(" ms")[0])
+    assert t_stop <= 40_000.0                 # stopped at the chunk, not after 120 s
+    ok = run(0.2)
+    assert np.all(np.isfinite(np.asarray(ok["bold"])))
+    lanes = run(20.0, on_divergence="nan")
+    assert bool(np.asarray(lanes["diverged"]))

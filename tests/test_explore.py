@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -401,10 +402,19 @@ def test_timeseries_bad_values_fail_before_any_work(tmp_path):
 
 
 # ------------------------------------------------------------------------------------ Dask
-def test_two_worker_local_cluster_matches_serial(reference, tmp_path):
+def test_two_worker_local_cluster_matches_serial(reference, tmp_path, monkeypatch):
+    """... and the cluster's scratch space (worker folders, lock files) lives under the library's
+    cache folder while it runs and is removed afterwards (it went to the system's temporary
+    folder, lock files left behind)."""
     _, ref = reference
+    monkeypatch.setenv("NEURALMASS_CACHE", str(tmp_path / "cache"))
+    scratch = tmp_path / "cache" / "dask-scratch"
+    seen = []
     sw = tiny_sweep()
-    ds = sw.run(tmp_path / "dask.zarr", scheduler=None, workers=2, progress=False)
+    ds = sw.run(tmp_path / "dask.zarr", scheduler=None, workers=2, progress=False,
+                on_chunk=lambda rec: seen.append([p.name for p in scratch.iterdir()]))
+    assert seen and all(len(names) == 1 and names[0].startswith("sweep-") for names in seen)
+    assert list(scratch.iterdir()) == []
     _assert_same(ds, ref)
     assert sorted(sw.last_run["computed"]) == list(range(sw.n_chunks))
     pids = set(np.asarray(ds.chunk_pid.values).tolist())
@@ -504,3 +514,58 @@ def test_cli_sweep_writes_store_maps_and_report(tmp_path, capsys):
                    .replace("k = {", "kappa = {"))
     assert sweep_main([str(cfg), "--scheduler", "serial", "--quiet"]) == 1
     assert "unknown parameter 'kappa'" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------ two runs on one store
+def test_two_sweeps_creating_one_store_join_instead_of_failing(reference, tmp_path):
+    """Seen: a second sweep creating the same store at the same time failed with an internal
+    '.creating-' path. The store that lost the race says so; the same sweep joins it, another
+    sweep is refused with the differences."""
+    from neuralmass.explore import store as st
+
+    path, _ = reference
+    sw = tiny_sweep()
+    target = tmp_path / "race.zarr"
+    shutil.copytree(path, target)                     # the other run moved its store into place
+    with pytest.raises(st.SweepStoreExists, match=r"race\.zarr' was created by another process") as err:
+        st.create_store(target, sw.spec(), sw.names, sw.points, sw.seeds, sw.features, sw.chunk, {})
+    assert ".creating-" not in str(err.value)
+    assert not [p for p in tmp_path.iterdir() if ".creating-" in p.name]
+    sw._create(target, sw.spec())                     # the same sweep joins (no error)
+    other = tiny_sweep({"k": {"range": [0.0, 0.5], "steps": 3}, "noise.x_ext.sigma": [0.004, 0.01]})
+    with pytest.raises(SweepStoreMismatch, match=r"space\.k\.range"):
+        other._create(target, other.spec())
+
+
+def test_chunk_locks_keep_two_resumes_apart(reference, tmp_path):
+    """Seen: two resumes of one store computed the same chunks. A chunk held by another live run
+    is skipped (and reported); a lock left by a dead process is taken over."""
+    import socket
+
+    import xarray as xr
+
+    from neuralmass.explore import store as st
+
+    path, ref = reference
+    sw = tiny_sweep()
+    target = tmp_path / "resume.zarr"
+    sw.run(target, scheduler="serial", progress=False)
+    # forget chunks 1 and 3: a run resuming the store would compute them
+    man = xr.Dataset({"chunk_done": (("chunk",), np.zeros(1, np.int8))})
+    for i in (1, 3):
+        man.to_zarr(target, region={"chunk": slice(i, i + 1)}, mode="r+")
+    locks = Path(str(target) + ".locks")
+    locks.mkdir()
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    (locks / "chunk-1").write_text(f"{socket.gethostname()} {os.getppid()}")   # a live process
+    (locks / "chunk-3").write_text(f"{socket.gethostname()} {dead}")            # a dead one
+    sw2 = tiny_sweep()
+    ds = sw2.run(target, scheduler="serial", progress=False)
+    assert sw2.last_run["computed"] == [3] and list(sw2.last_run["held"]) == [1]
+    assert st.done_chunks(target).tolist() == [i != 1 for i in range(sw.n_chunks)]
+    np.testing.assert_array_equal(ds["rate_mean"].values[3], ref["rate_mean"].values[3])
+    assert [p.name for p in locks.iterdir()] == ["chunk-1"]       # ours removed, theirs kept
+    claimed, held = st.claim_chunks(target, [1, 2])
+    assert claimed == [2] and 1 in held
+    st.release_chunks(target, claimed)

@@ -315,15 +315,20 @@ def test_interrupt_during_analysis_keeps_the_signals(fast_cfg, tmp_path, fake_si
     assert (out / "neural.nc").is_file() and (out / "bold.nc").is_file()
     assert "KeyboardInterrupt" in json.loads((out / "summary.json").read_text())["missing"]["rest of the study"]
     assert not [p for p in tmp_path.iterdir() if ".partial-" in p.name]
+    err = capsys.readouterr().err
+    assert f"signals simulated so far are kept in {out}" in err
 
 
-def test_interrupt_during_simulation_leaves_nothing(fast_cfg, tmp_path, fake_sim, monkeypatch):
+def test_interrupt_during_simulation_leaves_nothing(fast_cfg, tmp_path, fake_sim, monkeypatch, capsys):
     def ctrl_c(self, *a, **k):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(FakeSimulator, "run", ctrl_c)
     assert main(["run", str(fast_cfg), "--out", str(tmp_path / "r"), "--quiet"]) == 130
     assert sorted(p.name for p in tmp_path.iterdir()) == ["fast.toml"]
+    # the message says what happened: nothing was kept (it used to claim signals were kept)
+    err = capsys.readouterr().err
+    assert "before the signals were saved; nothing was kept" in err and "are kept" not in err
 
 
 def test_failed_netcdf_falls_back_to_numpy(fast_cfg, tmp_path, fake_sim, monkeypatch):

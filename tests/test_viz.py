@@ -125,3 +125,24 @@ def test_plot_functional_connectivity_detects_a_matrix():
     np.testing.assert_allclose(np.asarray(ax.images[0].get_array()), sq)
     ax = viz.plot_functional_connectivity(sq, is_matrix=False, ax=_ax())
     np.testing.assert_allclose(np.asarray(ax.images[0].get_array()), np.corrcoef(sq.T), atol=1e-5)
+
+
+def test_axes_say_what_and_in_which_unit():
+    """Seen: region axes without labels, no y label on the neural figure, a spectrum without
+    units (issue 25)."""
+    W = np.random.default_rng(1).random((6, 6))
+    ax = viz.plot_connectivity(W, ax=_ax())
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("source region index j", "target region index i")
+    ax = viz.plot_functional_connectivity(np.corrcoef(_signal().T), is_matrix=True, labels=list("abcd"),
+                                          ax=_ax())
+    assert ax.get_xlabel() == ax.get_ylabel() == "region"
+    x = _signal()
+    assert viz.plot_timeseries(x, ax=_ax(), ylabel="x").get_ylabel() == "x (dimensionless)"
+    assert viz.plot_timeseries(x * u.mV, ax=_ax(), ylabel="V").get_ylabel() == "V (mV)"
+    assert viz.plot_timeseries(x, ax=_ax()).get_ylabel() == "signal (dimensionless)"
+    assert viz.plot_power_spectrum(x, fs=100.0, nperseg=64, ax=_ax()).get_ylabel() == "PSD (1/Hz)"
+    ax = viz.plot_power_spectrum(x * u.mV, fs=100.0, nperseg=64, ax=_ax())
+    assert ax.get_ylabel() == "PSD (mV²/Hz)"
+    f = np.linspace(0, 50, 11)
+    ax = viz.plot_power_spectrum(np.ones(11), freqs=f, unit="uV", ax=_ax())
+    assert ax.get_ylabel() == "PSD (uV²/Hz)"

@@ -1,6 +1,7 @@
 """Published behaviour of the model zoo (one test per model, the figure named in each docstring)."""
 
 import math
+import warnings
 
 import jax
 import jax.numpy as jnp
@@ -10,7 +11,7 @@ import pytest
 
 import neuralmass as nm
 from neuralmass.models import (EPILEPTOR, KURAMOTO, LARTER_BREAKSPEAR, MONTBRIO_PAZO_ROXIN, WONG_WANG,
-                               feedback_inhibition_control)
+                               UnstableFixedPointWarning, feedback_inhibition_control)
 from neuralmass.models.fitzhugh_nagumo import fhn_hopf_currents
 from neuralmass.models.montbrio import montbrio_fixed_point_residual
 from neuralmass.network.coupling import KuramotoCoupling, kuramoto
@@ -274,10 +275,15 @@ def test_fic_fixed_point_stability_limit():
     on the bundled HCP connectome it is linearly stable at G = 0.5 and unstable from G ≈ 0.56 on
     (a real eigenvalue crosses zero), which bounds where FIC by fixed point applies."""
     W = np.asarray(nm.datasets.load_dataset("hcp", bold=False).weights)
-    maxeig = {}
+    maxeig, reported = {}, {}
     with jax.enable_x64(True):
         for k in (0.5, 0.7):
-            J, st = feedback_inhibition_control(W, k=k, return_state=True)
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                J, st = feedback_inhibition_control(W, k=k, return_state=True)
+            unstable = [w for w in caught if issubclass(w.category, UnstableFixedPointWarning)]
+            assert len(unstable) == (1 if k == 0.7 else 0)
+            reported[k] = st["max_real_eig"]
             P = {kk: jnp.asarray(v, jnp.float64) for kk, v in WONG_WANG.default_params().items()}
             P["J_i"] = jnp.asarray(J)
 
@@ -294,6 +300,13 @@ def test_fic_fixed_point_stability_limit():
             np.testing.assert_allclose(_rate_from_gating(st["S_E"], WONG_WANG.default_params()), 3.0,
                                        rtol=1e-5)
     assert maxeig[0.5] < 0 < maxeig[0.7]
+    # the warning is about the same Jacobian this test builds independently
+    assert reported == pytest.approx(maxeig, rel=1e-6, abs=1e-12)
+    assert "k=0.7" in str(unstable[0].message) and "unstable" in str(unstable[0].message)
+    with pytest.raises(ValueError, match=r"k=0.7.*unstable.*Lower k"):
+        feedback_inhibition_control(W, k=0.7, on_unstable="raise")
+    with pytest.raises(ValueError, match="on_unstable='loud'"):
+        feedback_inhibition_control(W, k=0.5, on_unstable="loud")
 
 
 def test_fic_bad_input():

@@ -12,6 +12,15 @@ import jax as _jax
 
 __version__ = "0.1.0"
 
+# brainevent (imported by brainstate) makes its kernel cache at import, by default in the user's
+# home cache folder; keep it in the library's cache folder (a BRAINEVENT_CACHE_DIR set by the user
+# wins; an earlier import of brainstate by the user has already chosen)
+import os as _os  # noqa: E402
+
+from .compilation_cache import cache_dir as _cache_dir  # noqa: E402
+
+_os.environ.setdefault("BRAINEVENT_CACHE_DIR", str(_cache_dir() / "brainevent"))
+
 # brainstate sets JAX's float64 mode when it is imported; keep the user's choice instead
 _X64 = bool(_jax.config.jax_enable_x64)
 import brainstate as _brainstate  # noqa: E402,F401

@@ -158,7 +158,9 @@ def run_sweep_args(args) -> int:
     report = write_report(ds, _report_dir(store))
     if not args.quiet:
         run = sweep.last_run
-        print(f"computed {len(run['computed'])} chunk(s), {run['skipped']} already stored; report: {report}")
+        held = (f", {len(run['held'])} left to another run of this sweep (rerun when it has finished)"
+                if run.get("held") else "")
+        print(f"computed {len(run['computed'])} chunk(s), {run['skipped']} already stored{held}; report: {report}")
     return 0
 
 
@@ -446,11 +448,17 @@ def main(argv=None) -> int:
                 return handlers[args.command](args)
             except LongRunWarning as exc:
                 return _fail(f"{exc} Pass --yes to run it anyway.")
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         if debug:
             raise
-        return _fail("interrupted; nothing half-written is left looking complete (signals already "
-                     "simulated are kept, with a report of what is missing).", 130)
+        kept = getattr(exc, "output", None)     # studies.StudyInterrupted: the signals were saved
+        if kept is not None:
+            return _fail(f"interrupted; the signals simulated so far are kept in {kept}, with a "
+                         f"report of what is missing.", 130)
+        if args.command == "run":
+            return _fail("interrupted before the signals were saved; nothing was kept (the results "
+                         "folder is as it was).", 130)
+        return _fail("interrupted; nothing half-written is left looking complete.", 130)
     except Exception as exc:  # every error: one line (the traceback with --debug)
         if debug:
             import traceback

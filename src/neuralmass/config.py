@@ -179,6 +179,20 @@ def default_config() -> dict:
 
 
 def _merge(base: dict, over: dict) -> dict:
+    """``over`` on top of ``base`` (tables merged key by key, ``params`` replaced whole). A
+    ``[model]`` naming another model than ``base`` does not inherit ``base``'s model parameters
+    (the default study's Hopf ``a`` and ``omega``) nor its 5 ms step unless ``over`` sets
+    ``simulation.dt``: the chosen model's own defaults apply (``NodeModel.default_dt``)."""
+    model = over.get("model")
+    if isinstance(model, dict) and isinstance(base.get("model"), dict) \
+            and model.get("name", base["model"].get("name")) != base["model"].get("name"):
+        base = {**base, "model": {k: v for k, v in base["model"].items() if k != "params"}}
+        from .models import MODELS
+
+        spec = MODELS.get(model.get("name"))
+        if spec is not None and "dt" not in (over.get("simulation") or {}) and "simulation" in base:
+            # the default study's 5 ms step is for slow Hopf nodes; another model gets its own
+            base = {**base, "simulation": {**base["simulation"], "dt": f"{spec.default_dt:g} ms"}}
     out = copy.deepcopy(base)
     for k, v in over.items():
         if isinstance(v, dict) and isinstance(out.get(k), dict) and k != "params":

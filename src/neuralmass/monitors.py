@@ -56,6 +56,11 @@ class Monitor:
     def sample(self, mstate, read: Callable):
         raise NotImplementedError
 
+    def out_of_range(self) -> str:
+        """Why this monitor's output stopped being finite while the model state stayed finite,
+        and the fix (the engine's :class:`SimulationDiverged` message quotes it)."""
+        return "its input is out of the monitor's valid range."
+
 
 @dataclass(frozen=True)
 class Raw(Monitor):

@@ -77,13 +77,18 @@ def _region_ticks(ax, labels, n):
     ax.set_yticklabels([labels[i] for i in ticks], fontsize=8)
 
 
-def _matrix(ax, m, labels, cmap, vmin, vmax, colorbar, cbar_label=None):
+def _matrix(ax, m, labels, cmap, vmin, vmax, colorbar, cbar_label=None, directed=False):
+    """A region x region heat map with labelled region axes (``directed``: rows are targets,
+    columns sources, as in ``W[i, j]`` from region ``j`` to ``i``)."""
     im = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, interpolation="nearest")
     if colorbar:
         cb = ax.figure.colorbar(im, ax=ax, shrink=0.8)
         if cbar_label:
             cb.set_label(cbar_label)
     _region_ticks(ax, labels, m.shape[0])
+    what = "region" if labels is not None else "region index"
+    ax.set_xlabel(f"source {what} j" if directed else what)
+    ax.set_ylabel(f"target {what} i" if directed else what)
     return im
 
 
@@ -116,13 +121,16 @@ def plot_connectivity(W, labels: Sequence[str] | None = None, ax=None, cmap: str
     m = m.astype(float)
     if log:
         m = np.where(m > 0, np.log10(np.where(m > 0, m, 1.0)), np.nan)
-    label = ("log10 weight" if log else None) if unit is None else f"[{unit}]"
-    _matrix(ax, m, labels, cmap, vmin, vmax, colorbar, label)
+    if unit is None:
+        label = "log10 weight" if log else "weight"
+    else:
+        label = f"log10 ({unit})" if log else f"[{unit}]"
+    _matrix(ax, m, labels, cmap, vmin, vmax, colorbar, label, directed=True)
     return ax
 
 
 def plot_timeseries(x, ts=None, labels: Sequence[str] | None = None, ax=None, fs: Any = None,
-                    offset: float = 0.0, **plot_kwargs):
+                    offset: float = 0.0, ylabel: str | None = None, **plot_kwargs):
     """Line plot of region time series.
 
     Parameters
@@ -138,8 +146,10 @@ def plot_timeseries(x, ts=None, labels: Sequence[str] | None = None, ax=None, fs
         Sampling rate in Hz (used when ``ts`` is None).
     offset : float
         Vertical shift between successive regions (0 overlays them).
-    **plot_kwargs
-        Passed to ``Axes.plot`` (e.g. ``alpha``, ``lw``).
+    ylabel : str, optional
+        What the signal is (e.g. ``'x'``, ``'BOLD change from rest'``); the axis shows it with the
+        signal's unit, or "(dimensionless)" for a plain array. Default: the DataArray's name, else
+        "signal".
 
     Returns
     -------
@@ -181,8 +191,9 @@ def plot_timeseries(x, ts=None, labels: Sequence[str] | None = None, ax=None, fs
         ax.plot(t, y[:, j] + j * offset,
                 label=None if labels is None else labels[j], **plot_kwargs)
     ax.set_xlabel(xlabel)
-    if unit is not None:
-        ax.set_ylabel(f"[{unit}]")
+    name = ylabel or (getattr(x, "name", None) if type(x).__name__ == "DataArray" else None) or "signal"
+    ax.set_ylabel(f"{name} ({unit})" if unit is not None else
+                  (name if "(" in name else f"{name} (dimensionless)"))
     if labels is not None:
         ax.legend(loc="upper right", fontsize=8)
     return ax
@@ -250,7 +261,7 @@ def plot_functional_connectivity(x, is_matrix: bool | None = None, labels: Seque
 def plot_power_spectrum(x, fs: Any = None, freqs=None, ax=None,
                         labels: Sequence[str] | None = None, fmin: float | None = None,
                         fmax: float | None = None, logy: bool = True, average: bool = False,
-                        **welch_kwargs):
+                        unit: str | None = None, **welch_kwargs):
     """Power spectral density per region (Welch) or of a given spectrum.
 
     Parameters
@@ -269,6 +280,9 @@ def plot_power_spectrum(x, fs: Any = None, freqs=None, ax=None,
         Logarithmic power axis.
     average : bool
         Plot the mean over regions only.
+    unit : str, optional
+        The signal's unit (e.g. ``'uV'``), for the power axis ``PSD (unit²/Hz)``; default the
+        unit of a Quantity ``x`` (a signal), else dimensionless (``PSD (1/Hz)``).
     **welch_kwargs
         Passed to :func:`neuralmass.analysis.welch`.
 
@@ -283,7 +297,8 @@ def plot_power_spectrum(x, fs: Any = None, freqs=None, ax=None,
             raise ValueError("plot_power_spectrum needs fs= (Hz) to compute a spectrum, or "
                              "freqs= with a precomputed PSD.")
         from .analysis.spectra import welch
-        y, _ = _split_unit(x)
+        y, sig_unit = _split_unit(x)
+        unit = unit or sig_unit
         f, p = welch(y, fs, **welch_kwargs)
         p = np.asarray(p)
     else:
@@ -306,7 +321,7 @@ def plot_power_spectrum(x, fs: Any = None, freqs=None, ax=None,
     if logy:
         ax.set_yscale("log")
     ax.set_xlabel("frequency (Hz)")
-    ax.set_ylabel("power spectral density")
+    ax.set_ylabel(f"PSD ({unit}²/Hz)" if unit else "PSD (1/Hz)")
     if labels is not None and not average:
         ax.legend(loc="upper right", fontsize=8)
     return ax

@@ -3,11 +3,12 @@
 Everything here is pure and traced by :func:`jax.jit`; the host side lives in
 :mod:`neuralmass.engine.run` and :mod:`neuralmass.engine.simulator`.
 
-Carry of one lane: ``(state, extra, nstate, key, i, mon, seen, bad)`` — model state, the
+Carry of one lane: ``(state, extra, nstate, key, i, mon, seen, comp, bad)`` — model state, the
 system's own state (delay buffers), noise state (OU values and the current block of normals), the
 lane's key (constant: normals are counter-based), the step counter, monitor states, the inputs of
-the last step (only for models with input-dependent observables, else empty), and the first step
-at which each state variable stopped being finite (``-1`` while finite).
+the last step (only for models with input-dependent observables, else empty), the Kahan
+compensation of each state variable (only with ``plan.compensated``, else empty), and the first
+step at which each state variable stopped being finite (``-1`` while finite).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from __future__ import annotations
 import jax
 import jax.numpy as jnp
 
-from ..integrators import get_integrator
+from ..integrators import compensated_add, get_increment, get_integrator
 from ..noise import ou_step, white_input
 from .plan import Plan
 from .rng import NOISE_BLOCK, standard_normals
@@ -61,11 +62,12 @@ def make_step(system, plan: Plan, fns, native: bool = False):
     """
     model = system.node_model
     integrate = get_integrator(plan.method)
+    increment = get_increment(plan.method) if plan.compensated else None
     dt = plan.dt
     drift = model.drift
 
     def step(carry, params, ext_const, delayed=None):
-        state, extra, nstate, key, i, mon, seen, bad = carry
+        state, extra, nstate, key, i, mon, seen, comp, bad = carry
         inputs = {name: jnp.zeros(()) for name in model.input_names}
         for name, v in ext_const.items():
             inputs[name] = inputs[name] + v
@@ -81,7 +83,10 @@ def make_step(system, plan: Plan, fns, native: bool = False):
             inputs[name] = inputs[name] + v
         if seen:
             seen = _seen_inputs(inputs, state)
-        state = integrate(drift, state, params["node"], inputs, dt)
+        if increment is None:
+            state = integrate(drift, state, params["node"], inputs, dt)
+        else:
+            state, comp = compensated_add(state, increment(drift, state, params["node"], inputs, dt), comp)
         if native:
             h = system.delay_source(state, params)
         else:
@@ -90,7 +95,7 @@ def make_step(system, plan: Plan, fns, native: bool = False):
         mon = tuple((m.step(ms, reader, dt), cnt) for m, (ms, cnt) in zip(plan.monitors, mon))
         finite = jnp.stack([jnp.all(jnp.isfinite(state[k])) for k in model.state_names])
         bad = jnp.where((bad < 0) & ~finite, i, bad)
-        carry = (state, extra, nstate, key, i + 1, mon, seen, bad)
+        carry = (state, extra, nstate, key, i + 1, mon, seen, comp, bad)
         return (carry, h) if native else carry
 
     return step
@@ -112,12 +117,12 @@ def batched_step(system, plan: Plan, fns, axes):
     dt = plan.dt
 
     def step(carry, params, params_last, ext_const):
-        state, (rest, line), nstate, key, i, mon, seen, bad = carry
+        state, (rest, line), nstate, key, i, mon, seen, comp, bad = carry
         s, line = system.read_delays(line, params_last, i, dt)
-        lane_carry, h = lane((state, rest, nstate, key, i, mon, seen, bad), params, ext_const, s)
-        state, rest, nstate, key, i1, mon, seen, bad = lane_carry
+        lane_carry, h = lane((state, rest, nstate, key, i, mon, seen, comp, bad), params, ext_const, s)
+        state, rest, nstate, key, i1, mon, seen, comp, bad = lane_carry
         line = system.write_delays(line, h, i, dt)
-        return (state, (rest, line), nstate, key, i1, mon, seen, bad)
+        return (state, (rest, line), nstate, key, i1, mon, seen, comp, bad)
 
     return step
 
@@ -132,7 +137,7 @@ def _sampler(system, plan: Plan):
     """``sample(params, carry) -> (carry, outputs)``: every monitor's sample of one lane."""
 
     def sample(params, c):
-        state, extra, nstate, key, i, mon, seen, bad = c
+        state, extra, nstate, key, i, mon, seen, comp, bad = c
         reader = Reader(system, state, params, seen)
         outs, new_mon = [], []
         for m, r, (ms, cnt) in zip(plan.monitors, plan.ratios, mon):
@@ -148,7 +153,7 @@ def _sampler(system, plan: Plan):
                 cnt = jnp.where(cnt >= r, 0, cnt)
             new_mon.append((ms, cnt))
             outs.append(o)
-        return (state, extra, nstate, key, i, tuple(new_mon), seen, bad), tuple(outs)
+        return (state, extra, nstate, key, i, tuple(new_mon), seen, comp, bad), tuple(outs)
 
     return sample
 
@@ -193,10 +198,10 @@ def segment_fn(system, plan: Plan, fns, n_outer: int, record: bool, lanes=None):
 
 def begin_recording(system, plan, params, carry):
     """Let monitors reset accumulators when recording starts (after the transient)."""
-    state, extra, nstate, key, i, mon, seen, bad = carry
+    state, extra, nstate, key, i, mon, seen, comp, bad = carry
     reader = Reader(system, state, params, seen)
     mon = tuple((m.begin(ms, reader), jnp.zeros_like(cnt)) for m, (ms, cnt) in zip(plan.monitors, mon))
-    return (state, extra, nstate, key, i, mon, seen, bad)
+    return (state, extra, nstate, key, i, mon, seen, comp, bad)
 
 
 def init_carry(system, plan, params, key, native: tuple = ()):
@@ -222,8 +227,9 @@ def init_carry(system, plan, params, key, native: tuple = ()):
     seen = _seen_inputs({k: jnp.zeros(()) for k in model.input_names}, state) if model.uses_inputs else {}
     reader = Reader(system, state, params, seen)
     mon = tuple((m.init(reader, plan.dt), jnp.zeros((), jnp.int32)) for m in plan.monitors)
+    comp = {k: jnp.zeros_like(v) for k, v in state.items()} if plan.compensated else {}
     bad = jnp.full((len(system.node_model.state_names),), -1, dtype=jnp.int32)
-    return (state, extra, nstate, key, jnp.asarray(0, dtype=jnp.int32), mon, seen, bad)
+    return (state, extra, nstate, key, jnp.asarray(0, dtype=jnp.int32), mon, seen, comp, bad)
 
 
 def _seen_inputs(inputs, state):

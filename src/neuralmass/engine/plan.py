@@ -9,7 +9,7 @@ functions. Every check that can fail runs here, before any simulation.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -17,7 +17,7 @@ import numpy as np
 from ..monitors import Expression, Monitor, Raw, _fn_identity
 from ..units import is_quantity, time_ms
 
-__all__ = ["Plan", "RunPlan", "make_plan", "resolve_monitors", "external_inputs"]
+__all__ = ["Plan", "RunPlan", "make_plan", "resolve_monitors", "external_inputs", "resolve_compensated"]
 
 
 @dataclass(frozen=True)
@@ -31,10 +31,10 @@ class Plan:
     inner: int                  # steps per outer iteration (gcd of the monitor periods)
     input_kinds: tuple          # (name, 'const'|'fn') for external inputs
     ratios: tuple = ()          # outer iterations per sample, per monitor
+    compensated: bool = False   # Kahan-compensated state updates (integrators.compensated_add)
 
     def with_inner(self, inner: int) -> "Plan":
-        return Plan(self.system_key, self.dt, self.method, self.monitors, inner, self.input_kinds,
-                    self.ratios)
+        return replace(self, inner=inner)
 
 
 @dataclass(frozen=True)
@@ -82,6 +82,24 @@ def resolve_monitors(model, monitors, period_ms) -> tuple:
     return tuple(out)
 
 
+def resolve_compensated(system, method, compensated: bool | None) -> bool:
+    """Whether a run uses compensated updates: ``compensated`` if given (checked against
+    ``method``), else the node model's policy; never in float64 runs (nothing stalls there)."""
+    import jax
+
+    if compensated is None:
+        compensated = bool(getattr(system.node_model, "compensated", False))
+        if compensated and callable(method):
+            return False
+    elif not isinstance(compensated, bool):
+        raise ValueError(f"compensated={compensated!r} must be True, False or None (the model's policy).")
+    if compensated:
+        from ..integrators import get_increment
+
+        get_increment(method)
+    return compensated and not jax.config.read("jax_enable_x64")
+
+
 def external_inputs(model, inputs: Mapping | None):
     """Split user inputs into traced constants and time functions (canonical units)."""
     consts, fns = {}, {}
@@ -95,8 +113,12 @@ def external_inputs(model, inputs: Mapping | None):
 
 
 def make_plan(system, dt: float, method: str, duration, monitors=None, transient=0.0, period=None,
-              inputs=None) -> RunPlan:
-    """Plan a run of ``system`` with step ``dt`` (ms); raises before any work on bad input."""
+              inputs=None, compensated: bool | None = None) -> RunPlan:
+    """Plan a run of ``system`` with step ``dt`` (ms); raises before any work on bad input.
+
+    ``compensated``: Kahan-compensated state updates; ``None`` follows the node model's policy
+    (``NodeModel.compensated``, on for models with slow variables), on only in float32 runs
+    (float64 has no stall to compensate)."""
     dur = time_ms(duration, "duration")
     if not np.isfinite(dur) or dur <= 0:
         raise ValueError(f"duration={duration!r} must be positive, e.g. duration=1000 * u.ms.")
@@ -133,5 +155,5 @@ def make_plan(system, dt: float, method: str, duration, monitors=None, transient
     consts, fns = external_inputs(system.node_model, inputs)
     plan = Plan(system.structure_key(), dt, method, mons, inner,
                 tuple(sorted((k, "fn" if k in fns else "const") for k in list(consts) + list(fns))),
-                ratios)
+                ratios, resolve_compensated(system, method, compensated))
     return RunPlan(plan, n_trans, n_outer, fns, consts)

@@ -98,7 +98,17 @@ def as_key(key):
     if key is None:
         key = 0
     if isinstance(key, (int, np.integer)):
-        return jax.random.PRNGKey(int(key))
+        seed = int(key)
+        if 0 <= seed < 2 ** 64:
+            # every bit used: the words (seed >> 32, seed & 0xFFFFFFFF), which is what
+            # jax.random.PRNGKey gives below 2**32 (it truncates larger seeds in 32-bit mode)
+            return jnp.asarray(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32))
+        if not -2 ** 63 <= seed < 0:
+            raise ValueError(
+                f"key={seed} is out of range: an integer key (seed) must fit in 64 bits, "
+                f"0 <= key < 2**64; pass e.g. key={seed % 2 ** 64} (key % 2**64) or a PRNG key "
+                f"from jax.random.key.")
+        return jax.random.PRNGKey(seed)
     key = jnp.asarray(key)
     if jnp.issubdtype(key.dtype, jax.dtypes.prng_key):
         key = jax.random.key_data(key)

@@ -80,7 +80,7 @@ def _split(n: int, segments: int):
 
 
 def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=None,
-                method=None, inputs=None, remat: int | None = None):
+                method=None, inputs=None, remat: int | None = None, compensated: bool | None = None):
     """A pure, differentiable ``run(params, key) -> dict`` for fitting, inference and sweeps.
 
     The whole run (transient + recording) is built from ``lax.scan`` with no host-side checks, so
@@ -96,12 +96,15 @@ def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=No
         differentiation stores the state only at segment boundaries and recomputes inside a
         segment — memory grows like ``remat + steps / remat`` instead of ``steps`` for about one
         extra forward pass (``remat ≈ sqrt(steps)`` is the usual choice).
+    compensated : bool, optional
+        Kahan-compensated state updates; ``None`` follows the node model's policy (see
+        :class:`~neuralmass.engine.simulator.Simulator`).
     """
     system = as_system(system)
     dt = time_ms(dt, "dt")
     method = method or system.method or "heun"
     get_integrator(method)
-    rp = make_plan(system, dt, method, duration, monitors, transient, period, inputs)
+    rp = make_plan(system, dt, method, duration, monitors, transient, period, inputs, compensated)
     check_budget(system, rp, 1, "run")    # per lane: a vmapped caller multiplies it
     plan = rp.plan
     ck = jax.checkpoint if remat else (lambda f: f)

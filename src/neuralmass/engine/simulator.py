@@ -23,7 +23,7 @@ from ..monitors import Raw
 from ..units import TIME, time_ms
 from .budget import check_budget
 from .kernel import begin_recording, init_carry
-from .plan import make_plan
+from .plan import make_plan, resolve_compensated
 from .program_cache import Program
 from .rng import as_key, global_key_data, lane_keys, resolve_key, set_global_key_data, split_global
 from .run import axes_key, cached, compiled_segment, default_params, is_native
@@ -54,6 +54,11 @@ class Simulator:
     chunk_steps : int, optional
         Upper bound on the steps executed per compiled call; longer runs are chunked (bounded
         memory) and show a progress bar.
+    compensated : bool, optional
+        Kahan-compensated state updates (:func:`neuralmass.integrators.compensated_add`), so a slow
+        variable whose per-step change is below float32 resolution still moves. ``None`` (default)
+        follows the node model's policy (on for Epileptor and Epileptor2D); float64 runs never
+        need it and skip it.
 
     Notes
     -----
@@ -71,13 +76,15 @@ class Simulator:
     """
 
     def __init__(self, model, dt=0.1 * u.ms, method: str | None = None, chunk_steps: int = 1_000_000,
-                 progress: bool | None = None):
+                 progress: bool | None = None, compensated: bool | None = None):
         self.system = as_system(model)
         self.dt = time_ms(dt, "dt")
         if not np.isfinite(self.dt) or self.dt <= 0:
             raise ValueError(f"dt={dt!r} must be a positive time step, e.g. dt=0.1 * u.ms.")
         self.method = method or self.system.method or "heun"
         get_integrator(self.method)
+        resolve_compensated(self.system, self.method, compensated)   # a bad value fails here
+        self.compensated = compensated
         if chunk_steps < 1:
             raise ValueError(f"chunk_steps={chunk_steps!r} must be >= 1.")
         self.chunk_steps = int(chunk_steps)
@@ -89,7 +96,8 @@ class Simulator:
         return default_params(self.system, overrides)
 
     def _prepare(self, duration, monitors, transient, period, inputs):
-        return make_plan(self.system, self.dt, self.method, duration, monitors, transient, period, inputs)
+        return make_plan(self.system, self.dt, self.method, duration, monitors, transient, period, inputs,
+                         self.compensated)
 
     # ---------------------------------------------------------------------- running
     def run(self, duration, monitors=None, transient=0.0, period=None, inputs=None, key=None,
@@ -178,12 +186,12 @@ class Simulator:
             carry, _ = compiled_segment(self.system, rp, plan.with_inner(block), m, False, axes)(P, carry, consts)
             n_blocks -= m
             if check:
-                self._check(carry, B)
+                self._check(carry, B, plan, P)
             bar.update(1)
         if rest:
             carry, _ = compiled_segment(self.system, rp, plan.with_inner(1), rest, False, axes)(P, carry, consts)
             if check:
-                self._check(carry, B)
+                self._check(carry, B, plan, P)
         carry = self._begin(plan, P, carry, axes)
         outs = []
         left = n_outer
@@ -191,7 +199,7 @@ class Simulator:
             m = min(left, chunk_outer)
             carry, o = compiled_segment(self.system, rp, plan, m, True, axes)(P, carry, consts)
             if check:
-                self._check(carry, B)
+                self._check(carry, B, plan, P)
             outs.append(jax.tree.map(np.asarray, o))
             left -= m
             bar.update(1)
@@ -229,8 +237,7 @@ class Simulator:
                 raise SimulationDiverged(
                     f"monitor {mon.key!r} produced NaN/Inf at sample {int(bad_t[0, 0])} (t = "
                     f"{(n_trans + plan.inner * (j + 1)) * self.dt:g} ms) while the model state stayed "
-                    f"finite; its input is out of the monitor's valid range (for BOLD: lower `scale` "
-                    f"so the vasodilatory drive stays of order 1).")
+                    f"finite: {mon.out_of_range()}")
             if time_major:
                 arr = np.swapaxes(arr, 0, 1)
             unit = mon.unit if not isinstance(mon, Raw) else self.system.output_unit(mon.variable)
@@ -348,12 +355,22 @@ class Simulator:
         # a system (e.g. blocked delay reads under lax.cond) stays a branch instead of a select;
         # a delay line is read for all lanes at once, its buffers kept lanes-last (axis -1)
         extra_axes = (0, -1) if self.system.delay_state_keys(self.dt) else 0
-        carry_axes = (0, extra_axes, 0, 0, None, 0, 0, 0)
+        carry_axes = (0, extra_axes, 0, 0, None, 0, 0, 0, 0)
         return key_arr, B, (p_axes, carry_axes, const_axes)
 
-    def _check(self, carry, B):
+    def _check(self, carry, B, plan=None, params=None):
+        """Raise :class:`SimulationDiverged` after a chunk whose model state, or (with ``plan``)
+        one of whose monitor states, stopped being finite: a long run stops at the chunk where it
+        went wrong, not at the end."""
         bad = np.asarray(carry[-1])
         if np.all(bad < 0):
+            if plan is not None:
+                for m, (ms, _) in zip(plan.monitors, carry[5]):
+                    if not all(_all_finite(np.asarray(a)) for a in jax.tree.leaves(ms)):
+                        raise SimulationDiverged(
+                            f"monitor {m.key!r} stopped being finite by step {int(np.max(carry[4]))} "
+                            f"(t = {int(np.max(carry[4])) * self.dt:g} ms) while the model state "
+                            f"stayed finite: {m.out_of_range()}")
             return
         names = self.system.node_model.state_names
         if bad.ndim == 1:
@@ -361,10 +378,13 @@ class Simulator:
         lane, var = np.argwhere(bad >= 0)[0]
         step = int(bad[lane, var])
         where = f" in batch lane {lane}" if B else ""
+        hint = getattr(self.system, "divergence_hint", None)
+        hint = hint(params) if (hint is not None and params is not None) else None
+        advice = hint or (f"Try a smaller dt (now {self.dt:g} ms), the 'heun' or 'rk4' method (now "
+                          f"{self.method!r}), or check parameters and inputs.")
         raise SimulationDiverged(
             f"the state variable {names[var]!r} became NaN/Inf at step {step} (t = {step * self.dt:g} ms)"
-            f"{where}. Try a smaller dt (now {self.dt:g} ms), the 'heun' or 'rk4' method (now "
-            f"{self.method!r}), or check parameters and inputs.")
+            f"{where}. {advice}")
 
 
 def _over_lanes(fn, axes, second_axis):

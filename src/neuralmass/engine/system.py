@@ -42,6 +42,10 @@ class System(Protocol):
         ``read(name, state, params, inputs=None)``, ``view(state, params, inputs=None)``,
         ``output_unit(name)`` (``inputs``: the last step's inputs, for input-dependent
         observables).
+    Optional
+        ``divergence_hint(params) -> str | None``: why a run of this system diverged when the
+        system itself explains it (e.g. a network with a negative coupling strength); the engine
+        quotes it instead of its step-size advice.
     """
 
     n: int

@@ -35,8 +35,8 @@ from typing import Mapping
 
 import numpy as np
 
-__all__ = ["SweepStoreMismatch", "spec_difference", "check_store", "create_store", "write_chunk",
-           "done_chunks", "open_sweep"]
+__all__ = ["SweepStoreMismatch", "SweepStoreExists", "spec_difference", "check_store", "create_store",
+           "write_chunk", "done_chunks", "open_sweep", "claim_chunks", "release_chunks"]
 
 SPEC_ATTR = "sweep_spec"
 VERSIONS_ATTR = "sweep_versions"
@@ -44,6 +44,12 @@ VERSIONS_ATTR = "sweep_versions"
 
 class SweepStoreMismatch(ValueError):
     """A store belongs to another sweep (or is not a sweep store)."""
+
+
+class SweepStoreExists(FileExistsError):
+    """Another process created the store while this one was creating it (two sweeps started on
+    one store at once); :meth:`neuralmass.explore.Sweep.run` then resumes it if it holds the same
+    sweep."""
 
 
 @contextlib.contextmanager
@@ -152,9 +158,95 @@ def create_store(path, spec: Mapping, names, points: np.ndarray, seeds, features
     try:
         with _quiet():
             ds.to_zarr(tmp / "store.zarr", mode="w-", compute=False, encoding=enc)
-        os.replace(tmp / "store.zarr", p)
+        try:
+            os.replace(tmp / "store.zarr", p)
+        except OSError:
+            if p.exists():       # another sweep moved its store into place first
+                raise SweepStoreExists(
+                    f"the store {str(p)!r} was created by another process while this sweep was "
+                    f"creating it (two sweeps started on one store at once).") from None
+            raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- chunk locks
+def _locks(path) -> Path:
+    return Path(str(path) + ".locks")
+
+
+def _alive(host: str, pid: int) -> bool:
+    """Whether the lock holder still runs (a holder on another machine is assumed to)."""
+    import socket
+
+    if host != socket.gethostname():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def claim_chunks(path, chunks) -> tuple[list, dict]:
+    """Lock the chunks this process will compute, so that two runs resuming one store never
+    compute the same chunk.
+
+    Each lock is a file ``STORE.locks/chunk-<i>`` created exclusively (``O_EXCL``) holding
+    ``host pid``; a lock whose process is gone (same host) is stale and taken over.
+
+    Parameters
+    ----------
+    path : path
+        The store.
+    chunks : iterable of int
+        Chunks to claim.
+
+    Returns
+    -------
+    (list of int, dict)
+        The chunks claimed, and ``{chunk: 'host pid'}`` of those held by another live process.
+    """
+    import socket
+
+    d = _locks(path)
+    d.mkdir(parents=True, exist_ok=True)
+    me = f"{socket.gethostname()} {os.getpid()}"
+    claimed, held = [], {}
+    for i in chunks:
+        f = d / f"chunk-{int(i)}"
+        for _ in range(2):
+            try:
+                fd = os.open(f, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            except FileExistsError:
+                try:
+                    host, pid = f.read_text().split()
+                    owner_alive = _alive(host, int(pid))
+                except (OSError, ValueError):
+                    host, pid, owner_alive = "?", "?", False      # unreadable: a torn write
+                if owner_alive:
+                    held[int(i)] = f"{host} {pid}"
+                    break
+                with contextlib.suppress(FileNotFoundError):
+                    f.unlink()                                   # stale: its process is gone
+                continue
+            with os.fdopen(fd, "w") as fh:
+                fh.write(me)
+            claimed.append(int(i))
+            break
+    return claimed, held
+
+
+def release_chunks(path, chunks) -> None:
+    """Remove this process's locks of ``chunks`` (and the lock folder once it is empty)."""
+    d = _locks(path)
+    for i in chunks:
+        with contextlib.suppress(FileNotFoundError):
+            (d / f"chunk-{int(i)}").unlink()
+    with contextlib.suppress(OSError):
+        d.rmdir()
 
 
 def write_chunk(path, index: int, chunk_points: int, n_points: int, features: Mapping,

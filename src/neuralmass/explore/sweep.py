@@ -33,7 +33,10 @@ from __future__ import annotations
 
 import logging
 import os
+import shutil
+import tempfile
 import time
+from pathlib import Path
 from typing import Any, Callable, Mapping
 
 import numpy as np
@@ -204,8 +207,13 @@ class Sweep:
         ----------
         store : path
             Zarr store (created if missing; resumed if it holds this sweep; refused otherwise).
+            Two runs on one store at once compute disjoint chunks: each chunk is locked
+            (``STORE.locks/chunk-<i>``, :func:`.store.claim_chunks`) while it is computed, a run
+            skips the chunks another live run holds (``last_run['held']``), and a run that finds
+            the store created under it by the same sweep joins it.
         scheduler : None, 'serial', address or distributed.Client
-            ``None``: a LocalCluster of ``workers`` processes; ``'serial'``: this process.
+            ``None``: a LocalCluster of ``workers`` processes (scratch space under the library's
+            cache folder, removed afterwards); ``'serial'``: this process.
         workers : int, optional
             Worker processes of the LocalCluster (default: the CPU count).
         retries : int
@@ -215,46 +223,73 @@ class Sweep:
         on_chunk : callable, optional
             Called with each stored chunk's record (index, seconds, device, pid).
         """
-        from ..io import software_versions as _versions
-
         if workers is not None and (isinstance(workers, bool) or not isinstance(workers, (int, np.integer))
                                     or workers < 1):
             raise ValueError(f"workers={workers!r} must be a positive integer.")
         spec = self.spec()
         status = _store.check_store(store, spec)              # refuses another sweep's store
-        done = _store.done_chunks(store) if status == "resume" else np.zeros(self.n_chunks, bool)
-        pending = [int(i) for i in np.nonzero(~done)[0]]
-        self.last_run = {"computed": [], "skipped": int(done.sum()), "store": str(store)}
-        if not pending:
+        if status == "resume" and _store.done_chunks(store).all():
+            self.last_run = {"computed": [], "skipped": self.n_chunks, "store": str(store), "held": {}}
             log.info("sweep %s: all %d chunks already stored; nothing to compute", store, self.n_chunks)
             return _store.open_sweep(store)
-        executor = _executor(scheduler, workers, connect_timeout, retries)
+        executor = _executor(scheduler, workers, connect_timeout, retries)   # fails before any write
         try:
             if status == "new":
-                versions = _versions()
-                for pkg in ("dask", "distributed", "zarr"):
-                    try:
-                        import importlib.metadata as md
-
-                        versions[pkg] = md.version(pkg)
-                    except Exception:  # pragma: no cover - optional package metadata
-                        pass
-                _store.create_store(store, spec, self.names, self.points, self.seeds, self.features,
-                                    self.chunk, versions, {f: FEATURES[f].description for f in self.features},
-                                    timeseries=self.timeseries)
-            bar = _bar(len(pending), progress, f"sweep ({self.n_chunks} chunks, {self.chunk * len(self.seeds)} lanes each)",
-                       initial=0)
-            for rec in executor.map(self, pending):
-                _store.write_chunk(store, rec["index"], self.chunk, self.n_points, rec["features"],
-                                   rec["seconds"], rec["device"], rec["pid"], timeseries=rec.get("timeseries"))
-                self.last_run["computed"].append(rec["index"])
-                bar.update(1)
-                if on_chunk is not None:
-                    on_chunk({k: v for k, v in rec.items() if k not in ("features", "timeseries")})
-            bar.close()
+                self._create(store, spec)
+            done = _store.done_chunks(store)
+            pending = [int(i) for i in np.nonzero(~done)[0]]
+            self.last_run = {"computed": [], "skipped": int(done.sum()), "store": str(store), "held": {}}
+            claimed, held = _store.claim_chunks(store, pending)
+            # a chunk another run stored (and unlocked) between the two reads is not redone: a run
+            # writes a chunk's manifest entry before it releases the chunk's lock
+            done = _store.done_chunks(store)
+            _store.release_chunks(store, [i for i in claimed if done[i]])
+            claimed = [i for i in claimed if not done[i]]
+            self.last_run["skipped"] = int(done.sum())
+            self.last_run["held"] = held
+            if held:
+                log.warning("sweep %s: %d chunk(s) are being computed by another run of this sweep (%s); "
+                            "this run computes the other %d. Rerun when it has finished to check that "
+                            "every chunk is stored.", store, len(held), ", ".join(sorted(set(held.values()))),
+                            len(claimed))
+            try:
+                bar = _bar(len(claimed), progress,
+                           f"sweep ({self.n_chunks} chunks, {self.chunk * len(self.seeds)} lanes each)", initial=0)
+                for rec in executor.map(self, claimed) if claimed else ():
+                    _store.write_chunk(store, rec["index"], self.chunk, self.n_points, rec["features"],
+                                       rec["seconds"], rec["device"], rec["pid"], timeseries=rec.get("timeseries"))
+                    _store.release_chunks(store, [rec["index"]])
+                    self.last_run["computed"].append(rec["index"])
+                    bar.update(1)
+                    if on_chunk is not None:
+                        on_chunk({k: v for k, v in rec.items() if k not in ("features", "timeseries")})
+                bar.close()
+            finally:
+                _store.release_chunks(store, claimed)
         finally:
             executor.close()
         return _store.open_sweep(store)
+
+    def _create(self, store, spec) -> None:
+        """Create the empty store; when another run of this same sweep created it first, join it
+        (the chunk locks keep the two apart); another sweep's store is refused."""
+        from ..io import software_versions as _versions
+
+        versions = _versions()
+        for pkg in ("dask", "distributed", "zarr"):
+            try:
+                import importlib.metadata as md
+
+                versions[pkg] = md.version(pkg)
+            except Exception:  # pragma: no cover - optional package metadata
+                pass
+        try:
+            _store.create_store(store, spec, self.names, self.points, self.seeds, self.features,
+                                self.chunk, versions, {f: FEATURES[f].description for f in self.features},
+                                timeseries=self.timeseries)
+        except _store.SweepStoreExists as exc:
+            _store.check_store(store, spec)       # SweepStoreMismatch names the differences
+            log.info("%s It holds this sweep, so this run resumes it.", exc)
 
 
 # --------------------------------------------------------------------------- executors
@@ -290,9 +325,21 @@ def _compute(sweep, index):
     return sweep.compute_chunk(index)
 
 
+def dask_scratch_dir() -> Path:
+    """A new folder for the scratch space (worker folders, lock files) of one local Dask cluster:
+    under the library's cache folder (:func:`neuralmass.compilation_cache.cache_dir`), not the
+    system's temporary folder; removed when the cluster closes."""
+    from ..compilation_cache import cache_dir
+
+    root = cache_dir() / "dask-scratch"
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f"sweep-{os.getpid()}-", dir=root))
+
+
 class _Dask:
-    def __init__(self, client, cluster, retries, owned=True):
+    def __init__(self, client, cluster, retries, owned=True, scratch=None):
         self.client, self.cluster, self.retries, self.owned = client, cluster, int(retries), owned
+        self.scratch = scratch
 
     def map(self, sweep, chunks):
         from distributed import as_completed
@@ -331,6 +378,8 @@ class _Dask:
         finally:
             if self.cluster is not None:
                 self.cluster.close()
+            if self.scratch is not None:
+                shutil.rmtree(self.scratch, ignore_errors=True)
 
 
 def _executor(scheduler, workers, connect_timeout, retries):
@@ -345,12 +394,14 @@ def _executor(scheduler, workers, connect_timeout, retries):
         import jax
 
         n = workers or os.cpu_count() or 1
+        scratch = dask_scratch_dir()
         try:
             cluster = LocalCluster(n_workers=n, threads_per_worker=len(jax.devices()), processes=True,
-                                   dashboard_address=None)
+                                   dashboard_address=None, local_directory=str(scratch))
         except Exception as exc:  # pragma: no cover - machine-specific
+            shutil.rmtree(scratch, ignore_errors=True)
             raise SchedulerError(f"could not start a local Dask cluster of {n} workers: {exc}") from exc
-        return _Dask(Client(cluster), cluster, retries)
+        return _Dask(Client(cluster), cluster, retries, scratch=scratch)
     if isinstance(scheduler, Client):
         return _Dask(scheduler, None, retries, owned=False)
     if not isinstance(scheduler, str):

@@ -577,6 +577,22 @@ class BOLDMonitor(Monitor):
         hemo = mstate["hemo"]
         return mstate, bold_signal(hemo["log_v"], hemo["log_q"], self.coeffs, log=True)
 
+    def out_of_range(self) -> str:
+        """The input range policy: a drive that pushes the inflow ``f`` to zero is an error.
+
+        The linear response of ``f - 1`` to a drive oscillating at 0.05 Hz has a gain of about
+        2.7 s²; once ``scale * (activity - baseline)`` swings by more than about ``1 / 2.7`` per s²
+        the inflow reaches zero, no blood flows, and the Balloon model (whose ``log f`` then
+        overflows) has no physiological meaning. The fix is a smaller ``scale``."""
+        gamma = dict(self.hemo)["gamma"]
+        return (f"the Balloon inflow f was driven to zero (its log overflowed): the vasodilatory "
+                f"drive scale * ({self.variable} - baseline) swings too far below zero (the "
+                f"resting flow is lost once it stays below -gamma = -{gamma:g} /s^2, and at 0.05 Hz "
+                f"once it swings by about 0.37 /s^2). bold.scale = {self.scale:g} (config [bold] "
+                f"scale, BOLDMonitor(scale=...)) is too large for this activity: lower it (e.g. "
+                f"scale = {self.scale / 4:g}) so the drive stays of order 0.1, and keep "
+                f"bold.baseline at the activity's resting level ('auto', now {self.baseline:g}).")
+
 
 # --------------------------------------------------------------------------- stateful module
 import brainstate  # noqa: E402

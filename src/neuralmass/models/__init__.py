@@ -26,7 +26,7 @@ from .wilson_cowan_no_saturation import WILSON_COWAN_NO_SATURATION
 from .wilson_cowan_simplified import WILSON_COWAN_SIMPLIFIED
 from .wilson_cowan_symmetric import WILSON_COWAN_SYMMETRIC
 from .wong_wang import WONG_WANG
-from .wong_wang_fic import feedback_inhibition_control
+from .wong_wang_fic import UnstableFixedPointWarning, feedback_inhibition_control, fic_max_real_eigenvalue
 
 MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG, LINEAR, MONTBRIO_PAZO_ROXIN,
                               COOMBES_BYRNE, FITZHUGH_NAGUMO, KURAMOTO, GENERIC_2D, EPILEPTOR,
@@ -113,7 +113,8 @@ __all__ = [
     "MONTBRIO_PAZO_ROXIN", "COOMBES_BYRNE", "FITZHUGH_NAGUMO", "KURAMOTO", "GENERIC_2D", "EPILEPTOR",
     "EPILEPTOR_2D", "LARTER_BREAKSPEAR", "WENDLING", "MontbrioPazoRoxinStep", "CoombesByrneStep",
     "FitzHughNagumoStep", "KuramotoStep", "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep",
-    "LarterBreakspearStep", "WendlingStep", "feedback_inhibition_control",
+    "LarterBreakspearStep", "WendlingStep", "feedback_inhibition_control", "fic_max_real_eigenvalue",
+    "UnstableFixedPointWarning",
     "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "StuartLandauStep",
     "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep", "LORENZ", "LorenzStep", "WongWangExcInhStep",
     "WILSON_COWAN_NO_SATURATION", "WILSON_COWAN_SYMMETRIC", "WILSON_COWAN_SIMPLIFIED", "WILSON_COWAN_LINEAR",

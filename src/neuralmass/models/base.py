@@ -108,6 +108,10 @@ class NodeModel:
     category : str
         ``'phenomenological'`` (normal forms and abstract oscillators) or ``'physiological'``
         (populations with biophysical parameters); listed by :func:`~neuralmass.models.list_models`.
+    compensated : bool
+        Precision policy: ``True`` for models with slow variables whose per-step change falls
+        below float32 resolution (their float32 runs then use Kahan-compensated updates, see
+        :func:`neuralmass.integrators.compensated_add`).
     """
 
     name: str
@@ -125,6 +129,7 @@ class NodeModel:
     doc: str = ""
     category: str = ""
     extra: dict = field(default_factory=dict)
+    compensated: bool = False
 
     # ----------------------------------------------------------------- lookups
     @property

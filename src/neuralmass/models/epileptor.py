@@ -157,6 +157,7 @@ EPILEPTOR = NodeModel(
     output="lfp",
     default_dt=0.05,
     reference="Jirsa et al. (2014) Brain 137:2210",
+    compensated=True,       # z moves by r * dt * (h - z): below float32 resolution near rest
     extra={"noise_slots": {s: f"{s}_noise" for s, _ in _SIX},
            "couplings": (("x1", "c_pop1", "difference"), ("x2", "c_pop2", "difference"))},
 )
@@ -182,5 +183,6 @@ EPILEPTOR_2D = NodeModel(
     output="x1",
     default_dt=0.05,
     reference="Proix et al. (2014) J Neurosci 34:15009",
+    compensated=True,       # z moves by r * dt * (h - z): below float32 resolution near rest
     extra={"noise_slots": {"x1": "x1_noise", "z": "z_noise"}},
 )

@@ -16,7 +16,11 @@ The result is the fixed point Deco et al.'s iteration converges to when it conve
 fixed point for every coupling :math:`G`, but not always a stable one: on the bundled HCP
 connectome (max-normalised weights) it is stable up to :math:`G \approx 0.56` and unstable
 beyond (a real eigenvalue of the network Jacobian crosses zero; ``tests/test_zoo.py``), where a
-simulation started there drifts to another state.
+simulation started there drifts to another state (denser connectomes cross earlier, e.g. at
+:math:`G = 0.2`, and settle at 0.4–1.2 Hz instead of the target). So every call computes the
+eigenvalues of the network Jacobian at the returned point (:func:`jax.jacfwd` of the model's one
+drift function with the coupling applied, float64) and warns (:class:`UnstableFixedPointWarning`)
+or raises (``on_unstable='raise'``) when the largest real part is positive.
 
 References
 ----------
@@ -28,6 +32,7 @@ Neuroscience*, 34(23), 7886–7898.
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any, Mapping
 
 import brainunit as u
@@ -36,9 +41,63 @@ import numpy as np
 from ..units import to_canonical
 from .wong_wang import WONG_WANG, ww_rate
 
-__all__ = ["feedback_inhibition_control"]
+__all__ = ["feedback_inhibition_control", "fic_max_real_eigenvalue", "UnstableFixedPointWarning"]
 
 log = logging.getLogger("neuralmass")
+
+
+class UnstableFixedPointWarning(RuntimeWarning):
+    """The FIC fixed point is linearly unstable: a simulation started there leaves it."""
+
+
+def fic_max_real_eigenvalue(conn: Any, k: float, J_i: Any, state: Mapping, coupling: str = "linear",
+                            params: Mapping | None = None) -> float:
+    r"""Largest real part of the eigenvalues of the network Jacobian at a Wong–Wang state.
+
+    Parameters
+    ----------
+    conn : array (n, n) or Connectome
+        Weights ``conn[i, j]`` from region ``j`` to ``i``.
+    k : float
+        Global coupling :math:`G`.
+    J_i : array (n,)
+        Inhibitory weights (nA).
+    state : dict
+        ``{'S_E': (n,), 'S_I': (n,)}``, e.g. the state :func:`feedback_inhibition_control` returns.
+    coupling : {'linear', 'diffusive'}
+        The network's coupling of ``S_E`` into ``S_E_ext``.
+    params : dict, optional
+        Other Wong–Wang parameters (user units).
+
+    Returns
+    -------
+    float
+        :math:`\max \mathrm{Re}\,\lambda` (per ms) of the :math:`2n \times 2n` Jacobian of
+        ``(S_E, S_I)``: negative for a linearly stable fixed point.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    W = np.asarray(getattr(conn, "weights", conn), dtype=float)
+    n = W.shape[0]
+    with jax.enable_x64(True):
+        P = {name: jnp.asarray(v, jnp.float64) for name, v in WONG_WANG.canonical_params(params).items()}
+        P["J_i"] = jnp.asarray(J_i, jnp.float64)
+        Wj = jnp.asarray(W)
+        zero = {name: jnp.zeros(n) for name in WONG_WANG.input_names}
+
+        def F(x):
+            s = {"S_E": x[:n], "S_I": x[n:]}
+            lr = Wj @ s["S_E"]
+            if coupling == "diffusive":
+                lr = lr - Wj.sum(axis=1) * s["S_E"]
+            d = WONG_WANG.drift(s, P, {**zero, "S_E_ext": k * lr})
+            return jnp.concatenate([d["S_E"], d["S_I"]])
+
+        x = jnp.concatenate([jnp.broadcast_to(jnp.asarray(state["S_E"], jnp.float64), (n,)),
+                             jnp.broadcast_to(jnp.asarray(state["S_I"], jnp.float64), (n,))])
+        jac = np.asarray(jax.jit(jax.jacfwd(F))(x))
+    return float(np.linalg.eigvals(jac).real.max())
 
 
 def _bisect(f, lo, hi, n=200):
@@ -55,7 +114,7 @@ def _bisect(f, lo, hi, n=200):
 
 def feedback_inhibition_control(conn: Any, k: float = 1.0, target_rate: Any = 3.0,
                                 coupling: str = "linear", params: Mapping | None = None,
-                                return_state: bool = False):
+                                return_state: bool = False, on_unstable: str = "warn"):
     r"""Inhibitory weights :math:`J_i` (nA, one per region) that put every region at ``target_rate``.
 
     Parameters
@@ -75,7 +134,12 @@ def feedback_inhibition_control(conn: Any, k: float = 1.0, target_rate: Any = 3.
     return_state : bool
         Also return the fixed point ``{'S_E': ..., 'S_I': ...}`` (arrays over regions). For strong
         coupling the FIC fixed point is stable but the default initial state may lie in the basin
-        of a low-rate state; start there with ``S_E_init=``/``S_I_init=``.
+        of a low-rate state; start there with ``S_E_init=``/``S_I_init=``. The state also holds
+        ``'max_real_eig'``, the largest real part (per ms) of the Jacobian's eigenvalues there.
+    on_unstable : {'warn', 'raise', 'ignore'}
+        What to do when the fixed point is linearly unstable (largest real part of the network
+        Jacobian's eigenvalues > 0, see :func:`fic_max_real_eigenvalue`): warn
+        (:class:`UnstableFixedPointWarning`, default), raise :class:`ValueError`, or say nothing.
 
     Returns
     -------
@@ -87,7 +151,8 @@ def feedback_inhibition_control(conn: Any, k: float = 1.0, target_rate: Any = 3.
     ------
     ValueError
         For a non-square ``conn``, negative weights, a non-positive target, an unknown coupling,
-        or a target no inhibition can reach (a region whose excitatory drive is too weak).
+        a target no inhibition can reach (a region whose excitatory drive is too weak), or, with
+        ``on_unstable='raise'``, an unstable fixed point.
     """
     W = np.asarray(getattr(conn, "weights", conn), dtype=float)
     if W.ndim != 2 or W.shape[0] != W.shape[1]:
@@ -98,6 +163,8 @@ def feedback_inhibition_control(conn: Any, k: float = 1.0, target_rate: Any = 3.
         bad = tuple(int(i) for i in np.argwhere(~(np.isfinite(W) & (W >= 0)))[0])
         raise ValueError(f"conn must hold finite, non-negative weights; conn[{bad[0]}, {bad[1]}] = "
                          f"{W[bad]}.")
+    if on_unstable not in ("warn", "raise", "ignore"):
+        raise ValueError(f"on_unstable={on_unstable!r} must be 'warn', 'raise' or 'ignore'.")
     if coupling not in ("linear", "diffusive"):
         raise ValueError(f"coupling={coupling!r} must be 'linear' or 'diffusive' (the network's coupling of S_E).")
     H = float(to_canonical(target_rate, "target_rate", u.Hz, u.Hz))
@@ -125,6 +192,15 @@ def feedback_inhibition_control(conn: Any, k: float = 1.0, target_rate: Any = 3.
             f"target_rate={target_rate!r} cannot be reached by inhibition in regions {bad.tolist()[:10]}: "
             f"their excitatory drive alone gives less than {H} Hz. Lower target_rate or raise I_0/k.")
     log.info("FIC: J_i in [%.3f, %.3f] nA for %d regions (k=%g, target %g Hz)", J.min(), J.max(), n, k, H)
+    state = {"S_E": np.broadcast_to(S_E, (n,)).copy(), "S_I": np.broadcast_to(S_I, (n,)).copy()}
+    lam = fic_max_real_eigenvalue(W, k, J, state, coupling, params)
+    if lam > 0 and on_unstable != "ignore":
+        msg = (f"feedback_inhibition_control(k={k}): the {H:g} Hz fixed point is unstable (largest "
+               f"real part of the network Jacobian's eigenvalues {lam:.3g} /ms > 0); a simulation "
+               f"started there drifts to another state. Lower k, or check the rates you get.")
+        if on_unstable == "raise":
+            raise ValueError(msg)
+        warnings.warn(msg, UnstableFixedPointWarning, stacklevel=2)
     if return_state:
-        return J, {"S_E": np.broadcast_to(S_E, (n,)).copy(), "S_I": np.broadcast_to(S_I, (n,)).copy()}
+        return J, {**state, "max_real_eig": lam}
     return J

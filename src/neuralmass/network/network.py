@@ -117,6 +117,9 @@ class Network:
     block : int, optional
         Steps of delayed input read at once (default: the largest allowed by the shortest delay,
         at most :data:`~neuralmass.network.delays.MAX_BLOCK`); ``1`` reads every step.
+    warn_zero_delays : bool
+        Warn (once per ``dt``) about connections whose delay rounds to zero steps. ``False`` when
+        the caller reports them itself (a study's preflight does, in its config's terms).
     **params
         Coupling parameters (e.g. ``midpoint=`` for the sigmoidal kinds).
 
@@ -131,11 +134,13 @@ class Network:
                  coupled_var=None, k=1.0, noise: Mapping | None = None, *,
                  coupling_input=None, delays=None, delay_mode: str = "integer",
                  history=None, path: str = "auto", block: int | None = None, method: str | None = None,
-                 speed_range=None, **params):
+                 speed_range=None, warn_zero_delays: bool = True, **params):
         self._args = dict(node=node, conn=conn, distance=distance, speed=speed, coupling=coupling,
                           coupled_var=coupled_var, k=k, noise=noise, coupling_input=coupling_input,
                           delays=delays, delay_mode=delay_mode, history=history, path=path, block=block,
-                          method=method, speed_range=speed_range, **params)
+                          method=method, speed_range=speed_range, warn_zero_delays=warn_zero_delays,
+                          **params)
+        self.warn_zero_delays = bool(warn_zero_delays)
         if conn is None:
             raise ValueError("Network needs conn=W, an (n, n) weight matrix or a Connectome.")
         lengths = None
@@ -302,7 +307,7 @@ class Network:
                 self._lines[dt] = DelayLine.build(self.weights, self.delays_ms, dt, self.delay_mode,
                                                   self.path, self.block)
                 zero = self.zero_step_edges(dt)
-                if zero and self.delay_mode == "integer":
+                if zero and self.delay_mode == "integer" and self.warn_zero_delays:
                     _log.warning("%d of %d connections have a delay shorter than dt/2 = %g ms and are read "
                                  "without delay at dt = %g ms; use a smaller dt or delay_mode='linear'.",
                                  zero, int(np.count_nonzero(self.weights)), dt / 2, dt)
@@ -319,6 +324,39 @@ class Network:
             # the ring (L, n, P) and the per-lag weights (n, L*n) built for the traced speed
             return {"delay buffer": line.length * n * P, "delay weights": n * line.length * n}
         return {"delay buffer": n * (2 * line.length + line.block) * P}
+
+    def divergence_hint(self, params) -> str | None:
+        """Advice for a run of this network whose state stopped being finite, when the network
+        itself explains it (the engine's :class:`SimulationDiverged` quotes it instead of its
+        step-size advice); ``None`` otherwise.
+
+        Parameters
+        ----------
+        params : dict
+            The run's canonical parameters (possibly batched).
+
+        Returns
+        -------
+        str or None
+            For all-zero weights: the regions are uncoupled, so the node model diverges on its own.
+            For a negative coupling strength (``k`` or ``k_<input>``): the coupling pushes regions
+            apart.
+        """
+        for name in sorted(self._cparams):
+            if name == "k" or name.startswith("k_"):
+                v = np.asarray(params.get(name, self._cparams[name]), dtype=float)
+                if v.size and np.nanmin(v) < 0:
+                    return (f"the coupling strength {name} = {np.nanmin(v):g} is negative: the coupling "
+                            f"then pushes regions apart instead of pulling them together, which is "
+                            f"what drove the state to blow up, not the step size. Use {name} >= 0 "
+                            f"(config: network.k).")
+        w = np.asarray(params["conn"]["w"], dtype=float)
+        if not np.any(w):
+            return ("all connection weights are zero, so the regions are uncoupled and the coupling "
+                    "(k, speed, delays) cannot have caused this: the node model diverges on its own at "
+                    "these node parameters, inputs and noise. Check the node parameters, and the "
+                    "weights file if zero weights were not intended.")
+        return None
 
     def zero_step_edges(self, dt) -> int:
         """Number of connected edges whose (static) delay rounds to zero steps at ``dt`` (ms)."""

@@ -9,7 +9,7 @@
 
 from .output import OutputError, ResultsFolder
 from .preflight import PreflightError
-from .resting_state import StudyIncomplete, StudyPlan, plan_study, run_study
+from .resting_state import StudyIncomplete, StudyInterrupted, StudyPlan, plan_study, run_study
 
-__all__ = ["run_study", "plan_study", "StudyPlan", "StudyIncomplete", "PreflightError", "OutputError",
-           "ResultsFolder"]
+__all__ = ["run_study", "plan_study", "StudyPlan", "StudyIncomplete", "StudyInterrupted",
+           "PreflightError", "OutputError", "ResultsFolder"]

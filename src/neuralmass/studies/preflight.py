@@ -182,11 +182,13 @@ SEED_LIMIT = 2 ** 64
 def seed_key(seed, name: str = "seed"):
     """A JAX PRNG key from a seed ``0 <= seed < 2**64``, every bit used.
 
-    The key is the pair of 32-bit words ``(seed >> 32, seed & 0xFFFFFFFF)``, the same key
-    ``jax.random.PRNGKey(seed)`` gives for seeds below ``2**32`` (so those results are unchanged)
-    and with 64-bit mode on; with 32-bit mode, ``PRNGKey`` silently truncates larger seeds.
+    The key is :func:`neuralmass.engine.rng.as_key` of the seed: the pair of 32-bit words
+    ``(seed >> 32, seed & 0xFFFFFFFF)``, the same key ``jax.random.PRNGKey(seed)`` gives for seeds
+    below ``2**32`` (so those results are unchanged) and with 64-bit mode on; with 32-bit mode,
+    ``PRNGKey`` silently truncates larger seeds. A bad seed is a :class:`PreflightError` naming
+    ``name``.
     """
-    import jax.numpy as jnp
+    from ..engine.rng import as_key
 
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
         raise PreflightError(f"{name} = {seed!r} must be an integer, 0 <= {name} < 2**64.")
@@ -194,4 +196,4 @@ def seed_key(seed, name: str = "seed"):
     if not 0 <= seed < SEED_LIMIT:
         raise PreflightError(f"{name} = {seed} is outside 0 <= {name} < 2**64 "
                              f"(= {SEED_LIMIT}); pick a seed in that range.")
-    return jnp.asarray(np.array([seed >> 32, seed & 0xFFFFFFFF], dtype=np.uint32))
+    return as_key(seed)       # the engine's one seed -> key conversion

@@ -58,6 +58,19 @@ class StudyIncomplete(RuntimeError):
         self.summary, self.output = summary, output
 
 
+class StudyInterrupted(KeyboardInterrupt):
+    """The study was interrupted (Ctrl-C) after its signals were saved.
+
+    ``output`` is the results folder holding the signals and a report of what is missing. An
+    interruption before the signals were saved is a plain :class:`KeyboardInterrupt` (nothing was
+    kept).
+    """
+
+    def __init__(self, output):
+        super().__init__(str(output))
+        self.output = output
+
+
 def _versions() -> dict:
     from ..io import software_versions
 
@@ -170,6 +183,8 @@ def run_study(cfg: dict, quiet: bool = False, overwrite: bool = False) -> dict:
         summary.setdefault("missing", {})["rest of the study"] = (
             f"{type(exc).__name__}: {exc}" if str(exc) else f"{type(exc).__name__} (interrupted)")
         _finish(plan, work, summary, t_start, __version__)
+        if isinstance(exc, KeyboardInterrupt):
+            raise StudyInterrupted(summary["output"]) from exc
         raise
     return _finish(plan, work, summary, t_start, __version__, check=True)
 
@@ -326,8 +341,9 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     monitors = built.monitors()
     sim = Simulator(built.network, dt=dt, method=built.method, progress=not quiet, chunk_steps=200_000)
     logger.info("[2/5] simulating %d regions x %g s at dt = %g ms (%s, %s coupling, k = %s, "
-                "speed = %s mm/ms%s)", n, sim_cfg["duration"] / 1000, dt, spec.name,
-                net_cfg.get("coupling"), net_cfg.get("k"), speed,
+                "%s%s)", n, sim_cfg["duration"] / 1000, dt, spec.name,
+                net_cfg.get("coupling"), net_cfg.get("k"),
+                f"speed = {speed} mm/ms" if speed is not None else "no conduction delays",
                 f"; {len(cfg['stimulus'])} stimulus block(s) into {', '.join(plan.stimuli)}"
                 if plan.stimuli else "")
     t0 = time.perf_counter()
@@ -366,8 +382,16 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
         fig, ax = plt.subplots(figsize=(9, 4))
         ts_n = np.asarray(magnitude(res["ts"])) / 1000.0
         show = slice(0, min(len(ts_n), int(60_000 / neural_period)))
-        viz.plot_timeseries(neural[show, :6], ts=ts_n[show], labels=labels[:6], ax=ax)
-        ax.set_xlabel("time (s)"); ax.set_title(f"Simulated {variable} (first 60 s, 6 regions)")
+        # the y label with the variable's unit (the temporal-average monitor returns plain
+        # numbers); time counts from the start of the run
+        unit = built.network.output_unit(variable)
+        unit = None if unit is None or getattr(unit, "is_unitless", False) else str(unit)
+        viz.plot_timeseries(neural[show, :6], ts=ts_n[show], labels=labels[:6], ax=ax,
+                            ylabel=f"{variable} ({unit})" if unit else variable)
+        t_a, t_b = float(ts_n[show][0]), float(ts_n[show][-1])
+        ax.set_xlabel("time from the start of the run (s)")
+        ax.set_title(f"Simulated {variable}, the first {t_b - t_a:.0f} s after the transient "
+                     f"(t = {t_a:.0f}–{t_b:.0f} s), 6 regions")
         fig.tight_layout(); fig.savefig(figs / "timeseries.png", dpi=110); plt.close(fig)
 
     step("figure connectome.png", _fig_connectome)
@@ -384,8 +408,9 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
 
         def _fig_bold():
             fig, ax = plt.subplots(figsize=(9, 4))
-            viz.plot_timeseries(100 * bold[:, :6], ts=ts_b, labels=labels[:6], ax=ax)
-            ax.set_xlabel("time (s)"); ax.set_ylabel("BOLD change from rest (%)"); ax.set_title("Simulated BOLD (6 regions)")
+            viz.plot_timeseries(100 * bold[:, :6], ts=ts_b, labels=labels[:6], ax=ax,
+                                ylabel="BOLD change from rest (%)")
+            ax.set_xlabel("time from the start of the run (s)"); ax.set_title("Simulated BOLD (6 regions)")
             fig.tight_layout(); fig.savefig(figs / "bold.png", dpi=110); plt.close(fig)
 
         step("figure bold.png", _fig_bold)
@@ -494,9 +519,10 @@ def _meg_eeg(meg_cfg, seed, work: Path, figs: Path, quiet: bool) -> dict:
         fig, axes = plt.subplots(1, 2, figsize=(11, 4))
         t = np.asarray(magnitude(res["ts"])) / 1000.0
         sl = slice(0, 3000)
-        viz.plot_timeseries(arr[sl, :5], ts=t[sl], labels=list(lf.sensor_names[:5]), ax=axes[0])
-        axes[0].set_xlabel("time (s)"); axes[0].set_ylabel(unit); axes[0].set_title(f"{name.upper()} sensors (3 s)")
-        viz.plot_power_spectrum(p, freqs=f, ax=axes[1], fmin=1, fmax=45, average=True)
+        viz.plot_timeseries(arr[sl, :5], ts=t[sl], labels=list(lf.sensor_names[:5]), ax=axes[0],
+                            ylabel=f"{name.upper()} ({unit})")
+        axes[0].set_xlabel("time (s)"); axes[0].set_title(f"{name.upper()} sensors (3 s)")
+        viz.plot_power_spectrum(p, freqs=f, ax=axes[1], fmin=1, fmax=45, average=True, unit=unit)
         axes[1].set_title(f"{name.upper()} spectrum (mean over sensors), peak {peak:.1f} Hz")
         fig.tight_layout(); fig.savefig(figs / f"{name}.png", dpi=110); plt.close(fig)
     out["note"] = ("Jansen-Rit network (p = 220 Hz, OU input noise, sigmoidal JR coupling) on TVB's 76-region "
@@ -565,45 +591,82 @@ def _subjects_line(data: dict) -> str:
     return f"- empirical target: {len(subj)} of {avail} subject(s): {ids}"
 
 
+def _inline(text: str) -> str:
+    """One line of the report's markdown as safe HTML: escaped, then ```code``` and ``**bold**``."""
+    import html
+    import re
+
+    out = html.escape(text, quote=False)
+    out = re.sub(r"`([^`]+)`", r"<code>\1</code>", out)
+    return re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", out)
+
+
 def _html(markdown: str, summary: dict) -> str:
-    """A minimal self-contained HTML rendering of the report (tables, images, code)."""
+    """The report's markdown as a self-contained HTML page.
+
+    A minimal, safe conversion of exactly what :func:`_write_report` writes (no ``markdown``
+    dependency): headings, paragraphs, bulleted lists, pipe tables (first row as the header),
+    images, fenced code blocks, and inline ``code`` and ``**bold**``; all text is escaped.
+    """
     import html
 
-    out, in_code, in_table = [], False, False
+    out, block = [], None            # block: None, 'code', 'table' (rows seen), 'list'
+
+    def close():
+        nonlocal block
+        if block == "list":
+            out.append("</ul>")
+        elif block is not None and block != "code":
+            out.append("</table>")
+        block = None
+
     for line in markdown.splitlines():
-        if line.startswith("```"):
-            out.append("</pre>" if in_code else "<pre>")
-            in_code = not in_code
+        if block == "code":
+            if line.startswith("```"):
+                out.append("</code></pre>")
+                block = None
+            else:
+                out.append(html.escape(line, quote=False))
             continue
-        if in_code:
-            out.append(html.escape(line))
+        if line.startswith("```"):
+            close()
+            out.append("<pre><code>")
+            block = "code"
             continue
         if line.startswith("|"):
-            cells = [c.strip() for c in line.strip("|").split("|")]
-            if set("".join(cells)) <= set("-"):
-                continue
-            if not in_table:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if set("".join(cells)) <= set("-: "):
+                continue                                   # the header separator row
+            tag = "td"
+            if not (isinstance(block, int)):
+                close()
                 out.append("<table>")
-                in_table = True
-            out.append("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in cells) + "</tr>")
+                block, tag = 0, "th"
+            block += 1
+            out.append("<tr>" + "".join(f"<{tag}>{_inline(c)}</{tag}>" for c in cells) + "</tr>")
             continue
-        if in_table:
-            out.append("</table>")
-            in_table = False
-        if line.startswith("# "):
-            out.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            out.append(f"<h2>{html.escape(line[3:])}</h2>")
+        if line.startswith("- "):
+            if block != "list":
+                close()
+                out.append("<ul>")
+                block = "list"
+            out.append(f"<li>{_inline(line[2:])}</li>")
+            continue
+        close()
+        if line.startswith("## "):
+            out.append(f"<h2>{_inline(line[3:])}</h2>")
+        elif line.startswith("# "):
+            out.append(f"<h1>{_inline(line[2:])}</h1>")
         elif line.startswith("!["):
-            src = line[line.index("(") + 1:-1]
-            out.append(f'<p><img src="{html.escape(src)}" style="max-width:900px"></p>')
-        elif line.startswith("- "):
-            out.append(f"<li>{html.escape(line[2:]).replace('**', '')}</li>")
+            alt, src = line[2:line.index("]")], line[line.index("(") + 1:-1]
+            out.append(f'<p><img src="{html.escape(src)}" alt="{html.escape(alt)}" '
+                       f'style="max-width:900px"></p>')
         elif line:
-            out.append(f"<p>{html.escape(line)}</p>")
-    if in_table:
-        out.append("</table>")
+            out.append(f"<p>{_inline(line)}</p>")
+    close()
+    if block == "code":
+        out.append("</code></pre>")
     body = "\n".join(out)
     return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(summary['study'])}</title>"
-            "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}td{border:1px solid #ccc;"
+            "<style>body{font-family:sans-serif;max-width:960px;margin:2em auto}td,th{border:1px solid #ccc;"
             f"padding:4px 8px}}table{{border-collapse:collapse}}</style></head><body>{body}</body></html>")
