@@ -192,7 +192,7 @@ def write_page(names):
         "  (rates, gain `cr`; linear coupling of `r`) and `V_ext` (potentials, gain `cv`; typically",
         "  diffusive coupling of `V`). With one coupling per network use `coupled_var='r'` into",
         "  `r_ext` (the default).",
-        "- **Kuramoto**: `coupling=KuramotoCoupling()` (`neuralmass.network.coupling`, or `coupling="kuramoto"`) gives",
+        "- **Kuramoto**: `coupling=KuramotoCoupling()` (`neuralmass.network.coupling`, or `coupling=\"kuramoto\"`) gives",
         "  k Σ w_ij sin(θ_j(t − τ_ij) − θ_i): sources send e^{iθ}, the target takes",
         "  k Im(z e^{−iθ_i}). The same coupling as two linear ones: `sin_theta` → `sin_ext` and",
         "  `cos_theta` → `cos_ext`.",
