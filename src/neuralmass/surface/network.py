@@ -20,10 +20,9 @@ local kernel (:class:`~neuralmass.surface.LocalCoupling`) and :math:`\lambda` th
   to each of its vertices. It is held fixed during a step (computed once per step, as TVB does).
 * Local: instantaneous, so it is part of the right-hand side: it is evaluated at every stage of
   the integrator (Heun's predictor and corrector), as TVB's ``dfun(..., local_coupling)``. It
-  enters the same input as the long-range coupling (``local_input``, default the model's
-  coupling input). For TVB's generic 2D oscillator, whose ``dV/dt`` contains
-  :math:`\gamma c + \ell`, this is equal for the default :math:`\gamma = 1`; with another
-  :math:`\gamma` ours scales the local term by :math:`\gamma` as well.
+  enters where the model's TVB version adds it (``NodeModel.extra['local_coupling']``; the
+  generic 2D oscillator: :math:`d\,\tau\,\ell` in :math:`\dot V`, not times :math:`\gamma`),
+  else the coupling input, or ``local_input`` when given.
 * Regions of the connectome that no vertex maps to (e.g. subcortical) are appended after the
   vertices as one node each, without local coupling, as TVB does.
 * Noise is drawn per node; node parameters may be scalars or one value per node.
@@ -63,9 +62,12 @@ __all__ = ["SurfaceNetwork"]
 _DERIVED: dict = {}
 
 
-def _with_local(model: NodeModel, local: LocalCoupling, var: str, inp: str, n_nodes: int) -> NodeModel:
+def _with_local(model: NodeModel, local: LocalCoupling, var: str, inp: str | None, n_nodes: int) -> NodeModel:
     """``model`` whose drift adds ``local_strength * K @ state[var]`` to input ``inp`` (one derived
-    model per structure and kernel, so equal networks share a compiled program)."""
+    model per structure and kernel, so equal networks share a compiled program).
+
+    ``inp=None``: the model's own rule ``model.extra['local_coupling'](lc, params) -> {input: value}``
+    (how TVB's version of the model adds its local term), else its coupling input."""
     h = hashlib.sha1(local.digest().encode())
     h.update(np.ascontiguousarray(local.weights).tobytes())
     key = (id(model), h.hexdigest(), var, inp, n_nodes)
@@ -74,12 +76,18 @@ def _with_local(model: NodeModel, local: LocalCoupling, var: str, inp: str, n_no
         return hit[1]
     base = model.drift
     weights = np.asarray(local.weights)
-    spec = model.input(inp)
-    unit = strength_unit(spec.canonical or spec.unit, model.variable_unit(var))
+    rule = model.extra.get("local_coupling") if inp is None else None
+    if inp is None and rule is None:
+        inp = model.coupling_input
+    unit = None
+    if inp is not None:
+        spec = model.input(inp)
+        unit = strength_unit(spec.canonical or spec.unit, model.variable_unit(var))
 
     def drift(state, params, inputs):
         lc = params["local_strength"] * local.matvec(state[var], weights.astype(state[var].dtype), n_out=n_nodes)
-        return base(state, params, {**inputs, inp: inputs[inp] + lc})
+        added = rule(lc, params) if rule is not None else {inp: lc}
+        return base(state, params, {**inputs, **{k: inputs[k] + v for k, v in added.items()}})
 
     row = Parameter("local_strength", 0.0, unit, unit,
                     doc=f"strength of the local (surface) coupling of {var} into {inp}")
@@ -111,8 +119,12 @@ class SurfaceNetwork:
     noise : dict, optional
         Extra noise sources by input name (added to the node's own).
     local_var, local_input : str, optional
-        Variable the kernel acts on and input receiving it (default: the coupled variable and the
-        coupling input).
+        Variable the kernel acts on and input receiving it. Defaults: the coupled variable, and the
+        model's own rule for TVB's local term where it declares one (``extra['local_coupling']``;
+        e.g. the generic 2D oscillator adds it to ``dV/dt`` as ``d·tau·lc``, not times ``gamma``),
+        else the coupling input.
+    init : dict, optional
+        Initial state by variable: scalars or one value per node (canonical units).
     method : str, optional
         Integrator (default the node's, else Heun).
 
@@ -129,7 +141,8 @@ class SurfaceNetwork:
                  local_strength=0.0, coupling="diffusive", k=1.0, speed=None, noise: Mapping | None = None, *,
                  coupled_var=None, coupling_input=None, local_var=None, local_input=None, distance=None,
                  delays=None, delay_mode: str = "integer", history=None, path: str = "auto",
-                 block: int | None = None, method: str | None = None, speed_range=None, **params):
+                 block: int | None = None, method: str | None = None, speed_range=None, init: Mapping | None = None,
+                 **params):
         if not isinstance(surface, Surface):
             raise TypeError(f"surface={surface!r} must be a neuralmass.surface.Surface "
                             f"(e.g. Surface.from_tvb_data('cortex_16384')).")
@@ -178,10 +191,12 @@ class SurfaceNetwork:
                                  f"vertices; build it for this mesh.")
             self.local_var = local_var or self.regions.pathways[0].var
             model.state(self.local_var)
-            self.local_input = local_input or self.regions.coupling_input
-            if isinstance(self.local_input, Mapping):
-                self.local_input = next(iter(self.local_input))
-            model.input(self.local_input)
+            self.local_input = local_input
+            if local_input is None and "local_coupling" not in model.extra:
+                ci = self.regions.coupling_input
+                self.local_input = next(iter(ci)) if isinstance(ci, Mapping) else ci
+            if self.local_input is not None:
+                model.input(self.local_input)
             model = _with_local(model, local, self.local_var, self.local_input, self.n)
             canon_ls = model.param("local_strength").to_canonical(local_strength)
             ncanon = {**(ncanon if ncanon is not None else {k_: model.param(k_).to_canonical(v)
@@ -193,6 +208,13 @@ class SurfaceNetwork:
         self.model = model
         merged = dict(nnoise)
         merged.update({kk: v for kk, v in (noise or {}).items() if v is not None})
+        ninit = {**ninit, **{kk: np.asarray(v, dtype=float) for kk, v in (init or {}).items()}}
+        for kk, v in ninit.items():
+            model.state(kk)
+            if np.ndim(v) and np.shape(v)[-1] != self.n:
+                raise ValueError(f"init[{kk!r}] has {np.shape(v)[-1]} values but the network has {self.n} nodes "
+                                 f"({self.n_vertices} vertices + {self.unmapped.size} region nodes); give a "
+                                 f"scalar or one value per node.")
         self._nodes = NodeSystem(model, self.n, nparams, merged, ninit, nmethod, canonical=ncanon)
         self.method = nmethod
         self._net_names = {p.name for pw in self.regions.pathways
