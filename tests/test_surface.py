@@ -68,9 +68,15 @@ def test_geodesic_distances_bound_and_approach_arc_length():
     chord = np.linalg.norm(v[g.row] - v[g.col], axis=1)
     arc = R_MM * np.arccos(np.clip(np.sum(v[g.row] * v[g.col], axis=1) / R_MM ** 2, -1, 1))
     assert np.all(g.data >= chord - 1e-9)                                     # path >= straight line
-    assert np.all(g.data >= arc - 1e-9)                                       # edge paths >= geodesic
+    # edge paths are no shorter than the geodesic, up to the chord/arc ratio of the longest edge
+    ed = s.edges()
+    theta = 2 * np.arcsin(np.max(np.linalg.norm(v[ed[:, 0]] - v[ed[:, 1]], axis=1)) / (2 * R_MM))
+    assert np.all(g.data >= arc * 2 * np.sin(theta / 2) / theta - 1e-9)
     far = arc > 15.0
-    assert np.median(g.data[far] / arc[far]) < 1.08                           # mesh error, a few %
+    # and longer by the zig-zag of edge paths (2/sqrt(3) on a regular triangular lattice; a little
+    # more near the icosphere's 12 five-fold vertices)
+    ratio = g.data[far] / arc[far]
+    assert np.median(ratio) < 1.10 and ratio.max() < 1.25
     # every pair closer than the cutoff in straight line is found by the Euclidean search
     pairs = np.linalg.norm(v[:, None] - v[None], axis=-1)
     assert e.nnz == np.count_nonzero((pairs <= 40.0) & (pairs > 0))
@@ -88,7 +94,7 @@ def test_gaussian_kernel_matches_closed_form(sphere):
 
 
 def test_homogenised_mexican_hat_has_equal_positive_and_negative_row_sums(sphere):
-    lc = LocalCoupling.from_kernel(sphere, "mexican_hat", cutoff="30 mm", sigma_1="5 mm", sigma_2="12 mm",
+    lc = LocalCoupling.from_kernel(sphere, "mexican_hat", cutoff="60 mm", sigma_1="15 mm", sigma_2="30 mm",
                                    amp_2=0.5)
     K = lc.to_scipy()
     pos = np.asarray(K.multiply(K > 0).sum(axis=1)).ravel()
@@ -239,7 +245,7 @@ def test_sensor_projection_is_unit_correct(sphere, connectome):
     # 1 V/(A·m) * 2 nA·m = 2e-9 V = 2e-3 µV per unit of V
     want = np.asarray(res["V"]) @ G.T * 2e-3
     assert res["eeg"].unit == u.uvolt
-    np.testing.assert_allclose(np.asarray(res["eeg"].to_decimal(u.uvolt)), want, rtol=1e-5, atol=1e-9)
+    np.testing.assert_allclose(np.asarray(res["eeg"].to_decimal(u.uvolt)), want, rtol=0, atol=1e-5 * np.abs(want).max())
 
 
 # ----------------------------------------------------------------------------- bad input
