@@ -36,3 +36,14 @@ def hemisphere_mapping(vertices, n_regions: int = 4):
     """Region of each vertex: ``n_regions`` sectors by azimuth (regions 0..n_regions-1)."""
     az = np.arctan2(vertices[:, 1], vertices[:, 0])
     return np.minimum(((az + np.pi) / (2 * np.pi) * n_regions).astype(int), n_regions - 1)
+
+
+def strip(length: float = 100.0, width: float = 2.0, h: float = 1.0):
+    """Vertices (mm) and triangles of a flat ``length`` x ``width`` strip on a square grid of
+    spacing ``h`` (each square split into two triangles)."""
+    xs, ys = np.arange(0, length + h / 2, h), np.arange(0, width + h / 2, h)
+    X, Y = np.meshgrid(xs, ys, indexing="ij")
+    verts = np.c_[X.ravel(), Y.ravel(), np.zeros(X.size)]
+    idx = np.arange(X.size).reshape(X.shape)
+    a, b, c, d = idx[:-1, :-1].ravel(), idx[1:, :-1].ravel(), idx[1:, 1:].ravel(), idx[:-1, 1:].ravel()
+    return verts, np.r_[np.c_[a, b, c], np.c_[a, c, d]]

@@ -13,7 +13,7 @@ import pytest
 import scipy.sparse as sp
 
 import neuralmass as nm
-from _surfaces import hemisphere_mapping, icosphere
+from _surfaces import hemisphere_mapping, icosphere, strip
 from neuralmass.models import GENERIC_2D
 from neuralmass.surface import (LocalCoupling, RegionAverage, SensorProjection, Surface, SurfaceNetwork,
                                 euclidean_distances, geodesic_distances, kernel_values)
@@ -233,6 +233,46 @@ def test_gradient_wrt_local_strength_and_k_matches_central_differences(sphere, c
             dn[i] = dn[i] - h
             fd = (f(*up) - f(*dn)) / (2 * h)
             assert abs(float(g[i]) - float(fd)) <= 1e-4 * abs(float(fd)), (i, float(g[i]), float(fd))
+
+
+def _front_arrivals(sigma, lam, duration=130.0):
+    """Arrival time (ms) of V > 1.5 at each x of a 100 x 2 mm strip whose left 10 mm start excited.
+
+    The node is the generic 2D oscillator with a slow W (tau = 10), so V is bistable (-0.17 and
+    2.99 at W = -0.1) for the duration of the run; its linear term g = -lam cancels the mean of
+    the row-normalised kernel (K V has row sums 1), so a uniform field evolves as an isolated node
+    and only gradients couple: lam (K V - V)."""
+    v, t = strip(100.0, 2.0, 1.0)
+    surf = Surface(v, t, np.zeros(len(v), int))
+    K = LocalCoupling.from_kernel(surf, "gaussian", cutoff=3 * sigma, sigma=sigma, metric="euclidean").to_scipy()
+    local = LocalCoupling.from_matrix(K / np.asarray(K.sum(axis=1)).mean(), surf)
+    x = v[:, 0]
+    net = SurfaceNetwork(nm.Generic2dOscillatorStep(1, g=-lam, tau=10.0), np.zeros((1, 1)), surf, local=local,
+                         local_strength=lam, k=0.0,
+                         init={"V": np.where(x < 10, 2.9, -0.17), "W": np.full(len(x), -0.1)})
+    V = np.asarray(nm.Simulator(net, dt=0.1, progress=False).run(duration, monitors=["V"], period=1.0, key=0)["V"])
+    crossed = V > 1.5
+    first = np.where(crossed.any(axis=0), crossed.argmax(axis=0) + 1.0, np.nan)
+    xs = np.arange(20.0, 81.0, 10.0)
+    return xs, np.array([np.median(first[x == xx]) for xx in xs])
+
+
+def test_local_stimulus_spreads_at_a_speed_proportional_to_the_kernel_width():
+    """A front of the bistable field travels at constant speed, and doubling the kernel width
+    doubles it: with the kernel's integral fixed, sigma is the only length of the continuum
+    problem (x -> x / sigma maps one width onto the other), so c = sigma * c_1. Without local
+    coupling nothing spreads."""
+    xs, t3 = _front_arrivals(3.0, 2.0)
+    _, t6 = _front_arrivals(6.0, 2.0)
+    speeds = []
+    for t in (t3, t6):
+        assert np.all(np.isfinite(t))
+        slope, icpt = np.polyfit(xs, t, 1)
+        assert np.max(np.abs(t - (slope * xs + icpt))) < 2.0           # constant speed (1 ms samples)
+        speeds.append(1.0 / slope)
+    assert 1.8 < speeds[1] / speeds[0] < 2.2, speeds
+    _, t0 = _front_arrivals(3.0, 0.0, duration=60.0)
+    assert np.all(np.isnan(t0))
 
 
 def test_sensor_projection_is_unit_correct(sphere, connectome):
