@@ -112,6 +112,16 @@ def matvec(repeats: int) -> None:
         one = jax.jit(lambda x, w, m=m: lc.matvec(x, w, method=m))
         eight = jax.jit(jax.vmap(lambda x, w, m=m: lc.matvec(x, w, method=m), in_axes=(0, None)))
         rows.append((m if m != "segment_sum" else "segment_sum (lanes last, ours)", timed(one, x, w), timed(eight, X, w)))
+    # padded rows (ELL): (max row length, n) indices, no scatter; lanes last by hand
+    counts = np.bincount(lc.rows, minlength=lc.n)
+    pos = np.arange(lc.nnz) - np.repeat(np.r_[0, np.cumsum(counts)[:-1]], counts)
+    C = np.zeros((counts.max(), lc.n), np.int32)
+    Wp = np.zeros((counts.max(), lc.n), np.float32)
+    C[pos, lc.rows], Wp[pos, lc.rows] = lc.cols, lc.weights
+    Wj = jnp.asarray(Wp)
+    ell1 = jax.jit(lambda x, w: jnp.sum(w * x[C], axis=0))
+    ell8 = jax.jit(lambda X, w: jnp.einsum("kn,knb->nb", w, X.T[C]).T)
+    rows.append((f"ELL (padded to {counts.max()} per row)", timed(ell1, x, Wj), timed(ell8, X, Wj)))
     plain = jax.jit(jax.vmap(lambda x, w: jax.ops.segment_sum(w * x[lc.cols], lc.rows, lc.n,
                                                               indices_are_sorted=True), in_axes=(0, None)))
     rows.append(("segment_sum, plain vmap", float("nan"), timed(plain, X, w)))
@@ -119,7 +129,8 @@ def matvec(repeats: int) -> None:
         import brainevent
         csr = lc.to_scipy()
         csr.sort_indices()
-        brainevent.csrmv.set_default("cpu", "jax_raw") if hasattr(brainevent, "csrmv") else None
+        from brainevent.config import set_backend
+        set_backend("cpu", "jax_raw")      # numba (its default CPU backend) is not installed here
 
         def be(x, w):
             return brainevent.CSR((w, jnp.asarray(csr.indices), jnp.asarray(csr.indptr)), shape=csr.shape) @ x
