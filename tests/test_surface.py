@@ -334,3 +334,25 @@ def test_tvb_data_cortex_and_local_connectivity(tvb16k):
     deg = np.asarray(adj.sum(axis=1)).ravel()
     want = sp.diags(1.0 / deg) @ adj
     assert abs(lc.to_scipy() - want).max() < 1e-12
+
+
+def test_gifti_freesurfer_and_tvb_zip_files_read_back(tmp_path, sphere):
+    nib = pytest.importorskip("nibabel", reason="nibabel reads GIFTI/FreeSurfer files")
+    import zipfile
+
+    v, t, rm = sphere.vertices, sphere.triangles, sphere.region_mapping
+    img = nib.gifti.GiftiImage(darrays=[
+        nib.gifti.GiftiDataArray(v.astype(np.float32), intent="NIFTI_INTENT_POINTSET"),
+        nib.gifti.GiftiDataArray(t.astype(np.int32), intent="NIFTI_INTENT_TRIANGLE")])
+    nib.save(img, tmp_path / "s.surf.gii")
+    np.savetxt(tmp_path / "rm.txt", rm, fmt="%d")
+    nib.freesurfer.write_geometry(str(tmp_path / "lh.pial"), v, t.astype(np.int32))
+    with zipfile.ZipFile(tmp_path / "s.zip", "w") as z:
+        z.writestr("vertices.txt", "\n".join(" ".join(f"{c:.17g}" for c in row) for row in v))
+        z.writestr("triangles.txt", "\n".join(" ".join(str(c) for c in row) for row in t))
+    for s in (Surface.from_gifti(tmp_path / "s.surf.gii", region_mapping=tmp_path / "rm.txt"),
+              Surface.from_freesurfer(tmp_path / "lh.pial", region_mapping=rm),
+              Surface.from_tvb_zip(tmp_path / "s.zip", region_mapping=tmp_path / "rm.txt")):
+        np.testing.assert_allclose(s.vertices, v, rtol=1e-6)
+        np.testing.assert_array_equal(s.triangles, t)
+        np.testing.assert_array_equal(s.region_mapping, rm)
