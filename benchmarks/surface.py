@@ -65,7 +65,7 @@ def ours(duration_ms: float, repeats: int, lanes: int) -> dict:
     for B in (1, lanes):
         params = {} if B == 1 else {"local_strength": np.linspace(0.5, 1.5, B)}
 
-        def call():
+        def call(params=params):
             r = sim.run(duration_ms, monitors=mons, key=0, params=params)
             return jax.block_until_ready(np.asarray(r["V_regions"]))
 

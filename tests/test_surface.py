@@ -300,7 +300,7 @@ def test_bad_inputs_raise_clear_errors(sphere, connectome):
     with pytest.raises(ValueError, match=r"look like metres.*vertices \* 1000"):
         Surface(v / 1000.0, t)
     assert np.allclose(Surface(v / 1000.0 * u.meter, t).vertices, v)          # a Quantity is converted
-    W, L = connectome
+    W, _ = connectome
     with pytest.raises(ValueError, match=r"refers to region 3, but conn \(3 x 3\) has 3 regions"):
         SurfaceNetwork(GENERIC_2D, W[:3, :3], sphere, k=0.1)
     lc_small = LocalCoupling.from_matrix(sp.eye(10) * 0.0 + sp.diags(np.ones(9), 1, shape=(10, 10)))
