@@ -76,11 +76,13 @@ def ours(duration_ms: float, repeats: int, lanes: int) -> dict:
     return out
 
 
-def peers(python: str, repeats: int, lanes: int) -> dict:
-    script = Path(__file__).with_name("_peers_surface.py")
+def peers(python: str, repeats: int, duration_ms: float, script: str | None = None) -> dict:
+    """TVB's figures from ``_peers_surface.py`` run by ``python`` (one simulation at a time: TVB
+    cannot batch a surface simulation, so its cost per lane is its cost per simulation)."""
+    script = script or str(Path(__file__).with_name("_peers_surface.py"))
     try:
-        res = subprocess.run([python, str(script), str(repeats), "--lanes", str(lanes)], capture_output=True,
-                             text=True, timeout=3600)
+        res = subprocess.run([python, script, str(repeats), "--duration", str(duration_ms)], capture_output=True,
+                             text=True, timeout=3600, check=False)
     except (OSError, subprocess.TimeoutExpired) as e:
         print(f"  TVB failed: {e}", file=sys.stderr)
         return {}
@@ -181,6 +183,7 @@ def main():
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--lanes", type=int, default=8)
     ap.add_argument("--peers", metavar="PYTHON", help="interpreter of an environment with tvb-library")
+    ap.add_argument("--peer-script", help="path of _peers_surface.py (default: beside this file)")
     ap.add_argument("--matvec", action="store_true", help="only the sparse-product measurement")
     ap.add_argument("--memory", type=float, metavar="MS", help="only the peak RSS of a run of MS ms with EEG")
     ap.add_argument("--chunk-steps", type=int, default=10_000, help="steps per chunk of the --memory run")
@@ -191,13 +194,15 @@ def main():
         return memory(args.memory, args.chunk_steps)
     load = os.getloadavg()[0]
     res = ours(args.duration, args.repeats, args.lanes)
+    load_end = os.getloadavg()[0]
     if args.peers:
-        tvb = peers(args.peers, args.repeats, args.lanes)
+        tvb = peers(args.peers, args.repeats, args.duration, args.peer_script)
         label = "TVB, this run"
     else:
         tvb, label = dict(TVB_EARLIER), "TVB, measured earlier on this machine (quiet, 2 cores)"
     print(f"16k-vertex surface, Generic2dOscillator, Heun dt {DT} ms, {args.duration:g} ms per call, "
-          f"median of {args.repeats}; load average at start {load:.1f} on {os.cpu_count()} CPUs")
+          f"median of {args.repeats}; load average {load:.1f} at start, {load_end:.1f} after ours, "
+          f"{os.getloadavg()[0]:.1f} at the end, on {os.cpu_count()} CPUs")
     print(f"{'':<44}{'ms/step':>9}{'s per sim. s':>14}{'vs TVB':>9}")
     t = tvb.get("tvb")
     for B, r in res.items():

@@ -356,3 +356,17 @@ def test_gifti_freesurfer_and_tvb_zip_files_read_back(tmp_path, sphere):
         np.testing.assert_allclose(s.vertices, v, rtol=1e-6)
         np.testing.assert_array_equal(s.triangles, t)
         np.testing.assert_array_equal(s.region_mapping, rm)
+
+
+def test_online_region_bold_equals_offline_bold_of_region_means(sphere, connectome):
+    """``BOLDMonitor('V@regions')`` integrates the Balloon model online on the region means; the
+    offline model on the recorded region means (every step) gives the same signal."""
+    net = _net(sphere, connectome, None, local_strength=0.0)
+    bold = nm.BOLDMonitor("V@regions", tr=100.0, integrate_every=10, scale=0.5)
+    res = nm.Simulator(net, dt=0.1, progress=False).run(
+        1000.0, monitors=[bold, RegionAverage("V", period=0.1)], key=0)
+    offline = nm.forward.bold.simulate_bold(np.asarray(res["V_regions"]), 0.1, tr=100.0, integrate_every=10,
+                                            scale=0.5)
+    got = np.asarray(res["bold"])
+    assert got.shape == (10, 4) and np.abs(got).max() > 1e-4
+    np.testing.assert_allclose(got, np.asarray(offline), rtol=0, atol=1e-4 * np.abs(got).max())
