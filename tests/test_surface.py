@@ -370,3 +370,16 @@ def test_online_region_bold_equals_offline_bold_of_region_means(sphere, connecto
     got = np.asarray(res["bold"])
     assert got.shape == (10, 4) and np.abs(got).max() > 1e-4
     np.testing.assert_allclose(got, np.asarray(offline), rtol=0, atol=1e-4 * np.abs(got).max())
+
+
+def test_monitors_of_different_periods_are_thinned_per_chunk(sphere, connectome):
+    """A slow monitor beside a fast one gives the same samples whether the run is one chunk or
+    many (the chunked run keeps only each chunk's samples, so memory follows the samples)."""
+    net = _net(sphere, connectome, None, local_strength=0.0)
+    mons = [RegionAverage("V", period=0.5), nm.monitors.TemporalAverage("V", period=3.0)]
+    one = nm.Simulator(net, dt=0.1, progress=False).run(20.0, monitors=mons, key=0)
+    many = nm.Simulator(net, dt=0.1, progress=False, chunk_steps=35).run(20.0, monitors=mons, key=0)
+    for k in ("V_regions", "V", "ts", "ts_V"):
+        np.testing.assert_array_equal(np.asarray(u.get_magnitude(many[k])), np.asarray(u.get_magnitude(one[k])))
+    assert np.asarray(one["V"]).shape == (6, sphere.n_vertices)
+    np.testing.assert_allclose(np.asarray(one["ts_V"].to_decimal(u.ms)), [3, 6, 9, 12, 15, 18])

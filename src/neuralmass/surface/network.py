@@ -85,7 +85,8 @@ def _with_local(model: NodeModel, local: LocalCoupling, var: str, inp: str | Non
         unit = strength_unit(spec.canonical or spec.unit, model.variable_unit(var))
 
     def drift(state, params, inputs):
-        lc = params["local_strength"] * local.matvec(state[var], weights.astype(state[var].dtype), n_out=n_nodes)
+        src = state[var] if var in state else model.read(var, state, params)
+        lc = params["local_strength"] * local.matvec(src, weights.astype(src.dtype), n_out=n_nodes)
         added = rule(lc, params) if rule is not None else {inp: lc}
         return base(state, params, {**inputs, **{k: inputs[k] + v for k, v in added.items()}})
 
@@ -115,7 +116,9 @@ class SurfaceNetwork:
     coupling, k, speed, coupled_var, coupling_input, distance, delays, delay_mode, history, path,
     block, speed_range, **params
         As for :class:`~neuralmass.Network` (the long-range part is that network, run on region
-        means). ``coupled_var`` must be a state variable (TVB's region averaging averages state).
+        means). ``coupled_var`` names a state variable or an observable (read at every node, then
+        averaged per region; TVB averages state variables, which is the same for observables
+        linear in the state).
     noise : dict, optional
         Extra noise sources by input name (added to the node's own).
     local_var, local_input : str, optional
@@ -166,11 +169,11 @@ class SurfaceNetwork:
                                delay_mode=delay_mode, history=history, path=path, block=block,
                                method=nmethod, speed_range=speed_range, **params)
         for pw in self.regions.pathways:
-            if not isinstance(pw.var, str) or pw.var not in model.state_names:
+            if not isinstance(pw.var, str):
                 raise ValueError(
-                    f"coupled_var={pw.var!r}: a surface network couples a state variable of "
-                    f"{model.name} ({', '.join(model.state_names)}), whose region means TVB's scheme "
-                    f"sends through the connectome; observables and functions are not averaged.")
+                    f"coupled_var={pw.var!r}: a surface network couples a state variable or observable "
+                    f"of {model.name} by name (its region means go through the connectome); a function "
+                    f"of the state cannot be averaged per region here. Add it as an observable.")
         n_regions = self.regions.n_node
         surface.check_regions(n_regions, f"conn ({n_regions} x {n_regions})")
         self.surface = surface
@@ -190,7 +193,7 @@ class SurfaceNetwork:
                 raise ValueError(f"local is a {local.n}-vertex kernel but the surface has {self.n_vertices} "
                                  f"vertices; build it for this mesh.")
             self.local_var = local_var or self.regions.pathways[0].var
-            model.state(self.local_var)
+            model.read(self.local_var, model.initial_state(1), model.default_params())  # clear KeyError
             self.local_input = local_input
             if local_input is None and "local_coupling" not in model.extra:
                 ci = self.regions.coupling_input
@@ -295,18 +298,20 @@ class SurfaceNetwork:
     def initial_state(self, key=None) -> dict:
         return self._nodes.initial_state(key)
 
-    def _region_state(self, state):
-        """What the region network sees: the region means of the coupled state variables."""
-        return {pw.var: self.region_mean(state[pw.var]) for pw in self.regions.pathways}
+    def _region_state(self, state, params):
+        """What the region network sees: the region means of the coupled variables (read at every
+        node, then averaged; for a state variable or an observable linear in the state, e.g.
+        Jansen–Rit's y1 - y2, this is TVB's average of the state)."""
+        return {pw.var: self.region_mean(self._nodes.read(pw.var, state, params)) for pw in self.regions.pathways}
 
     def init_extra(self, state, params, dt, key):
-        return self.regions.init_extra(self._region_state(state), params, dt, key)
+        return self.regions.init_extra(self._region_state(state, params), params, dt, key)
 
     def delay_state_keys(self, dt) -> tuple:
         return self.regions.delay_state_keys(dt)
 
     def delay_source(self, state, params):
-        return self.regions.delay_source(self._region_state(state), params)
+        return self.regions.delay_source(self._region_state(state, params), params)
 
     def read_delays(self, line, params, i, dt):
         return self.regions.read_delays(line, params, i, dt)
@@ -315,12 +320,12 @@ class SurfaceNetwork:
         return self.regions.write_delays(line, h, i, dt)
 
     def coupling_inputs(self, extra, state, params, i, dt, delayed=None):
-        out, extra = self.regions.coupling_inputs(extra, self._region_state(state), params, i, dt, delayed)
+        out, extra = self.regions.coupling_inputs(extra, self._region_state(state, params), params, i, dt, delayed)
         idx = jnp.asarray(self.node_regions)
         return {name: v[..., idx] for name, v in out.items()}, extra
 
     def push(self, extra, state, params, i, dt):
-        return self.regions.push(extra, self._region_state(state), params, i, dt)
+        return self.regions.push(extra, self._region_state(state, params), params, i, dt)
 
     def read(self, name, state, params, inputs=None):
         if name.endswith(REGION_SUFFIX):
