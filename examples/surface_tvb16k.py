@@ -1,11 +1,11 @@
 """Activity on tvb-data's 16k-vertex cortex and its EEG (issue 26).
 
-TVB's generic 2D oscillator in its limit-cycle regime (a = 1.05, b = -1, tau = 1.25) on every
-vertex of ``cortex_16384``, coupled locally through tvb-data's ``local_connectivity_16384``
-(strength 1) and at long range through the 76-region connectome (linear coupling, 5 mm/ms).
-The vertices start on a smooth spatial pattern, so the field is not synchronous; the figure shows
-the fast variable V on the left hemisphere at four times and the EEG (63 electrodes of tvb-data's
-vertex gain matrix) as traces and as a topography.
+TVB's generic 2D oscillator with a slow recovery variable (tau = 10), so that V is bistable, on
+every vertex of ``cortex_16384``, coupled locally through tvb-data's ``local_connectivity_16384``
+and at long range through the 76-region connectome (linear coupling, 5 mm/ms). A patch of cortex
+starts excited and the excitation spreads along the surface; the figure shows V on the left
+hemisphere at four times and the EEG (63 electrodes of tvb-data's vertex gain matrix) as traces
+and as a topography.
 
 Needs tvb-data (``pip install tvb-data``, GPL-3, read at run time; not bundled). Writes
 ``docs/images/surface_tvb16k.png``.
@@ -31,6 +31,8 @@ from neuralmass.surface import LocalCoupling, RegionAverage, SensorProjection, S
 from neuralmass.tvbdata import tvb_data_path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+LAMBDA = 2.0          # local coupling strength
+SEED_REGION = "lM1"   # the excited patch starts at the vertex nearest this region's centre
 
 
 def draw(ax, surf, values, tris, vmin, vmax, title, azim):
@@ -57,14 +59,19 @@ def main() -> int:
     ap.add_argument("--out", default=str(ROOT / "docs" / "images"), help="folder of the figure")
     args = ap.parse_args()
     quick = os.environ.get("NEURALMASS_QUICK", "") not in ("", "0")   # the test suite's smoke run
-    T = 20.0 if quick else 400.0
+    T = 20.0 if quick else 250.0
     surf = Surface.from_tvb_data("cortex_16384", region_mapping="regionMapping_16k_76")
     local = LocalCoupling.from_tvb_data("local_connectivity_16384", surf)
     conn = nm.datasets.load_dataset("tvb76")
-    x, y, z = surf.vertices.T
-    init = {"V": np.sin(0.1 * x) * np.cos(0.1 * y), "W": -0.5 + 0.5 * np.cos(0.05 * (x + y + z))}
-    node = nm.Generic2dOscillatorStep(1, a=1.05, b=-1.0, tau=1.25)
-    net = SurfaceNetwork(node, conn, surf, local=local, local_strength=1.0, coupling="linear", k=0.0152,
+    # a patch of 15 mm radius starts excited, the rest of the cortex at rest
+    seed = int(np.argmin(np.linalg.norm(surf.vertices - surf.vertices[surf.region_mapping == list(conn.labels).index(SEED_REGION)].mean(0), axis=1)))
+    patch = np.linalg.norm(surf.vertices - surf.vertices[seed], axis=1) < 15.0
+    init = {"V": np.where(patch, 2.9, -0.17), "W": np.full(surf.n_vertices, -0.1)}
+    # tau = 10: V is fast and bistable (-0.17 / 2.99) while W stays near -0.1; g = -LAMBDA cancels
+    # the mean of the local term (tvb-data's kernel averages the 1-ring neighbours: K V has row
+    # sums 1), so a uniform field evolves like one node and the local coupling acts on gradients
+    node = nm.Generic2dOscillatorStep(1, tau=10.0, g=-LAMBDA)
+    net = SurfaceNetwork(node, conn, surf, local=local, local_strength=LAMBDA, coupling="linear", k=0.0152,
                          speed=5.0, init=init)
     G = np.load(tvb_data_path() / "projectionMatrix" / "projection_eeg_65_surface_16k.npy")
     ok = np.isfinite(G).all(axis=1)
@@ -91,7 +98,7 @@ def main() -> int:
     tris = surf.triangles[left[surf.triangles].all(axis=1)]
     fig = plt.figure(figsize=(12, 6.5))
     fig.suptitle("Generic 2D oscillator on the 16k cortex: V on the left hemisphere (lateral view) and EEG", fontsize=10)
-    picks = np.linspace(0, len(t) - 1, 4).astype(int)
+    picks = np.searchsorted(t, [1.0, T * 0.12, T * 0.24, T * 0.48]).clip(0, len(t) - 1)
     vmax = float(np.abs(V).max())
     for i, k in enumerate(picks):
         ax = fig.add_subplot(2, 4, i + 1, projection="3d")
@@ -106,7 +113,8 @@ def main() -> int:
     other = [a for a in (0, 1) if a != lr]                # z is up in tvb-data's frame
     sc = ax.scatter(pos[:, lr], pos[:, other[0]], c=E[k], cmap="RdBu_r", vmin=-lim, vmax=lim, s=60)
     ax.set_aspect("equal")
-    ax.set(xlabel="left-right (mm)", ylabel="front-back (mm)",
+    ax.set(xlabel=f"{'xyz'[lr]} (mm; the left hemisphere lies at {'negative' if gap[lr] < 0 else 'positive'} {'xyz'[lr]})",
+           ylabel=f"{'xyz'[other[0]]} (mm)",
            title=f"EEG topography at t = {t[k]:.0f} ms (seen from above)")
     fig.colorbar(sc, ax=ax, label="µV")
     out = Path(args.out) / "surface_tvb16k.png"
