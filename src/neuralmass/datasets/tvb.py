@@ -41,7 +41,6 @@ from __future__ import annotations
 import bz2
 import os
 import zipfile
-from importlib import metadata as _md
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +51,8 @@ from ..analysis import pearson
 from ..compilation_cache import cache_dir
 from ..forward.leadfield import RegionLeadField
 from ..network.connectome import Connectome
+from ..surface.mesh import vertex_areas
+from ..tvbdata import TVBDataMissingError, tvb_data_path, tvb_data_version
 from ..units import magnitude
 from .files import read_connectome
 
@@ -112,33 +113,7 @@ _SENSOR_FRAME_NOTE = (
     "cortex frame. The lead field L itself is unaffected.")
 
 
-class TVBDataMissingError(ImportError):
-    """The optional ``tvb-data`` package is needed but not installed."""
-
-
-def tvb_data_path() -> Path:
-    """Folder of the installed ``tvb_data`` package.
-
-    Raises
-    ------
-    TVBDataMissingError
-        With installation instructions when ``tvb-data`` is absent.
-    """
-    import importlib.util
-    spec = importlib.util.find_spec("tvb_data")
-    if spec is None or not spec.submodule_search_locations:
-        raise TVBDataMissingError(
-            "This dataset is read from the 'tvb-data' package (The Virtual Brain's data, GPL-3), "
-            "which is not installed. Install it with `pip install tvb-data` (about 50 MB) or "
-            "`pip install neuralmass[data]`, then load the dataset again.")
-    return Path(list(spec.submodule_search_locations)[0])
-
-
-def _tvb_data_version() -> str:
-    try:
-        return _md.version("tvb-data")
-    except _md.PackageNotFoundError:  # pragma: no cover - installed without metadata
-        return "unknown"
+_tvb_data_version = tvb_data_version
 
 
 def _read_member(zf: zipfile.ZipFile, stem: str) -> str | None:
@@ -177,26 +152,6 @@ def load_tvb_connectivity(name: str = "tvb76") -> Connectome:
 
 
 # ----------------------------------------------------------------------------- lead fields
-def vertex_areas(vertices: np.ndarray, triangles: np.ndarray) -> np.ndarray:
-    """Area associated with each vertex: one third of the area of every incident triangle.
-
-    Parameters
-    ----------
-    vertices : (V, 3) array
-    triangles : (F, 3) integer array of vertex indices
-
-    Returns
-    -------
-    (V,) array, in the squared unit of ``vertices``; sums to the total surface area.
-    """
-    v = np.asarray(vertices, dtype=float)
-    t = np.asarray(triangles, dtype=int)
-    tri_area = 0.5 * np.linalg.norm(np.cross(v[t[:, 1]] - v[t[:, 0]], v[t[:, 2]] - v[t[:, 0]]), axis=1)
-    areas = np.zeros(v.shape[0])
-    np.add.at(areas, t.ravel(), np.repeat(tri_area / 3.0, 3))
-    return areas
-
-
 def region_leadfield_from_vertices(gain: np.ndarray, region_mapping: np.ndarray, n_regions: int,
                                    areas: np.ndarray | None = None,
                                    weighting: str = "area") -> np.ndarray:

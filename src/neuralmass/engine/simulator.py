@@ -195,12 +195,18 @@ class Simulator:
         carry = self._begin(plan, P, carry, axes)
         outs = []
         left = n_outer
+        t_axis = 1 if (B and not is_native(axes)) else 0
         while left > 0:
             m = min(left, chunk_outer)
             carry, o = compiled_segment(self.system, rp, plan, m, True, axes)(P, carry, consts)
             if check:
                 self._check(carry, B, plan, P)
-            outs.append(jax.tree.map(np.asarray, o))
+            # a monitor sampled every r-th outer iteration returns zeros in between: keep only its
+            # samples now, so what a long run holds grows with its samples, not with its steps
+            done = n_outer - left
+            outs.append(tuple(np.asarray(x) if r == 1 else
+                              np.take(np.asarray(x), np.flatnonzero((done + np.arange(m) + 1) % r == 0), axis=t_axis)
+                              for x, r in zip(o, plan.ratios)))
             left -= m
             bar.update(1)
         bar.close()
@@ -224,8 +230,7 @@ class Simulator:
         for idx, (mon, r) in enumerate(zip(plan.monitors, plan.ratios)):
             parts = [o[idx] for o in outs]
             arr = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=t_axis)
-            if r > 1:
-                arr = np.take(arr, np.arange(r - 1, n_outer, r), axis=t_axis)
+            # (monitors sampled every r-th outer iteration were thinned chunk by chunk in run())
             if diverged is not None:
                 lane_axis = 1 if time_major else 0
                 if not _all_finite(arr):

@@ -43,6 +43,11 @@ def generic_2d_drift(state, params, inputs):
     return {"V": dV + inputs["V_noise"], "W": dW + inputs["W_noise"]}
 
 
+def _local_coupling(lc, params):
+    """Where TVB's Generic2dOscillator adds local (surface) coupling ``lc``: ``d * tau * lc`` in dV/dt."""
+    return {"V_noise": params["d"] * params["tau"] * lc}
+
+
 GENERIC_2D = NodeModel(
     name="Generic2dOscillator",
     doc="TVB's generic planar oscillator",
@@ -77,5 +82,7 @@ GENERIC_2D = NodeModel(
     output="V",
     default_dt=0.1,
     reference="Sanz-Leon et al. (2015) NeuroImage 111:385 (TVB Generic2dOscillator)",
-    extra={"noise_slots": {"V": "V_noise", "W": "W_noise"}},
+    extra={"noise_slots": {"V": "V_noise", "W": "W_noise"},
+           # TVB adds a surface's local coupling lc inside the bracket of dV/dt without gamma
+           "local_coupling": _local_coupling},
 )
