@@ -22,10 +22,13 @@ fixture, ``scale``; 2.1 for V, 9.8 for W):
 * float64: ``1e-7 * scale``. TVB keeps its delay buffer and weights in float32 (its
   ``history.py``), so its long-range input carries float32 rounding; the NumPy float64
   implementation of the same scheme, which has none, differs from TVB by at most 2e-8
-  (8e-9 * scale) over the 50 ms. 1e-7 leaves a factor ~10 for a different summation order.
+  (1.9e-9 * scale) over the 50 ms, and by 1e-16 in the variant without long-range coupling.
+  1e-7 leaves a factor ~50 for a different summation order. (SurfaceNetwork in float64,
+  measured 2026-12-06: 1.9e-9 * scale, the same.)
 * float32: ``2e-5 * scale``. The same NumPy scheme computed entirely in float32 differs from the
   fixture by at most 1.3e-6 * scale (measured when the fixture was made); 2e-5 leaves a factor ~15
-  for a different order of operations in compiled float32 code.
+  for a different order of operations in compiled float32 code. (SurfaceNetwork in float32,
+  measured 2026-12-06: 1.3e-6 * scale.)
 
 If the full run disagrees, the test reruns the three stored variants (all delays 0; local
 strength 0; long-range a = 0) and reports which of them agree, to say whether delays, local or
