@@ -22,34 +22,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 import brainunit as u  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-from mpl_toolkits.mplot3d.art3d import Poly3DCollection  # noqa: E402
 
 import neuralmass as nm  # noqa: E402
+from neuralmass.studies.surface import TVB_EEG_GAIN, TVB_EEG_SENSORS, hemisphere_mask, read_sensor_file  # noqa: E402
 from neuralmass.surface import LocalCoupling, RegionAverage, SensorProjection, Surface, SurfaceNetwork  # noqa: E402
 from neuralmass.tvbdata import tvb_data_path  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 LAMBDA = 2.0          # local coupling strength
 SEED_REGION = "lM1"   # the excited patch starts at the vertex nearest this region's centre
-
-
-def draw(ax, surf, values, tris, vmin, vmax, title, azim):
-    """Left hemisphere, lateral view: triangles coloured by the mean of their vertices."""
-    v = surf.vertices
-    poly = Poly3DCollection(v[tris], linewidths=0)
-    poly.set_array(values[tris].mean(axis=1))
-    poly.set_clim(vmin, vmax)
-    poly.set_cmap("RdBu_r")
-    ax.add_collection3d(poly)
-    lo, hi = v[np.unique(tris)].min(axis=0), v[np.unique(tris)].max(axis=0)
-    ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), zlim=(lo[2], hi[2]))
-    ax.view_init(elev=0, azim=azim)
-    ax.set_box_aspect(hi - lo)
-    ax.set_axis_off()
-    ax.set_title(title, fontsize=9)
-    return poly
 
 
 def main() -> int:
@@ -73,7 +55,7 @@ def main() -> int:
     node = nm.Generic2dOscillatorStep(1, tau=10.0, g=-LAMBDA)
     net = SurfaceNetwork(node, conn, surf, local=local, local_strength=LAMBDA, coupling="linear", k=0.0152,
                          speed=5.0, init=init)
-    G = np.load(tvb_data_path() / "projectionMatrix" / "projection_eeg_65_surface_16k.npy")
+    G = np.load(tvb_data_path() / TVB_EEG_GAIN)
     ok = np.isfinite(G).all(axis=1)
     eeg = SensorProjection("V", G[ok] * u.volt / (u.amp * u.meter), scale=1.0 * u.nA * u.meter,
                            sensor_unit=u.uvolt, period=1.0)
@@ -82,41 +64,14 @@ def main() -> int:
     V = np.asarray(res["V"])
     t = np.asarray(res["ts"].to_decimal(u.ms))
     E = np.asarray(res["eeg"].to_decimal(u.uvolt))
-    names, pos = [], []
-    for line in (tvb_data_path() / "sensors" / "eeg_brainstorm_65.txt").read_text().splitlines():
-        if line.strip():
-            parts = line.split()
-            names.append(parts[0])
-            pos.append([float(c) for c in parts[1:4]])
-    pos = np.array(pos)[ok]
+    _, pos = read_sensor_file(tvb_data_path() / TVB_EEG_SENSORS)
+    pos = pos[ok]
 
-    is_left = np.array([str(lab).startswith("l") for lab in conn.labels])   # tvb76: 'lAMYG', 'rV1', ...
-    left = is_left[surf.region_mapping]
-    gap = surf.vertices[left].mean(axis=0) - surf.vertices[~left].mean(axis=0)
-    lr = int(np.argmax(np.abs(gap)))                      # the left-right axis of this mesh
-    azim = {0: 0.0, 1: 90.0}.get(lr, 0.0) + (180.0 if gap[lr] < 0 else 0.0)
-    tris = surf.triangles[left[surf.triangles].all(axis=1)]
-    fig = plt.figure(figsize=(12, 6.5))
-    fig.suptitle("Generic 2D oscillator on the 16k cortex: V on the left hemisphere (lateral view) and EEG", fontsize=10)
-    picks = np.searchsorted(t, [1.0, T * 0.12, T * 0.24, T * 0.48]).clip(0, len(t) - 1)
-    vmax = float(np.abs(V).max())
-    for i, k in enumerate(picks):
-        ax = fig.add_subplot(2, 4, i + 1, projection="3d")
-        poly = draw(ax, surf, V[k], tris, -vmax, vmax, f"t = {t[k]:.0f} ms", azim)
-    fig.colorbar(poly, ax=fig.axes[:4], shrink=0.6, label="V (1 ms mean)")
-    ax = fig.add_subplot(2, 2, 3)
-    ax.plot(t, E[:, :8], lw=0.8)
-    ax.set(xlabel="time (ms)", ylabel="EEG (µV)", title="8 of 63 electrodes (1 ms means)")
-    ax = fig.add_subplot(2, 2, 4)
-    k = int(np.argmax(np.abs(E).max(axis=1)))
-    lim = float(np.abs(E[k]).max())
-    other = [a for a in (0, 1) if a != lr]                # z is up in tvb-data's frame
-    sc = ax.scatter(pos[:, lr], pos[:, other[0]], c=E[k], cmap="RdBu_r", vmin=-lim, vmax=lim, s=60)
-    ax.set_aspect("equal")
-    ax.set(xlabel=f"{'xyz'[lr]} (mm; the left hemisphere lies at {'negative' if gap[lr] < 0 else 'positive'} {'xyz'[lr]})",
-           ylabel=f"{'xyz'[other[0]]} (mm)",
-           title=f"EEG topography at t = {t[k]:.0f} ms (seen from above)")
-    fig.colorbar(sc, ax=ax, label="µV")
+    # the figure of `neuralmass run` surface studies (one definition: neuralmass.viz)
+    fig = nm.viz.plot_surface_activity(
+        surf, V, t, eeg=E, eeg_ts=t, sensor_positions=pos, mask=hemisphere_mask(surf, conn.labels),
+        times=[1.0, T * 0.12, T * 0.24, T * 0.48], variable="V (1 ms mean)",
+        title="Generic 2D oscillator on the 16k cortex: V on the left hemisphere (lateral view) and EEG")
     out = Path(args.out) / "surface_tvb16k.png"
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=100)

@@ -136,7 +136,16 @@ _ALLOWED = {
              "scale": (int, float), "baseline": (str, int, float)},
     "analysis": {"fcd_window": (str, int, float), "fcd_step": (str, int, float)},
     "meg_eeg": {"enabled": (bool, str), "duration": (str, int, float)},
+    "surface": {"mesh": str, "region_mapping": str, "local": (str, dict), "local_strength": (int, float),
+                "period": (str, int, float), "vertex_period": (str, int, float), "eeg": (bool, str),
+                "eeg_sensors": str, "eeg_scale": (str, int, float)},
 }
+
+#: ``[surface]`` defaults (a study has a surface only when the config has a ``[surface]`` table)
+SURFACE_DEFAULTS = {"local": "none", "period": 1.0, "vertex_period": 10.0, "eeg": False,
+                    "eeg_scale": "1 nA*m"}
+#: keys of a ``local = {...}`` kernel table besides the kernel's own parameters
+_LOCAL_TABLE_KEYS = ("kernel", "cutoff", "metric", "homogenise")
 
 def choices() -> dict[tuple[str, str], tuple[str, ...]]:
     """Allowed values of the keys that name a choice, read from the library's registries.
@@ -167,7 +176,8 @@ def choices() -> dict[tuple[str, str], tuple[str, ...]]:
     }
 
 _TIMES = {("simulation", "dt"), ("simulation", "duration"), ("simulation", "transient"), ("bold", "tr"),
-          ("analysis", "fcd_window"), ("analysis", "fcd_step"), ("noise", "tau"), ("meg_eeg", "duration")}
+          ("analysis", "fcd_window"), ("analysis", "fcd_step"), ("noise", "tau"), ("meg_eeg", "duration"),
+          ("surface", "period"), ("surface", "vertex_period")}
 
 #: (section, key) of the times a validated config holds as plain numbers in ms
 TIME_KEYS = frozenset(_TIMES)
@@ -234,8 +244,8 @@ def load_config(path: str | Path | None = None, overrides: dict | None = None, s
     if overrides:
         cfg = _merge(cfg, overrides)
     out = validate_config(cfg, strict=strict)
-    # user data files ([data] connectome/fc/bold) are read relative to the config file
-    if any(out.get("data", {}).get(k) for k in ("connectome", "fc", "bold", "weights")):
+    # user data files ([data] connectome/fc/bold, [surface] files) are read relative to the config file
+    if any(out.get("data", {}).get(k) for k in ("connectome", "fc", "bold", "weights")) or "surface" in out:
         out["_base_dir"] = str(Path(path).resolve().parent) if path is not None else str(Path.cwd())
     return out
 
@@ -418,7 +428,105 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
         raise ConfigError(f"meg_eeg.enabled = {e!r}: use true, false or \"auto\".")
     if "stimulus" in cfg:
         out["stimulus"] = validate_stimulus_blocks(cfg["stimulus"], spec, sim["duration"], sim["transient"])
+    if "surface" in out:
+        out["surface"] = _check_surface(out["surface"], sim["dt"])
+        if out.get("stimulus"):
+            raise ConfigError("[[stimulus]] blocks are not supported with [surface] yet (they act on "
+                              "regions, a surface study has a node per vertex); remove them, or stimulate "
+                              "a SurfaceNetwork from Python (docs/surface.md).")
     return out
+
+
+def _check_surface(surf: dict, dt: float) -> dict:
+    """``[surface]``: required keys, the local kernel table, strengths and the EEG choice, with the
+    defaults (:data:`SURFACE_DEFAULTS`) filled in. Files (mesh, mapping, gain) are read and checked
+    against each other and the connectome when the study is built
+    (:func:`neuralmass.studies.surface.build_surface`), still before any simulation."""
+    from .surface.local import KERNELS
+
+    out = {**SURFACE_DEFAULTS, **surf}
+    for key, example in (("mesh", '"cortex_16384" (tvb-data) or a file: TVB zip, *.surf.gii, lh.pial'),
+                         ("region_mapping", '"regionMapping_16k_76" (tvb-data) or a file: *.txt, *.annot, '
+                                            '*.label.gii')):
+        if not str(out.get(key, "")).strip():
+            raise ConfigError(f"surface.{key} is missing or empty; add {key} = {example}.")
+    local = out["local"]
+    if isinstance(local, str):
+        if not local.strip():
+            raise ConfigError('surface.local = "": use "tvb" (tvb-data\'s local connectivity of the mesh), '
+                              '"none", a *.mat file, or a kernel table {kernel = "gaussian", sigma = "5 mm", '
+                              'cutoff = "20 mm"}.')
+    else:
+        local = dict(local)
+        kernel = local.get("kernel")
+        if kernel not in KERNELS:
+            raise ConfigError(f"surface.local.kernel = {kernel!r} is not a known kernel"
+                              f"{_did_you_mean(kernel, KERNELS)}; choose one of {', '.join(KERNELS)}.")
+        params = KERNELS[kernel][1]
+        allowed = _LOCAL_TABLE_KEYS + tuple(params)
+        for key, val in local.items():
+            where = f"surface.local.{key}"
+            if key not in allowed:
+                raise ConfigError(f"{where} is not a key of a {kernel!r} kernel{_did_you_mean(key, allowed)}; "
+                                  f"allowed: {', '.join(allowed)}.")
+            if key == "metric" and val not in ("geodesic", "euclidean"):
+                raise ConfigError(f"{where} = {val!r}: use \"geodesic\" (along the mesh) or \"euclidean\".")
+            if key == "homogenise" and not isinstance(val, bool):
+                raise ConfigError(f"{where} = {val!r} must be true or false.")
+            if key == "cutoff" or (key in params and params[key][1]):
+                local[key] = _length_mm(where, val)
+            elif key in params:
+                if isinstance(val, bool) or not isinstance(val, (int, float)) or not math.isfinite(val):
+                    raise ConfigError(f"{where} = {val!r} must be a finite number.")
+                local[key] = float(val)
+        missing = [k for k, (default, _) in params.items() if default is None and k not in local]
+        if missing:
+            example = ", ".join(f'{k} = "5 mm"' for k in missing)
+            raise ConfigError(f"surface.local ({kernel}) needs {', '.join(missing)}; add e.g. {example}.")
+        local.setdefault("cutoff", 20.0)
+        local.setdefault("metric", "geodesic")
+        local.setdefault("homogenise", True)
+        out["local"] = local
+    if local == "none" and out.get("local_strength", 0.0) != 0.0:
+        raise ConfigError(f"surface.local_strength = {out['local_strength']!r} needs a local kernel; set "
+                          f"surface.local = \"tvb\" or a kernel table, or remove local_strength.")
+    out.setdefault("local_strength", 0.0 if local == "none" else 1.0)
+    for key in ("period", "vertex_period"):
+        steps = out[key] / dt
+        if abs(steps - round(steps)) > 1e-6 * max(1.0, steps):
+            raise ConfigError(f"surface.{key} = {out[key]:g} ms is not a whole number of steps of "
+                              f"simulation.dt = {dt:g} ms; use a multiple of dt.")
+    eeg = out["eeg"]
+    if isinstance(eeg, str) and not eeg.strip():
+        raise ConfigError('surface.eeg = "": use true (tvb-data\'s 65-electrode vertex gain of cortex_16384), '
+                          'false, or a *.npy gain matrix (sensors x vertices, V/(A*m)).')
+    if "eeg_sensors" in out and eeg is False:
+        raise ConfigError("surface.eeg_sensors is set but surface.eeg = false; set surface.eeg or remove "
+                          "eeg_sensors.")
+    q = parse_quantity(out["eeg_scale"], "surface.eeg_scale")
+    if isinstance(q, u.Quantity):
+        if q.dim != (u.nA * u.meter).dim:
+            raise ConfigError(f"surface.eeg_scale = {out['eeg_scale']!r} is not a dipole moment; write e.g. "
+                              f"\"1 nA*m\" (the dipole moment of a vertex per unit of the variable).")
+        q = float(q.to_decimal(u.nA * u.meter))
+    if not q > 0:
+        raise ConfigError(f"surface.eeg_scale = {out['eeg_scale']!r} must be positive, e.g. \"1 nA*m\".")
+    out["eeg_scale"] = float(q)       # nA*m per unit of the variable
+    return out
+
+
+def _length_mm(where: str, value) -> float:
+    """A positive length in mm from ``"5 mm"`` or a plain number (mm)."""
+    if isinstance(value, bool):
+        raise ConfigError(f"{where} = {value!r} must be a length, e.g. \"5 mm\".")
+    q = parse_quantity(value, where)
+    if isinstance(q, u.Quantity):
+        if q.dim != u.mm.dim:
+            raise ConfigError(f"{where} = {value!r} is not a length; write e.g. \"5 mm\".")
+        q = float(q.to_decimal(u.mm))
+    if not (isinstance(q, (int, float)) and math.isfinite(q) and q > 0):
+        raise ConfigError(f"{where} = {value!r} must be a positive length, e.g. \"5 mm\".")
+    return float(q)
 
 
 def _check_subjects(subjects) -> None:

@@ -1,4 +1,4 @@
-"""Plots of connectomes, time series, spectra, FC and FCD (matplotlib, optional).
+"""Plots of connectomes, time series, spectra, FC, FCD and cortical surfaces (matplotlib, optional).
 
 Every function draws into ``ax=`` (a new figure is made with :func:`matplotlib.pyplot.subplots`
 when it is None) and returns the Axes. Nothing here calls ``plt.show()``, changes ``rcParams`` or
@@ -19,7 +19,7 @@ import numpy as np
 
 __all__ = ["plot_connectivity", "plot_timeseries", "plot_functional_connectivity",
            "plot_power_spectrum", "plot_fc_comparison", "plot_fcd", "plot_glass_brain",
-           "plot_region_map"]
+           "plot_region_map", "plot_surface", "plot_sensor_topography", "plot_surface_activity"]
 
 
 def _plt():
@@ -526,3 +526,155 @@ def plot_region_map(values, conn, *, rotation=None, cmap="viridis", title=None, 
         raise ValueError(f"values needs one entry per region ({c.shape[0]}), got {v.shape}.")
     return plotting.plot_markers(v, c, node_cmap=cmap, title=title, axes=axes, figure=figure,
                                  display_mode=display_mode, node_size=node_size, **kwargs)
+
+
+# --------------------------------------------------------------------------- cortical surfaces
+def _view(vertices, mask):
+    """(azimuth, left-right axis, sign) looking at the lateral side of the ``mask`` hemisphere
+    (``mask`` None: along +x, with x as the left-right axis)."""
+    if mask is None:
+        return 0.0, 0, 1.0
+    gap = vertices[mask].mean(axis=0) - vertices[~mask].mean(axis=0)
+    lr = int(np.argmax(np.abs(gap)))
+    sign = 1.0 if gap[lr] >= 0 else -1.0
+    return {0: 0.0, 1: 90.0}.get(lr, 0.0) + (180.0 if sign < 0 else 0.0), lr, sign
+
+
+def plot_surface(surface, values, ax=None, mask=None, vmin=None, vmax=None, cmap: str = "RdBu_r",
+                 title: str | None = None, azim: float | None = None):
+    """Values at the vertices of a mesh, drawn as triangles coloured by their vertices' mean.
+
+    Parameters
+    ----------
+    surface : neuralmass.surface.Surface
+        Or any object with ``vertices`` (N, 3) and ``triangles`` (M, 3).
+    values : (N,) array
+    ax : 3D Axes, optional
+        A ``projection='3d'`` Axes (a new figure when None).
+    mask : (N,) bool array, optional
+        Vertices to draw (e.g. the left hemisphere: :func:`neuralmass.studies.surface.hemisphere_mask`);
+        the view then looks at its lateral side. Default: every vertex, seen along +x.
+    vmin, vmax : float, optional
+        Colour limits (default symmetric around 0 at the largest magnitude).
+    azim : float, optional
+        Azimuth of the view (degrees), instead of the one ``mask`` implies.
+
+    Returns
+    -------
+    mpl_toolkits.mplot3d.art3d.Poly3DCollection
+        The drawn triangles (for a colour bar).
+    """
+    plt = _plt()
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+
+    if ax is None:
+        ax = plt.figure(figsize=(5, 4)).add_subplot(projection="3d")
+    v = np.asarray(surface.vertices, dtype=float)
+    tris = np.asarray(surface.triangles)
+    vals = np.asarray(magnitude(values), dtype=float)
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        tris = tris[mask[tris].all(axis=1)]
+    if vmin is None or vmax is None:
+        lim = float(np.nanmax(np.abs(vals))) or 1.0
+        vmin, vmax = (-lim if vmin is None else vmin), (lim if vmax is None else vmax)
+    poly = Poly3DCollection(v[tris], linewidths=0)
+    poly.set_array(vals[tris].mean(axis=1))
+    poly.set_clim(vmin, vmax)
+    poly.set_cmap(cmap)
+    ax.add_collection3d(poly)
+    used = v[np.unique(tris)]
+    lo, hi = used.min(axis=0), used.max(axis=0)
+    ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), zlim=(lo[2], hi[2]))
+    ax.view_init(elev=0, azim=_view(v, mask)[0] if azim is None else azim)
+    ax.set_box_aspect(np.maximum(hi - lo, 1e-9))
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title, fontsize=9)
+    return poly
+
+
+def plot_sensor_topography(positions, values, ax=None, axes=(0, 1), unit: str = "µV", title: str | None = None):
+    """Sensor values at their positions, seen from above (a scatter of ``positions[:, axes]``).
+
+    Parameters
+    ----------
+    positions : (S, 3) array
+        Sensor positions (mm).
+    values : (S,) array
+    axes : (int, int)
+        The coordinates plotted horizontally and vertically (x, y: from above in TVB's frame).
+
+    Returns
+    -------
+    Axes
+    """
+    ax = _axes(ax)
+    pos = np.asarray(positions, dtype=float)
+    vals = np.asarray(magnitude(values), dtype=float)
+    lim = float(np.nanmax(np.abs(vals))) or 1.0
+    sc = ax.scatter(pos[:, axes[0]], pos[:, axes[1]], c=vals, cmap="RdBu_r", vmin=-lim, vmax=lim, s=60)
+    ax.set_aspect("equal")
+    ax.set(xlabel=f"{'xyz'[axes[0]]} (mm)", ylabel=f"{'xyz'[axes[1]]} (mm)")
+    if title:
+        ax.set_title(title, fontsize=10)
+    ax.figure.colorbar(sc, ax=ax, label=unit)
+    return ax
+
+
+def plot_surface_activity(surface, values, ts, eeg=None, eeg_ts=None, sensor_positions=None, mask=None,
+                          times=None, variable: str = "V", title: str | None = None, n_traces: int = 8):
+    """Activity on a cortical surface at four times, with EEG traces and the EEG topography.
+
+    Parameters
+    ----------
+    surface : neuralmass.surface.Surface
+    values : (T, N) array
+        Vertex activity (e.g. the ``vertex`` output of a surface study).
+    ts : (T,) array
+        Times of ``values`` (ms).
+    eeg : (T_e, S) array, optional
+        Sensor signals (µV); the traces of ``n_traces`` sensors and, with ``sensor_positions``, the
+        topography at the time of the largest magnitude.
+    eeg_ts : (T_e,) array, optional
+        Times of ``eeg`` (ms).
+    sensor_positions : (S, 3) array, optional
+    mask : (N,) bool array, optional
+        Vertices drawn (e.g. the left hemisphere, seen from its lateral side).
+    times : sequence of 4 float, optional
+        Times shown (ms; default 4 evenly spread over the run).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    plt = _plt()
+    V = np.asarray(magnitude(values), dtype=float)
+    t = np.asarray(magnitude(ts), dtype=float)
+    rows = 2 if eeg is not None else 1
+    fig = plt.figure(figsize=(12, 3.4 * rows + 0.3))
+    if title:
+        fig.suptitle(title, fontsize=10)
+    if times is None:
+        picks = np.linspace(0, len(t) - 1, 4).round().astype(int)
+    else:
+        picks = np.searchsorted(t, times).clip(0, len(t) - 1)
+    lim = float(np.nanmax(np.abs(V))) or 1.0
+    poly = None
+    for i, k in enumerate(picks):
+        ax = fig.add_subplot(rows, 4, i + 1, projection="3d")
+        poly = plot_surface(surface, V[k], ax=ax, mask=mask, vmin=-lim, vmax=lim, title=f"t = {t[k]:.0f} ms")
+    fig.colorbar(poly, ax=fig.axes[:4], shrink=0.6, label=variable)
+    if eeg is not None:
+        E = np.asarray(magnitude(eeg), dtype=float)
+        te = t if eeg_ts is None else np.asarray(magnitude(eeg_ts), dtype=float)
+        ax = fig.add_subplot(2, 2, 3)
+        ax.plot(te, E[:, :n_traces], lw=0.8)
+        ax.set(xlabel="time (ms)", ylabel="EEG (µV)", title=f"{min(n_traces, E.shape[1])} of {E.shape[1]} electrodes")
+        if sensor_positions is not None:
+            k = int(np.argmax(np.abs(E).max(axis=1)))
+            _, lr, _ = _view(np.asarray(surface.vertices, dtype=float), mask)
+            other = next(a for a in (0, 1) if a != lr)
+            plot_sensor_topography(sensor_positions, E[k], ax=fig.add_subplot(2, 2, 4), axes=(lr, other),
+                                   title=f"EEG topography at t = {te[k]:.0f} ms (seen from above)")
+    return fig

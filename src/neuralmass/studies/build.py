@@ -91,7 +91,7 @@ def regional_params(spec, params: Mapping, n: int, labels) -> dict:
     return out
 
 
-def node_from_config(cfg: Mapping, n: int, labels=None):
+def node_from_config(cfg: Mapping, n: int, labels=None, nodes=None):
     """The model's stateful population for ``n`` regions, with ``[noise]`` on its noise inputs.
 
     Parameters
@@ -102,6 +102,10 @@ def node_from_config(cfg: Mapping, n: int, labels=None):
         Number of regions.
     labels : sequence of str, optional
         Region labels, for per-region parameter tables.
+    nodes : int array, optional
+        The region of every node when nodes are not regions (a surface network's vertices and
+        region nodes): per-region values are repeated for each node of the region, and the
+        population has ``len(nodes)`` members.
 
     Returns
     -------
@@ -112,6 +116,11 @@ def node_from_config(cfg: Mapping, n: int, labels=None):
 
     spec = MODELS[cfg["model"]["name"]]
     kwargs = regional_params(spec, cfg["model"]["params"], n, labels)
+    if nodes is not None:
+        idx = np.asarray(nodes)
+        kwargs = {k: (v[idx] if np.ndim(v) == 1 and np.shape(v)[0] == n and isinstance(
+                      cfg["model"]["params"].get(k), dict) else v) for k, v in kwargs.items()}
+        n = int(idx.size)
     noise_cfg = cfg["noise"]
     kind = noise_cfg.get("kind", "none")
     if kind != "none" and noise_cfg.get("sigma", 0.0):
@@ -464,6 +473,10 @@ class Study:
         ``[[stimulus]]`` blocks as engine inputs (input name -> Stimulus).
     warnings : list of str
         Warnings found while building (also logged).
+    surface : SurfaceParts or None
+        With a ``[surface]`` table: the mesh, local kernel and EEG gain
+        (:class:`neuralmass.studies.surface.SurfaceParts`); ``network`` is then a
+        :class:`~neuralmass.surface.SurfaceNetwork`.
     """
 
     cfg: dict
@@ -490,6 +503,7 @@ class Study:
     stimuli: dict = field(default_factory=dict)
     warnings: list = field(default_factory=list)
     _recordings: Any = field(default=None, repr=False)
+    surface: Any = None
 
     @property
     def n_regions(self) -> int:
@@ -540,6 +554,10 @@ class Study:
         from ..forward.bold import BOLDMonitor
         from ..monitors import TemporalAverage
 
+        if self.surface is not None:
+            from .surface import surface_monitors
+
+            return surface_monitors(self)
         out = [TemporalAverage(self.variable, period=self.neural_period, name="neural")]
         opts = self.bold_options()
         if opts is not None:
@@ -552,7 +570,13 @@ class Study:
 
         ``source`` is the config as given (a model with a source is rebuilt from it on Dask
         workers, through :func:`sweep_model_from_config`)."""
+        from ..config import ConfigError
         from ..explore.model import SweepModel
+
+        if self.surface is not None:
+            raise ConfigError("[surface] studies are run by `neuralmass run`; sweeps of surface networks "
+                              "from a config are not supported yet (remove [surface] to sweep the region "
+                              "network, or batch SurfaceNetwork runs from Python, see docs/surface.md).")
 
         bold = self.bold_options()
         targets, options = {}, {}
@@ -632,13 +656,23 @@ def build_study(cfg: Mapping, subjects=None) -> Study:
     spec = MODELS[cfg["model"]["name"]]
     chosen = cfg["data"].get("subjects") if subjects is None else subjects
     targets = _targets(rec, chosen, source, cfg)
+    surface = None
+    if "surface" in cfg:   # a node per vertex: mesh, mapping, kernel and EEG read and checked here
+        from .surface import build_surface
+
+        surface = build_surface(cfg["surface"], conn, cfg.get("_base_dir"))
     try:   # per-region parameters name regions of this connectome
-        node = node_from_config(cfg, n, conn.labels)
+        node = node_from_config(cfg, n, conn.labels, None if surface is None else surface.node_regions)
     except (KeyError, IndexError) as exc:
         raise preflight.PreflightError(str(exc.args[0])) from None
     # [[stimulus]] blocks name regions of this connectome too (PreflightError naming the block)
     stimuli = build_stimuli(cfg.get("stimulus", []), labels, n)
-    net = network_from_config(cfg, conn, node)
+    if surface is not None:
+        from .surface import surface_network
+
+        net = surface_network(cfg, conn, surface, node)
+    else:
+        net = network_from_config(cfg, conn, node)
 
     sim_cfg, bold_cfg, net_cfg = cfg["simulation"], cfg["bold"], cfg["network"]
     dt, tr = float(sim_cfg["dt"]), float(bold_cfg["tr"])
@@ -656,6 +690,10 @@ def build_study(cfg: Mapping, subjects=None) -> Study:
     else:
         steps = max(1, int(round(NEURAL_PERIOD_WITHOUT_BOLD / dt)))
         period, bold_frames = steps * dt, 0
+
+    if surface is not None:   # region means (and EEG) every surface.period
+        steps = max(1, int(round(cfg["surface"]["period"] / dt)))
+        period = steps * dt
 
     warnings = []
     if net_cfg.get("delays", True) and net_cfg.get("delay_mode", "integer") == "integer" \
@@ -675,7 +713,7 @@ def build_study(cfg: Mapping, subjects=None) -> Study:
                  method=sim_cfg.get("method", "heun"), tr=tr, bold_enabled=bold_on,
                  neural_period=float(period), neural_steps=int(steps), bold_frames=int(bold_frames),
                  all_subjects=tuple(rec.ids), targets=targets, stimuli=stimuli, warnings=warnings,
-                 _recordings=rec)
+                 _recordings=rec, surface=surface)
 
 
 def sweep_model_from_config(source: Mapping, base_dir=None):

@@ -137,7 +137,10 @@ def plan_study(cfg: dict, overwrite: bool = False) -> StudyPlan:
 
     meg = cfg["meg_eeg"].get("enabled", "auto")
     has_tvb = importlib.util.find_spec("tvb_data") is not None
-    if meg == "auto":
+    if built.surface is not None:   # the surface's own EEG (surface.eeg) replaces the region JR M/EEG
+        meg = ("not run for a surface study: its EEG is the vertex projection of surface.eeg"
+               if meg is not False else False)
+    elif meg == "auto":
         meg = True if has_tvb else "skipped: tvb-data is not installed (pip install 'neuralmass[data]')"
     elif meg is True and not has_tvb:
         raise preflight.PreflightError(
@@ -193,7 +196,13 @@ def _finish(plan: StudyPlan, work: Path, summary: dict, t_start: float, version:
             check: bool = False) -> dict:
     """Write the report, move the folder into place; raise StudyIncomplete if steps are missing."""
     cfg = plan.cfg
-    summary["wall_time_s"] = round(time.perf_counter() - t_start, 2)
+    wall = time.perf_counter() - t_start
+    summary["wall_time_s"] = round(wall, 2)
+    # brain time simulated (transient included) per minute of wall time, everything included
+    summary["duration_s"] = float(cfg["simulation"]["duration"]) / 1000.0
+    summary["brain_s_per_wall_min"] = round(summary["duration_s"] / (wall / 60.0), 3) if wall > 0 else None
+    if plan.study is not None and plan.study.surface is not None:
+        summary["n_vertices"] = plan.study.surface.n_vertices
     try:
         _write_report(cfg, work, summary)
     except Exception as exc:  # the signals are there: keep them, say what is missing
@@ -339,7 +348,13 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     tr = built.tr
     neural_period = built.neural_period
     monitors = built.monitors()
-    sim = Simulator(built.network, dt=dt, method=built.method, progress=not quiet, chunk_steps=200_000)
+    # a surface run keeps 1 s chunks: its slow vertex monitor is held at the fast period within a
+    # chunk (docs/surface.md, "Memory of long runs")
+    sim = Simulator(built.network, dt=dt, method=built.method, progress=not quiet,
+                    chunk_steps=10_000 if built.surface is not None else 200_000)
+    if built.surface is not None:
+        logger.info("[2/5] surface: %s, local coupling %s (strength %g)", built.surface.surface,
+                    built.surface.files["local"], built.surface.local_strength)
     logger.info("[2/5] simulating %d regions x %g s at dt = %g ms (%s, %s coupling, k = %s, "
                 "%s%s)", n, sim_cfg["duration"] / 1000, dt, spec.name,
                 net_cfg.get("coupling"), net_cfg.get("k"),
@@ -361,6 +376,18 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
         _save_signals(res, ("bold", ts_key), "bold", "BOLD", labels,
                       {"tr_ms": tr, "coefficients": bold_cfg["coefficients"], "seed": seed}, work, summary,
                       cfg)
+    if built.surface is not None:
+        from .surface import write_surface_outputs
+
+        def save(result, keys, name, title, lab, attrs):
+            _save_signals(result, keys, name, title, lab, {**attrs, "seed": seed}, work, summary, cfg)
+
+        logger.info("[2/5] writing vertex activity, EEG and the surface figure")
+        try:
+            write_surface_outputs(res, built, work, figs, summary, save, cfg)
+        except Exception as exc:   # the region signals are saved: say what is missing
+            logger.warning("surface outputs failed after the simulation: %s: %s", type(exc).__name__, exc)
+            summary.setdefault("missing", {})["surface outputs"] = f"{type(exc).__name__}: {exc}"
 
     step = _Steps(summary)
     # ---------------------------------------------------------------- analysis
@@ -562,7 +589,21 @@ def _write_report(cfg, work: Path, summary: dict) -> None:
                   f"| structure–function coupling, simulated corr(SC, FC) | {summary['structure_function_coupling']:.3f} |",
                   f"| structure–function coupling, empirical corr(SC, FC) | {summary['empirical_structure_function_coupling']:.3f} |",
                   ""]
-    for fig in ("connectome", "timeseries", "bold", "fc_comparison", "fcd", "eeg", "meg"):
+    if isinstance(summary.get("surface"), dict):
+        sf = summary["surface"]
+        lines += ["## Cortical surface", "",
+                  f"- {sf['n_vertices']} vertices ({sf['n_region_nodes']} region nodes without vertices), "
+                  f"{sf['n_triangles']} triangles; mesh `{sf['files']['mesh']}`, mapping "
+                  f"`{sf['files']['region_mapping']}`",
+                  f"- local coupling: {sf['files']['local']} ({sf['local_nonzeros']} non-zeros), strength "
+                  f"{sf['local_strength']:g}",
+                  f"- simulated {summary.get('duration_s', '?')} s in {summary.get('wall_time_s', '?')} s of wall "
+                  f"time: {summary.get('brain_s_per_wall_min', '?')} s of brain time per wall minute "
+                  f"(compilation and outputs included)"]
+        if "eeg" in sf:
+            lines.append(f"- EEG: {sf['eeg']['sensors']} sensors, RMS {sf['eeg']['rms']:.3g} µV")
+        lines += [""]
+    for fig in ("surface", "connectome", "timeseries", "bold", "fc_comparison", "fcd", "eeg", "meg"):
         if (work / "figures" / f"{fig}.png").exists():
             lines += [f"![{fig}](figures/{fig}.png)", ""]
     if isinstance(summary.get("meg_eeg"), dict):
