@@ -623,7 +623,8 @@ def plot_sensor_topography(positions, values, ax=None, axes=(0, 1), unit: str = 
 
 
 def plot_surface_activity(surface, values, ts, eeg=None, eeg_ts=None, sensor_positions=None, mask=None,
-                          times=None, variable: str = "V", title: str | None = None, n_traces: int = 8):
+                          times=None, variable: str = "V", title: str | None = None, n_traces: int = 8,
+                          eeg_label: str = "EEG (µV)"):
     """Activity on a cortical surface at four times, with EEG traces and the EEG topography.
 
     Parameters
@@ -634,15 +635,17 @@ def plot_surface_activity(surface, values, ts, eeg=None, eeg_ts=None, sensor_pos
     ts : (T,) array
         Times of ``values`` (ms).
     eeg : (T_e, S) array, optional
-        Sensor signals (µV); the traces of ``n_traces`` sensors and, with ``sensor_positions``, the
-        topography at the time of the largest magnitude.
+        Sensor signals (µV); the traces of ``n_traces`` sensors within 1 s around the maps' times
+        and, with ``sensor_positions``, the topography at the time of the largest magnitude there.
     eeg_ts : (T_e,) array, optional
         Times of ``eeg`` (ms).
     sensor_positions : (S, 3) array, optional
     mask : (N,) bool array, optional
         Vertices drawn (e.g. the left hemisphere, seen from its lateral side).
     times : sequence of 4 float, optional
-        Times shown (ms; default 4 evenly spread over the run).
+        Times shown (ms; default four consecutive samples in the middle of the run).
+    variable, eeg_label : str
+        Labels of the colour bar and of the EEG axes.
 
     Returns
     -------
@@ -655,11 +658,13 @@ def plot_surface_activity(surface, values, ts, eeg=None, eeg_ts=None, sensor_pos
     fig = plt.figure(figsize=(12, 3.4 * rows + 0.3))
     if title:
         fig.suptitle(title, fontsize=10)
-    if times is None:
-        picks = np.linspace(0, len(t) - 1, 4).round().astype(int)
+    if times is None:   # four consecutive samples in the middle of the run: the pattern as it moves
+        start = max(0, (len(t) - 4) // 2)
+        picks = np.arange(start, start + 4).clip(0, len(t) - 1)
     else:
         picks = np.searchsorted(t, times).clip(0, len(t) - 1)
-    lim = float(np.nanmax(np.abs(V))) or 1.0
+    # colour limits: the 99th percentile of the shown maps (a few extreme vertices would wash them out)
+    lim = float(np.nanpercentile(np.abs(V[picks]), 99)) or float(np.nanmax(np.abs(V))) or 1.0
     poly = None
     for i, k in enumerate(picks):
         ax = fig.add_subplot(rows, 4, i + 1, projection="3d")
@@ -668,9 +673,14 @@ def plot_surface_activity(surface, values, ts, eeg=None, eeg_ts=None, sensor_pos
     if eeg is not None:
         E = np.asarray(magnitude(eeg), dtype=float)
         te = t if eeg_ts is None else np.asarray(magnitude(eeg_ts), dtype=float)
+        # traces and topography within 1 s around the maps' times (the whole run when shorter)
+        near = (te >= t[picks[0]] - 500.0) & (te <= t[picks[-1]] + 500.0)
+        if near.sum() < 2:
+            near = np.ones(te.shape, dtype=bool)
+        E, te = E[near], te[near]
         ax = fig.add_subplot(2, 2, 3)
         ax.plot(te, E[:, :n_traces], lw=0.8)
-        ax.set(xlabel="time (ms)", ylabel="EEG (µV)", title=f"{min(n_traces, E.shape[1])} of {E.shape[1]} electrodes")
+        ax.set(xlabel="time (ms)", ylabel=eeg_label, title=f"{min(n_traces, E.shape[1])} of {E.shape[1]} electrodes")
         if sensor_positions is not None:
             k = int(np.argmax(np.abs(E).max(axis=1)))
             _, lr, _ = _view(np.asarray(surface.vertices, dtype=float), mask)

@@ -286,14 +286,16 @@ def _cf(ds, title: str, cfg: dict | None, seed):
 
 
 def _save_signals(result: dict, keys: tuple, name: str, title: str, labels, attrs, work: Path,
-                  summary: dict, cfg: dict | None = None) -> None:
+                  summary: dict, cfg: dict | None = None, dim: str = "regions") -> None:
     """``name``.nc (labelled, CF attributes and provenance), or ``name``.npz (NumPy only) if the
-    NetCDF file cannot be written."""
+    NetCDF file cannot be written. ``dim`` names the second dimension (``'vertices'``, ``'sensors'``)."""
     from ..io import save_arrays, to_xarray, write_netcdf_atomic
 
     sub = {k: result[k] for k in keys}
     try:
         ds = to_xarray({keys[0]: sub[keys[0]], "ts": sub[keys[1]]}, title, regions=labels, attrs=attrs)
+        if dim != "regions":
+            ds = ds.rename({"regions": dim})
         ds = _cf(ds, f"neuralmass study: {title}", cfg, attrs.get("seed"))
         write_netcdf_atomic(ds, work / f"{name}.nc")
     except Exception as exc:
@@ -379,8 +381,8 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     if built.surface is not None:
         from .surface import write_surface_outputs
 
-        def save(result, keys, name, title, lab, attrs):
-            _save_signals(result, keys, name, title, lab, {**attrs, "seed": seed}, work, summary, cfg)
+        def save(result, keys, name, title, lab, attrs, dim):
+            _save_signals(result, keys, name, title, lab, {**attrs, "seed": seed}, work, summary, cfg, dim)
 
         logger.info("[2/5] writing vertex activity, EEG and the surface figure")
         try:

@@ -321,8 +321,9 @@ def write_surface_outputs(res: dict, study, work: Path, figs: Path, summary: dic
     """Vertex activity (``vertex.nc``), EEG (``eeg.nc``), ``figures/surface.png`` and
     ``summary['surface']`` of a finished surface run.
 
-    ``save(result, keys, name, title, labels, attrs)`` writes one NetCDF file (the study's
-    writer, :func:`neuralmass.studies.resting_state._save_signals`).
+    ``save(result, keys, name, title, labels, attrs, dim)`` writes one NetCDF file (the study's
+    writer, :func:`neuralmass.studies.resting_state._save_signals`); ``vertex.nc`` has the
+    dimensions ``(time, vertices)`` (vertex indices of the mesh), ``eeg.nc`` ``(time, sensors)``.
     """
     from ..units import magnitude
 
@@ -330,7 +331,7 @@ def write_surface_outputs(res: dict, study, work: Path, figs: Path, summary: dic
     nv = parts.n_vertices
     vertex = {"vertex": res["vertex"][..., :nv], "ts": res["ts_vertex"] if "ts_vertex" in res else res["ts"]}
     save(vertex, ("vertex", "ts"), "vertex", f"{study.variable} at every vertex ({s['vertex_period']:g} ms means)",
-         [str(i) for i in range(nv)], {"variable": study.variable, "period_ms": float(s["vertex_period"])})
+         list(range(nv)), {"variable": study.variable, "period_ms": float(s["vertex_period"])}, "vertices")
     out = {"n_vertices": nv, "n_triangles": int(parts.surface.n_triangles),
            "n_region_nodes": int(parts.node_regions.size - nv),
            "local_nonzeros": 0 if parts.local is None else int(parts.local.nnz),
@@ -339,7 +340,7 @@ def write_surface_outputs(res: dict, study, work: Path, figs: Path, summary: dic
     if "eeg" in res:
         eeg_t = res["ts_eeg"] if "ts_eeg" in res else res["ts"]
         save({"eeg": res["eeg"], "ts": eeg_t}, ("eeg", "ts"), "eeg", "EEG sensors (vertex gain)",
-             parts.sensor_names, {"eeg_scale_nAm": float(s["eeg_scale"]), "unit": "uV"})
+             parts.sensor_names, {"eeg_scale_nAm": float(s["eeg_scale"]), "unit": "uV"}, "sensors")
         E = np.asarray(magnitude(res["eeg"]))
         out["eeg"] = {"sensors": int(E.shape[1]), "unit": "uV", "period_ms": float(s["period"]),
                       "rms": float(np.sqrt(np.mean(E ** 2)))}
@@ -358,18 +359,26 @@ def _figure(res: dict, study, figs: Path, out: dict) -> None:
 
     parts = study.surface
     nv = parts.n_vertices
+    # fluctuations: each vertex's (and electrode's) mean over the recording removed, so that the
+    # maps show the activity patterns rather than the common resting level
     V = np.asarray(magnitude(res["vertex"]))[:, :nv]
+    V = V - V.mean(axis=0)
     tv = np.asarray(magnitude(res["ts_vertex"] if "ts_vertex" in res else res["ts"]))
     eeg = t_eeg = None
     if "eeg" in res:
         eeg = np.asarray(magnitude(res["eeg"]))
+        eeg = eeg - eeg.mean(axis=0)
         t_eeg = np.asarray(magnitude(res["ts_eeg"] if "ts_eeg" in res else res["ts"]))
+    vp = float(study.cfg["surface"]["vertex_period"])
     fig = viz.plot_surface_activity(parts.surface, V, tv, eeg=eeg, eeg_ts=t_eeg,
                                     sensor_positions=parts.sensor_positions,
                                     mask=hemisphere_mask(parts.surface, study.labels),
-                                    variable=study.variable,
+                                    variable=f"{study.variable} ({vp:g} ms means), mean removed",
+                                    eeg_label="EEG (µV, mean removed)",
                                     title=f"{study.model.name} on {parts.surface.name or 'the mesh'} "
-                                          f"({nv} vertices): {study.variable}")
+                                          f"({nv} vertices): {study.variable} on "
+                                          f"{'the left hemisphere' if hemisphere_mask(parts.surface, study.labels) is not None else 'the mesh'}"
+                                          f" and the EEG")
     fig.savefig(figs / "surface.png", dpi=100)
     plt.close(fig)
     out["figure"] = "figures/surface.png"
