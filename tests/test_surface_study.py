@@ -193,3 +193,17 @@ def test_shipped_tvb16k_config_builds_with_eeg():
     assert study.surface.gain.shape == (63, 16384)
     names = [m.key if hasattr(m, "key") else m.name for m in study.monitors()]
     assert {"neural", "bold", "vertex", "eeg"} <= set(names)
+
+
+def test_per_region_parameters_reach_every_vertex_of_the_region(tmp_path):
+    """model.params tables by region label give each vertex its region's value."""
+    _, _, rm = _write_mesh(tmp_path)
+    p = _config(tmp_path)
+    p.write_text(p.read_text().replace('name = "Generic2dOscillator"\n',
+                                       'name = "Generic2dOscillator"\n'
+                                       'params = { a = { default = -2.0, regions = { "R3" = -1.5 } } }\n'))
+    study = build_study(load_config(p))
+    params = study.network.canonical_params()
+    a = np.asarray(params["node"]["a"] if "node" in params else params["a"])
+    assert a.shape[-1] == rm.size
+    np.testing.assert_array_equal(a, np.where(rm == 3, -1.5, -2.0))

@@ -91,6 +91,14 @@ fcd_step = "2 s"
 enabled = "auto"             # auto: when tvb-data is installed; true | false
 duration = "20 s"
 
+# Cortical surface (optional): a node per vertex of a mesh, local + long-range coupling, vertex
+# activity, EEG and a surface figure (docs/surface.md; examples/configs/surface_tvb16k.toml).
+# [surface]
+# mesh = "cortex_16384"                   # tvb-data name or a file (TVB zip, *.surf.gii, lh.pial)
+# region_mapping = "regionMapping_16k_76" # one region of [data]'s connectome per vertex
+# local = "tvb"                           # "none" | a *.mat file | {{kernel = "gaussian", sigma = "5 mm", cutoff = "20 mm"}}
+# eeg = true                              # tvb-data's vertex EEG gain of cortex_16384
+
 # Stimulation (optional): any number of [[stimulus]] blocks; blocks on one input add up.
 # Keys are the arguments of the neuralmass.stimulus function named by kind (docs/stimulation.md).
 # [[stimulus]]

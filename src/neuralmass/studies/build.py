@@ -550,7 +550,9 @@ class Study:
     def monitors(self) -> list:
         """The run's monitors: ``'neural'`` (temporal average of :attr:`variable` per
         :attr:`neural_period`) and, with BOLD on, ``'bold'`` (online Balloon–Windkessel BOLD
-        sampled every :attr:`tr`)."""
+        sampled every :attr:`tr`). A surface study records region means as ``'neural'``, BOLD of
+        the region means, ``'vertex'`` and ``'eeg'``
+        (:func:`neuralmass.studies.surface.surface_monitors`)."""
         from ..forward.bold import BOLDMonitor
         from ..monitors import TemporalAverage
 
