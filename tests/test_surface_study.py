@@ -207,3 +207,28 @@ def test_per_region_parameters_reach_every_vertex_of_the_region(tmp_path):
     a = np.asarray(params["node"]["a"] if "node" in params else params["a"])
     assert a.shape[-1] == rm.size
     np.testing.assert_array_equal(a, np.where(rm == 3, -1.5, -2.0))
+
+
+def test_regions_without_vertices_run_as_region_nodes_and_are_left_out_of_vertex_output(tmp_path):
+    """A mapping covering 6 of the 8 regions: 2 region nodes are appended (TVB's scheme); the
+    summary says so and vertex.nc holds the mesh's vertices only."""
+    import xarray as xr
+
+    v, _, _ = _write_mesh(tmp_path, n_regions=6)
+    p = _config(tmp_path, duration=100.0)
+    p.write_text(p.read_text().replace('[bold]\n', '[bold]\nenabled = false\n'))
+    assert main(["run", str(p), "--quiet"]) == 0
+    summary = json.loads((tmp_path / "results" / "summary.json").read_text())
+    assert summary["surface"]["n_region_nodes"] == 2 and summary["n_vertices"] == v.shape[0]
+    assert xr.open_dataset(tmp_path / "results" / "vertex.nc")["vertex"].shape == (20, v.shape[0])
+
+
+def test_sweeps_refuse_surface_configs_with_a_clear_error(tmp_path):
+    import tomllib
+
+    from neuralmass.studies.build import sweep_model_from_config
+
+    _write_mesh(tmp_path)
+    src = tomllib.loads(_config(tmp_path).read_text())
+    with pytest.raises(ConfigError, match=r"\[surface\].*neuralmass run"):
+        sweep_model_from_config(src, base_dir=tmp_path)
