@@ -4,7 +4,6 @@ import importlib.util
 
 import brainunit as u
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 

@@ -42,7 +42,6 @@ import bz2
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import brainunit as u
 import numpy as np
