@@ -147,7 +147,7 @@ def test_matched_filter_is_least_squares_and_source_noise_matches_sensor_noise()
     """g^T x / |g|^2 equals numpy's least-squares solution, and the source-space noise used in
     training has the variance of the matched-filtered sensor noise (sigma^2 / |g|^2)."""
     from neuralmass.inference.estimators import InputScaler, matched_filter
-    from neuralmass.inference.study import _source_prep
+    from neuralmass.studies.erp_inference import _source_prep
 
     gain = synthetic_gain(64)
     rng = np.random.default_rng(0)
@@ -341,9 +341,9 @@ def test_absolute_noise_and_physical_units():
 
 # ----------------------------------------------------------------------------- the quick study
 # (last in the module: its first run starts with the module and goes on beside the tests above)
-# StudyConfig.quick() (the committed docs/inference_results/quick run) without the sensitivity,
+# ERPInferenceConfig.quick() (the committed docs/inference_results/quick run) without the sensitivity,
 # symmetry and Laplace diagnostics (tested directly above; the example's NEURALMASS_QUICK smoke run
-# covers their place in run_study), and with a smaller transformer (d_model 32, 2 epochs instead of
+# covers their place in run_erp_inference_study), and with a smaller transformer (d_model 32, 2 epochs instead of
 # d_model 64, 4 epochs: b_e r 0.77 against the 0.6 asserted; 0.85 at the committed size).
 _QUICK_TEST = dict(sensitivity_samples=0, paper_epochs=2,
                    model_kw={"transformer": dict(d_model=32, n_heads=2, d_ff=64)})
@@ -370,8 +370,8 @@ class _QuickRun:
         code = ("import json, sys\n"
                 "from neuralmass.compilation_cache import enable_compilation_cache\n"
                 "assert enable_compilation_cache() is not None\n"
-                "from neuralmass.inference.study import StudyConfig, run_study\n"
-                "run_study(sys.argv[1], StudyConfig.quick(progress=False, **json.loads(sys.argv[2])))\n")
+                "from neuralmass.studies.erp_inference import ERPInferenceConfig, run_erp_inference_study\n"
+                "run_erp_inference_study(sys.argv[1], ERPInferenceConfig.quick(progress=False, **json.loads(sys.argv[2])))\n")
         src = str(Path(__file__).resolve().parents[1] / "src")
         env = dict(os.environ, PYTHONHASHSEED=str(hash_seed), NEURALMASS_COMPILATION_CACHE=str(cache),
                    MPLBACKEND="Agg", PYTHONPATH=os.pathsep.join([src, os.environ.get("PYTHONPATH", "")]))
