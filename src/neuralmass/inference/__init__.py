@@ -20,14 +20,14 @@ The estimators and NPE need the ``infer`` extra (equinox, optax, flowjax).
 from .diagnostics import (coverage, erp_sensitivity, laplace_r_ceiling, nrmse, pearson_r, point_metrics, posterior_zscore,
                           r2_score, sbc_ranks, sbc_uniformity, shrinkage, symmetry_residuals)
 from .erp import (DIPOLE_NAM_PER_MV, ERPConfig, add_absolute_noise, add_sensor_noise, eeg_gain, eeg_leadfield,
-                  erp_flags, erp_source, erp_stimulus, erp_times, project, simulate_erps, stimulus,
+                  erp_batch, erp_flags, erp_source, erp_stimulus, erp_times, project, simulate_erps, stimulus,
                   synthetic_gain, synthetic_leadfield, to_sensors_uv, volts_params)
 from .paper import PaperERPConfig, clean_mask, paper_erp_source, paper_sensor_noise, simulate_paper_erps
 from .priors import (OURS_TO_PAPER, PAPER_NAMES, PAPER_TO_OURS, PARAM_NAMES, PRESETS, BoxUniform, Normal, Prior,
                      make_prior, prior_preset)
 
 __all__ = [
-    "ERPConfig", "erp_source", "simulate_erps", "stimulus", "erp_stimulus", "volts_params", "synthetic_gain", "eeg_gain",
+    "ERPConfig", "erp_source", "erp_batch", "simulate_erps", "stimulus", "erp_stimulus", "volts_params", "synthetic_gain", "eeg_gain",
     "project", "add_sensor_noise", "erp_times", "eeg_leadfield", "synthetic_leadfield", "to_sensors_uv",
     "add_absolute_noise", "erp_flags", "DIPOLE_NAM_PER_MV",
     "PaperERPConfig", "paper_erp_source", "simulate_paper_erps", "paper_sensor_noise", "clean_mask",
