@@ -44,6 +44,26 @@ def test_erp_matches_scipy_integration():
     assert np.max(np.abs(v)) > 1.0  # a real evoked response (mV)
 
 
+def test_erp_equals_the_hand_written_loop_it_replaced():
+    """The engine-built ERPs (make_run_fn, neuralmass.stimulus) equal those of the scan loop
+    erp.py had before (commit d498eb3; tests/fixtures/erp_reference.py wrote the fixture with
+    it), in float32 and float64, for a rectangular pulse (Heun, 1 ms) and a smooth one (RK4,
+    0.25 ms). Measured on the machine that made the fixture: equal bit for bit; the tolerances
+    leave room for another CPU's XLA build."""
+    import os
+
+    ref = np.load(os.path.join(os.path.dirname(__file__), "fixtures", "erp_reference.npz"))
+    prior = make_prior()
+    cfgs = {"heun_1ms": _CFG, "rk4_025ms_smooth": ERPConfig(pulse_shape="smooth", tmax=400.0, fs=100.0)}
+    for x64, rtol in ((False, 2e-6), (True, 1e-12)):
+        with jax.enable_x64(x64):
+            for name, cfg in cfgs.items():
+                want = ref[f"{name}_{'f64' if x64 else 'f32'}"]
+                got = simulate_erps(ref["theta"], prior, cfg, batch_size=8)[0]
+                assert got.dtype == want.dtype
+                np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
+
+
 def test_sensor_noise_has_stated_snr():
     gain = synthetic_gain(64)
     np.testing.assert_allclose(gain.mean(), 0.0, atol=1e-12)
