@@ -64,6 +64,25 @@ def test_erp_equals_the_hand_written_loop_it_replaced():
                 np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * np.abs(want).max())
 
 
+def test_noisy_trial_average_converges_to_the_noise_free_response():
+    """Trials start from the column relaxed at p0 (also oscillating ones, whose phase at the
+    stimulus then matters): with weak input noise the trial average stays within a small fraction
+    of the noise-free ERP, and its deviation shrinks like 1/sqrt(n_trials)."""
+    prior = make_prior(preset="jr95")
+    th = np.array([[3.25, 22.0, 100.0, 50.0, 135.0], [4.0, 30.0, 80.0, 40.0, 200.0]])
+    clean = simulate_erps(th, prior, _CFG)[0]
+    dev = []
+    for n in (4, 64):
+        noisy = simulate_erps(th, prior, _CFG.replace(n_trials=n, input_noise=2.0), jax.random.PRNGKey(0))[0]
+        dev.append(np.sqrt(np.mean((noisy - clean) ** 2, axis=1)) / np.sqrt(np.mean(clean ** 2, axis=1)))
+    assert np.all(dev[0] < 0.05) and np.all(dev[0] > 0)
+    np.testing.assert_allclose(dev[1] / dev[0], 0.25, rtol=0.5)     # sqrt(4/64) = 0.25
+    osc = _CFG.replace(baseline_p=220.0)                             # alpha limit cycle before the stimulus
+    e0 = simulate_erps(th[:1], prior, osc)[0]
+    e1 = simulate_erps(th[:1], prior, osc.replace(n_trials=8, input_noise=0.2), jax.random.PRNGKey(1))[0]
+    assert np.max(np.abs(e1 - e0)) < 0.1 * np.max(np.abs(e0))
+
+
 def test_sensor_noise_has_stated_snr():
     gain = synthetic_gain(64)
     np.testing.assert_allclose(gain.mean(), 0.0, atol=1e-12)

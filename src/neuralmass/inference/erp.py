@@ -255,7 +255,8 @@ def _build_runs(cfg: ERPConfig, n: int):
         lead = n_warm * dt
         relax = None if n_det == 0 else make_run_fn(
             NodeSystem(JANSEN_RIT, n, method=cfg.integrator), dt, n_det * dt, monitors=["eeg"],
-            period=n_det * dt, return_state=True)
+            period=n_det * dt, return_state=True,
+            inputs={"p": st.constant(cfg.baseline_p, onset=-math.inf)})   # before the pulse: p0
     # the engine's time starts at the run's first step; the stimulus onset is the lead-in minus tmin
     onset = lead - cfg.tmin
     epoch = make_run_fn(system, dt, lead + n_ep * dt, transient=lead, monitors=["eeg"],
