@@ -563,3 +563,19 @@ def test_same_seed_gives_same_numbers_in_another_process(quick_study, second_qui
                (y["r"], y["R2"], y["NRMSE"], y["epochs"], y["steps"]), (x["method"], x["param"])
     assert quick_study["calibration"] == _read_csv(out2 / "npe_calibration.csv")
     assert (quick_study["out"] / _POSTERIOR).read_bytes() == (out2 / _POSTERIOR).read_bytes()
+
+
+def test_moved_study_names_still_import_with_a_warning():
+    """The inference studies live in neuralmass.studies; the old names warn and are the new ones."""
+    pytest.importorskip("equinox")
+    pytest.importorskip("flowjax")
+    import neuralmass.inference as inference
+    from neuralmass.studies.erp_inference import ERPInferenceConfig, run_erp_inference_study
+    from neuralmass.studies.erp_paper_comparison import run_paper_comparison
+
+    with pytest.warns(DeprecationWarning, match="neuralmass.studies.erp_inference.ERPInferenceConfig"):
+        assert inference.StudyConfig is ERPInferenceConfig
+    with pytest.warns(DeprecationWarning, match="run_erp_inference_study"):
+        assert inference.run_study is run_erp_inference_study
+    with pytest.warns(DeprecationWarning, match="erp_paper_comparison"):
+        assert inference.run_paper_comparison is run_paper_comparison
