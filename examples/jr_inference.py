@@ -15,7 +15,7 @@ sensitivity.csv, report.md (with the verdict), plots and checkpoints.
 import argparse
 import os
 
-from neuralmass.inference.study import StudyConfig, run_study
+from neuralmass.studies.erp_inference import ERPInferenceConfig, run_erp_inference_study
 
 
 def main(argv=None):
@@ -37,10 +37,10 @@ def main(argv=None):
     ap.add_argument("--no-progress", action="store_true")
     a = ap.parse_args(argv)
     if os.environ.get("NEURALMASS_QUICK", "") not in ("", "0"):   # checks the script, not the science
-        cfg = StudyConfig.quick(n_sims=600, npe_sims=400, epochs=2, paper_epochs=1, estimators=(),
+        cfg = ERPInferenceConfig.quick(n_sims=600, npe_sims=400, epochs=2, paper_epochs=1, estimators=(),
                                 npe=False, n_posterior=20, n_sbc=20, n_test_max=40, sensitivity_samples=4)
     else:
-        cfg = StudyConfig.quick() if a.quick else StudyConfig()
+        cfg = ERPInferenceConfig.quick() if a.quick else ERPInferenceConfig()
     for k, v in dict(n_sims=a.n_sims, epochs=a.epochs, snr_db=tuple(a.snr) if a.snr else None,
                      priors=tuple(a.priors) if a.priors else None,
                      estimators=tuple(a.estimators) if a.estimators is not None else None,
@@ -53,7 +53,7 @@ def main(argv=None):
     cfg.npe = cfg.npe and not a.no_npe
     cfg.seed = a.seed
     cfg.progress = not a.no_progress
-    res = run_study(a.out, cfg)
+    res = run_erp_inference_study(a.out, cfg)
     print(open(f"{a.out}/results.md").read())
     print(f"total {res['meta']['timings']['total_s']:.0f} s; outputs in {a.out}/")
 

@@ -17,7 +17,7 @@ estimated, not run); ``--quick`` is a small smoke-test size.
 import argparse
 import os
 
-from neuralmass.inference.paper_study import PaperComparisonConfig, run_paper_comparison
+from neuralmass.studies.erp_paper_comparison import PaperComparisonConfig, run_paper_comparison
 
 
 def main(argv=None):

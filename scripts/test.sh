@@ -11,6 +11,8 @@ export MPLBACKEND=Agg
 # layers point down only ([tool.importlinter] in pyproject.toml): a new upward import, a circle
 # between layers or an import between independent siblings fails here, before the tests
 .venv/bin/lint-imports --no-cache
+# pyflakes and syntax errors ([tool.ruff] in pyproject.toml)
+.venv/bin/ruff check src tests benchmarks scripts examples
 # two worker processes (pytest-xdist), each test file on one worker so that its module fixtures
 # are built once: 11.5 min instead of 17.5 on 2 cores; pass -n 0 to run in one process
 # --durations=25: the slowest tests are listed on every run; with CI=true a test skipped for a

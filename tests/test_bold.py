@@ -10,7 +10,7 @@ import pytest
 from neuralmass.forward import (BOLDMonitor, BOLDSignal, balloon_drift, balloon_resting_state,
                                 balloon_steady_state, bold_coefficients, fft_convolve,
                                 glover_hrf, hemodynamic_params, hrf_bold, hrf_kernel,
-                                simulate_bold, to_physical, volterra_kernel, gamma_hrf,
+                                simulate_bold, volterra_kernel, gamma_hrf,
                                 double_exponential_hrf)
 from neuralmass.units import UnitMismatchError
 

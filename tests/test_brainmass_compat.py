@@ -7,7 +7,6 @@ brainmass itself (in its own environment); brainmass is never imported here.
 import json
 import pathlib
 import re
-import warnings
 
 import brainstate
 import brainunit as u

@@ -233,3 +233,21 @@ def test_monitor_out_of_range_is_reported():
     with pytest.raises(nm.SimulationDiverged,
                        match=r"monitor 'bold' stopped being finite .*inflow f was driven to zero.*bold\.scale = 500.*lower it"):
         sim.run(60_000.0, monitors=[nm.BOLDMonitor("x", tr=1000.0, scale=500.0)], key=0)
+
+
+def test_run_continues_from_a_returned_state():
+    """make_run_fn(return_state=True) returns the final state; a second run started from it
+    (run(..., state=)) continues the first exactly: 200 + 300 steps equal one run of 500."""
+    from neuralmass.engine import NodeSystem, default_params, make_run_fn
+    from neuralmass.models.jansen_rit import JANSEN_RIT
+
+    system = NodeSystem(JANSEN_RIT, 3, method="heun")
+    params = default_params(system)
+    params["node"]["C"] = jnp.array([120.0, 135.0, 150.0])
+    whole = make_run_fn(system, 0.5, 250.0, monitors=["eeg"], return_state=True)(params, 0)
+    first = make_run_fn(system, 0.5, 100.0, monitors=["eeg"], return_state=True)(params, 0)
+    second = make_run_fn(system, 0.5, 150.0, monitors=["eeg"])(params, 0, state=first["state"])
+    np.testing.assert_array_equal(np.concatenate([first["eeg"], second["eeg"]]), whole["eeg"])
+    assert set(whole["state"]) == set(JANSEN_RIT.state_names) and whole["state"]["y1"].shape == (3,)
+    with pytest.raises(ValueError, match="return_state"):
+        make_run_fn(system, 0.5, 10.0, monitors=[nm.monitors.Raw("y0", name="state")], return_state=True)

@@ -20,7 +20,6 @@ equal unbatched gradients with the lane's key (``engine.lane_keys``).
 
 from __future__ import annotations
 
-import brainunit as u
 import jax
 import jax.numpy as jnp
 import numpy as np

@@ -4,7 +4,6 @@ import importlib.util
 
 import brainunit as u
 import jax
-import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -156,3 +155,26 @@ def test_tvb_eeg_sensors_registered_into_the_cortex_frame():
     assert 75 < np.median(r) < 115                     # scalp radius of an adult head
     before = np.linalg.norm(np.asarray(lf.sensor_positions.to_decimal(u.mm)) - centres.mean(0), axis=1)
     assert np.median(before) > np.median(r) + 20
+
+
+def test_dipole_potentials_closed_form_and_synthetic_columns():
+    """phi = p.(s - q) / (4 pi sigma |s - q|^3) for a dipole at the origin, by hand; the synthetic
+    columns are average-referenced (and unit RMS for synthetic_gain) and have the same pattern."""
+    from neuralmass.forward.leadfield import (dipole_potentials, hemisphere_electrodes, synthetic_gain,
+                                              synthetic_leadfield)
+
+    s = np.array([[0.0, 0.0, 0.1], [0.1, 0.0, 0.0], [0.0, -0.05, 0.05]])
+    p = np.array([[0.0, 0.0, 2e-8]])                       # 20 nA·m along z
+    phi = dipole_potentials(s, np.zeros((1, 3)), p, conductivity=0.33)[0]
+    by_hand = [2e-8 * 0.1 / (4 * np.pi * 0.33 * 0.1 ** 3), 0.0,
+               2e-8 * 0.05 / (4 * np.pi * 0.33 * (0.05 * np.sqrt(2)) ** 3)]
+    np.testing.assert_allclose(phi, by_hand, rtol=1e-12, atol=1e-20)
+    el = hemisphere_electrodes(64, radius=0.09)
+    np.testing.assert_allclose(np.linalg.norm(el, axis=1), 0.09, rtol=1e-12)
+    assert np.all(el[:, 2] > 0)
+    g, lf = synthetic_gain(64), synthetic_leadfield(64)
+    np.testing.assert_allclose([g.mean(), lf.mean()], 0.0, atol=1e-12)
+    np.testing.assert_allclose(np.mean(g ** 2), 1.0, rtol=1e-12)
+    np.testing.assert_allclose(lf / np.sqrt(np.mean(lf ** 2)), g, rtol=1e-9, atol=1e-9)
+    with pytest.raises(ValueError, match="conductivity"):
+        dipole_potentials(s, np.zeros((1, 3)), p, conductivity=0.0)

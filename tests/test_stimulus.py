@@ -114,3 +114,16 @@ def test_errors():
         st.pulse_train(0.0, 100 * u.Hz, 15.0, 1.0, n_pulses=2)
     with pytest.raises(ValueError, match="duration"):
         st.pulse(0.0, -1.0, 1.0)
+
+
+def test_smooth_pulse_is_a_raised_cosine_with_the_area_of_the_pulse():
+    s = st.smooth_pulse(onset=10.0, duration=50.0, amplitude=200.0)
+    t = np.arange(0.0, 80.0, 0.01)
+    v = np.asarray(s.sample(t))
+    inside = (t >= 10.0) & (t < 60.0)
+    np.testing.assert_allclose(v[inside], 400.0 * np.sin(np.pi * (t[inside] - 10.0) / 50.0) ** 2, rtol=1e-5, atol=1e-3)
+    assert np.all(v[~inside] == 0.0)
+    np.testing.assert_allclose(v.sum() * 0.01, 200.0 * 50.0, rtol=1e-3)
+    assert s.span == (10.0, 60.0)
+    with pytest.raises(ValueError, match="duration"):
+        st.smooth_pulse(onset=0.0, duration=0.0, amplitude=1.0)

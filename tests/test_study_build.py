@@ -8,7 +8,6 @@ import json
 import numpy as np
 import pytest
 
-import neuralmass
 import neuralmass as nm
 from neuralmass.cli import main
 from neuralmass.config import ConfigError, load_config

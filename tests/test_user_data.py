@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from neuralmass.datasets import (DataFileError, EmpiricalSignal, load_signal, load_user_data)
+from neuralmass.datasets import (DataFileError, load_signal, load_user_data)
 from neuralmass.datasets.files import sha256sum, write_connectome
 from neuralmass.network.connectome import Connectome
 

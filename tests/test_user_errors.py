@@ -74,7 +74,7 @@ def test_zero_delay_warning_is_printed_once(tmp_path, caplog):
 
 def test_report_html_renders_the_markdown():
     """Seen: report.html showed raw markdown (backticks, **, list dashes, a header row as data)."""
-    from neuralmass.studies.resting_state import _html
+    from neuralmass.studies.report import report_html as _html
 
     md = ("# neuralmass study: a <b>\n\n- dataset: `hcp`; seed: **1**\n- wall time: 3 s\n\n## Table\n\n"
           "| measure | value |\n|---|---|\n| FC `r` | 0.5 |\n\n![fc](figures/fc.png)\n\n"

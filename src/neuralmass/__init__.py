@@ -33,16 +33,11 @@ from .forward import (BOLDMonitor, BOLDSignal, EEGLeadFieldModel, LeadFieldModel
 from .forward import LeadfieldReadout
 from .forward import (DoubleExponentialHRFKernel, FirstOrderVolterraHRFKernel, GammaHRFKernel, HRFBold,
                       HRFKernel, MixtureOfGammasHRFKernel)
-from .models import (HOPF, JANSEN_RIT, LINEAR, MODELS, WILSON_COWAN, WONG_WANG, HopfModel, HopfStep,
-                     JansenRitModel, JansenRitStep, LinearStep, NodeModel, WilsonCowanModel,
-                     WilsonCowanStep, WongWangModel, WongWangStep)
-from .models import (CoombesByrneStep, Epileptor2DStep, EpileptorStep, FitzHughNagumoStep,
-                     Generic2dOscillatorStep, KuramotoStep, LarterBreakspearStep, MontbrioPazoRoxinStep,
-                     WendlingStep)
-from .models import FitzHughNagumoCubicStep, StuartLandauStep, ThresholdLinearStep, VanDerPolStep
-from .models import (LorenzStep, WilsonCowanLinearStep, WilsonCowanNoSaturationStep,
-                     WilsonCowanSimplifiedStep, WilsonCowanSymmetricStep, WongWangExcInhStep)
+from . import models as _models
+from .models import HOPF, JANSEN_RIT, LINEAR, MODELS, WILSON_COWAN, WONG_WANG, NodeModel
 from .models import ModelInfo, bounded_input, list_models, sigmoid, sys2nd
+# every model's module class (HopfStep, JansenRitStep, ...) from the registry (models.REGISTRY)
+globals().update({_n: getattr(_models, _n) for _n in _models.MODULE_NAMES})
 from .monitors import Monitor, Raw, TemporalAverage, process_sequence
 from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Network, SigmoidalCoupling,
                       SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling, HyperbolicTangentCoupling,
@@ -72,12 +67,7 @@ def __getattr__(name):
 
 __all__ = [
     "Simulator", "NodeSystem", "SimulationDiverged", "make_run_fn",
-    "WilsonCowanStep", "WilsonCowanModel", "JansenRitStep", "JansenRitModel", "WongWangModel",
-    "WongWangStep", "HopfStep", "HopfModel", "LinearStep", "NodeModel", "MODELS",
-    "HOPF", "JANSEN_RIT", "LINEAR", "WILSON_COWAN", "WONG_WANG",
-    "MontbrioPazoRoxinStep", "CoombesByrneStep", "FitzHughNagumoStep", "KuramotoStep",
-    "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep", "LarterBreakspearStep", "WendlingStep",
-    "StuartLandauStep", "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep",
+    *_models.MODULE_NAMES, "NodeModel", "MODELS", "HOPF", "JANSEN_RIT", "LINEAR", "WILSON_COWAN", "WONG_WANG",
     "OUProcess", "WhiteNoise", "GaussianNoise", "Noise", "ColoredNoise", "PinkNoise", "BlueNoise",
     "VioletNoise", "BrownianNoise", "Monitor", "Raw", "TemporalAverage",
     "Connectome", "Network", "DiffusiveCoupling", "LinearCoupling", "AdditiveCoupling",
@@ -85,8 +75,8 @@ __all__ = [
     "HyperbolicTangentCoupling", "additive_coupling", "diffusive_coupling", "sigmoidal_coupling",
     "sigmoidal_jansen_rit_coupling", "hyperbolic_tangent_coupling", "laplacian_connectivity",
     "LaplacianConnParam", "delay_index", "LeadfieldReadout", "ModelInfo", "list_models", "sigmoid",
-    "sys2nd", "bounded_input", "process_sequence", "LorenzStep", "WongWangExcInhStep", "KuramotoNetwork", "WilsonCowanNoSaturationStep",
-    "WilsonCowanSymmetricStep", "WilsonCowanSimplifiedStep", "WilsonCowanLinearStep", "Array", "Initializer", "Parameter", "typing",
+    "sys2nd", "bounded_input", "process_sequence", "KuramotoNetwork", "Array", "Initializer", "Parameter",
+    "typing",
     "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
     "hrf_bold", "simulate_bold", "HRFKernel", "HRFBold", "FirstOrderVolterraHRFKernel",
     "GammaHRFKernel", "DoubleExponentialHRFKernel", "MixtureOfGammasHRFKernel", "Fitter", "FitResult", "SearchSpace",

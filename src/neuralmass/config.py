@@ -15,12 +15,11 @@ import math
 import re
 import tomllib
 from pathlib import Path
-from typing import Any
 
 import brainunit as u
 import numpy as np
 
-__all__ = ["ConfigError", "read_toml", "DEFAULT_CONFIG_TOML", "default_config", "load_config", "validate_config",
+__all__ = ["ConfigError", "read_toml", "DEFAULT_CONFIG_TOML", "default_config", "load_config", "validate_config",  # noqa: F822 (DEFAULT_CONFIG_TOML: module __getattr__)
            "parse_quantity", "choices", "check_param_range", "validate_stimulus_blocks", "ARGUMENT_READERS",
            "PLACEMENT_KEYS"]
 

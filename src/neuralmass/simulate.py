@@ -2,7 +2,6 @@
 
 from .engine import (NOISE_BLOCK, NodeSystem, SimulationDiverged, Simulator, lane_keys, make_run_fn,
                      standard_normals, trace_count)
-from .engine.rng import as_key as _as_key
 
 __all__ = ["NodeSystem", "Simulator", "SimulationDiverged", "trace_count", "lane_keys", "make_run_fn",
            "standard_normals", "NOISE_BLOCK"]

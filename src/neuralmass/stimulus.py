@@ -19,6 +19,8 @@ Jansen–Rit's ``p`` — as plain numbers or Quantities):
 :func:`constant`           :math:`A` from ``onset`` for ``duration`` (tDCS-like; default: always)
 :func:`pulse`              a rectangular pulse :math:`A\,\mathbb 1[t_0 \le t < t_0 + w]`
 :func:`single_pulse`       a brief pulse (TMS-like; default width 1 ms)
+:func:`smooth_pulse`       a raised-cosine pulse :math:`2A\sin^2(\pi (t - t_0)/w)` on
+                           :math:`[t_0, t_0 + w)`, the area of the rectangular pulse
 :func:`pulse_train`        ``n`` pulses of width ``w`` every ``1/frequency``
 :func:`sinusoid`           :math:`A \sin(2\pi f (t - t_0) + \varphi) + c` (tACS-like)
 :func:`ramp`               linear rise from 0 to :math:`A` over ``duration`` (optionally held)
@@ -51,7 +53,7 @@ import numpy as np
 
 from .units import is_quantity, magnitude, time_ms
 
-__all__ = ["Stimulus", "constant", "pulse", "single_pulse", "pulse_train", "sinusoid", "ramp",
+__all__ = ["Stimulus", "constant", "pulse", "single_pulse", "smooth_pulse", "pulse_train", "sinusoid", "ramp",
            "check_inputs", "region_weights", "WAVEFORMS", "waveform_arguments", "temporal_stimulus"]
 
 
@@ -293,6 +295,38 @@ def single_pulse(onset, amplitude, width=1.0, rise=0.0) -> Stimulus:
     return replace(s, name="single pulse")
 
 
+def smooth_pulse(onset, duration, amplitude, rise=0.0) -> Stimulus:
+    r"""A raised-cosine pulse :math:`2A\sin^2(\pi (t - t_0)/w)` during ``[onset, onset + duration)``.
+
+    It starts and ends at zero with zero slope and has the area :math:`A w` of the rectangular
+    :func:`pulse` of the same ``amplitude``; ``rise`` smooths the gate as for the other shapes.
+
+    Parameters
+    ----------
+    onset : float or Quantity
+        :math:`t_0` (ms from the start of the run).
+    duration : float or Quantity
+        :math:`w` (ms), positive.
+    amplitude : float, array or Quantity
+        :math:`A`, in the unit of the input channel.
+    rise : float or Quantity
+        Edge width of the gate (ms); 0 for exact edges.
+
+    Returns
+    -------
+    Stimulus
+    """
+    t0, w, r = _ms(onset, "onset"), _ms(duration, "duration"), _ms(rise, "rise")
+    if isinstance(w, float) and w <= 0:
+        raise ValueError(f"duration={duration!r} must be positive, e.g. 50 * u.ms.")
+
+    def shape(t):
+        x = t - t0
+        return 2.0 * jnp.sin(jnp.pi * x / w) ** 2 * _box(x, 0.0, w, r)
+
+    return Stimulus(shape, amplitude, _span(t0, t0 + w), name="smooth pulse")
+
+
 def pulse_train(onset, frequency, width, amplitude, n_pulses=None, duration=None, rise=0.0) -> Stimulus:
     """``n_pulses`` (or as many as fit in ``duration``) pulses of ``width`` every ``1/frequency``."""
     t0, w, r = _ms(onset, "onset"), _ms(width, "width"), _ms(rise, "rise")
@@ -352,6 +386,7 @@ WAVEFORMS = {
     "constant": constant,
     "pulse": pulse,
     "single_pulse": single_pulse,
+    "smooth_pulse": smooth_pulse,
     "pulse_train": pulse_train,
     "sinusoid": sinusoid,
     "ramp": ramp,

@@ -17,7 +17,6 @@ into this package. Derived files (lead fields) are cached in :func:`cache_dir`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 from ..compilation_cache import cache_dir  # the cache folder helper lives in the lowest layer

@@ -42,14 +42,13 @@ import bz2
 import os
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import brainunit as u
 import numpy as np
 
 from ..analysis import pearson
 from ..compilation_cache import cache_dir
-from ..forward.leadfield import RegionLeadField
+from ..forward.leadfield import RegionLeadField, average_reference, dipole_potentials
 from ..network.connectome import Connectome
 from ..surface.mesh import vertex_areas
 from ..tvbdata import TVBDataMissingError, tvb_data_path, tvb_data_version
@@ -311,11 +310,9 @@ def load_tvb_leadfield(name: str = "tvb76_eeg65", weighting: str = "area", chann
 
 # ----------------------------------------------------------------------------- sensor registration
 def _dipole_topographies(sensors_mm, centres_mm, orientations) -> np.ndarray:
-    r"""Average-referenced potentials (regions, sensors) of unit dipoles in an infinite
-    homogeneous conductor, :math:`V \propto \mathbf p\cdot(\mathbf r_s-\mathbf r_q)/|\mathbf r_s-\mathbf r_q|^3`."""
-    d = sensors_mm[None, :, :] - centres_mm[:, None, :]
-    v = np.einsum("rk,rmk->rm", orientations, d) / np.linalg.norm(d, axis=-1) ** 3
-    return v - v.mean(axis=1, keepdims=True)
+    """Average-referenced potentials (regions, sensors) of unit dipoles in an infinite
+    homogeneous conductor (:func:`neuralmass.forward.leadfield.dipole_potentials`)."""
+    return average_reference(dipole_potentials(sensors_mm, centres_mm, orientations))
 
 
 def _mean_row_corr(a: np.ndarray, b: np.ndarray) -> float:

@@ -204,9 +204,11 @@ def begin_recording(system, plan, params, carry):
     return (state, extra, nstate, key, i, mon, seen, comp, bad)
 
 
-def init_carry(system, plan, params, key, native: tuple = ()):
-    """The carry at step 0 (``native``: delay-line keys kept apart, lanes-last, in batched runs)."""
-    state = system.initial_state()
+def init_carry(system, plan, params, key, native: tuple = (), state=None):
+    """The carry at step 0 (``native``: delay-line keys kept apart, lanes-last, in batched runs;
+    ``state``: a starting state in place of the system's initial state, e.g. the end of another
+    run)."""
+    state = system.initial_state() if state is None else state
     key, k_extra, k_noise = jax.random.split(key, 3)
     extra = system.init_extra(state, params, plan.dt, k_extra)
     if native:

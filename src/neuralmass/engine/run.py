@@ -80,13 +80,17 @@ def _split(n: int, segments: int):
 
 
 def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=None,
-                method=None, inputs=None, remat: int | None = None, compensated: bool | None = None):
-    """A pure, differentiable ``run(params, key) -> dict`` for fitting, inference and sweeps.
+                method=None, inputs=None, remat: int | None = None, compensated: bool | None = None,
+                return_state: bool = False):
+    """A pure, differentiable ``run(params, key, state=None) -> dict`` for fitting, inference and
+    sweeps.
 
     The whole run (transient + recording) is built from ``lax.scan`` with no host-side checks, so
     it can be wrapped in :func:`jax.grad`, :func:`jax.vmap` or :func:`jax.jit`. ``params`` is the
     canonical parameter pytree returned by ``Simulator.params()`` (or :func:`default_params`);
-    ``key`` is a PRNG key or an int.
+    ``key`` is a PRNG key or an int; ``state`` (optional, traced) is the model state to start
+    from, ``{name: array (n,)}`` in canonical units, in place of the system's initial state — e.g.
+    the ``'state'`` a previous run returned.
 
     Parameters
     ----------
@@ -99,6 +103,9 @@ def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=No
     compensated : bool, optional
         Kahan-compensated state updates; ``None`` follows the node model's policy (see
         :class:`~neuralmass.engine.simulator.Simulator`).
+    return_state : bool
+        Also return the model state at the end of the run as ``result['state']`` (a dict of
+        ``(n,)`` arrays), to continue from it with another run's ``state=``.
     """
     system = as_system(system)
     dt = time_ms(dt, "dt")
@@ -107,6 +114,9 @@ def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=No
     rp = make_plan(system, dt, method, duration, monitors, transient, period, inputs, compensated)
     check_budget(system, rp, 1, "run")    # per lane: a vmapped caller multiplies it
     plan = rp.plan
+    if return_state and "state" in (m.key for m in plan.monitors):
+        raise ValueError("return_state=True puts the final state under 'state', which is also a "
+                         "monitor's name; rename that monitor (Monitor(name=...)).")
     ck = jax.checkpoint if remat else (lambda f: f)
     S = int(remat) if remat else 1
 
@@ -135,8 +145,8 @@ def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=No
             outs.append(o)
         return carry, outs
 
-    def run(params, key):
-        carry = init_carry(system, plan, params, as_key(key))
+    def run(params, key, state=None):
+        carry = init_carry(system, plan, params, as_key(key), state=state)
         carry, _ = apply(trans, params, carry)
         carry = begin_recording(system, plan, params, carry)
         carry, outs = apply(rec, params, carry)
@@ -144,6 +154,8 @@ def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=No
         for idx, (m, r) in enumerate(zip(plan.monitors, plan.ratios)):
             o = jnp.concatenate([out[idx] for out in outs], axis=0)
             result[m.key] = o if r == 1 else o[r - 1::r]
+        if return_state:
+            result["state"] = carry[0]
         return result
 
     run.monitor_keys = tuple(m.key for m in plan.monitors)

@@ -36,7 +36,9 @@ import numpy as np
 
 from ..units import UnitMismatchError, is_quantity, magnitude
 
-__all__ = ["LeadfieldReadout", "average_reference", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel", "RegionLeadField"]
+__all__ = ["LeadfieldReadout", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel", "RegionLeadField",
+           "dipole_potentials", "average_reference", "hemisphere_electrodes", "synthetic_gain",
+           "synthetic_leadfield", "SYNTHETIC_DIPOLE_DIRECTION"]
 
 Array = Any
 
@@ -59,8 +61,9 @@ def _is_batch_tracer(x) -> bool:
 
 
 def average_reference(y, axis: int = -1):
-    """Common-average reference: ``y`` minus its mean over the sensors (``axis``)."""
-    return y - jnp.mean(y, axis=axis, keepdims=True)
+    """Common-average reference: ``y`` minus its mean over the sensors (``axis``); NumPy in,
+    NumPy out (JAX in, JAX out)."""
+    return y - y.mean(axis=axis, keepdims=True)
 
 
 class LeadFieldModel(brainstate.nn.Module):
@@ -445,3 +448,118 @@ class LeadfieldReadout(brainstate.nn.Module):
 
     def __call__(self, x):
         return self.update(x)
+
+
+# --------------------------------------------------------------------------- dipole geometry
+def dipole_potentials(sensors, positions, moments, conductivity: float | None = None) -> np.ndarray:
+    r"""Potentials of current dipoles in an infinite homogeneous conductor, shape (dipoles, sensors).
+
+    .. math::
+
+        \phi_{rm} = \frac{\mathbf p_r\cdot(\mathbf s_m - \mathbf q_r)}
+                         {4\pi\sigma\,|\mathbf s_m - \mathbf q_r|^3}
+
+    (Nunez & Srinivasan 2006, ch. 6). The one definition of this geometry in the library: the
+    synthetic lead fields below and the tvb-data sensor registration
+    (:func:`neuralmass.datasets.tvb.register_tvb_eeg_sensors`) call it.
+
+    Parameters
+    ----------
+    sensors : array (M, 3)
+        Sensor positions.
+    positions : array (R, 3)
+        Dipole positions, in the unit of ``sensors``.
+    moments : array (R, 3)
+        Dipole moments (orientation times strength).
+    conductivity : float, optional
+        :math:`\sigma`. With ``None`` the factor :math:`1/(4\pi\sigma)` is left out (a shape only);
+        with SI inputs (m, A·m, S/m) the result is in V.
+
+    Returns
+    -------
+    np.ndarray (R, M)
+    """
+    s = np.asarray(sensors, dtype=float)
+    q = np.asarray(positions, dtype=float)
+    p = np.asarray(moments, dtype=float)
+    if s.ndim != 2 or s.shape[1] != 3:
+        raise ValueError(f"sensors must have shape (M, 3), got {s.shape}.")
+    if q.ndim != 2 or q.shape[1] != 3 or p.shape != q.shape:
+        raise ValueError(f"positions and moments must both have shape (R, 3); got {q.shape} and {p.shape}.")
+    if conductivity is not None and not conductivity > 0:
+        raise ValueError(f"conductivity={conductivity!r} must be positive (S/m; scalp ≈ 0.33).")
+    d = s[None, :, :] - q[:, None, :]
+    v = np.matmul(d, p[:, :, None])[..., 0] / np.linalg.norm(d, axis=-1) ** 3
+    if conductivity is not None:
+        v = v / (4 * np.pi * conductivity)
+    return v
+
+
+def hemisphere_electrodes(n_sensors: int = 64, radius: float = 1.0, phase: float = 0.0) -> np.ndarray:
+    r"""``n_sensors`` points on the upper half of a sphere of ``radius`` (Fibonacci lattice).
+
+    Point :math:`i` has height :math:`z_i = 1 - (i + \tfrac12)/n` and azimuth
+    :math:`\pi(1 + \sqrt5)(i + \tfrac12) + \mathrm{phase}`, so the points cover the hemisphere
+    evenly; ``phase`` rotates the lattice. Returns an array (n_sensors, 3).
+    """
+    if n_sensors < 2:
+        raise ValueError(f"n_sensors={n_sensors} must be at least 2.")
+    i = np.arange(n_sensors) + 0.5
+    z = 1.0 - i / n_sensors  # upper hemisphere z in (0, 1)
+    phi = np.pi * (1 + 5 ** 0.5) * i + phase
+    rho = np.sqrt(1 - z ** 2)
+    return radius * np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=1)
+
+
+#: Orientation of the synthetic lead fields' radial dipole (under the left temporo-parietal scalp).
+SYNTHETIC_DIPOLE_DIRECTION = np.array([-0.6, -0.3, 0.74]) / np.linalg.norm([-0.6, -0.3, 0.74])
+
+
+def _synthetic_column(n_sensors, radius, conductivity, phase=0.0):
+    """Average-referenced potential of the synthetic radial dipole at half the ``radius``."""
+    el = hemisphere_electrodes(n_sensors, radius, phase)
+    u_ = SYNTHETIC_DIPOLE_DIRECTION
+    g = dipole_potentials(el, 0.5 * radius * u_[None], u_[None], conductivity)[0]
+    return average_reference(g)
+
+
+def synthetic_gain(n_sensors: int = 64, seed: int = 0) -> np.ndarray:
+    r"""A documented synthetic EEG lead-field column (unit RMS, average reference).
+
+    Electrodes lie on the upper half of a unit sphere (:func:`hemisphere_electrodes`, rotated by
+    ``seed`` radians); the source is a radial current dipole at depth 0.5 under a point of the
+    left temporo-parietal scalp (:data:`SYNTHETIC_DIPOLE_DIRECTION`), its potential that of
+    :func:`dipole_potentials`. The column is re-referenced to the average and scaled to unit
+    RMS, so sensor values are in mV of source activity times a dimensionless gain.
+
+    Parameters
+    ----------
+    n_sensors : int
+        Number of electrodes (at least 2).
+    seed : int
+        Rotation of the electrode lattice (radians).
+
+    Returns
+    -------
+    np.ndarray (n_sensors,)
+    """
+    g = _synthetic_column(n_sensors, 1.0, None, seed)
+    return g / np.sqrt(np.mean(g ** 2))
+
+
+def synthetic_leadfield(n_sensors: int = 64, head_radius_m: float = 0.09, conductivity: float = 0.33) -> np.ndarray:
+    r"""The synthetic column of :func:`synthetic_gain` in physical units, µV/(nA·m).
+
+    Potential of a current dipole in an infinite homogeneous conductor
+    (:func:`dipole_potentials`), with the electrodes on a sphere of radius ``head_radius_m``
+    (0.09 m), the dipole at half that radius and scalp conductivity ``conductivity`` (0.33 S/m);
+    average reference. It ignores the skull, which attenuates scalp potentials several-fold, so it
+    overestimates real lead fields; use a real head model (e.g. tvb-data's, through
+    :func:`neuralmass.inference.eeg_leadfield`) for realistic amplitudes.
+
+    Returns
+    -------
+    np.ndarray (n_sensors,) in µV/(nA·m)
+    """
+    g = _synthetic_column(n_sensors, head_radius_m, conductivity)   # V/(A·m)
+    return g * 1e-3   # V/(A·m) -> µV/(nA·m)

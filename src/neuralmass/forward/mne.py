@@ -49,7 +49,7 @@ IEEE Trans. Biomed. Eng. 46, 245–259 (the multi-shell sphere model).
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from typing import Sequence
 
 import brainunit as u
 import numpy as np

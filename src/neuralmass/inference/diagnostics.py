@@ -157,17 +157,22 @@ def coverage(samples, theta_true, levels=(0.5, 0.8, 0.9, 0.95)) -> dict:
 def _erp_and_jacobian_fns(names: tuple, config, units_error: bool):
     """Compiled (vmapped) ERP and Jacobian functions; they depend on the prior only through its
     parameter names (:meth:`Prior.to_model_params`), so priors with other ranges share them."""
-    from .erp import erp_source, volts_params
+    from .erp import erp_batch, volts_params
     from .priors import Prior
     prior = Prior(names)
 
-    def f(th):
+    def f(th):            # (n, dim) -> (n, T): the n sets are the uncoupled columns of one run
         p = prior.to_model_params(th)
         if units_error:
             p = volts_params(p)
-        return erp_source(p, config)
+        return erp_batch(p, config)
 
-    return jax.jit(jax.vmap(f)), jax.jit(jax.vmap(jax.jacfwd(f)))
+    def jac(th):          # (n, T, dim): column i depends on row i of th only, so one tangent per
+        def along(e):     # parameter, the same for every row, gives every row's Jacobian column
+            return jax.jvp(f, (th,), (jnp.broadcast_to(e, th.shape),))[1]
+        return jnp.moveaxis(jax.vmap(along)(jnp.eye(th.shape[1], dtype=th.dtype)), 0, -1)
+
+    return jax.jit(f), jax.jit(jac)
 
 
 def erp_jacobian(theta, prior, config, units_error: bool = False):

@@ -34,8 +34,23 @@ TVB connectivity; otherwise :func:`synthetic_gain` gives a documented dipolar pa
 i.e. the noise variance :math:`\sigma^2` is set from each ERP's own mean sensor power
 (:func:`add_sensor_noise`).
 
-Batching. :func:`simulate_erps` vmaps the pure single-ERP function over chunks of parameter sets,
-one compiled function per chunk size; :mod:`benchmarks/erp_sim.py` measures the throughput.
+The engine. :func:`erp_source` is built from the library's pieces, not a loop of its own: the run
+is :func:`neuralmass.engine.make_run_fn` on a one-node :class:`~neuralmass.engine.NodeSystem` of
+the zoo's Jansen–Rit model, the input :math:`p(t)` is a :mod:`neuralmass.stimulus` stimulus
+(:func:`erp_stimulus`: a :func:`~neuralmass.stimulus.constant` plus a
+:func:`~neuralmass.stimulus.pulse` or :func:`~neuralmass.stimulus.smooth_pulse`), the input noise
+is the engine's white noise on ``p``, and the synthetic lead fields are the dipole geometry of
+:mod:`neuralmass.forward.leadfield`. The noise-free response equals the previous, hand-written
+scan loop bit for bit (float32 and float64) whenever the step grid is exact in binary (``dt`` =
+0.25, 0.5, 1 ms, ...); with a ``dt`` such as 0.1 ms the stimulus times are rounded differently
+(the engine counts ``t = i dt`` from the start of the run) and the smooth pulse differs by
+float rounding. Noisy trial averages draw the engine's counter-based normals, so they equal the
+old ones in distribution, not draw for draw (docs/inference.md, "The ERP simulator on the
+engine").
+
+Batching. :func:`simulate_erps` runs chunks of parameter sets as the uncoupled nodes of one engine
+run (:func:`erp_batch`), one compiled function per chunk size; :mod:`benchmarks/erp_sim.py`
+measures the throughput.
 
 The reference's unit error. Tilwani & O'Reilly (2025) wrote ``A``, ``B``, ``v0`` and the maximal
 rate in volts while keeping ``r = 0.56`` per **mV**. :func:`volts_params` re-creates that by
@@ -61,17 +76,19 @@ import numpy as np
 
 import brainunit as u
 
+from .. import stimulus as st
 from .. import units as nmu
-from ..integrators import get_integrator
-from ..models.jansen_rit import JANSEN_RIT, jansen_rit_drift
+from ..engine import NodeSystem, default_params, make_run_fn
+from ..forward.leadfield import synthetic_gain, synthetic_leadfield
+from ..models.jansen_rit import JANSEN_RIT
+from ..noise import NoiseSpec
 from .priors import Prior
 
-__all__ = ["ERPConfig", "stimulus", "erp_source", "simulate_erps", "volts_params",
+__all__ = ["ERPConfig", "stimulus", "erp_stimulus", "erp_source", "erp_batch", "simulate_erps", "volts_params",
            "synthetic_gain", "synthetic_leadfield", "eeg_gain", "eeg_leadfield", "project", "add_sensor_noise",
            "noise_sd_for_snr", "erp_times", "to_sensors_uv", "add_absolute_noise", "erp_flags",
            "DIPOLE_NAM_PER_MV"]
 
-_P_FACTOR = JANSEN_RIT.input("p").to_canonical(1.0)  # 1 Hz in canonical ms⁻¹
 _WARMUP_MS = 300.0
 _UV_PER_NAM = u.uvolt / (u.nA * u.meter)
 
@@ -154,16 +171,32 @@ def erp_times(config: ERPConfig) -> np.ndarray:
     return config.tmin + np.arange(config.n_times) * 1000.0 / config.fs
 
 
+def erp_stimulus(config: ERPConfig, onset: float = 0.0) -> st.Stimulus:
+    """The input :math:`p(t)` (Hz) of ``config`` as a :class:`neuralmass.stimulus.Stimulus`.
+
+    The baseline :math:`p_0` at all times (:func:`~neuralmass.stimulus.constant` from
+    :math:`-\\infty`) plus a :func:`~neuralmass.stimulus.pulse` (``pulse_shape='rect'``) or a
+    :func:`~neuralmass.stimulus.smooth_pulse` (``'smooth'``) of amplitude :math:`\\Delta p` and
+    width :math:`w` starting at ``onset`` (ms; the engine counts time from the start of its run).
+
+    Parameters
+    ----------
+    config : ERPConfig
+    onset : float
+        Stimulus onset (ms) on the time axis the stimulus is evaluated on.
+
+    Returns
+    -------
+    neuralmass.stimulus.Stimulus
+    """
+    shape = st.pulse if config.pulse_shape == "rect" else st.smooth_pulse
+    return (st.constant(config.baseline_p, onset=-math.inf)
+            + shape(onset, config.pulse_width, config.pulse_amplitude))
+
+
 def stimulus(t, config: ERPConfig):
-    """Extrinsic input p(t) in Hz at times ``t`` (ms, onset at 0)."""
-    t = jnp.asarray(t)
-    w = config.pulse_width
-    on = (t >= 0.0) & (t < w)
-    if config.pulse_shape == "rect":
-        g = on.astype(t.dtype)
-    else:
-        g = jnp.where(on, 2.0 * jnp.sin(jnp.pi * t / w) ** 2, 0.0)
-    return config.baseline_p + config.pulse_amplitude * g
+    """Extrinsic input p(t) in Hz at times ``t`` (ms, onset at 0): :func:`erp_stimulus` at ``t``."""
+    return erp_stimulus(config)(jnp.asarray(t))
 
 
 def volts_params(params: dict, scale_e0: bool = True) -> dict:
@@ -180,70 +213,127 @@ def volts_params(params: dict, scale_e0: bool = True) -> dict:
     return out
 
 
-def _initial():
-    return {s.name: jnp.asarray(s.init, dtype=float) for s in JANSEN_RIT.states}
+def _steps(config: ERPConfig):
+    """(relaxation steps without noise, noisy warm-up steps per trial, epoch steps)."""
+    dt = config.dt
+    n_tr = int(round(config.transient / dt))
+    n_ep = int(round((config.tmax - config.tmin) / dt))
+    stochastic = config.n_trials > 0 and config.input_noise > 0
+    n_warm = int(round(_WARMUP_MS / dt)) if stochastic else 0
+    if n_tr < n_warm:
+        raise ValueError(f"transient={config.transient} ms must be at least {_WARMUP_MS} ms with input "
+                         f"noise (n_trials={config.n_trials}, input_noise={config.input_noise}); "
+                         f"raise transient or set input_noise=0.")
+    return n_tr - n_warm, n_warm, n_ep
 
 
-def _scan(step, x, ts, record):
-    def body(x, t):
-        x = step(x, t)
-        return x, (x["y1"] - x["y2"]) if record else None
-    return jax.lax.scan(body, x, ts)
+@lru_cache(maxsize=64)
+def _engine_runs(config: ERPConfig, n: int = 1):
+    """The engine runs of ``config`` for ``n`` columns at once: ``(relax, epoch, noise)``.
+
+    The ``n`` columns are the ``n`` uncoupled nodes of one :class:`~neuralmass.engine.NodeSystem`
+    (each with its own parameters). ``epoch`` is :func:`~neuralmass.engine.make_run_fn` over the
+    lead-in (the whole transient without noise, the 300 ms warm-up with it) and the epoch,
+    recording ``y1 - y2`` every step; ``relax`` (noisy trials only, else None) is the noise-free
+    relaxation before the warm-up, returning its final state; ``noise`` is the canonical noise
+    parameter tree of the epoch run.
+    """
+    with jax.ensure_compile_time_eval():   # built once, possibly while a caller is being traced
+        return _build_runs(config, n)
+
+
+def _build_runs(cfg: ERPConfig, n: int):
+    dt = cfg.dt
+    n_det, n_warm, n_ep = _steps(cfg)
+    if n_warm == 0:          # noise-free: one run, transient + epoch
+        system = NodeSystem(JANSEN_RIT, n, method=cfg.integrator)
+        lead = n_det * dt
+        relax = None
+    else:                    # trials start from the relaxed state: lead-in is the noisy warm-up
+        system = NodeSystem(JANSEN_RIT, n, method=cfg.integrator,
+                            noise={"p": NoiseSpec("white", cfg.input_noise)})
+        lead = n_warm * dt
+        relax = None if n_det == 0 else make_run_fn(
+            NodeSystem(JANSEN_RIT, n, method=cfg.integrator), dt, n_det * dt, monitors=["eeg"],
+            period=n_det * dt, return_state=True,
+            inputs={"p": st.constant(cfg.baseline_p, onset=-math.inf)})   # before the pulse: p0
+    # the engine's time starts at the run's first step; the stimulus onset is the lead-in minus tmin
+    onset = lead - cfg.tmin
+    epoch = make_run_fn(system, dt, lead + n_ep * dt, transient=lead, monitors=["eeg"],
+                        inputs={"p": erp_stimulus(cfg, onset=onset)})
+    noise = jax.tree.map(float, default_params(system)["noise"])   # plain floats: any precision
+    return relax, epoch, noise
+
+
+def erp_batch(params: dict, config: ERPConfig = ERPConfig(), key=None):
+    """Source ERPs (mV) of ``n`` parameter sets in one engine run: shape (n, config.n_times).
+
+    The parameter sets are the ``n`` uncoupled Jansen–Rit nodes of one
+    :class:`~neuralmass.engine.NodeSystem`, so every step works on arrays of ``n`` values (this
+    is what :func:`simulate_erps` compiles; ``jax.vmap`` of :func:`erp_source` computes the same
+    numbers with one lane per set, ~1.3x slower on CPUs: arrays of shape ``(n, 1)``).
+
+    Parameters
+    ----------
+    params : dict
+        Jansen–Rit parameters in canonical units, each a scalar or an array ``(n,)``; every name
+        of :data:`~neuralmass.models.jansen_rit.JANSEN_RIT`.
+    config : ERPConfig
+    key : jax PRNG key, optional
+        Needed for a noisy trial average: trial ``j`` runs with ``jax.random.split(key,
+        n_trials)[j]``, whose white noise differs between the ``n`` columns (node ``i`` draws row
+        ``i`` of the engine's normals), so a column's noise depends on ``n`` and its position.
+
+    Returns
+    -------
+    jax.Array (n, config.n_times)
+    """
+    cfg = config
+    n = max([int(np.size(v)) for v in params.values()] + [1])
+    for k, v in params.items():
+        if np.ndim(v) > 1 or np.size(v) not in (1, n):
+            raise ValueError(f"params[{k!r}] has shape {np.shape(v)}; give a scalar or an array ({n},) "
+                             f"(one value per parameter set).")
+    dec = int(round(cfg.decimation))
+    relax, epoch, noise = _engine_runs(cfg, n)
+    node = dict(params)
+    if relax is None and not noise:
+        v = epoch({"node": node, "noise": {}}, 0)["eeg"]                      # (T, n)
+    else:
+        if key is None:
+            raise ValueError("a noisy trial average (n_trials > 0, input_noise > 0) needs key=, e.g. "
+                             "key=jax.random.PRNGKey(0).")
+        x = None if relax is None else relax({"node": node, "noise": {}}, 0)["state"]
+        p = {"node": node, "noise": noise}
+        trials = jax.vmap(lambda k: epoch(p, k, state=x)["eeg"])(jax.random.split(key, cfg.n_trials))
+        v = jnp.mean(trials, axis=0)
+    v = v.T.reshape(n, cfg.n_times, dec).mean(axis=2)
+    n_base = int(round(-cfg.tmin * cfg.fs / 1000.0))
+    return v - jnp.mean(v[:, :n_base], axis=1, keepdims=True)
 
 
 def erp_source(params: dict, config: ERPConfig = ERPConfig(), key=None):
     """Source ERP (mV) of one parameter set: ``y1 - y2`` over the epoch, baseline-corrected.
 
-    Pure and differentiable in ``params`` (canonical units, scalars; vmap for batches).
+    Pure and differentiable in ``params`` (canonical units, scalars; vmap for batches, or
+    :func:`erp_batch` for many sets in one run). The run is the engine's
+    (:func:`neuralmass.engine.make_run_fn`, see the module docstring).
+
+    Parameters
+    ----------
+    params : dict
+        Jansen–Rit parameters in canonical units (every name of
+        :data:`~neuralmass.models.jansen_rit.JANSEN_RIT`), e.g. from
+        :meth:`~neuralmass.inference.priors.Prior.to_model_params`.
+    config : ERPConfig
+    key : jax PRNG key, optional
+        Needed for a noisy trial average (``n_trials > 0`` and ``input_noise > 0``).
 
     Returns
     -------
     jax.Array, shape (config.n_times,)
     """
-    cfg = config
-    integ = get_integrator(cfg.integrator)
-    dt = cfg.dt
-    dec = int(round(cfg.decimation))
-    noise_scale = cfg.input_noise * math.sqrt(1.0 / dt) * _P_FACTOR
-
-    def step(x, tn):
-        t, xi = tn
-        p = stimulus(t, cfg) * _P_FACTOR + noise_scale * xi
-        return integ(jansen_rit_drift, x, params, {"p": p}, dt)
-
-    n_tr = int(round(cfg.transient / dt))
-    n_ep = int(round((cfg.tmax - cfg.tmin) / dt))
-    t0 = cfg.tmin - cfg.transient
-    x = _initial()
-    stochastic = cfg.n_trials > 0 and cfg.input_noise > 0
-    n_warm = int(round(_WARMUP_MS / dt)) if stochastic else 0
-    n_det = n_tr - n_warm
-    if n_det < 0:
-        raise ValueError(f"transient={cfg.transient} ms must be at least {_WARMUP_MS} ms with input noise.")
-    ts = t0 + dt * jnp.arange(n_det)
-    x, _ = _scan(step, x, (ts, jnp.zeros(n_det)), False)
-
-    t_start = t0 + dt * n_det
-    ts_w = t_start + dt * jnp.arange(n_warm)
-    ts_e = cfg.tmin + dt * jnp.arange(n_ep)
-
-    def one_trial(xi):
-        y = x
-        if n_warm:
-            y, _ = _scan(step, y, (ts_w, xi[:n_warm]), False)
-        _, v = _scan(step, y, (ts_e, xi[n_warm:]), True)
-        return v
-
-    if stochastic:
-        if key is None:
-            raise ValueError("a noisy trial average (n_trials > 0, input_noise > 0) needs key=.")
-        xi = jax.random.normal(key, (cfg.n_trials, n_warm + n_ep))
-        v = jnp.mean(jax.vmap(one_trial)(xi), axis=0)
-    else:
-        v = one_trial(jnp.zeros(n_ep))
-    v = v.reshape(cfg.n_times, dec).mean(axis=1)
-    n_base = int(round(-cfg.tmin * cfg.fs / 1000.0))
-    return v - jnp.mean(v[:n_base])
+    return erp_batch({k: jnp.reshape(v, (1,)) for k, v in params.items()}, config, key)[0]
 
 
 @lru_cache(maxsize=32)
@@ -251,8 +341,8 @@ def _batched_fn(config: ERPConfig, units_error: bool):
     def f(p, key):
         if units_error:
             p = volts_params(p)
-        return erp_source(p, config, key)
-    return jax.jit(jax.vmap(f))
+        return erp_batch(p, config, key)
+    return jax.jit(f)
 
 
 def simulate_erps(theta, prior: Prior, config: ERPConfig = ERPConfig(), key=None, *,
@@ -267,9 +357,12 @@ def simulate_erps(theta, prior: Prior, config: ERPConfig = ERPConfig(), key=None
         Gives names and unit conversion (:meth:`Prior.to_model_params`).
     config : ERPConfig
     key : jax PRNG key, optional
-        Needed for noisy trial averages; each parameter set gets its own stream.
+        Needed for noisy trial averages: chunk ``c`` runs :func:`erp_batch` with
+        ``jax.random.fold_in(key, c)``, so the noise of a parameter set depends on the key, the
+        ``batch_size`` and its place in the chunk (the same call gives the same numbers).
     batch_size : int
-        Parameter sets per compiled vmapped call (the last chunk is padded).
+        Parameter sets per compiled call, simulated together as the nodes of one engine run
+        (:func:`erp_batch`; the last chunk is padded).
     units_error : bool
         Re-create the reference's volts/mV mix (:func:`volts_params`).
     progress : bool
@@ -285,7 +378,6 @@ def simulate_erps(theta, prior: Prior, config: ERPConfig = ERPConfig(), key=None
         raise ValueError(f"theta must have shape (n, {prior.dim}); got {theta.shape}.")
     n = theta.shape[0]
     key = jax.random.PRNGKey(0) if key is None else key
-    keys = jax.random.split(key, max(n, 1))
     bs = max(1, min(int(batch_size), n))
     fn = _batched_fn(config, bool(units_error))
     out = np.empty((n, config.n_times), dtype=jnp.result_type(float))   # JAX's default float
@@ -295,70 +387,18 @@ def simulate_erps(theta, prior: Prior, config: ERPConfig = ERPConfig(), key=None
         chunks = tqdm(chunks, desc="ERP simulation", unit="chunk")
     for i in chunks:
         th = theta[i:i + bs]
-        k = keys[i:i + bs]
         m = th.shape[0]
         if m < bs:  # pad to keep one compiled shape
             th = np.concatenate([th, np.repeat(th[-1:], bs - m, axis=0)])
-            k = jnp.concatenate([k, jnp.repeat(k[-1:], bs - m, axis=0)])
         params = prior.to_model_params(jnp.asarray(th))
         base = {kk: jnp.broadcast_to(v, (bs,)) for kk, v in params.items()}
-        out[i:i + m] = np.asarray(fn(base, k))[:m]
+        out[i:i + m] = np.asarray(fn(base, jax.random.fold_in(key, i // bs)))[:m]
     finite = np.all(np.isfinite(out), axis=1) & (np.max(np.abs(np.nan_to_num(out)), axis=1) < 1e4)
     return out, finite
 
 
 # ----------------------------------------------------------------------------- sensors
-def synthetic_gain(n_sensors: int = 64, seed: int = 0) -> np.ndarray:
-    r"""A documented synthetic EEG lead-field column (unit RMS, average reference).
-
-    Electrodes lie on the upper half of a unit sphere (Fibonacci lattice); the source is a radial
-    current dipole at depth 0.5 under a point of the left temporo-parietal scalp, and the potential
-    of a dipole :math:`\mathbf d` at :math:`\mathbf r_0` in an infinite homogeneous medium is
-    :math:`\phi(\mathbf r) \propto \mathbf d\cdot(\mathbf r - \mathbf r_0)/|\mathbf r - \mathbf r_0|^3`
-    (Nunez & Srinivasan 2006, ch. 6). The column is re-referenced to the average and scaled to unit
-    RMS, so sensor values are in mV of source activity times a dimensionless gain.
-    """
-    if n_sensors < 2:
-        raise ValueError(f"n_sensors={n_sensors} must be at least 2.")
-    i = np.arange(n_sensors) + 0.5
-    z = 1.0 - i / n_sensors  # upper hemisphere z in (0, 1)
-    phi = np.pi * (1 + 5 ** 0.5) * i + seed
-    rho = np.sqrt(1 - z ** 2)
-    el = np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=1)
-    direction = np.array([-0.6, -0.3, 0.74])
-    direction /= np.linalg.norm(direction)
-    r0 = 0.5 * direction
-    d = el - r0
-    g = d @ direction / np.linalg.norm(d, axis=1) ** 3
-    g = g - g.mean()
-    return g / np.sqrt(np.mean(g ** 2))
-
-
-def synthetic_leadfield(n_sensors: int = 64, head_radius_m: float = 0.09, conductivity: float = 0.33) -> np.ndarray:
-    r"""The synthetic column of :func:`synthetic_gain` in physical units, µV/(nA·m).
-
-    Potential of a current dipole in an infinite homogeneous conductor,
-    :math:`\phi = \mathbf d\cdot(\mathbf r - \mathbf r_0) / (4\pi\sigma|\mathbf r - \mathbf r_0|^3)`,
-    with the electrodes on a sphere of radius ``head_radius_m`` (0.09 m), the dipole at half that
-    radius and scalp conductivity ``conductivity`` (0.33 S/m); average reference. It ignores the
-    skull, which attenuates scalp potentials several-fold, so it overestimates real lead fields;
-    use the TVB head model (:func:`eeg_leadfield`) for realistic amplitudes.
-    """
-    if n_sensors < 2:
-        raise ValueError(f"n_sensors={n_sensors} must be at least 2.")
-    i = np.arange(n_sensors) + 0.5
-    z = 1.0 - i / n_sensors
-    phi = np.pi * (1 + 5 ** 0.5) * i
-    rho = np.sqrt(1 - z ** 2)
-    el = head_radius_m * np.stack([rho * np.cos(phi), rho * np.sin(phi), z], axis=1)
-    direction = np.array([-0.6, -0.3, 0.74])
-    direction /= np.linalg.norm(direction)
-    d = el - 0.5 * head_radius_m * direction
-    g = d @ direction / np.linalg.norm(d, axis=1) ** 3 / (4 * np.pi * conductivity)  # V/(A·m)
-    g = g - g.mean()
-    return g * 1e-3   # V/(A·m) -> µV/(nA·m)
-
-
+# synthetic_gain and synthetic_leadfield (the dipole geometry) live in neuralmass.forward.leadfield
 def eeg_leadfield(source: str = "auto", region: int | str = 0, n_sensors: int = 64) -> tuple[np.ndarray, str]:
     """Lead-field column for one source region in µV/(nA·m), average-referenced.
 

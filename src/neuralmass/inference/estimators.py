@@ -39,7 +39,6 @@ preserving amplitude information.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable

@@ -28,70 +28,60 @@ from .wilson_cowan_symmetric import WILSON_COWAN_SYMMETRIC
 from .wong_wang import WONG_WANG
 from .wong_wang_fic import UnstableFixedPointWarning, feedback_inhibition_control, fic_max_real_eigenvalue
 
-MODELS = {m.name: m for m in (HOPF, JANSEN_RIT, WILSON_COWAN, WONG_WANG, LINEAR, MONTBRIO_PAZO_ROXIN,
-                              COOMBES_BYRNE, FITZHUGH_NAGUMO, KURAMOTO, GENERIC_2D, EPILEPTOR,
-                              EPILEPTOR_2D, LARTER_BREAKSPEAR, WENDLING, STUART_LANDAU, VAN_DER_POL,
-                              THRESHOLD_LINEAR, FITZHUGH_NAGUMO_CUBIC, LORENZ, WILSON_COWAN_NO_SATURATION,
-                              WILSON_COWAN_SYMMETRIC, WILSON_COWAN_SIMPLIFIED, WILSON_COWAN_LINEAR)}
+#: THE registry: (table, module class name, aliases, one-line description). Adding a model is its
+#: file (parameter table + pure drift) and one line here: the module class, ``MODELS``, ``MODULES``,
+#: the package's and ``neuralmass``'s namespaces, ``list_models()``, the CLI's and configs' model
+#: names and the docs' tables all come from this list.
+REGISTRY = (
+    (HOPF, "HopfStep", ("HopfModel",), "Hopf normal form (Stuart–Landau) node population."),
+    (JANSEN_RIT, "JansenRitStep", ("JansenRitModel",), "Jansen–Rit cortical column population."),
+    (WILSON_COWAN, "WilsonCowanStep", ("WilsonCowanModel",), "Wilson–Cowan E/I node population."),
+    (WONG_WANG, "WongWangModel", ("WongWangStep",), "Reduced Wong–Wang E/I node population."),
+    (LINEAR, "LinearStep", (), "Leaky linear node population."),
+    (MONTBRIO_PAZO_ROXIN, "MontbrioPazoRoxinStep", (), "Montbrió–Pazó–Roxin QIF mean-field node population."),
+    (COOMBES_BYRNE, "CoombesByrneStep", (), "Coombes–Byrne next-generation neural mass node population."),
+    (FITZHUGH_NAGUMO, "FitzHughNagumoStep", (), "FitzHugh–Nagumo node population."),
+    (KURAMOTO, "KuramotoStep", (), "Kuramoto phase oscillator population."),
+    (GENERIC_2D, "Generic2dOscillatorStep", (), "TVB generic 2D oscillator node population."),
+    (EPILEPTOR, "EpileptorStep", (), "Epileptor (6 variables) node population."),
+    (EPILEPTOR_2D, "Epileptor2DStep", (), "Two-dimensional Epileptor node population."),
+    (LARTER_BREAKSPEAR, "LarterBreakspearStep", (), "Larter–Breakspear neural mass node population."),
+    (WENDLING, "WendlingStep", (), "Wendling cortical column node population."),
+    (STUART_LANDAU, "StuartLandauStep", (), "Stuart–Landau oscillator node population."),
+    (VAN_DER_POL, "VanDerPolStep", (), "Van der Pol oscillator node population."),
+    (THRESHOLD_LINEAR, "ThresholdLinearStep", (),
+     "Threshold-linear E/I rate node population (Chaudhuri et al. 2015)."),
+    (FITZHUGH_NAGUMO_CUBIC, "FitzHughNagumoCubicStep", (), "FitzHugh–Nagumo node population, general cubic form."),
+    (LORENZ, "LorenzStep", (), "Lorenz (1963) system node population."),
+    (WILSON_COWAN_NO_SATURATION, "WilsonCowanNoSaturationStep", (),
+     "Wilson–Cowan node population without refractoriness."),
+    (WILSON_COWAN_SYMMETRIC, "WilsonCowanSymmetricStep", (),
+     "Wilson–Cowan node population, shared time constant and sigmoid."),
+    (WILSON_COWAN_SIMPLIFIED, "WilsonCowanSimplifiedStep", (), "Wilson–Cowan node population, shared weights."),
+    (WILSON_COWAN_LINEAR, "WilsonCowanLinearStep", (), "Wilson–Cowan node population, threshold-linear transfer."),
+)
 
-WilsonCowanStep = make_node_module(WILSON_COWAN, "WilsonCowanStep", "Wilson–Cowan E/I node population.")
-WilsonCowanModel = WilsonCowanStep
-JansenRitStep = make_node_module(JANSEN_RIT, "JansenRitStep", "Jansen–Rit cortical column population.")
-JansenRitModel = JansenRitStep
-WongWangModel = make_node_module(WONG_WANG, "WongWangModel", "Reduced Wong–Wang E/I node population.")
-WongWangStep = WongWangModel
+MODELS = {table.name: table for table, *_ in REGISTRY}
+#: the stateful module class of every registered model (one class per model)
+MODULES = {}
+#: every generated module class name and alias (exported by ``neuralmass`` as well)
+MODULE_NAMES = []
+for _table, _name, _aliases, _doc in REGISTRY:
+    MODULES[_table.name] = globals()[_name] = make_node_module(_table, _name, _doc)
+    for _alias in _aliases:
+        globals()[_alias] = MODULES[_table.name]
+    MODULE_NAMES += [_name, *_aliases]
+del _table, _name, _aliases, _doc, _alias
+
+# a second module class over the Wong–Wang table, with TVB's and brainmass's parameter names
 WongWangExcInhStep = make_node_module(WONG_WANG, "WongWangExcInhStep",
                                       "Reduced Wong–Wang E/I node population (Deco et al. 2014), TVB's "
                                       "and brainmass's parameter names accepted.")
-HopfStep = make_node_module(HOPF, "HopfStep", "Hopf normal form (Stuart–Landau) node population.")
-HopfModel = HopfStep
-LinearStep = make_node_module(LINEAR, "LinearStep", "Leaky linear node population.")
-MontbrioPazoRoxinStep = make_node_module(MONTBRIO_PAZO_ROXIN, "MontbrioPazoRoxinStep",
-                                         "Montbrió–Pazó–Roxin QIF mean-field node population.")
-CoombesByrneStep = make_node_module(COOMBES_BYRNE, "CoombesByrneStep",
-                                    "Coombes–Byrne next-generation neural mass node population.")
-FitzHughNagumoStep = make_node_module(FITZHUGH_NAGUMO, "FitzHughNagumoStep", "FitzHugh–Nagumo node population.")
-KuramotoStep = make_node_module(KURAMOTO, "KuramotoStep", "Kuramoto phase oscillator population.")
-Generic2dOscillatorStep = make_node_module(GENERIC_2D, "Generic2dOscillatorStep",
-                                           "TVB generic 2D oscillator node population.")
-EpileptorStep = make_node_module(EPILEPTOR, "EpileptorStep", "Epileptor (6 variables) node population.")
-Epileptor2DStep = make_node_module(EPILEPTOR_2D, "Epileptor2DStep", "Two-dimensional Epileptor node population.")
-LarterBreakspearStep = make_node_module(LARTER_BREAKSPEAR, "LarterBreakspearStep",
-                                        "Larter–Breakspear neural mass node population.")
-WendlingStep = make_node_module(WENDLING, "WendlingStep", "Wendling cortical column node population.")
-StuartLandauStep = make_node_module(STUART_LANDAU, "StuartLandauStep", "Stuart–Landau oscillator node population.")
-VanDerPolStep = make_node_module(VAN_DER_POL, "VanDerPolStep", "Van der Pol oscillator node population.")
-ThresholdLinearStep = make_node_module(THRESHOLD_LINEAR, "ThresholdLinearStep",
-                                       "Threshold-linear E/I rate node population (Chaudhuri et al. 2015).")
-WilsonCowanNoSaturationStep = make_node_module(WILSON_COWAN_NO_SATURATION, "WilsonCowanNoSaturationStep",
-                                               "Wilson–Cowan node population without refractoriness.")
-WilsonCowanSymmetricStep = make_node_module(WILSON_COWAN_SYMMETRIC, "WilsonCowanSymmetricStep",
-                                            "Wilson–Cowan node population, shared time constant and sigmoid.")
-WilsonCowanSimplifiedStep = make_node_module(WILSON_COWAN_SIMPLIFIED, "WilsonCowanSimplifiedStep",
-                                             "Wilson–Cowan node population, shared weights.")
-WilsonCowanLinearStep = make_node_module(WILSON_COWAN_LINEAR, "WilsonCowanLinearStep",
-                                         "Wilson–Cowan node population, threshold-linear transfer.")
-LorenzStep = make_node_module(LORENZ, "LorenzStep", "Lorenz (1963) system node population.")
-FitzHughNagumoCubicStep = make_node_module(FITZHUGH_NAGUMO_CUBIC, "FitzHughNagumoCubicStep",
-                                           "FitzHugh–Nagumo node population, general cubic form.")
+MODULE_NAMES.append("WongWangExcInhStep")
 # FitzHughNagumoStep(alpha=..., init_V=...) builds the cubic form: those names are its parameters
 FITZHUGH_NAGUMO.extra["variant"] = (
     frozenset(FITZHUGH_NAGUMO_CUBIC.param_names) - frozenset(FITZHUGH_NAGUMO.param_names)
-    | {"init_V", "V_init", "noise_V"}, lambda: FitzHughNagumoCubicStep)
-
-#: the stateful module class of every registered model (one class per model)
-MODULES = {HOPF.name: HopfStep, JANSEN_RIT.name: JansenRitStep, WILSON_COWAN.name: WilsonCowanStep,
-           WONG_WANG.name: WongWangModel, LINEAR.name: LinearStep,
-           MONTBRIO_PAZO_ROXIN.name: MontbrioPazoRoxinStep, COOMBES_BYRNE.name: CoombesByrneStep,
-           FITZHUGH_NAGUMO.name: FitzHughNagumoStep, KURAMOTO.name: KuramotoStep,
-           GENERIC_2D.name: Generic2dOscillatorStep, EPILEPTOR.name: EpileptorStep,
-           EPILEPTOR_2D.name: Epileptor2DStep, LARTER_BREAKSPEAR.name: LarterBreakspearStep,
-           WENDLING.name: WendlingStep, STUART_LANDAU.name: StuartLandauStep,
-           VAN_DER_POL.name: VanDerPolStep, THRESHOLD_LINEAR.name: ThresholdLinearStep,
-           FITZHUGH_NAGUMO_CUBIC.name: FitzHughNagumoCubicStep, LORENZ.name: LorenzStep,
-           WILSON_COWAN_NO_SATURATION.name: WilsonCowanNoSaturationStep,
-           WILSON_COWAN_SYMMETRIC.name: WilsonCowanSymmetricStep,
-           WILSON_COWAN_SIMPLIFIED.name: WilsonCowanSimplifiedStep, WILSON_COWAN_LINEAR.name: WilsonCowanLinearStep}
+    | {"init_V", "V_init", "noise_V"}, lambda: MODULES[FITZHUGH_NAGUMO_CUBIC.name])
 
 
 def module_class(model) -> type:
@@ -107,20 +97,14 @@ def module_class(model) -> type:
 
 __all__ = [
     "Parameter", "StateVar", "InputVar", "Observable", "NodeModel", "NodeModule", "make_node_module",
-    "HOPF", "JANSEN_RIT", "LINEAR", "LinearStep", "WILSON_COWAN", "WONG_WANG", "MODELS",
-    "WilsonCowanStep", "WilsonCowanModel", "JansenRitStep", "JansenRitModel", "WongWangModel",
-    "WongWangStep", "HopfStep", "HopfModel", "MODULES", "module_class",
-    "MONTBRIO_PAZO_ROXIN", "COOMBES_BYRNE", "FITZHUGH_NAGUMO", "KURAMOTO", "GENERIC_2D", "EPILEPTOR",
-    "EPILEPTOR_2D", "LARTER_BREAKSPEAR", "WENDLING", "MontbrioPazoRoxinStep", "CoombesByrneStep",
-    "FitzHughNagumoStep", "KuramotoStep", "Generic2dOscillatorStep", "EpileptorStep", "Epileptor2DStep",
-    "LarterBreakspearStep", "WendlingStep", "feedback_inhibition_control", "fic_max_real_eigenvalue",
-    "UnstableFixedPointWarning",
-    "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "StuartLandauStep",
-    "VanDerPolStep", "ThresholdLinearStep", "FitzHughNagumoCubicStep", "LORENZ", "LorenzStep", "WongWangExcInhStep",
+    "REGISTRY", "MODELS", "MODULES", "MODULE_NAMES", "module_class", "ModelInfo", "list_models",
+    "feedback_inhibition_control", "fic_max_real_eigenvalue", "UnstableFixedPointWarning",
+    "sigmoid", "sys2nd", "bounded_input",
+    "HOPF", "JANSEN_RIT", "LINEAR", "WILSON_COWAN", "WONG_WANG", "MONTBRIO_PAZO_ROXIN", "COOMBES_BYRNE",
+    "FITZHUGH_NAGUMO", "KURAMOTO", "GENERIC_2D", "EPILEPTOR", "EPILEPTOR_2D", "LARTER_BREAKSPEAR", "WENDLING",
+    "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "LORENZ",
     "WILSON_COWAN_NO_SATURATION", "WILSON_COWAN_SYMMETRIC", "WILSON_COWAN_SIMPLIFIED", "WILSON_COWAN_LINEAR",
-    "WilsonCowanNoSaturationStep", "WilsonCowanSymmetricStep", "WilsonCowanSimplifiedStep",
-    "WilsonCowanLinearStep",
-    "ModelInfo", "list_models", "sigmoid", "sys2nd", "bounded_input",
+    *MODULE_NAMES,
 ]
 
 

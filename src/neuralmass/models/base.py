@@ -20,7 +20,6 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
 import jax.numpy as jnp
-import numpy as np
 
 from ..params import Parameter  # the row type of every parameter table (models, couplings, noise)
 from ..units import to_canonical

@@ -64,7 +64,7 @@ import numpy as np
 
 from ..models.base import Parameter
 from ..models.jansen_rit import jr_sigmoid
-from ..units import magnitude, to_canonical
+from ..units import magnitude
 
 __all__ = [
     "linear", "diffusive", "sigmoidal", "sigmoidal_jansen_rit", "tanh", "kuramoto", "strength_unit",

@@ -6,7 +6,7 @@ becomes one :class:`neuralmass.stimulus.Stimulus`, built by the waveform functio
 arguments (written with units, like the rest of the config) plus where the stimulus acts::
 
     [[stimulus]]
-    kind = "pulse"              # constant | pulse | single_pulse | pulse_train | sinusoid | ramp
+    kind = "pulse"              # constant | pulse | single_pulse | smooth_pulse | pulse_train | sinusoid | ramp
     input = "x_ext"             # a node input of the model (default: the model's coupling input)
     onset = "20 s"              # from the start of the run, transient included
     duration = "2 s"
