@@ -106,7 +106,7 @@ def write_report(cfg, work: Path, summary: dict) -> None:
                   f"{sf['local_strength']:g}",
                   f"- simulated {summary.get('duration_s', '?')} s in {summary.get('wall_time_s', '?')} s of wall "
                   f"time: {summary.get('brain_s_per_wall_min', '?')} s of brain time per wall minute "
-                  f"(compilation and outputs included)"]
+                  f"(building, compilation and the outputs included; Python start-up and imports not)"]
         if "eeg" in sf:
             lines.append(f"- EEG: {sf['eeg']['sensors']} sensors, RMS {sf['eeg']['rms']:.3g} µV")
         lines += [""]
