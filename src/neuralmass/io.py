@@ -13,8 +13,24 @@ import numpy as np
 
 from .units import magnitude
 
-__all__ = ["software_versions", "to_xarray", "write_netcdf_atomic", "save_arrays", "umask", "apply_umask",
+__all__ = ["process_alive", "software_versions", "to_xarray", "write_netcdf_atomic", "save_arrays", "umask", "apply_umask",
            "add_cf_attributes", "read_provenance"]
+
+
+def process_alive(pid: int, host: str | None = None) -> bool:
+    """Whether process ``pid`` still runs. A process on another machine (``host`` given and not
+    this one) is assumed to; so is one this user may not signal."""
+    import socket
+
+    if host is not None and host != socket.gethostname():
+        return True
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def umask() -> int:

@@ -35,6 +35,8 @@ from typing import Mapping
 
 import numpy as np
 
+from ..io import process_alive
+
 __all__ = ["SweepStoreMismatch", "SweepStoreExists", "spec_difference", "check_store", "create_store",
            "write_chunk", "done_chunks", "open_sweep", "claim_chunks", "release_chunks"]
 
@@ -175,21 +177,6 @@ def _locks(path) -> Path:
     return Path(str(path) + ".locks")
 
 
-def _alive(host: str, pid: int) -> bool:
-    """Whether the lock holder still runs (a holder on another machine is assumed to)."""
-    import socket
-
-    if host != socket.gethostname():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def claim_chunks(path, chunks) -> tuple[list, dict]:
     """Lock the chunks this process will compute, so that two runs resuming one store never
     compute the same chunk.
@@ -223,7 +210,7 @@ def claim_chunks(path, chunks) -> tuple[list, dict]:
             except FileExistsError:
                 try:
                     host, pid = f.read_text().split()
-                    owner_alive = _alive(host, int(pid))
+                    owner_alive = process_alive(int(pid), host)
                 except (OSError, ValueError):
                     host, pid, owner_alive = "?", "?", False      # unreadable: a torn write
                 if owner_alive:

@@ -29,7 +29,7 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..io import apply_umask, umask  # noqa: F401  (re-exported)
+from ..io import apply_umask, process_alive, umask  # noqa: F401  (apply_umask, umask: re-exported)
 
 __all__ = ["OutputError", "ResultsFolder", "MARKER", "PARTIAL_MARKER", "sweep_partials"]
 
@@ -43,16 +43,6 @@ PARTIAL_MARKER = ".neuralmass-partial"
 
 class OutputError(OSError):
     """The results folder cannot be used as given (raised before anything is simulated)."""
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _partial_prefix(final: Path) -> str:
@@ -80,7 +70,7 @@ def sweep_partials(parent: Path, name: str | None = None) -> list[Path]:
             pid, where = int(info["pid"]), info.get("host")
         except (OSError, ValueError, KeyError, TypeError):
             continue
-        if where != host or pid == os.getpid() or _pid_alive(pid):
+        if where != host or pid == os.getpid() or process_alive(pid):
             continue
         shutil.rmtree(p, ignore_errors=True)
         logger.info("removed %s, left by an interrupted neuralmass run (process %d)", p, pid)
