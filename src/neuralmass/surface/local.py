@@ -39,8 +39,9 @@ values as constants in the compiled program, laid out in *row slots* (ELLPACK: e
 entries padded to the widest row, 11 on tvb-data's 16k kernel), so that the product is a sum of
 a few contiguous gathers with no scatter; with explicit ``weights``, :meth:`LocalCoupling.matvec`
 is differentiable with respect to them too. Rows of very different lengths (a wide kernel on an
-uneven mesh) fall back to a gather and a sorted :func:`jax.ops.segment_sum`. Both keep the lanes
-last under :func:`jax.vmap`. Measurements: docs/surface.md.
+uneven mesh) fall back to a gather and a sorted :func:`jax.ops.segment_sum`, which is also what a
+batch of lanes (:func:`jax.vmap`) uses, with the lanes moved last: for 8 lanes it beat the slots.
+Measurements: docs/surface.md.
 
 References
 ----------
@@ -214,21 +215,22 @@ class _Slots:
         return out
 
 
-def _lanes_last(fn):
-    """``fn(x, w)`` written for ``x`` of shape ``(n[, lanes])``, ``w`` ``(nnz[, lanes])``, with a
-    :func:`jax.vmap` rule that moves the lanes last (each gathered index then moves all lanes in one
-    contiguous read, about 4x faster for 8 lanes than vmapping the plain gather)."""
+def _lanes_last(one, batched):
+    """``one(x, w)`` for a single ``x`` of shape ``(n,)``, with a :func:`jax.vmap` rule that calls
+    ``batched(x, w)`` on lanes-last ``x`` ``(n, lanes)`` (``w``: ``(nnz,)`` or ``(nnz, lanes)``).
+    With the lanes last each gathered index moves all lanes in one contiguous read (about 4x faster
+    for 8 lanes than vmapping the plain gather)."""
 
     @custom_vmap
     def prod(x, w):
-        return fn(x, w)
+        return one(x, w)
 
     @prod.def_vmap
     def _batched(axis_size, in_batched, x, w):
         xb, wb = in_batched
         xl = jnp.moveaxis(x, 0, -1) if xb else x[:, None]
         wl = jnp.moveaxis(w, 0, -1) if wb else w
-        y = fn(xl, wl)
+        y = batched(xl, wl)
         return jnp.moveaxis(jnp.broadcast_to(y, (y.shape[0], axis_size)), -1, 0), True
 
     return prod
@@ -259,11 +261,12 @@ def _use_slots(slots: _Slots) -> bool:
 def sparse_product(rows, cols, n: int, layout: str = "auto"):
     r"""``product(x, w) = K @ x`` with :math:`K_{r_e c_e} = w_e` (COO sorted by row).
 
-    Two layouts, chosen by measurement on the 16k cortex (docs/surface.md): row slots (ELLPACK:
-    a sum of ``width`` contiguous gathers, no scatter; about 2x faster than the segment sum for one
-    lane) when rows have similar lengths (``layout='auto'`` checks the padding), else a gather and
-    a sorted :func:`jax.ops.segment_sum` (``layout='segment_sum'``). Batched (:func:`jax.vmap`),
-    the lanes are moved last. Reverse-mode derivatives are explicit: :math:`\partial/\partial x =
+    Two layouts, chosen by measurement on the 16k cortex (docs/surface.md): for one lane, row slots
+    (ELLPACK: a sum of ``width`` contiguous gathers, no scatter; about 2x faster than the segment
+    sum) when rows have similar lengths (``layout='auto'`` checks the padding), else a gather and a
+    sorted :func:`jax.ops.segment_sum` (``layout='segment_sum'``). Batched (:func:`jax.vmap`), the
+    lanes are moved last and the segment sum is used whatever the layout (faster than the slots
+    for 8 lanes). Reverse-mode derivatives are explicit: :math:`\partial/\partial x =
     K^\top g` (the same layout of the transposed pattern), :math:`\partial/\partial w_e = g_{r_e}
     x_{c_e}`."""
     # numpy index arrays (not jax arrays) so compiled programs embed them as constants
@@ -273,8 +276,9 @@ def sparse_product(rows, cols, n: int, layout: str = "auto"):
         raise ValueError(f"layout={layout!r}; use 'auto', 'slots' or 'segment_sum'.")
     fwd_slots, tr_slots = _Slots(r, c, n), _Slots(c, r, n)
     slots = layout == "slots" or (layout == "auto" and _use_slots(fwd_slots) and _use_slots(tr_slots))
-    forward = _lanes_last(_slot_sum(fwd_slots) if slots else _segment_sum(r, c, n, True))
-    transpose = _lanes_last(_slot_sum(tr_slots) if slots else _segment_sum(c, r, n, False))
+    seg_f, seg_t = _segment_sum(r, c, n, True), _segment_sum(c, r, n, False)
+    forward = _lanes_last(_slot_sum(fwd_slots) if slots else seg_f, seg_f)
+    transpose = _lanes_last(_slot_sum(tr_slots) if slots else seg_t, seg_t)
 
     @jax.custom_vjp
     def product(x, w):
@@ -306,10 +310,12 @@ def constant_product(rows, cols, weights, n: int):
         return lambda x: general(x, jnp.asarray(w, x.dtype))
     fw, tw = fwd_slots.weights(w), tr_slots.weights(w)
 
-    def fn_of(slots, ws):
-        return _lanes_last(lambda x, _: slots.apply(x, jnp.asarray(ws, x.dtype)))
+    def fn_of(slots, ws, seg):
+        return _lanes_last(lambda x, _: slots.apply(x, jnp.asarray(ws, x.dtype)),
+                           lambda x, _: seg(x, jnp.asarray(w, x.dtype)))
 
-    forward, transpose = fn_of(fwd_slots, fw), fn_of(tr_slots, tw)
+    forward = fn_of(fwd_slots, fw, _segment_sum(r, c, n, True))
+    transpose = fn_of(tr_slots, tw, _segment_sum(c, r, n, False))
     dummy = np.zeros((), np.float32)
 
     @jax.custom_vjp
