@@ -328,8 +328,8 @@ def surface_weights(target, regions=None, *, vertices=None, point=None, profile:
     w = np.zeros(n)
     if point is not None:
         if profile is None:
-            raise ValueError(f"point= needs profile= (e.g. profile='gaussian', sigma='5 mm', or "
-                             f"profile='disk', cutoff='10 mm'); for single vertices give vertices=.")
+            raise ValueError("point= needs profile= (e.g. profile='gaussian', sigma='5 mm', or "
+                             "profile='disk', cutoff='10 mm'); for single vertices give vertices=.")
         pts = _points_mm(point, surface)
         foci, coef = None, np.ones(len(pts))
     else:
