@@ -215,3 +215,111 @@ def test_gradient_wrt_stimulus_amplitude_matches_central_differences(sphere):
         fd = float((f(jnp.asarray(A0 + h)) - f(jnp.asarray(A0 - h))) / (2 * h))
     assert abs(fd) > 1e-3
     assert g == pytest.approx(fd, rel=1e-5)
+
+
+# ----------------------------------------------------------------------------- study configs
+PATCH = """
+[[stimulus]]
+kind = "pulse"
+onset = "50 ms"
+duration = "20 ms"
+amplitude = 3.0
+vertices = [5]
+profile = {kernel = "gaussian", sigma = "1.5 cm", cutoff = "30 mm"}
+
+[[stimulus]]
+kind = "constant"
+amplitude = 0.2
+regions = { R1 = 0.5 }
+"""
+
+
+def _stimulated_config(tmp_path, blocks=PATCH, duration=100.0):
+    pytest.importorskip("nibabel")
+    from test_surface_study import _config, _write_mesh
+
+    _write_mesh(tmp_path)
+    p = _config(tmp_path, duration=duration)
+    p.write_text(p.read_text().replace("[bold]\n", "[bold]\nenabled = false\n") + blocks)
+    return p
+
+
+def test_study_config_places_stimuli_on_vertices_as_the_python_api(tmp_path):
+    """[[stimulus]] blocks of a [surface] study: a Gaussian patch around a vertex and a region's
+    vertices, with lengths in any unit, give the patterns of surface_weights; the run drives the
+    patch (vertex.nc) and the summary and report record the blocks."""
+    import json
+
+    import xarray as xr
+
+    from neuralmass.cli import main
+    from neuralmass.config import load_config
+    from neuralmass.studies.build import build_study
+
+    p = _stimulated_config(tmp_path)
+    cfg = load_config(p)
+    assert cfg["stimulus"][0]["profile"] == {"kernel": "gaussian", "metric": "geodesic", "cutoff": 30.0,
+                                             "amp": 1.0, "sigma": 15.0}
+    study = build_study(cfg)
+    surf = study.surface.surface
+    stim = study.stimuli["V_ext"]
+    want_patch = surface_weights(surf, n_regions=8, vertices=[5], profile="gaussian", sigma="15 mm", cutoff=30.0)
+    want_region = np.where(surf.region_mapping == 1, 0.5, 0.0)
+    np.testing.assert_array_equal(stim.terms[0].weights, want_patch)
+    np.testing.assert_array_equal(stim.terms[1].weights, want_region)
+    assert main(["run", str(p), "--quiet"]) == 0
+    out = tmp_path / "results"
+    V = xr.open_dataset(out / "vertex.nc")["vertex"]
+    t = V["time"].values
+    V = np.asarray(V)
+    jump = V[(t > 55) & (t < 70)].mean(axis=0) - V[(t > 35) & (t < 50)].mean(axis=0)
+    centre, outside = jump[5], jump[(want_patch == 0) & (want_region == 0)]
+    assert centre > 20 * np.abs(outside).max()                              # the patch, not elsewhere
+    summary = json.loads((out / "summary.json").read_text())
+    s0, s1 = summary["stimulus"]
+    assert s0["n_vertices"] == int(np.count_nonzero(want_patch)) and s1["n_vertices"] == int((want_region > 0).sum())
+    assert s1["targets"] == {"R1": 0.5}
+    assert "vertices around vertices [5]" in (out / "report.md").read_text()
+
+
+@pytest.mark.parametrize("placement, error, key", [
+    ("vertices = [500]", "PreflightError", r"stimulus\[0\]\.vertices = \[500\]: .*out of range .*162 vertices"),
+    ('vertices = [5]\nprofile = {kernel = "gaussian", sigma = 0.005}', "PreflightError",
+     r"stimulus\[0\]\.profile = .*sigma=0\.005 .*metres"),
+    ('point = [0.0, 0.0, 0.05]\nprofile = {kernel = "gaussian", sigma = "5 mm"}', "PreflightError",
+     r"stimulus\[0\]\.point = .*from the nearest vertex.*metres"),
+    ('regions = ["R99"]', "PreflightError", r"stimulus\[0\]\.regions = \['R99'\]: unknown region label"),
+    ('vertices = [5]\nprofile = {kernel = "gaussian", sigma = "5 s"}', "ConfigError",
+     r"stimulus\[0\]\.profile\.sigma: .*cannot be converted to mm"),
+    ('vertices = [5]\nprofile = {kernel = "gausian", sigma = "5 mm"}', "ConfigError",
+     r"stimulus\[0\]\.profile: profile='gausian' is not known"),
+    ('vertices = [5]\nprofile = {kernel = "gaussian", sigma = "5 mm", colour = 1}', "ConfigError",
+     r"stimulus\[0\]\.profile\.colour: .*unexpected colour"),
+    ('point = [0, 0, 50]', "ConfigError", r"stimulus\[0\]\.point needs a profile"),
+    ('regions = ["R1"]\nprofile = {kernel = "disk", cutoff = "5 mm"}', "ConfigError",
+     r"stimulus\[0\]\.profile shapes a patch"),
+    ("vertices = [-1]", "ConfigError", r"stimulus\[0\]\.vertices = \[-1\] must be vertex indices"),
+])
+def test_bad_surface_stimulus_blocks_name_the_key_before_simulating(tmp_path, placement, error, key):
+    from neuralmass.config import ConfigError, load_config
+    from neuralmass.studies.build import build_study
+    from neuralmass.studies.preflight import PreflightError
+
+    block = f'\n[[stimulus]]\nkind = "pulse"\nonset = "10 ms"\nduration = "5 ms"\namplitude = 1.0\n{placement}\n'
+    p = _stimulated_config(tmp_path, blocks=block)
+    exc = {"ConfigError": ConfigError, "PreflightError": PreflightError}[error]
+    with pytest.raises(exc, match=key):
+        build_study(load_config(p))
+
+
+def test_vertex_placement_needs_a_surface_study():
+    from neuralmass.config import ConfigError, validate_stimulus_blocks
+    from neuralmass.models import MODELS
+
+    block = {"kind": "constant", "amplitude": 1.0, "vertices": [3]}
+    with pytest.raises(ConfigError, match=r"stimulus\[0\]\.vertices .*needs a \[surface\] study"):
+        validate_stimulus_blocks([block], MODELS["Hopf"], 1000.0)
+    [b] = validate_stimulus_blocks([{**block, "profile": {"kernel": "disk", "cutoff": "1 cm"}}], MODELS["Hopf"],
+                                   1000.0, surface=True)
+    assert b["profile"] == {"kernel": "disk", "metric": "geodesic", "cutoff": 10.0}
+    assert validate_stimulus_blocks([b], MODELS["Hopf"], 1000.0, surface=True) == [b]     # idempotent

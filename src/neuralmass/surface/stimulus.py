@@ -65,21 +65,14 @@ import numpy as np
 from ..stimulus import Stimulus, region_weights
 from ..units import DISTANCE, is_quantity, parse_quantity, to_canonical
 from .local import KERNELS, _kernel_params, _kernel_spec, _mm, edge_graph
-from .mesh import Surface
+from .mesh import Surface, node_regions
 
-__all__ = ["surface_weights", "on_surface", "node_regions", "read_profile", "PROFILES", "METRICS"]
+__all__ = ["surface_weights", "on_surface", "read_profile", "PROFILES", "METRICS"]
 
 #: Spatial profiles of a patch: the local kernels and ``'disk'`` (1 within the cutoff).
 PROFILES = (*KERNELS, "disk")
 #: Distances of a patch.
 METRICS = ("geodesic", "euclidean")
-
-
-def node_regions(surface: Surface, n_regions: int) -> np.ndarray:
-    """Region of every node of a surface network: the vertices (the region mapping), then one node
-    per region of ``0..n_regions-1`` that no vertex maps to (:class:`~neuralmass.surface.SurfaceNetwork`)."""
-    rm = surface.region_mapping
-    return np.r_[rm, np.setdiff1d(np.arange(n_regions), rm)].astype(np.int64)
 
 
 def read_profile(profile=None, metric: str = "geodesic", cutoff=None, **params) -> dict:
