@@ -656,7 +656,7 @@ def _validate_block(i: int, block, spec, duration_ms: float, transient_ms: float
         raise ConfigError(f"{where} = {block!r} must be a [[stimulus]] table of keys.")
     kind = _read_kind(where, block)
     required, optional = waveform_arguments(kind)
-    _check_keys(where, kind, block, required + optional)
+    _check_keys(where, kind, block, required + optional, surface)
     inp = _read_input(where, block, spec)
     out = {"kind": kind, "input": inp.name}
     for name in required + optional:
@@ -678,9 +678,13 @@ def _read_kind(where: str, block: dict) -> str:
     return kind
 
 
-def _check_keys(where: str, kind: str, block: dict, arguments: tuple[str, ...]) -> None:
-    allowed = PLACEMENT_KEYS + arguments
+def _check_keys(where: str, kind: str, block: dict, arguments: tuple[str, ...], surface: bool = False) -> None:
+    placement = PLACEMENT_KEYS if surface else tuple(k for k in PLACEMENT_KEYS if k not in SURFACE_PLACEMENT_KEYS)
+    allowed = placement + arguments
     for key in block:
+        if key in SURFACE_PLACEMENT_KEYS and not surface:
+            raise ConfigError(f"{where}.{key} places a stimulus on the vertices of a cortical mesh, which "
+                              f"needs a [surface] study; here give regions = [...] or weights = [...].")
         if key not in allowed:
             raise ConfigError(f"{where}.{key} is not a key of a {kind!r} stimulus"
                               f"{_did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}.")
@@ -786,10 +790,6 @@ def _with_unit(number, unit) -> str:
 def _read_placement(where: str, block: dict, surface: bool = False) -> dict:
     """``regions`` (labels, indices, {label = weight} or "all") or ``weights`` (one per region);
     in a ``[surface]`` study also ``vertices`` or ``point``, with a ``profile`` table."""
-    for key in SURFACE_PLACEMENT_KEYS:
-        if key in block and not surface:
-            raise ConfigError(f"{where}.{key} places a stimulus on the vertices of a cortical mesh, which "
-                              f"needs a [surface] study; here give regions = [...] or weights = [...].")
     given = [k for k in ("regions", "weights", "vertices", "point") if k in block]
     if len(given) > 1:
         raise ConfigError(f"{where} has {' and '.join(given)}; give one of them.")
