@@ -792,7 +792,7 @@ def _read_placement(where: str, block: dict, surface: bool = False) -> dict:
     in a ``[surface]`` study also ``vertices`` or ``point``, with a ``profile`` table."""
     given = [k for k in ("regions", "weights", "vertices", "point") if k in block]
     if len(given) > 1:
-        raise ConfigError(f"{where} has {' and '.join(given)}; give one of them.")
+        raise ConfigError(f"{where} has {'both ' if len(given) == 2 else ''}{' and '.join(given)}; give one of them.")
     if not given:
         more = (", vertices = [12, 40] (vertex indices) or point = [x, y, z] (mm) with a profile table"
                 if surface else "")
