@@ -215,6 +215,10 @@ def test_stepping_the_module_by_hand_equals_the_simulator():
         brainstate.nn.init_all_states(node)
         rE = brainstate.transform.for_loop(lambda i: node.update(rE_inp=1.5), np.arange(100))
     np.testing.assert_allclose(np.asarray(rE)[:, 0], np.asarray(sim["rE"])[:, 0], rtol=1e-5)
+    # states initialised at the default dt (0.1 ms) hold too short a history for steps of 0.01 ms
+    brainstate.nn.init_all_states(node)
+    with brainstate.environ.context(dt=0.01 * u.ms), pytest.raises(ValueError, match="same brainstate.environ"):
+        node.update(rE_inp=1.5)
 
 
 def test_delayed_nodes_in_a_network():

@@ -174,6 +174,12 @@ class NodeModule(brainstate.nn.Dynamics):
         if node_delays(M):
             i = self.node_step.value
             hist = {k: getattr(self, f"history_{k}").value for k in history_sources(M)}
+            need, have = history_length(M, (self._canonical,), self.step_dt()), next(iter(hist.values())).shape[0]
+            if need > have:
+                raise ValueError(
+                    f"{type(self).__name__}: its delays need {need} steps of history at dt = "
+                    f"{self.step_dt():g} ms, but init_all_states() sized it for {have}; initialise the "
+                    f"states inside the same brainstate.environ.context(dt=...) as the steps.")
             own, hist = step_history(M, hist, state, self._canonical, i, self.step_dt())
             for k, v in hist.items():
                 getattr(self, f"history_{k}").value = v

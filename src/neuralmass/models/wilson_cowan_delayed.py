@@ -11,9 +11,11 @@ with the sigmoid :math:`F_j` of :mod:`~neuralmass.models.wilson_cowan`: local sy
 conduction delays :math:`d_{XY}` (ms) on each of the four connections, target–source as the weights
 (``delay_EI``: I onto E). A delay differential equation: the node keeps its own history
 (:mod:`~neuralmass.models.node_delays`; delays rounded to whole steps, the history before the start
-is the initial state). With all delays zero it is the Wilson–Cowan model; delayed inhibition
-destabilises the fixed point and the node oscillates (Hopf bifurcation of the delayed loop, see
-Coombes & Laing 2009 for delayed Wilson–Cowan nodes). The drift reads the delayed rates from the
+is the initial state). With all delays zero it is the Wilson–Cowan model. Delays alone can make
+a node oscillate: an inhibitory population inhibiting itself (r = 0; one variable, which without delay
+only relaxes) with loop gain :math:`g = w_{II} F_I'(x^*) > 1` at its rest loses stability through a
+Hopf bifurcation at :math:`d_{II} = \tau_I \arccos(-1/g) / \sqrt{g^2 - 1}` (Coombes & Laing 2009
+review delayed rate models). The drift reads the delayed rates from the
 inputs ``rE_dEE, rE_dIE, rI_dEI, rI_dII``, which the node's history fills. Weights and defaults as
 brainmass 0.1.1's variant (``wEI = 13``: I onto E, ``wIE = 4``: E onto I).
 

@@ -6,9 +6,10 @@ r"""Three Wilson–Cowan populations: excitatory (E), inhibitory (I) and modulat
     \tau_I \dot r_I &= -r_I + (1 - r\,r_I)\,F_I(w_{IE} r_E - w_{II} r_I + w_{IM} r_M + I_I),\\
     \tau_M \dot r_M &= -r_M + (1 - r\,r_M)\,F_M(w_{ME} r_E - w_{MI} r_I + w_{MM} r_M + I_M),
 
-with the sigmoid :math:`F_j` of :mod:`~neuralmass.models.wilson_cowan` for each population. The
-third, slower population is driven by E and I and excites both back, a rate model of a modulatory
-(e.g. VIP-like disinhibitory, Pfeffer et al. 2013) or neuromodulatory population. Weights are named
+with the sigmoid :math:`F_j` of :mod:`~neuralmass.models.wilson_cowan` for each population: Wilson &
+Cowan's (1972) population equations written for three interacting populations. The third, slower
+population is excited by E, inhibited by I and excites both back, a rate model of a modulatory
+(e.g. neuromodulatory or attentional) drive that follows the circuit's activity. Weights are named
 target–source (``wEM``: M onto E, ``wME``: E onto M), as brainmass 0.1.1 reads them in this
 variant; defaults are brainmass's (``wEI = 13`` is I onto E, ``wIE = 4`` E onto I: not the classic
 values of :mod:`~neuralmass.models.wilson_cowan`). Time constants in ms.
@@ -21,8 +22,6 @@ and a subclass naming it (``class MyStep(WilsonCowanThreePopBase): model = MY_TA
 References
 ----------
 Wilson, H. R., & Cowan, J. D. (1972). *Biophysical Journal*, 12, 1–24.
-Pfeffer, C. K., Xue, M., He, M., Huang, Z. J., & Scanziani, M. (2013). Inhibition of inhibition in
-visual cortex. *Nature Neuroscience*, 16(8), 1068–1076.
 """
 
 from __future__ import annotations
@@ -72,8 +71,7 @@ WILSON_COWAN_THREE_POPULATION = wilson_cowan_three_pop_family(
      Parameter("wEM", 4.0, None, None, (0.0, 20.0), "M -> E weight (excitatory)"),
      Parameter("wIM", 2.0, None, None, (0.0, 20.0), "M -> I weight (excitatory)"),
      Parameter("wMM", 2.0, None, None, (0.0, 20.0), "M -> M weight")),
-    wilson_cowan_three_population_drift, "Wilson & Cowan (1972) Biophys J 12:1; Pfeffer et al. (2013) "
-    "Nat Neurosci 16:1068")
+    wilson_cowan_three_population_drift, "Wilson & Cowan (1972) Biophys J 12:1")
 
 
 class WilsonCowanThreePopBase(NodeModule):
