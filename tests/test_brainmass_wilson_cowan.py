@@ -244,7 +244,23 @@ def test_per_node_delays():
         np.testing.assert_allclose(np.asarray(a["rE"])[:, j], np.asarray(b["rE"])[:, 0], rtol=1e-5)
 
 
+def test_a_run_override_may_shorten_a_delay():
+    kw = dict(rE_init=0.2, delay_II=0.5)
+    a = nm.Simulator(nm.WilsonCowanDelayedStep(1, delay_EI=1.0, **kw), dt=0.05).run(
+        6.0, inputs={"rE_inp": 1.5}, monitors=["rE"], params={"delay_EI": 0.3})
+    b = nm.Simulator(nm.WilsonCowanDelayedStep(1, delay_EI=0.3, **kw), dt=0.05).run(
+        6.0, inputs={"rE_inp": 1.5}, monitors=["rE"])
+    np.testing.assert_allclose(np.asarray(a["rE"]), np.asarray(b["rE"]), rtol=1e-6)
+
+
 def test_delay_errors_name_the_parameter():
+    from _surfaces import hemisphere_mapping, icosphere
+
+    from neuralmass.surface import Surface, SurfaceNetwork
+
+    v, t = icosphere(1)
+    with pytest.raises(ValueError, match="SurfaceNetwork does not keep"):
+        SurfaceNetwork(nm.WilsonCowanDelayedStep(1), np.zeros((4, 4)), Surface(v, t, hemisphere_mapping(v, 4)))
     with pytest.raises(ValueError, match="delay_EI"):
         nm.Simulator(nm.WilsonCowanDelayedStep(1, delay_EI=-1.0), dt=0.05).run(1.0)
     with pytest.raises(SimulationDiverged, match="delay_II=5 ms is longer"):
