@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .units import to_canonical
+from .units import to_canonical, unit_factor
 
 __all__ = ["Param", "Parameter", "Interval", "resolve_path", "unwrap", "regional"]
 
@@ -68,7 +68,7 @@ class Parameter:
         if self.angular:
             import brainunit as u
 
-            per_s = float((1.0 * self.unit).to_decimal(u.second ** -1))
+            per_s = unit_factor(self.unit, u.second ** -1)
             return "rad/s" if per_s == 1.0 else "rad/ms" if per_s == 1000.0 else f"rad*{self.unit}"
         return str(self.unit)
 
@@ -77,7 +77,7 @@ class Parameter:
         """Multiplier from ``unit`` to ``canonical``."""
         if self.unit is None or self.canonical is None or self.unit == self.canonical:
             return 1.0
-        return float((1.0 * self.unit).to_decimal(self.canonical))
+        return unit_factor(self.unit, self.canonical)
 
 
 @dataclass(frozen=True)

@@ -52,7 +52,7 @@ from ..forward.leadfield import RegionLeadField, average_reference, dipole_poten
 from ..network.connectome import Connectome
 from ..surface.mesh import vertex_areas
 from ..tvbdata import TVBDataMissingError, tvb_data_path, tvb_data_version
-from ..units import magnitude
+from ..units import magnitude, to_numpy
 from .files import read_connectome
 
 __all__ = ["TVBDataMissingError", "RegionLeadField", "tvb_data_path", "load_tvb_connectivity",
@@ -361,7 +361,7 @@ def register_tvb_eeg_sensors(lf: RegionLeadField | None = None, conn: Connectome
     ori = np.asarray(ori, dtype=float)
     ori = ori / np.linalg.norm(ori, axis=1, keepdims=True)
     centres = np.asarray(conn.centres, dtype=float)
-    sensors = np.asarray(lf.sensor_positions.to_decimal(u.mm), dtype=float)
+    sensors = to_numpy(lf.sensor_positions, "sensor_positions", u.mm)
     L = np.asarray(magnitude(lf.L), dtype=float)
 
     def loss(t):

@@ -100,7 +100,7 @@ import numpy as np
 from ..integrators import get_integrator
 from ..models.base import Parameter
 from ..monitors import Monitor
-from ..units import UnitMismatchError, is_quantity, time_ms, to_canonical
+from ..units import UnitMismatchError, is_quantity, time_ms, to_canonical, to_numpy
 
 __all__ = [
     "HEMODYNAMIC_PARAMETERS", "hemodynamic_params", "bold_coefficients", "balloon_resting_state",
@@ -152,10 +152,8 @@ def _seconds(value, name):
 
 def _tesla(value, name):
     if is_quantity(value):
-        if value.dim != u.tesla.dim:
-            raise UnitMismatchError(f"{name}={value!r} is not a magnetic field strength; pass e.g. "
-                                    f"{name}=3 * u.tesla or a plain number in tesla.")
-        return float(value.to_decimal(u.tesla))
+        return float(to_numpy(value, name, u.tesla, hint=f"pass e.g. {name}=3 * u.tesla or a plain number "
+                                                         f"in tesla"))
     return float(value)
 
 
@@ -431,11 +429,11 @@ def _activity_values(z, name, input_unit=None):
     """Plain values of the neural activity (dimensionless, or a rate in Hz)."""
     if is_quantity(z):
         if input_unit is not None:
-            return jnp.asarray(z.to_decimal(input_unit), dtype=float)
+            return to_canonical(z, name, input_unit)
         if z.dim.is_dimensionless:
             return jnp.asarray(to_canonical(z, "z"), dtype=float)
         if z.dim == u.Hz.dim:
-            return jnp.asarray(z.to_decimal(u.Hz), dtype=float)
+            return to_canonical(z, name, u.Hz)
         raise UnitMismatchError(
             f"{name} has unit {u.get_unit(z)}; the BOLD input must be dimensionless or a rate "
             f"(read in Hz). For other observables pass input_unit= (e.g. input_unit=u.mV) and a "

@@ -49,7 +49,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..units import is_quantity, magnitude, time_ms
+from ..units import is_quantity, magnitude, time_ms, to_canonical
 from .bold import _coefficients, _tr_steps, balloon_jacobian, hemodynamic_params
 
 __all__ = ["volterra_kernel", "gamma_hrf", "double_exponential_hrf", "glover_hrf", "hrf_kernel",
@@ -62,7 +62,7 @@ Array = Any
 
 def _t_seconds(t_s):
     if is_quantity(t_s):
-        return jnp.asarray(t_s.to_decimal(u.second), dtype=float)
+        return to_canonical(t_s, "t_s", u.second)
     return jnp.asarray(t_s, dtype=float)
 
 
@@ -248,7 +248,7 @@ def _grid_seconds(t) -> Array:
     """A time grid in seconds: a Quantity in any time unit, or plain numbers in **ms** (the
     library-wide convention, and brainmass's)."""
     if is_quantity(t):
-        return jnp.asarray(t.to_decimal(u.second), dtype=float)
+        return to_canonical(t, "t", u.second)
     return jnp.asarray(t, dtype=float) / 1000.0
 
 

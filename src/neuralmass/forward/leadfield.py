@@ -34,7 +34,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..units import UnitMismatchError, is_quantity, magnitude
+from ..units import UnitMismatchError, is_quantity, magnitude, to_canonical, to_numpy, unit_factor
 
 __all__ = ["LeadfieldReadout", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel", "RegionLeadField",
            "dipole_potentials", "average_reference", "hemisphere_electrodes", "synthetic_gain",
@@ -162,14 +162,14 @@ class LeadFieldModel(brainstate.nn.Module):
                     f"{_unit_str(self.sensor_unit)} and dipole_unit={_unit_str(self.dipole_unit)} "
                     f"must be in {_unit_str(target)} (or any prefix of it); check the lead field's "
                     f"units (EEG: V/(nA·m), MEG: T/(nA·m)).")
-            mag = jnp.asarray(L.to_decimal(target), dtype=float)
+            mag = to_canonical(L, "L", target)
         else:
             lf_unit = target if leadfield_unit is None else leadfield_unit
             if lf_unit.dim != target.dim:
                 raise UnitMismatchError(
                     f"leadfield_unit={_unit_str(lf_unit)} cannot be converted to "
                     f"{_unit_str(target)} (sensor_unit / dipole_unit).")
-            mag = jnp.asarray(L, dtype=float) * float((1.0 * lf_unit).to_decimal(target))
+            mag = jnp.asarray(L, dtype=float) * unit_factor(lf_unit, target, "leadfield_unit")
         want = (self.in_size_, self.out_size_)
         if mag.shape != want:
             hint = " (it looks transposed: pass L.T)" if mag.shape == want[::-1] else ""
@@ -183,7 +183,7 @@ class LeadFieldModel(brainstate.nn.Module):
         if isinstance(scale, u.Unit):          # e.g. scale=u.nA * u.meter / u.mV
             scale = 1.0 * scale
         if not is_quantity(scale) or scale.dim.is_dimensionless:
-            value = scale.to_decimal(u.UNITLESS) if is_quantity(scale) else scale
+            value = magnitude(scale, u.UNITLESS, "scale")
             return self.dipole_unit, jnp.asarray(value, dtype=float)
         source_unit = self.dipole_unit / u.get_unit(scale)
         if source_unit.dim not in _SOURCE_DIMS.values():
@@ -191,7 +191,7 @@ class LeadFieldModel(brainstate.nn.Module):
                 f"scale={scale!r} would convert sources in {_unit_str(source_unit)} to dipoles; scale "
                 f"must map a neural-mass observable ({', '.join(_SOURCE_DIMS)}) to a dipole moment in "
                 f"{_unit_str(self.dipole_unit)}, e.g. scale=2 * u.nA * u.meter / u.mV.")
-        return source_unit, jnp.asarray(scale.to_decimal(self.dipole_unit / source_unit), dtype=float)
+        return source_unit, to_canonical(scale, "scale", self.dipole_unit / source_unit)
 
     def _convert_cov(self, cov):
         target = self.sensor_unit ** 2
@@ -200,7 +200,7 @@ class LeadFieldModel(brainstate.nn.Module):
                 raise UnitMismatchError(
                     f"noise_cov has unit {u.get_unit(cov)}; it must be in sensor_unit**2 = "
                     f"{_unit_str(target)}.")
-            mag = np.asarray(cov.to_decimal(target), dtype=float)
+            mag = to_numpy(cov, "noise_cov", target)
         else:
             mag = np.asarray(cov, dtype=float)
         M = self.out_size_
@@ -223,7 +223,7 @@ class LeadFieldModel(brainstate.nn.Module):
                 raise UnitMismatchError(
                     f"nmm_obs_or_dipoles has unit {u.get_unit(x)}, but this model expects "
                     f"{_unit_str(self.source_unit)} ({what}); convert the input or change scale.")
-            return jnp.asarray(x.to_decimal(self.source_unit), dtype=float)
+            return to_canonical(x, "nmm_obs_or_dipoles", self.source_unit)
         return jnp.asarray(x, dtype=float)
 
     def update(self, nmm_obs_or_dipoles, key=None):
