@@ -38,7 +38,7 @@ from ..units import UnitMismatchError, is_quantity, magnitude, to_canonical, to_
 
 __all__ = ["LeadfieldReadout", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel", "RegionLeadField",
            "dipole_potentials", "average_reference", "hemisphere_electrodes", "synthetic_gain",
-           "synthetic_leadfield", "SYNTHETIC_DIPOLE_DIRECTION"]
+           "synthetic_leadfield", "SYNTHETIC_DIPOLE_DIRECTION", "region_leadfield_from_vertices"]
 
 Array = Any
 
@@ -493,6 +493,63 @@ def dipole_potentials(sensors, positions, moments, conductivity: float | None = 
     if conductivity is not None:
         v = v / (4 * np.pi * conductivity)
     return v
+
+
+def region_leadfield_from_vertices(gain: np.ndarray, region_mapping: np.ndarray, n_regions: int,
+                                   areas: np.ndarray | None = None,
+                                   weighting: str = "area") -> np.ndarray:
+    r"""Collapse a vertex gain matrix (sensors, V) into a region lead field (regions, sensors).
+
+    ``weighting='area'``:
+
+    .. math::
+
+        L_{rm} = \frac{\sum_{v\in r} a_v G_{mv}}{\sum_{v\in r} a_v},
+
+    the field of a region's total dipole moment spread with uniform surface density over its
+    cortex (so ``L`` does not depend on how finely the region is meshed); ``'mean'``: the plain
+    average over the region's vertices; ``'sum'``: the plain sum, as The Virtual Brain's region
+    monitors use it (Sanz Leon et al. 2013, Front. Neuroinform. 7:10). Regions without vertices get
+    a zero row; a channel whose gain row holds NaN stays NaN.
+
+    Parameters
+    ----------
+    gain : array (M, V)
+        Vertex gain: the sensor signals of a unit dipole at each vertex, normal to the cortex.
+    region_mapping : int array (V,)
+        The region of each vertex, in ``[0, n_regions)``.
+    n_regions : int
+    areas : array (V,), optional
+        Vertex areas (:func:`neuralmass.surface.mesh.vertex_areas`); needed for ``'area'``.
+    weighting : {'area', 'mean', 'sum'}
+
+    Returns
+    -------
+    np.ndarray (n_regions, M)
+    """
+    g = np.asarray(gain, dtype=float)
+    rm = np.asarray(region_mapping, dtype=int)
+    if g.shape[1] != rm.size:
+        raise ValueError(f"gain has {g.shape[1]} vertex columns but region_mapping has {rm.size} "
+                         f"entries; they must describe the same surface.")
+    if rm.min() < 0 or rm.max() >= n_regions:
+        raise ValueError(f"region_mapping values must lie in [0, {n_regions}); got "
+                         f"[{rm.min()}, {rm.max()}].")
+    if weighting == "area":
+        if areas is None:
+            raise ValueError("weighting='area' needs the vertex areas (areas=...).")
+        w = np.asarray(areas, dtype=float)
+    elif weighting in ("mean", "sum"):
+        w = np.ones(rm.size)
+    else:
+        raise ValueError(f"weighting={weighting!r}; use 'area', 'mean' or 'sum'.")
+    m = np.zeros((rm.size, n_regions))
+    m[np.arange(rm.size), rm] = w
+    if weighting != "sum":
+        tot = m.sum(axis=0)
+        m = np.divide(m, tot, out=np.zeros_like(m), where=tot > 0)
+    # NaN rows (unusable channels) stay NaN; finite rows use an exact product
+    return (g @ m).T
 
 
 def hemisphere_electrodes(n_sensors: int = 64, radius: float = 1.0, phase: float = 0.0) -> np.ndarray:
