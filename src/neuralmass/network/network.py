@@ -37,7 +37,7 @@ import numpy as np
 
 from ..engine.system import NodeSystem
 from ..models.base import NodeModel, Parameter
-from ..params import resolve_path
+from ..params import override_path
 from ..units import SPEED, TIME, DISTANCE, magnitude, to_canonical
 from .coupling import Coupling
 from .connectome import check_lengths_mm, validate_weights
@@ -393,7 +393,6 @@ class Network:
     def canonical_params(self, overrides: Mapping | None = None) -> dict:
         cnames = set(self._cparams)
         node_over, net_over, W = {}, {}, self.weights
-        names = {**{c: None for c in cnames}, "node": {n: None for n in self.model.param_names}}
         for key, v in dict(overrides or {}).items():
             if key in ("weights", "conn"):
                 W = np.asarray(to_canonical(getattr(v, "weights", v), f"params[{key!r}]"), dtype=float)
@@ -407,14 +406,8 @@ class Network:
                 raise ValueError(
                     "params['speed'] needs a traced conduction speed: build the Network with "
                     "speed_range=(v_min, v_max) (mm/ms) to vary or fit the speed per run.")
-            elif key in cnames and key in self.model.param_names:
-                raise ValueError(
-                    f"{key!r} is both a node and a coupling parameter; write 'node.{key}' or 'coupling.{key}'.")
             else:
-                try:
-                    path = resolve_path(key, names)
-                except KeyError:         # unknown: the node model's or the coupling's message
-                    path = (key[9:],) if key.startswith("coupling.") else ("node", key.removeprefix("node."))
+                path = override_path(key, self.model.param_names, cnames)
                 if path[0] == "node":
                     node_over[path[1]] = v
                 else:
