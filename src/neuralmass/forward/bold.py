@@ -100,6 +100,7 @@ import numpy as np
 from ..integrators import get_integrator
 from ..models.base import Parameter
 from ..monitors import Monitor
+from ..typing import Array
 from ..units import UnitMismatchError, is_quantity, time_ms, to_canonical, to_numpy
 
 __all__ = [
@@ -108,7 +109,6 @@ __all__ = [
     "simulate_bold", "BOLDMonitor", "BOLDSignal",
 ]
 
-Array = Any
 _STATE_KEYS = ("s", "log_f", "log_v", "log_q")
 
 HEMODYNAMIC_PARAMETERS: tuple[Parameter, ...] = (
@@ -369,8 +369,9 @@ def _default_every(dt_ms: float) -> int:
     return max(1, int(np.floor(1.0 / dt_ms + 1e-9)))
 
 
-def simulate_bold(activity, dt, *, tr=None, coefficients="classic", scale=1.0, baseline=0.0,
-                  integrate_every=1, method="heun", coefficient_kwargs=None, **hemo):
+def simulate_bold(activity: Array, dt: Array, *, tr: Array | None = None, coefficients: str = "classic",
+                  scale: float = 1.0, baseline: float = 0.0, integrate_every: int = 1, method: str = "heun",
+                  coefficient_kwargs: Mapping | None = None, **hemo: Array) -> Array:
     """Offline Balloon–Windkessel BOLD of a stored activity time series.
 
     Parameters
@@ -504,9 +505,10 @@ class BOLDMonitor(Monitor):
     hemo: tuple = ()
     readout: tuple = ()
 
-    def __init__(self, variable: str = "S_E", tr=720 * u.ms, coefficients="classic",
+    def __init__(self, variable: str = "S_E", tr: Array = 720 * u.ms, coefficients: str = "classic",
                  scale: float = 1.0, baseline: float = 0.0, integrate_every: int | None = None,
-                 method: str = "heun", name: str = "bold", coefficient_kwargs=None, **hemo):
+                 method: str = "heun", name: str = "bold", coefficient_kwargs: Mapping | None = None,
+                 **hemo: Array) -> None:
         tr_ms = time_ms(tr, "tr")
         if tr_ms <= 0:
             raise ValueError(f"tr={tr!r} must be positive.")
@@ -626,8 +628,9 @@ class BOLDSignal(brainstate.nn.Dynamics):
     ...                                       jnp.zeros((100, 3)))
     """
 
-    def __init__(self, in_size, coefficients="classic", scale: float = 1.0, baseline: float = 0.0,
-                 method: str = "heun", input_unit=None, coefficient_kwargs=None, name=None, **hemo):
+    def __init__(self, in_size: int | tuple, coefficients: str = "classic", scale: float = 1.0,
+                 baseline: float = 0.0, method: str = "heun", input_unit: Any = None,
+                 coefficient_kwargs: Mapping | None = None, name: str | None = None, **hemo: Array) -> None:
         super().__init__(in_size, name=name)
         self.params = hemodynamic_params(**hemo)
         self.coeffs = _coefficients(coefficients, self.params["rho"], coefficient_kwargs)
@@ -663,7 +666,7 @@ class BOLDSignal(brainstate.nn.Dynamics):
             return 1e-3
         return time_ms(dt, "brainstate.environ dt") / 1000.0
 
-    def update(self, z=None):
+    def update(self, z: Array | None = None) -> Array:
         if z is None:
             raise ValueError("BOLDSignal.update needs the neural activity: update(z=activity).")
         drive = self.scale * (_activity_values(z, "z", self.input_unit) - self.baseline)

@@ -34,13 +34,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..typing import Array
 from ..units import UnitMismatchError, is_quantity, magnitude, to_canonical, to_numpy, unit_factor
 
 __all__ = ["LeadfieldReadout", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel", "RegionLeadField",
            "dipole_potentials", "average_reference", "hemisphere_electrodes", "synthetic_gain",
            "synthetic_leadfield", "SYNTHETIC_DIPOLE_DIRECTION", "region_leadfield_from_vertices"]
 
-Array = Any
 
 # dimensions a neural-mass observable may have (what ``scale`` converts from)
 _SOURCE_DIMS = {
@@ -60,7 +60,7 @@ def _is_batch_tracer(x) -> bool:
     return any(type(t).__name__ == "BatchTracer" for t in jax.tree.leaves(x))
 
 
-def average_reference(y, axis: int = -1):
+def average_reference(y: Array, axis: int = -1) -> Array:
     """Common-average reference: ``y`` minus its mean over the sensors (``axis``); NumPy in,
     NumPy out (JAX in, JAX out)."""
     return y - y.mean(axis=axis, keepdims=True)
@@ -119,9 +119,10 @@ class LeadFieldModel(brainstate.nn.Module):
     _default_sensor_unit = u.mV
     _sensor_kind = None   # (description, allowed dimensions) or None
 
-    def __init__(self, in_size, out_size, L, sensor_unit=None, dipole_unit=u.nA * u.meter,
-                 scale=None, noise_cov=None, reference=None, leadfield_unit=None,
-                 dipole_scale=None, name=None):
+    def __init__(self, in_size: int, out_size: int, L: Array, sensor_unit: Any = None,
+                 dipole_unit: Any = u.nA * u.meter, scale: Array | None = None, noise_cov: Array | None = None,
+                 reference: str | None = None, leadfield_unit: Any = None, dipole_scale: Array | None = None,
+                 name: str | None = None) -> None:
         super().__init__(name=name)
         sensor_unit = self._default_sensor_unit if sensor_unit is None else sensor_unit
         self.sensor_unit = self._check_sensor_unit(sensor_unit)
@@ -226,7 +227,7 @@ class LeadFieldModel(brainstate.nn.Module):
             return to_canonical(x, "nmm_obs_or_dipoles", self.source_unit)
         return jnp.asarray(x, dtype=float)
 
-    def update(self, nmm_obs_or_dipoles, key=None):
+    def update(self, nmm_obs_or_dipoles: Array, key: Array | None = None) -> Array:
         """Sensor signals ``(..., M)`` (Quantity in ``sensor_unit``) for inputs ``(..., R)``."""
         s = self.source_values(nmm_obs_or_dipoles)
         if s.shape[-1:] != (self.in_size_,):
@@ -408,7 +409,8 @@ class LeadfieldReadout(brainstate.nn.Module):
     For a unit-aware forward model with sensor noise use :class:`LeadFieldModel`.
     """
 
-    def __init__(self, lm, y0, cy0, normalize=True, demean=True):
+    def __init__(self, lm: Array, y0: Array, cy0: Array, normalize: bool | str = True,
+                 demean: bool = True) -> None:
         super().__init__()
         if normalize is True:
             normalize = "l1"
@@ -439,7 +441,7 @@ class LeadfieldReadout(brainstate.nn.Module):
         p = _unwrap_param(p)
         return jnp.asarray(magnitude(p() if callable(p) else p), dtype=float)
 
-    def update(self, x):
+    def update(self, x: Array) -> Array:
         x = jnp.asarray(magnitude(x), dtype=float)
         L = self.lm
         if x.shape[-1] != L.shape[1]:
@@ -451,7 +453,7 @@ class LeadfieldReadout(brainstate.nn.Module):
 
 
 # --------------------------------------------------------------------------- dipole geometry
-def dipole_potentials(sensors, positions, moments, conductivity: float | None = None) -> np.ndarray:
+def dipole_potentials(sensors: Array, positions: Array, moments: Array, conductivity: float | None = None) -> np.ndarray:
     r"""Potentials of current dipoles in an infinite homogeneous conductor, shape (dipoles, sensors).
 
     .. math::

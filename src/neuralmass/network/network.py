@@ -38,6 +38,7 @@ import numpy as np
 from ..engine.system import NodeSystem
 from ..models.base import NodeModel, Parameter
 from ..params import override_path
+from ..typing import Array
 from ..units import SPEED, TIME, DISTANCE, magnitude, to_canonical
 from .coupling import Coupling
 from .connectome import check_lengths_mm, validate_weights
@@ -130,11 +131,13 @@ class Network:
     >>> res = Simulator(net, dt=0.1 * u.ms).run(1000 * u.ms, monitors=['rE'])
     """
 
-    def __init__(self, node, conn=None, distance=None, speed=None, coupling: Any = "diffusive",
-                 coupled_var=None, k=1.0, noise: Mapping | None = None, *,
-                 coupling_input=None, delays=None, delay_mode: str = "integer",
-                 history=None, path: str = "auto", block: int | None = None, method: str | None = None,
-                 speed_range=None, warn_zero_delays: bool = True, **params):
+    def __init__(self, node: Any, conn: Any = None, distance: Array | None = None, speed: Array | None = None,
+                 coupling: Any = "diffusive", coupled_var: str | Mapping | None = None, k: Array = 1.0,
+                 noise: Mapping | None = None, *, coupling_input: Any = None, delays: Array | None = None,
+                 delay_mode: str = "integer", history: Any = None, path: str = "auto",
+                 block: int | None = None, method: str | None = None,
+                 speed_range: tuple[float, float] | None = None, warn_zero_delays: bool = True,
+                 **params: Any) -> None:
         self._args = dict(node=node, conn=conn, distance=distance, speed=speed, coupling=coupling,
                           coupled_var=coupled_var, k=k, noise=noise, coupling_input=coupling_input,
                           delays=delays, delay_mode=delay_mode, history=history, path=path, block=block,
