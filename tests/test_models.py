@@ -113,3 +113,24 @@ def test_model_tables_are_complete():
         d = model.drift(st, model.default_params(), {i: 0.0 for i in model.input_names})
         assert set(d) == set(model.state_names)
         assert all(np.all(np.isfinite(np.asarray(v))) for v in d.values())
+
+
+def test_docs_model_table_is_the_registry():
+    """docs/models.md's model table and the README's model list are generated from
+    neuralmass.models.REGISTRY (regenerate with scripts/update_model_docs.py after adding a model)."""
+    import importlib.util
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("update_model_docs", root / "scripts" / "update_model_docs.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    doc = (root / "docs" / "models.md").read_text()
+    assert script.updated_doc(doc) == doc, "docs/models.md is stale: run scripts/update_model_docs.py"
+    readme = (root / "README.md").read_text()
+    assert script.updated_readme(readme) == readme, "README.md is stale: run scripts/update_model_docs.py"
+    # every registered model is a row, named by its table and its module class
+    block = doc.split(script.START)[1].split(script.END)[0]
+    rows = [line for line in block.splitlines() if line.startswith("| `")]
+    assert [r.split("`")[1] for r in rows] == list(nm.MODELS)
+    assert all(f"`nm.{nm.models.MODULES[name].__name__}`" in r for name, r in zip(nm.MODELS, rows))

@@ -30,7 +30,7 @@ logger = logging.getLogger("neuralmass")
 # so that every layer can use them; both are re-exported here, where users look for them
 from .errors import ConfigError
 from .stimulus import WAVEFORMS, temporal_stimulus, waveform_arguments
-from .units import parse_quantity
+from .units import magnitude, parse_in, parse_quantity
 
 
 _DEFAULT_TEMPLATE = """\
@@ -295,8 +295,7 @@ def check_param_range(spec, name: str, value, where: str, strict: bool = False, 
     value_text = _show(value if shown is None else shown)
     if p.angular and isinstance(shown, str) and re.search(r"Hz\b", shown):
         # brainunit reads Hz as 1/s, so "0.3142 Hz" would silently become 0.3142 rad/s
-        x = parse_quantity(shown, where)
-        hz = float(x.to_decimal(u.Hz)) if isinstance(x, u.Quantity) else float(x)
+        hz = parse_in(shown, where, u.Hz, what="a frequency", example='"10 Hz"')
         raise ConfigError(
             f"{where} = {value_text}: {spec.name}.{name} is an angular frequency in "
             f"{p.unit_label}, not a frequency in Hz; for f = {hz:g} Hz write "
@@ -374,10 +373,7 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
                 what = {"model.name": "a known model", "data.dataset": "a known dataset"}.get(full, "allowed")
                 raise ConfigError(f"{full} = {value!r} is not {what}; choose one of {', '.join(allowed)}.")
             if (section, key) in _TIMES:
-                q = parse_quantity(value, full)
-                if isinstance(q, u.Quantity) and q.dim != u.ms.dim:
-                    raise ConfigError(f"{full} = {value!r} is not a time; write e.g. \"10 ms\".")
-                ms = q.to_decimal(u.ms) if isinstance(q, u.Quantity) else q
+                ms = parse_in(value, full, u.ms, what="a time", example='"10 ms"')
                 if ms <= 0 and key != "transient":
                     raise ConfigError(f"{full} = {value!r} must be positive.")
                 if ms < 0:
@@ -412,10 +408,8 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
                           f"{spec.coupled_var}).")
     _check_pathways(spec, out["network"])
     if "speed" in out["network"]:
-        q = parse_quantity(out["network"]["speed"], "network.speed")
-        if isinstance(q, u.Quantity) and q.dim != (u.mm / u.ms).dim:
-            raise ConfigError(f"network.speed = {out['network']['speed']!r} is not a speed; write e.g. \"10 mm/ms\".")
-        sp = q.to_decimal(u.mm / u.ms) if isinstance(q, u.Quantity) else q
+        sp = parse_in(out["network"]["speed"], "network.speed", u.mm / u.ms, what="a speed",
+                      example='"10 mm/ms"')
         if sp <= 0:
             raise ConfigError(f"network.speed = {out['network']['speed']!r} must be positive.")
         out["network"]["speed"] = float(sp)
@@ -507,12 +501,8 @@ def _check_surface(surf: dict, dt: float) -> dict:
     if "eeg_sensors" in out and eeg is False:
         raise ConfigError("surface.eeg_sensors is set but surface.eeg = false; set surface.eeg or remove "
                           "eeg_sensors.")
-    q = parse_quantity(out["eeg_scale"], "surface.eeg_scale")
-    if isinstance(q, u.Quantity):
-        if q.dim != (u.nA * u.meter).dim:
-            raise ConfigError(f"surface.eeg_scale = {out['eeg_scale']!r} is not a dipole moment; write e.g. "
-                              f"\"1 nA*m\" (the dipole moment of a vertex per unit of the variable).")
-        q = float(q.to_decimal(u.nA * u.meter))
+    q = parse_in(out["eeg_scale"], "surface.eeg_scale", u.nA * u.meter, what="a dipole moment",
+                 example='"1 nA*m" (the dipole moment of a vertex per unit of the variable)')
     if not q > 0:
         raise ConfigError(f"surface.eeg_scale = {out['eeg_scale']!r} must be positive, e.g. \"1 nA*m\".")
     out["eeg_scale"] = float(q)       # nA*m per unit of the variable
@@ -523,11 +513,7 @@ def _length_mm(where: str, value) -> float:
     """A positive length in mm from ``"5 mm"`` or a plain number (mm)."""
     if isinstance(value, bool):
         raise ConfigError(f"{where} = {value!r} must be a length, e.g. \"5 mm\".")
-    q = parse_quantity(value, where)
-    if isinstance(q, u.Quantity):
-        if q.dim != u.mm.dim:
-            raise ConfigError(f"{where} = {value!r} is not a length; write e.g. \"5 mm\".")
-        q = float(q.to_decimal(u.mm))
+    q = parse_in(value, where, u.mm, what="a length", example='"5 mm"')
     if not (isinstance(q, (int, float)) and math.isfinite(q) and q > 0):
         raise ConfigError(f"{where} = {value!r} must be a positive length, e.g. \"5 mm\".")
     return float(q)
@@ -733,19 +719,15 @@ def _read_argument(key: str, name: str, value, inp, spec):
         if not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ConfigError(f"{key} = {value!r} must be a finite number of radians, e.g. 1.5708 for 90 degrees.")
         return float(value)
-    q = parse_quantity(value, key)
     if what == "time":
-        return _time_ms(key, name, value, q)
+        return _time_ms(key, name, value)
     if what == "frequency":
-        return _frequency_hz(key, value, q)
-    return _in_input_unit(key, value, q, inp, spec)
+        return _frequency_hz(key, value)
+    return _in_input_unit(key, value, parse_quantity(value, key), inp, spec)
 
 
-def _time_ms(key: str, name: str, value, q) -> float:
-    if isinstance(q, u.Quantity):
-        if q.dim != u.ms.dim:
-            raise ConfigError(f"{key} = {value!r} is not a time; write e.g. {ARGUMENT_READERS[name][1]}.")
-        q = float(q.to_decimal(u.ms))
+def _time_ms(key: str, name: str, value) -> float:
+    q = parse_in(value, key, u.ms, what="a time", example=ARGUMENT_READERS[name][1])
     if name in _POSITIVE_TIMES and q <= 0:
         raise ConfigError(f"{key} = {value!r} must be positive, e.g. {ARGUMENT_READERS[name][1]}.")
     if name == "rise" and q < 0:
@@ -753,11 +735,8 @@ def _time_ms(key: str, name: str, value, q) -> float:
     return float(q)
 
 
-def _frequency_hz(key: str, value, q) -> float:
-    if isinstance(q, u.Quantity):
-        if q.dim != u.Hz.dim:
-            raise ConfigError(f"{key} = {value!r} is not a frequency; write e.g. \"10 Hz\".")
-        q = float(q.to_decimal(u.Hz))
+def _frequency_hz(key: str, value) -> float:
+    q = parse_in(value, key, u.Hz, what="a frequency", example='"10 Hz"')
     if q <= 0:
         raise ConfigError(f"{key} = {value!r} must be positive, e.g. \"10 Hz\".")
     return float(q)
@@ -771,12 +750,12 @@ def _in_input_unit(key: str, value, q, inp, spec) -> float:
         if not q.dim.is_dimensionless:
             raise ConfigError(f"{key} = {value!r}: {spec.name}'s input {inp.name} is dimensionless; "
                               f"write a plain number.")
-        return float(q.to_decimal())
+        return float(magnitude(q, u.UNITLESS, key))
     if q.dim != inp.unit.dim:
         raise ConfigError(f"{key} = {value!r} cannot be converted to {inp.unit}, the unit of "
                           f"{spec.name}'s input {inp.name}; write e.g. {_with_unit(1, inp.unit)} "
                           f"or a plain number (read in {inp.unit}).")
-    return float(q.to_decimal(inp.unit))
+    return float(magnitude(q, inp.unit, key))
 
 
 def _with_unit(number, unit) -> str:

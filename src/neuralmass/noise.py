@@ -141,7 +141,7 @@ def _sigma_white(sigma, inp, label):
     if is_quantity(sigma) and inp.unit is not None:
         with_sqrt = inp.unit * u.ms ** 0.5
         if sigma.dim == with_sqrt.dim:
-            return jnp.asarray(sigma.to_decimal((inp.canonical or inp.unit) * u.ms ** 0.5), dtype=float)
+            return to_canonical(sigma, label, with_sqrt, (inp.canonical or inp.unit) * u.ms ** 0.5)
     return to_canonical(sigma, label, inp.unit, inp.canonical)
 
 
@@ -261,7 +261,7 @@ GaussianNoise = WhiteNoise
 def _in_unit(value, unit):
     """A plain magnitude of ``value`` (in ``unit`` when it carries one)."""
     if unit is not None and is_quantity(value):
-        return jnp.asarray(value.to_decimal(unit), dtype=float)
+        return jnp.asarray(magnitude(value, unit), dtype=float)
     return jnp.asarray(magnitude(value), dtype=float)
 
 

@@ -179,7 +179,7 @@ def plot_timeseries(x, ts=None, labels: Sequence[str] | None = None, ax=None, fs
             t = np.arange(T)
             xlabel = "sample"
     elif isinstance(ts, u.Quantity):
-        t = np.asarray(ts.to_decimal(u.ms))
+        t = np.asarray(magnitude(ts, u.ms, "ts"))
         xlabel = "time (ms)"
     else:
         t = np.asarray(ts)
