@@ -826,7 +826,7 @@ def _read_point(key: str, point) -> list[float]:
         if isinstance(q, u.Quantity):
             if q.dim != u.mm.dim:
                 raise ConfigError(f"{key} = {point!r}: {c!r} is not a length; write e.g. \"12 mm\".")
-            q = float(q.to_decimal(u.mm))
+            q = float(magnitude(q, u.mm, key))
         if not _is_number(q):
             raise ConfigError(f"{key} = {point!r} must be [x, y, z] in mm (finite numbers).")
         out.append(float(q))
