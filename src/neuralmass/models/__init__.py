@@ -9,6 +9,7 @@ from .fitzhugh_nagumo import FITZHUGH_NAGUMO
 from .fitzhugh_nagumo_cubic import FITZHUGH_NAGUMO_CUBIC
 from .generic_2d import GENERIC_2D
 from .hopf import HOPF
+from .horn import HORN
 from .jansen_rit import JANSEN_RIT, bounded_input, sigmoid, sys2nd
 from .kuramoto import KURAMOTO
 from .larter_breakspear import LARTER_BREAKSPEAR
@@ -59,6 +60,7 @@ REGISTRY = (
      "Wilson–Cowan node population, shared time constant and sigmoid."),
     (WILSON_COWAN_SIMPLIFIED, "WilsonCowanSimplifiedStep", (), "Wilson–Cowan node population, shared weights."),
     (WILSON_COWAN_LINEAR, "WilsonCowanLinearStep", (), "Wilson–Cowan node population, threshold-linear transfer."),
+    (HORN, "HORNStep", (), "Harmonic oscillator recurrent network (HORN) units (Effenberger et al. 2025)."),
 )
 
 MODELS = {table.name: table for table, *_ in REGISTRY}
@@ -104,7 +106,7 @@ __all__ = [
     "FITZHUGH_NAGUMO", "KURAMOTO", "GENERIC_2D", "EPILEPTOR", "EPILEPTOR_2D", "LARTER_BREAKSPEAR", "WENDLING",
     "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "LORENZ",
     "WILSON_COWAN_NO_SATURATION", "WILSON_COWAN_SYMMETRIC", "WILSON_COWAN_SIMPLIFIED", "WILSON_COWAN_LINEAR",
-    *MODULE_NAMES,
+    "HORN", *MODULE_NAMES,
 ]
 
 
