@@ -93,6 +93,15 @@ BRAINMASS_NAMES: dict[str, str] = {
     "process_sequence": "same reductions; an unknown mode is an error naming it",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
+    "HORNStep": "same steps (symplectic Euler, the default method; any integrator via method=); "
+                "the model HORN; time in ms (dt = 1 ms is the paper's unit step h = 1)",
+    "HORNSeqLayer": "same forward pass; recurrent weights stored (source, target) and the "
+                    "recurrent bias applied also with delay= (brainmass's delayed path uses "
+                    "(target, source) and drops the bias); takes method=",
+    "HORNSeqNetwork": "same forward pass and hidden_activation; as HORNSeqLayer for delays",
+    "XY_Oscillator": "same base: a subclass defines dx, dy; update returns (x, y); runs in "
+                     "Simulator and Network; default integrator heun (brainmass exp_euler), "
+                     "starts at 0 (brainmass uniform in [0, 0.05])",
 }
 
 

@@ -27,6 +27,7 @@ from .wilson_cowan_no_saturation import WILSON_COWAN_NO_SATURATION
 from .wilson_cowan_simplified import WILSON_COWAN_SIMPLIFIED
 from .wilson_cowan_symmetric import WILSON_COWAN_SYMMETRIC
 from .wong_wang import WONG_WANG
+from .xy_oscillator import XY_OSCILLATOR, XY_Oscillator  # noqa: F401 (exported through MODULE_NAMES)
 from .wong_wang_fic import UnstableFixedPointWarning, feedback_inhibition_control, fic_max_real_eigenvalue
 
 #: THE registry: (table, module class name, aliases, one-line description). Adding a model is its
@@ -80,6 +81,9 @@ WongWangExcInhStep = make_node_module(WONG_WANG, "WongWangExcInhStep",
                                       "Reduced Wong–Wang E/I node population (Deco et al. 2014), TVB's "
                                       "and brainmass's parameter names accepted.")
 MODULE_NAMES.append("WongWangExcInhStep")
+# the base of user-defined (x, y) oscillators (brainmass's XY_Oscillator): not in REGISTRY, whose
+# models run as they are; a subclass defines dx and dy
+MODULE_NAMES.append("XY_Oscillator")
 # FitzHughNagumoStep(alpha=..., init_V=...) builds the cubic form: those names are its parameters
 FITZHUGH_NAGUMO.extra["variant"] = (
     frozenset(FITZHUGH_NAGUMO_CUBIC.param_names) - frozenset(FITZHUGH_NAGUMO.param_names)
@@ -106,7 +110,7 @@ __all__ = [
     "FITZHUGH_NAGUMO", "KURAMOTO", "GENERIC_2D", "EPILEPTOR", "EPILEPTOR_2D", "LARTER_BREAKSPEAR", "WENDLING",
     "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "LORENZ",
     "WILSON_COWAN_NO_SATURATION", "WILSON_COWAN_SYMMETRIC", "WILSON_COWAN_SIMPLIFIED", "WILSON_COWAN_LINEAR",
-    "HORN", *MODULE_NAMES,
+    "HORN", "XY_OSCILLATOR", *MODULE_NAMES,
 ]
 
 
