@@ -38,6 +38,7 @@ import sys
 
 import brainmass
 import brainstate
+import braintools
 import brainunit as u
 import jax
 import jax.numpy as jnp
@@ -421,6 +422,56 @@ def horn_cases():
     return out
 
 
+DT_TR_MS = 0.125
+
+
+def jansen_rit_tr_cases():
+    """JansenRitTR: 3 regions, symmetric sc and w_ll (brainmass does not symmetrise w_ll: its
+    transpose over axes (0, 1) is the identity), delays in TRs, 20 TRs of 1 ms at dt = 0.1 ms with a
+    fixed input (and a second run with delay_init = 0.5 mV and input given per step); the
+    normalised lateral weights brainmass builds from an asymmetric w_ll. dt = 0.125 ms, a binary
+    fraction: brainmass reads ``delay * dt`` back as a number of steps, and in float64 3 * 0.1 ms
+    is 0.30000000000000004 ms, which it reads as 4 TRs."""
+    rng = np.random.default_rng(41)
+    n = 3
+    sc = np.round(rng.uniform(0.2, 1.0, size=(n, n)), 3)
+    sc = 0.5 * (sc + sc.T)
+    np.fill_diagonal(sc, 0.0)
+    delay = np.array([[0.0, 1.0, 3.0], [2.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
+    w_ll = np.round(rng.normal(size=(n, n)) * 0.3, 3)
+    w_ll = 0.5 * (w_ll + w_ll.T)
+    w_ff = np.round(rng.normal(size=(n, n)) * 0.3, 3)
+    w_bb = np.round(rng.normal(size=(n, n)) * 0.3, 3)
+    gains = dict(k=2.0, g_l=400.0, g_f=300.0, g_b=200.0)
+    inp = np.array([1.5, -0.5, 3.0])
+    n_tr = 20
+    out = {"sc": sc.tolist(), "delay": delay.tolist(), "w_ll": w_ll.tolist(), "w_ff": w_ff.tolist(),
+           "w_bb": w_bb.tolist(), "gains": gains, "input": inp.tolist(), "n_tr": n_tr, "tr_ms": 1.0,
+           "dt_ms": DT_TR_MS, "runs": {}}
+    for label, delay_init, iterate in (("constant_input", 0.0, False), ("delay_init", 0.5, True)):
+        with brainstate.environ.context(dt=DT_TR_MS * u.ms):
+            m = brainmass.JansenRitTR(n, delay=jnp.asarray(delay), sc=jnp.asarray(sc), w_ll=jnp.asarray(w_ll),
+                                      w_ff=jnp.asarray(w_ff), w_bb=jnp.asarray(w_bb), tr=1.0 * u.ms,
+                                      delay_init=braintools.init.Constant(delay_init), **gains)
+            brainstate.nn.init_all_states(m)
+            acts, Ms = [], []
+            for i in range(n_tr):
+                x = jnp.tile(jnp.asarray(inp) * (1.0 + 0.1 * i), (8, 1)) if iterate else jnp.asarray(inp)
+                a, st = m.update(x, record_state=True, iter_input=iterate)
+                acts.append(mag(a))
+                Ms.append(mag(st["M"], u.mV))
+        out["runs"][label] = {"delay_init": delay_init, "iter_input": iterate,
+                              "input_scale": "input * (1 + 0.1 i) at TR i" if iterate else "constant",
+                              "activity": acts, "M": Ms}
+    w_asym = np.round(rng.normal(size=(n, n)) * 0.5, 3)
+    with brainstate.environ.context(dt=DT_TR_MS * u.ms):
+        m = brainmass.JansenRitTR(n, delay=jnp.asarray(delay), sc=jnp.asarray(sc), w_ll=jnp.asarray(w_asym),
+                                  w_ff=jnp.asarray(w_ff), w_bb=jnp.asarray(w_bb), **gains)
+        W_l, dg_l = m.conn.w_ll.value()
+    out["lateral_from_asymmetric"] = {"w_ll": w_asym.tolist(), "W_l": mag(W_l), "dg_l": mag(dg_l)}
+    return out
+
+
 def main():
     jax.config.update("jax_enable_x64", True)
     brainstate.environ.set(precision=64)
@@ -441,6 +492,7 @@ def main():
            "names": names, "kinds": kinds, "signatures": sigs, "models": models,
            "hrf": hrf, "couplings": couplings, "noise": noise, "utils": utils}
     doc["horn"] = horn_cases()
+    doc["jansen_rit_tr"] = jansen_rit_tr_cases()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(names)} names)")

@@ -99,6 +99,9 @@ BRAINMASS_NAMES: dict[str, str] = {
                     "recurrent bias applied also with delay= (brainmass's delayed path uses "
                     "(target, source) and drops the bias); takes method=",
     "HORNSeqNetwork": "same forward pass and hidden_activation; as HORNSeqLayer for delays",
+    "JansenRitTR": "same runs (delays in TRs); lateral weights symmetrised as Momi et al. 2023 "
+                   "(brainmass's transpose over axes (0, 1) is the identity); std_in is white "
+                   "noise scaled by sqrt(dt); state/input_saturation have no effect (as in brainmass)",
     "XY_Oscillator": "same base: a subclass defines dx, dy; update returns (x, y); runs in "
                      "Simulator and Network; default integrator heun (brainmass exp_euler), "
                      "starts at 0 (brainmass uniform in [0, 0.05])",
