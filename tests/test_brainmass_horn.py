@@ -299,8 +299,10 @@ def test_identical_xy_oscillators_with_positive_coupling_synchronise():
 
 
 def test_xy_oscillator_base_has_no_dynamics():
-    base = nm.XY_Oscillator(2, noise_x=None, init_x=0.1, method="exp_euler")
+    base = nm.XY_Oscillator(2, None, None, 0.1, lambda shape: jnp.full(shape, -0.2), "exp_euler")
+    assert base.method == "exp_euler"
     brainstate.nn.init_all_states(base)
+    np.testing.assert_allclose(np.asarray(base.y.value), [-0.2, -0.2])
     with pytest.raises(NotImplementedError, match="dx"):
         base.update()
     assert "XY_Oscillator" not in [m.name for m in list_models()]

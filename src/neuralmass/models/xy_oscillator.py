@@ -97,10 +97,14 @@ class XY_Oscillator(NodeModule):
 
     model = XY_OSCILLATOR
 
-    def __init__(self, in_size=1, *, method: str | None = None, name: str | None = None, **kwargs):
+    def __init__(self, in_size=1, noise_x=None, noise_y=None, init_x=None, init_y=None,
+                 method: str | None = None, *, name: str | None = None, **kwargs):
         # the instance's own table: the base table with dx, dy as its drift
         object.__setattr__(self, "model", dataclasses.replace(
             XY_OSCILLATOR, name=type(self).__name__, drift=self._drift))
+        # brainmass's positional order (in_size, noise_x, noise_y, init_x, init_y, method)
+        given = {"noise_x": noise_x, "noise_y": noise_y, "init_x": init_x, "init_y": init_y}
+        kwargs.update({k: v for k, v in given.items() if v is not None})
         super().__init__(in_size, method=method, name=name, **kwargs)
 
     def _drift(self, state, params, inputs):
