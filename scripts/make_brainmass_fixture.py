@@ -25,6 +25,9 @@ What is recorded
   square, non-square and flattened connectivity;
 * ``utils``: ``list_models()``, ``sigmoid``, ``bounded_input``, ``sys2nd``, ``delay_index``,
   ``laplacian_connectivity`` (three normalisations) and ``LeadfieldReadout`` at fixed inputs;
+* ``wilson_cowan_variants``: the Wilson–Cowan variants with adaptation, divisive normalisation,
+  delays inside the node and a third population, recorded as ``models`` (the delayed variant's
+  runs only);
 * ``noise``: the log-log slope over time of the power spectrum of brainmass's coloured noises
   (4096 successive ``update`` calls of one node among 64), which shows what they generate.
 """
@@ -199,6 +202,77 @@ def model_case(label, spec):
                             **{s: mag(t[RECORD_EVERY - 1::RECORD_EVERY, 0], un) for s, t, un in zip(spec["states"], traj, units)}}
         out["runs"] = runs
     return out
+
+
+# Wilson-Cowan variants with more than two states or with delays inside the node; recorded under
+# their own key ("wilson_cowan_variants"). These variants name their weights target-source as
+# neuralmass does (wEI: I onto E), so their keywords are compared as they are. Runs call the module
+# (m(...)), which also records the delayed states, and start from constant initialisers, so that
+# the delay history before the start equals the initial state.
+WC_VARIANT_CASES = {
+    "WilsonCowanAdaptiveStep": dict(
+        kwargs=dict(tau_I=2.0 * u.ms, wEE=11.0, wEI=12.0, wIE=5.0, r=0.9, tau_aE=20.0 * u.ms,
+                    tau_aI=15.0 * u.ms, b_E=1.5, b_I=0.8),
+        states=("rE", "rI", "aE", "aI"), points=WC_POINTS + [[0.0, 0.05, 0.2, -0.1], [0.0, 0.02, 0.1, 0.3]],
+        inputs=WC_INPUTS, init=[0.1, 0.05, 0.02, 0.01]),
+    "WilsonCowanDivisiveStep": dict(
+        kwargs=dict(tau_I=2.0 * u.ms, wEE=7.0, wEI=5.0, wIE=3.0, wII=4.0, sigma_E=0.8, sigma_I=1.2, r=0.9),
+        states=("rE", "rI"), points=WC_POINTS, inputs=WC_INPUTS, init=[0.1, 0.05]),
+    "WilsonCowanDivisiveInputStep": dict(
+        kwargs=dict(tau_E=1.5 * u.ms, wEE=7.0, wEI=5.0, wIE=3.0, wII=4.0, sigma_E=0.8, sigma_I=1.2, a_E=1.4),
+        states=("rE", "rI"), points=WC_POINTS, inputs=WC_INPUTS, init=[0.1, 0.05]),
+    # delays of 8, 5, 6 and 3 steps of 0.05 ms: all act within the 200-step run
+    "WilsonCowanDelayedStep": dict(
+        kwargs=dict(tau_I=2.0 * u.ms, wEE=11.0, wEI=12.0, wIE=5.0, delay_EE=0.4 * u.ms,
+                    delay_IE=0.25 * u.ms, delay_EI=0.3 * u.ms, delay_II=0.15 * u.ms),
+        states=("rE", "rI"), points=None, inputs=WC_INPUTS, init=[0.1, 0.05]),
+    "WilsonCowanDelayedStep_defaults": dict(
+        cls="WilsonCowanDelayedStep", kwargs=dict(), states=("rE", "rI"), points=None, inputs=WC_INPUTS,
+        init=[0.3, 0.05]),
+    "WilsonCowanThreePopulationStep": dict(
+        kwargs=dict(tau_M=3.0 * u.ms, theta_M=3.0, wME=7.0, wMI=5.0, wEM=3.0, wIM=2.5, wMM=1.5, r=0.9),
+        states=("rE", "rI", "rM"), points=WC_POINTS + [[0.1, 0.3, 0.0, 0.8]],
+        inputs=WC_INPUTS + [[0.0, 1.0, -0.5, 2.0]], init=[0.1, 0.05, 0.2]),
+}
+
+
+def wilson_cowan_variant_case(label, spec):
+    """One record of ``wilson_cowan_variants``: the drift at ``points`` (none for the delayed
+    variant, whose drift reads its history) and 200-step runs for three integrators."""
+    import braintools
+
+    cls = getattr(brainmass, spec.get("cls", label))
+    out = {"class": cls.__name__, "kwargs": {k: mag(v, u.ms) if isinstance(v, u.Quantity) else v
+                                              for k, v in spec["kwargs"].items()},
+           "states": list(spec["states"]), "points": spec["points"], "inputs": spec["inputs"],
+           "dt_ms": DT_MS, "n_steps": N_STEPS, "record_every": RECORD_EVERY, "init": spec["init"],
+           "derivative": None, "runs": {}}
+    with brainstate.environ.context(dt=DT_MS * u.ms):
+        if spec["points"] is not None:
+            m = cls(len(spec["points"][0]), **spec["kwargs"])
+            brainstate.nn.init_all_states(m)
+            d = m.derivative(tuple(jnp.asarray(p) for p in spec["points"]), 0.0 * u.ms,
+                             *[jnp.asarray(v) for v in spec["inputs"]])
+            out["derivative"] = [mag(di, u.ms ** -1) for di in d]
+        for method in ("exp_euler", "euler", "rk2"):
+            inits = {f"{s}_init": braintools.init.Constant(v) for s, v in zip(spec["states"], spec["init"])}
+            m = cls(1, **spec["kwargs"], **inits, method=method)
+            brainstate.nn.init_all_states(m)
+            ext = [v[1] for v in spec["inputs"]]
+
+            def step(i):
+                with brainstate.environ.context(i=i, t=i * DT_MS * u.ms):
+                    m(*ext)
+                return tuple(getattr(m, s).value for s in spec["states"])
+
+            traj = brainstate.transform.for_loop(step, np.arange(N_STEPS))
+            out["runs"][method] = {"inputs": ext, **{s: mag(t[RECORD_EVERY - 1::RECORD_EVERY, 0])
+                                                    for s, t in zip(spec["states"], traj)}}
+    return out
+
+
+def wilson_cowan_variant_cases():
+    return {label: wilson_cowan_variant_case(label, spec) for label, spec in WC_VARIANT_CASES.items()}
 
 
 def _grid_ms(duration_ms, step_ms):
@@ -490,7 +564,8 @@ def main():
     doc = {"brainmass_version": brainmass.__version__, "python": sys.version.split()[0],
            "units": {"MontbrioPazoRoxinStep": "r in Hz, dr/dt in Hz/ms; other models dimensionless, d/dt per ms"},
            "names": names, "kinds": kinds, "signatures": sigs, "models": models,
-           "hrf": hrf, "couplings": couplings, "noise": noise, "utils": utils}
+           "hrf": hrf, "couplings": couplings, "noise": noise, "utils": utils,
+           "wilson_cowan_variants": wilson_cowan_variant_cases()}
     doc["horn"] = horn_cases()
     doc["jansen_rit_tr"] = jansen_rit_tr_cases()
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -196,7 +196,9 @@ class Stimulus:
         m = self.n_regions
         if n is not None and m is not None and m != n:
             raise ValueError(f"{name}: {self.name} has a spatial pattern over {m} regions but the "
-                             f"system has {n}; build it with the system's labels or n={n}.")
+                             f"system has {n}; build it with the system's labels or n={n} (on a cortical "
+                             f"surface: neuralmass.surface.surface_weights, or on_surface for a region "
+                             f"pattern).")
         return self
 
     def __repr__(self):

@@ -88,6 +88,20 @@ BRAINMASS_NAMES: dict[str, str] = {
     "WilsonCowanSymmetricStep": "same drift and runs; wEI/wIE swapped names as WilsonCowanStep",
     "WilsonCowanSimplifiedStep": "same drift and runs",
     "WilsonCowanLinearStep": "same drift and runs; wEI/wIE swapped names as WilsonCowanStep",
+    "WilsonCowanAdaptiveStep": "same drift and runs; weights named as brainmass (this variant reads "
+                               "wEI as I onto E, as neuralmass does), so its defaults wEI = 13, "
+                               "wIE = 4 differ from WilsonCowanStep's",
+    "WilsonCowanDelayedStep": "same runs (delays rounded to whole steps, history = the initial "
+                              "state, as brainmass with constant initialisers); the delayed rates "
+                              "are inputs of the drift filled by the node's history; in a Network "
+                              "too; a run's override may shorten a delay, not lengthen it",
+    "WilsonCowanDivisiveStep": "same drift and runs; weights named as brainmass",
+    "WilsonCowanDivisiveInputStep": "same drift and runs; weights named as brainmass",
+    "WilsonCowanThreePopBase": "the base class of the three-population modules; not instantiated "
+                               "(brainmass: raises on update); a variant is a subclass naming a "
+                               "table (model = wilson_cowan_three_pop_family(...)), not methods "
+                               "drE/drI/drM",
+    "WilsonCowanThreePopulationStep": "same drift and runs; weights named as brainmass",
     "KuramotoNetwork": "same runs with method='euler' (brainmass's step); default heun; omega "
                        "and K plain numbers in rad/ms; takes method=",
     "process_sequence": "same reductions; an unknown mode is an error naming it",

@@ -22,10 +22,15 @@ from .threshold_linear import THRESHOLD_LINEAR
 from .van_der_pol import VAN_DER_POL
 from .wendling import WENDLING
 from .wilson_cowan import WILSON_COWAN
+from .wilson_cowan_adaptive import WILSON_COWAN_ADAPTIVE
+from .wilson_cowan_delayed import WILSON_COWAN_DELAYED
+from .wilson_cowan_divisive import WILSON_COWAN_DIVISIVE
+from .wilson_cowan_divisive_input import WILSON_COWAN_DIVISIVE_INPUT
 from .wilson_cowan_linear import WILSON_COWAN_LINEAR
 from .wilson_cowan_no_saturation import WILSON_COWAN_NO_SATURATION
 from .wilson_cowan_simplified import WILSON_COWAN_SIMPLIFIED
 from .wilson_cowan_symmetric import WILSON_COWAN_SYMMETRIC
+from .wilson_cowan_three_population import WILSON_COWAN_THREE_POPULATION, WilsonCowanThreePopBase  # noqa: F401 (MODULE_NAMES)
 from .wong_wang import WONG_WANG
 from .xy_oscillator import XY_OSCILLATOR, XY_Oscillator  # noqa: F401 (exported through MODULE_NAMES)
 from .wong_wang_fic import UnstableFixedPointWarning, feedback_inhibition_control, fic_max_real_eigenvalue
@@ -61,6 +66,14 @@ REGISTRY = (
      "Wilson–Cowan node population, shared time constant and sigmoid."),
     (WILSON_COWAN_SIMPLIFIED, "WilsonCowanSimplifiedStep", (), "Wilson–Cowan node population, shared weights."),
     (WILSON_COWAN_LINEAR, "WilsonCowanLinearStep", (), "Wilson–Cowan node population, threshold-linear transfer."),
+    (WILSON_COWAN_ADAPTIVE, "WilsonCowanAdaptiveStep", (), "Wilson–Cowan node population with adaptation currents."),
+    (WILSON_COWAN_DELAYED, "WilsonCowanDelayedStep", (),
+     "Wilson–Cowan node population with delayed local connections."),
+    (WILSON_COWAN_DIVISIVE, "WilsonCowanDivisiveStep", (), "Wilson–Cowan node population, divisive gain."),
+    (WILSON_COWAN_DIVISIVE_INPUT, "WilsonCowanDivisiveInputStep", (),
+     "Wilson–Cowan node population, divisively normalised input."),
+    (WILSON_COWAN_THREE_POPULATION, "WilsonCowanThreePopulationStep", (),
+     "Wilson–Cowan E, I and modulatory node populations."),
     (HORN, "HORNStep", (), "Harmonic oscillator recurrent network (HORN) units (Effenberger et al. 2025)."),
 )
 
@@ -76,6 +89,8 @@ for _table, _name, _aliases, _doc in REGISTRY:
     MODULE_NAMES += [_name, *_aliases]
 del _table, _name, _aliases, _doc, _alias
 
+# the base class of the three-population Wilson–Cowan modules (brainmass's name), not itself built
+MODULE_NAMES.append("WilsonCowanThreePopBase")
 # a second module class over the Wong–Wang table, with TVB's and brainmass's parameter names
 WongWangExcInhStep = make_node_module(WONG_WANG, "WongWangExcInhStep",
                                       "Reduced Wong–Wang E/I node population (Deco et al. 2014), TVB's "
@@ -110,7 +125,9 @@ __all__ = [
     "FITZHUGH_NAGUMO", "KURAMOTO", "GENERIC_2D", "EPILEPTOR", "EPILEPTOR_2D", "LARTER_BREAKSPEAR", "WENDLING",
     "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "LORENZ",
     "WILSON_COWAN_NO_SATURATION", "WILSON_COWAN_SYMMETRIC", "WILSON_COWAN_SIMPLIFIED", "WILSON_COWAN_LINEAR",
-    "HORN", "XY_OSCILLATOR", *MODULE_NAMES,
+    "WILSON_COWAN_ADAPTIVE", "WILSON_COWAN_DELAYED", "WILSON_COWAN_DIVISIVE", "WILSON_COWAN_DIVISIVE_INPUT",
+    "WILSON_COWAN_THREE_POPULATION", "HORN", "XY_OSCILLATOR",
+    *MODULE_NAMES,
 ]
 
 

@@ -20,6 +20,7 @@ from ..noise import NoiseSpec
 from ..params import Param
 from ..units import time_ms
 from .base import NodeModel
+from .node_delays import history_length, history_sources, init_history, node_delays, step_history
 from .system import NodeSystem
 
 __all__ = ["NodeModule", "make_node_module"]
@@ -120,6 +121,12 @@ class NodeModule(brainstate.nn.Dynamics):
             if batch_size is not None:
                 v = jnp.broadcast_to(v, (batch_size,) + v.shape)
             setattr(self, k, brainstate.HiddenState(v))
+        if node_delays(self.model):   # the node's own history (delays inside the model)
+            st = {k: getattr(self, k).value for k in self.model.state_names}
+            length = history_length(self.model, (self._canonical,), self.step_dt())
+            for k, v in init_history(self.model, st, length).items():
+                setattr(self, f"history_{k}", brainstate.HiddenState(v))
+            self.node_step = brainstate.HiddenState(jnp.zeros((), jnp.int32))
 
     def reset_state(self, batch_size=None, **kwargs):
         self.init_state(batch_size)
@@ -166,6 +173,20 @@ class NodeModule(brainstate.nn.Dynamics):
             noise = mod()
             vals[inp] = vals[inp] + M.input(inp).to_canonical(noise)
         state = {k: getattr(self, k).value for k in M.state_names}
+        if node_delays(M):
+            i = self.node_step.value
+            hist = {k: getattr(self, f"history_{k}").value for k in history_sources(M)}
+            need, have = history_length(M, (self._canonical,), self.step_dt()), next(iter(hist.values())).shape[0]
+            if need > have:
+                raise ValueError(
+                    f"{type(self).__name__}: its delays need {need} steps of history at dt = "
+                    f"{self.step_dt():g} ms, but init_all_states() sized it for {have}; initialise the "
+                    f"states inside the same brainstate.environ.context(dt=...) as the steps.")
+            own, hist = step_history(M, hist, state, self._canonical, i, self.step_dt())
+            for k, v in hist.items():
+                getattr(self, f"history_{k}").value = v
+            vals.update({k: vals[k] + v for k, v in own.items()})
+            self.node_step.value = i + 1
         new = get_integrator(self.method)(M.drift, state, self._canonical, vals, self.step_dt())
         for k, v in new.items():
             getattr(self, k).value = v
@@ -222,7 +243,8 @@ def _initial_value(model: NodeModel, name: str, value, n: int):
 def make_node_module(model: NodeModel, class_name: str, doc: str | None = None) -> type:
     """Generate the stateful module class of ``model``."""
     body = {"model": model, "__doc__": (doc or "") + "\n\n" + _param_doc(model), "__module__": "neuralmass"}
-    return type(class_name, (NodeModule,), body)
+    # a model may name the base class of its module (e.g. WilsonCowanThreePopBase)
+    return type(class_name, (model.extra.get("module_base", NodeModule),), body)
 
 
 def _param_doc(model: NodeModel) -> str:

@@ -34,12 +34,18 @@ import jax.numpy as jnp
 
 from .base import InputVar, NodeModel, Parameter, StateVar
 
-__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid", "wc_rates", "wilson_cowan_family"]
+__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid", "wc_relax", "wc_rates", "wilson_cowan_family"]
 
 
 def wc_sigmoid(x, a, theta):
     """Wilson–Cowan transfer function, shifted so that ``F(0) = 0``."""
     return 1.0 / (1.0 + jnp.exp(-a * (x - theta))) - 1.0 / (1.0 + jnp.exp(a * theta))
+
+
+def wc_relax(rate, drive, r, tau):
+    r"""One Wilson–Cowan population: :math:`\dot r_j = (-r_j + (1 - r\,r_j)\,D_j) / \tau_j` for its
+    (transferred) drive :math:`D_j`. Shared by the Wilson–Cowan family."""
+    return (-rate + (1.0 - r * rate) * drive) / tau
 
 
 def wc_rates(state, P, inputs, F_E, F_I):
@@ -49,10 +55,7 @@ def wc_rates(state, P, inputs, F_E, F_I):
     rE, rI = state["rE"], state["rI"]
     xE = P["wEE"] * rE - P["wEI"] * rI + inputs["rE_inp"]
     xI = P["wIE"] * rE - P["wII"] * rI + inputs["rI_inp"]
-    return {
-        "rE": (-rE + (1.0 - P["r"] * rE) * F_E(xE)) / P["tau_E"],
-        "rI": (-rI + (1.0 - P["r"] * rI) * F_I(xI)) / P["tau_I"],
-    }
+    return {"rE": wc_relax(rE, F_E(xE), P["r"], P["tau_E"]), "rI": wc_relax(rI, F_I(xI), P["r"], P["tau_I"])}
 
 
 def wilson_cowan_drift(state, params, inputs):
@@ -62,14 +65,18 @@ def wilson_cowan_drift(state, params, inputs):
                     lambda x: wc_sigmoid(x, P["a_I"], P["theta_I"]))
 
 
-def wilson_cowan_family(name, doc, params, drift, reference, default_dt=0.1, extra=None) -> NodeModel:
+def wilson_cowan_family(name, doc, params, drift, reference, default_dt=0.1, extra=None, states=(),
+                        inputs=()) -> NodeModel:
     """A model of the Wilson–Cowan family: this model's states, inputs, coupling and noise slots
-    with its own parameter table and drift (the variants of brainmass 0.1.1)."""
+    with its own parameter table and drift (the variants of brainmass 0.1.1); ``states`` and
+    ``inputs`` are a variant's own rows after rE, rI and rE_inp, rI_inp; ``extra`` adds to
+    Wilson–Cowan's (its ``noise_slots``: the inputs that receive noise)."""
+    extra = {**WILSON_COWAN.extra, **(extra or {})}
     return NodeModel(
-        name=name, doc=doc, category="physiological", states=WILSON_COWAN.states, params=params,
-        inputs=WILSON_COWAN.inputs, drift=drift, coupled_var="rE", coupling_input="rE_inp",
-        noise_inputs=("rE_inp", "rI_inp"), output="rE", default_dt=default_dt, reference=reference,
-        extra={**WILSON_COWAN.extra, **(extra or {})})
+        name=name, doc=doc, category="physiological", states=WILSON_COWAN.states + tuple(states),
+        params=params, inputs=WILSON_COWAN.inputs + tuple(inputs), drift=drift, coupled_var="rE",
+        coupling_input="rE_inp", noise_inputs=tuple(extra["noise_slots"].values()), output="rE",
+        default_dt=default_dt, reference=reference, extra=extra)
 
 
 WILSON_COWAN = NodeModel(

@@ -342,6 +342,9 @@ class Network:
             For a negative coupling strength (``k`` or ``k_<input>``): the coupling pushes regions
             apart.
         """
+        own = self._nodes.divergence_hint(params)     # a delay inside the node model
+        if own is not None:
+            return own
         for name in sorted(self._cparams):
             if name == "k" or name.startswith("k_"):
                 v = np.asarray(params.get(name, self._cparams[name]), dtype=float)
@@ -459,6 +462,9 @@ class Network:
         line = self.delay_line(dt)
         uses_local = any(pw.coupling.uses_local for pw in self.pathways)
         extra = {"rowsum": self._rowsum(params)} if uses_local else {}
+        own = self._nodes.init_extra(state, params, dt, key)   # delays inside the node model
+        if own:
+            extra.update(own)
         if line is None:
             # without delays the sum is a dense mat-vec (fast on every backend)
             tgt, src = self._edges()
@@ -517,6 +523,8 @@ class Network:
                                  pw.kind_params(params))
             for inp, p in pw.strengths:
                 out[inp] = params[p.name] * c
+        own, extra = self._nodes.coupling_inputs(extra, state, params, i, dt)
+        out.update(own)
         return out, extra
 
     def push(self, extra, state, params, i, dt):

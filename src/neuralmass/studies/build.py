@@ -668,7 +668,7 @@ def build_study(cfg: Mapping, subjects=None) -> Study:
     except (KeyError, IndexError) as exc:
         raise preflight.PreflightError(str(exc.args[0])) from None
     # [[stimulus]] blocks name regions of this connectome too (PreflightError naming the block)
-    stimuli = build_stimuli(cfg.get("stimulus", []), labels, n)
+    stimuli = build_stimuli(cfg.get("stimulus", []), labels, n, None if surface is None else surface.surface)
     if surface is not None:
         from .surface import surface_network
 

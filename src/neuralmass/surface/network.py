@@ -51,6 +51,7 @@ import numpy as np
 
 from ..engine.system import NodeSystem
 from ..models.base import NodeModel, Parameter
+from ..models.node_delays import node_delays
 from ..network.coupling import strength_unit
 from ..network.network import Network
 from .local import LocalCoupling
@@ -208,6 +209,10 @@ class SurfaceNetwork:
         elif local_strength not in (0, 0.0, None):
             raise ValueError(f"local_strength={local_strength!r} needs local=LocalCoupling(...); without a "
                              f"kernel there is no local coupling to scale.")
+        if node_delays(model):
+            raise ValueError(f"{model.name} has delays inside its node (a history per node), which a "
+                             f"SurfaceNetwork does not keep; use it in a Network, or a model without them "
+                             f"(e.g. WilsonCowanStep).")
         self.model = model
         merged = dict(nnoise)
         merged.update({kk: v for kk, v in (noise or {}).items() if v is not None})
