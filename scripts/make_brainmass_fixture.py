@@ -41,6 +41,7 @@ import sys
 
 import brainmass
 import brainstate
+import braintools
 import brainunit as u
 import jax
 import jax.numpy as jnp
@@ -413,6 +414,138 @@ def utility_cases():
     return out
 
 
+# --------------------------------------------------------------------------- HORN and XY_Oscillator
+def horn_weight(shape, phase=0.3):
+    """Deterministic weights for the HORN records: 0.6 sin(1.3 k + phase) / sqrt(shape[0]) over the
+    flat index k = 0, 1, ... (the test builds the same arrays with the same formula)."""
+    size = int(np.prod(shape))
+    return jnp.asarray(0.6 * np.sin(1.3 * np.arange(size) + phase).reshape(shape) / np.sqrt(shape[0]))
+
+
+def horn_bias(shape):
+    """Deterministic biases for the HORN records: 0.1 cos(0.7 k)."""
+    return jnp.asarray(0.1 * np.cos(0.7 * np.arange(int(np.prod(shape)))).reshape(shape))
+
+
+HORN_KW = dict(alpha=0.5, omega=0.4, gamma=0.05, v=0.3)
+
+
+def horn_cases():
+    """HORNStep stepped with a fixed input sequence; HORNSeqLayer (with and without recurrent
+    delays) and HORNSeqNetwork forward passes on a fixed input sequence with the fixed weights of
+    ``horn_weight``/``horn_bias``; a user subclass of XY_Oscillator (a damped rotation) run with
+    each integrator. dt = 1 ms (brainmass's HORN step is h = dt/ms); float64."""
+    out = {"kwargs": HORN_KW, "dt_ms": 1.0, "weight": "0.6 sin(1.3 k + phase) / sqrt(shape[0])",
+           "bias": "0.1 cos(0.7 k)"}
+    rng = np.random.default_rng(31)
+    T = 40
+    drive = np.round(rng.normal(size=(T, 4)), 3)
+    x0, y0 = np.round(rng.normal(size=4), 3), np.round(rng.normal(size=4), 3)
+    with brainstate.environ.context(dt=1.0 * u.ms):
+        m = brainmass.HORNStep(4, **HORN_KW, x_init=lambda s: jnp.asarray(x0), y_init=lambda s: jnp.asarray(y0))
+        brainstate.nn.init_all_states(m)
+        traj = brainstate.transform.for_loop(lambda i: (m.update(jnp.asarray(drive)[i]), m.y.value), np.arange(T))
+    out["step"] = {"x0": x0.tolist(), "y0": y0.tolist(), "inputs": drive.tolist(),
+                   "x": mag(traj[0]), "y": mag(traj[1])}
+
+    seq = np.round(rng.normal(size=(T, 3)), 3)
+    out["sequence"] = seq.tolist()
+    delay = rng.integers(0, 4, size=(4, 4)).astype(float)
+    out["delay_ms"] = delay.tolist()
+    layers = {}
+    for label, kw in (("plain", {}), ("delayed", dict(delay=jnp.asarray(delay) * u.ms))):
+        with brainstate.environ.context(dt=1.0 * u.ms):
+            layer = brainmass.HORNSeqLayer(3, 4, **HORN_KW, rec_w_init=lambda s: horn_weight(s, 0.9),
+                                           rec_b_init=horn_bias, inp_w_init=horn_weight, inp_b_init=horn_bias, **kw)
+            brainstate.nn.init_all_states(layer)
+            st, xs = layer.update(jnp.asarray(seq), record_state=True)
+        layers[label] = {"x": mag(xs), "y": mag(st["y"])}
+    out["layer"] = layers
+    with brainstate.environ.context(dt=1.0 * u.ms):
+        net = brainmass.HORNSeqNetwork(3, [4, 5], 2, **HORN_KW, rec_w_init=lambda s: horn_weight(s, 0.9),
+                                       rec_b_init=horn_bias, inp_w_init=horn_weight, inp_b_init=horn_bias)
+        brainstate.nn.init_all_states(net)
+        o = net.update(jnp.asarray(seq))
+        brainstate.nn.init_all_states(net)
+        hidden = net.hidden_activation(jnp.asarray(seq))
+    out["network"] = {"n_hidden": [4, 5], "n_output": 2, "output": mag(o), "hidden": [mag(h) for h in hidden]}
+
+    class DampedRotation(brainmass.XY_Oscillator):
+        def __init__(self, in_size, g=0.2, w=0.5, **kw):
+            super().__init__(in_size, **kw)
+            self.g, self.w = g, w
+
+        def dx(self, x, y, x_ext):
+            return (-self.g * x - self.w * y + x_ext) / u.ms
+
+        def dy(self, y, x, y_ext):
+            return (self.w * x - self.g * y + x * x * 0.1 + y_ext) / u.ms
+
+    xy = {"equations": "dx = -g x - w y + x_ext, dy = w x - g y + 0.1 x^2 + y_ext (per ms)",
+          "g": 0.2, "w": 0.5, "init": [0.5, -0.2], "inputs": [0.1, -0.05], "dt_ms": DT_MS,
+          "n_steps": N_STEPS, "record_every": RECORD_EVERY, "runs": {}}
+    for method in ("exp_euler", "euler", "rk2"):
+        with brainstate.environ.context(dt=DT_MS * u.ms):
+            osc = DampedRotation(1, method=method, init_x=lambda s: jnp.full(s, 0.5),
+                                 init_y=lambda s: jnp.full(s, -0.2))
+            brainstate.nn.init_all_states(osc)
+            tr = brainstate.transform.for_loop(lambda i: osc.update(0.1, -0.05), np.arange(N_STEPS))
+        xy["runs"][method] = {"x": mag(tr[0][RECORD_EVERY - 1::RECORD_EVERY, 0]),
+                              "y": mag(tr[1][RECORD_EVERY - 1::RECORD_EVERY, 0])}
+    out["xy_oscillator"] = xy
+    return out
+
+
+DT_TR_MS = 0.125
+
+
+def jansen_rit_tr_cases():
+    """JansenRitTR: 3 regions, symmetric sc and w_ll (brainmass does not symmetrise w_ll: its
+    transpose over axes (0, 1) is the identity), delays in TRs, 20 TRs of 1 ms at dt = 0.1 ms with a
+    fixed input (and a second run with delay_init = 0.5 mV and input given per step); the
+    normalised lateral weights brainmass builds from an asymmetric w_ll. dt = 0.125 ms, a binary
+    fraction: brainmass reads ``delay * dt`` back as a number of steps, and in float64 3 * 0.1 ms
+    is 0.30000000000000004 ms, which it reads as 4 TRs."""
+    rng = np.random.default_rng(41)
+    n = 3
+    sc = np.round(rng.uniform(0.2, 1.0, size=(n, n)), 3)
+    sc = 0.5 * (sc + sc.T)
+    np.fill_diagonal(sc, 0.0)
+    delay = np.array([[0.0, 1.0, 3.0], [2.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
+    w_ll = np.round(rng.normal(size=(n, n)) * 0.3, 3)
+    w_ll = 0.5 * (w_ll + w_ll.T)
+    w_ff = np.round(rng.normal(size=(n, n)) * 0.3, 3)
+    w_bb = np.round(rng.normal(size=(n, n)) * 0.3, 3)
+    gains = dict(k=2.0, g_l=400.0, g_f=300.0, g_b=200.0)
+    inp = np.array([1.5, -0.5, 3.0])
+    n_tr = 20
+    out = {"sc": sc.tolist(), "delay": delay.tolist(), "w_ll": w_ll.tolist(), "w_ff": w_ff.tolist(),
+           "w_bb": w_bb.tolist(), "gains": gains, "input": inp.tolist(), "n_tr": n_tr, "tr_ms": 1.0,
+           "dt_ms": DT_TR_MS, "runs": {}}
+    for label, delay_init, iterate in (("constant_input", 0.0, False), ("delay_init", 0.5, True)):
+        with brainstate.environ.context(dt=DT_TR_MS * u.ms):
+            m = brainmass.JansenRitTR(n, delay=jnp.asarray(delay), sc=jnp.asarray(sc), w_ll=jnp.asarray(w_ll),
+                                      w_ff=jnp.asarray(w_ff), w_bb=jnp.asarray(w_bb), tr=1.0 * u.ms,
+                                      delay_init=braintools.init.Constant(delay_init), **gains)
+            brainstate.nn.init_all_states(m)
+            acts, Ms = [], []
+            for i in range(n_tr):
+                x = jnp.tile(jnp.asarray(inp) * (1.0 + 0.1 * i), (8, 1)) if iterate else jnp.asarray(inp)
+                a, st = m.update(x, record_state=True, iter_input=iterate)
+                acts.append(mag(a))
+                Ms.append(mag(st["M"], u.mV))
+        out["runs"][label] = {"delay_init": delay_init, "iter_input": iterate,
+                              "input_scale": "input * (1 + 0.1 i) at TR i" if iterate else "constant",
+                              "activity": acts, "M": Ms}
+    w_asym = np.round(rng.normal(size=(n, n)) * 0.5, 3)
+    with brainstate.environ.context(dt=DT_TR_MS * u.ms):
+        m = brainmass.JansenRitTR(n, delay=jnp.asarray(delay), sc=jnp.asarray(sc), w_ll=jnp.asarray(w_asym),
+                                  w_ff=jnp.asarray(w_ff), w_bb=jnp.asarray(w_bb), **gains)
+        W_l, dg_l = m.conn.w_ll.value()
+    out["lateral_from_asymmetric"] = {"w_ll": w_asym.tolist(), "W_l": mag(W_l), "dg_l": mag(dg_l)}
+    return out
+
+
 def main():
     jax.config.update("jax_enable_x64", True)
     brainstate.environ.set(precision=64)
@@ -433,6 +566,8 @@ def main():
            "names": names, "kinds": kinds, "signatures": sigs, "models": models,
            "hrf": hrf, "couplings": couplings, "noise": noise, "utils": utils,
            "wilson_cowan_variants": wilson_cowan_variant_cases()}
+    doc["horn"] = horn_cases()
+    doc["jansen_rit_tr"] = jansen_rit_tr_cases()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(names)} names)")

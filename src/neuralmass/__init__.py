@@ -43,7 +43,8 @@ from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Netwo
                       SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling, HyperbolicTangentCoupling,
                       additive_coupling, diffusive_coupling, sigmoidal_coupling,
                       sigmoidal_jansen_rit_coupling, hyperbolic_tangent_coupling, laplacian_connectivity,
-                      LaplacianConnParam, delay_index, KuramotoNetwork)
+                      LaplacianConnParam, delay_index, KuramotoNetwork, HORNSeqLayer, HORNSeqNetwork,
+                      JansenRitTR)
 from .network.connectome import Connectome
 from .noise import (BlueNoise, BrownianNoise, ColoredNoise, GaussianNoise, Noise, OUProcess, PinkNoise,
                     VioletNoise, WhiteNoise)
@@ -75,7 +76,7 @@ __all__ = [
     "HyperbolicTangentCoupling", "additive_coupling", "diffusive_coupling", "sigmoidal_coupling",
     "sigmoidal_jansen_rit_coupling", "hyperbolic_tangent_coupling", "laplacian_connectivity",
     "LaplacianConnParam", "delay_index", "LeadfieldReadout", "ModelInfo", "list_models", "sigmoid",
-    "sys2nd", "bounded_input", "process_sequence", "KuramotoNetwork", "Array", "Initializer", "Parameter",
+    "sys2nd", "bounded_input", "process_sequence", "KuramotoNetwork", "HORNSeqLayer", "HORNSeqNetwork", "JansenRitTR", "Array", "Initializer", "Parameter",
     "typing",
     "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
     "hrf_bold", "simulate_bold", "HRFKernel", "HRFBold", "FirstOrderVolterraHRFKernel",

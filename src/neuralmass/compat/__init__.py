@@ -107,6 +107,18 @@ BRAINMASS_NAMES: dict[str, str] = {
     "process_sequence": "same reductions; an unknown mode is an error naming it",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
+    "HORNStep": "same steps (symplectic Euler, the default method; any integrator via method=); "
+                "the model HORN; time in ms (dt = 1 ms is the paper's unit step h = 1)",
+    "HORNSeqLayer": "same forward pass; recurrent weights stored (source, target) and the "
+                    "recurrent bias applied also with delay= (brainmass's delayed path uses "
+                    "(target, source) and drops the bias); takes method=",
+    "HORNSeqNetwork": "same forward pass and hidden_activation; as HORNSeqLayer for delays",
+    "JansenRitTR": "same runs (delays in TRs); lateral weights symmetrised as Momi et al. 2023 "
+                   "(brainmass's transpose over axes (0, 1) is the identity); std_in is white "
+                   "noise scaled by sqrt(dt); state/input_saturation have no effect (as in brainmass)",
+    "XY_Oscillator": "same base: a subclass defines dx, dy; update returns (x, y); runs in "
+                     "Simulator and Network; default integrator heun (brainmass exp_euler), "
+                     "starts at 0 (brainmass uniform in [0, 0.05])",
 }
 
 

@@ -9,6 +9,7 @@ from .fitzhugh_nagumo import FITZHUGH_NAGUMO
 from .fitzhugh_nagumo_cubic import FITZHUGH_NAGUMO_CUBIC
 from .generic_2d import GENERIC_2D
 from .hopf import HOPF
+from .horn import HORN
 from .jansen_rit import JANSEN_RIT, bounded_input, sigmoid, sys2nd
 from .kuramoto import KURAMOTO
 from .larter_breakspear import LARTER_BREAKSPEAR
@@ -31,6 +32,7 @@ from .wilson_cowan_simplified import WILSON_COWAN_SIMPLIFIED
 from .wilson_cowan_symmetric import WILSON_COWAN_SYMMETRIC
 from .wilson_cowan_three_population import WILSON_COWAN_THREE_POPULATION, WilsonCowanThreePopBase  # noqa: F401 (MODULE_NAMES)
 from .wong_wang import WONG_WANG
+from .xy_oscillator import XY_OSCILLATOR, XY_Oscillator  # noqa: F401 (exported through MODULE_NAMES)
 from .wong_wang_fic import UnstableFixedPointWarning, feedback_inhibition_control, fic_max_real_eigenvalue
 
 #: THE registry: (table, module class name, aliases, one-line description). Adding a model is its
@@ -72,6 +74,7 @@ REGISTRY = (
      "Wilson–Cowan node population, divisively normalised input."),
     (WILSON_COWAN_THREE_POPULATION, "WilsonCowanThreePopulationStep", (),
      "Wilson–Cowan E, I and modulatory node populations."),
+    (HORN, "HORNStep", (), "Harmonic oscillator recurrent network (HORN) units (Effenberger et al. 2025)."),
 )
 
 MODELS = {table.name: table for table, *_ in REGISTRY}
@@ -93,6 +96,9 @@ WongWangExcInhStep = make_node_module(WONG_WANG, "WongWangExcInhStep",
                                       "Reduced Wong–Wang E/I node population (Deco et al. 2014), TVB's "
                                       "and brainmass's parameter names accepted.")
 MODULE_NAMES.append("WongWangExcInhStep")
+# the base of user-defined (x, y) oscillators (brainmass's XY_Oscillator): not in REGISTRY, whose
+# models run as they are; a subclass defines dx and dy
+MODULE_NAMES.append("XY_Oscillator")
 # FitzHughNagumoStep(alpha=..., init_V=...) builds the cubic form: those names are its parameters
 FITZHUGH_NAGUMO.extra["variant"] = (
     frozenset(FITZHUGH_NAGUMO_CUBIC.param_names) - frozenset(FITZHUGH_NAGUMO.param_names)
@@ -120,7 +126,7 @@ __all__ = [
     "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "LORENZ",
     "WILSON_COWAN_NO_SATURATION", "WILSON_COWAN_SYMMETRIC", "WILSON_COWAN_SIMPLIFIED", "WILSON_COWAN_LINEAR",
     "WILSON_COWAN_ADAPTIVE", "WILSON_COWAN_DELAYED", "WILSON_COWAN_DIVISIVE", "WILSON_COWAN_DIVISIVE_INPUT",
-    "WILSON_COWAN_THREE_POPULATION",
+    "WILSON_COWAN_THREE_POPULATION", "HORN", "XY_OSCILLATOR",
     *MODULE_NAMES,
 ]
 

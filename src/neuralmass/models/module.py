@@ -49,10 +49,12 @@ class NodeModule(brainstate.nn.Dynamics):
                 return build()(*args, **kwargs)
         return super().__new__(cls)
 
-    def __init__(self, in_size=1, *, method: str = "heun", name: str | None = None, **kwargs):
+    def __init__(self, in_size=1, *, method: str | None = None, name: str | None = None, **kwargs):
         super().__init__(in_size=in_size, name=name)
         M = self.model
         self.n = _size(in_size)
+        # the model's own scheme where it has one (HORN: symplectic Euler), else Heun
+        method = M.extra.get("default_method", "heun") if method is None else method
         self.method = method
         get_integrator(method)
         slots = M.extra.get("noise_slots", {})
