@@ -26,7 +26,8 @@ What is recorded
 * ``utils``: ``list_models()``, ``sigmoid``, ``bounded_input``, ``sys2nd``, ``delay_index``,
   ``laplacian_connectivity`` (three normalisations) and ``LeadfieldReadout`` at fixed inputs;
 * ``noise``: the log-log slope over time of the power spectrum of brainmass's coloured noises
-  (4096 successive ``update`` calls of one node among 64), which shows what they generate.
+  (4096 successive ``update`` calls of one node among 64), which shows what they generate;
+* ``modules``: for each of brainmass's submodules (``brainmass.hopf``, ...), its ``__all__``.
 """
 
 from __future__ import annotations
@@ -339,6 +340,13 @@ def utility_cases():
     return out
 
 
+def module_cases():
+    """``{submodule: its __all__}`` for every public submodule of brainmass (``brainmass.hopf``, ...)."""
+    mods = {n: getattr(brainmass, n) for n in dir(brainmass)
+            if not n.startswith("_") and inspect.ismodule(getattr(brainmass, n))}
+    return {n: list(getattr(m, "__all__", ())) for n, m in sorted(mods.items())}
+
+
 def main():
     jax.config.update("jax_enable_x64", True)
     brainstate.environ.set(precision=64)
@@ -357,7 +365,7 @@ def main():
     doc = {"brainmass_version": brainmass.__version__, "python": sys.version.split()[0],
            "units": {"MontbrioPazoRoxinStep": "r in Hz, dr/dt in Hz/ms; other models dimensionless, d/dt per ms"},
            "names": names, "kinds": kinds, "signatures": sigs, "models": models,
-           "hrf": hrf, "couplings": couplings, "noise": noise, "utils": utils}
+           "hrf": hrf, "couplings": couplings, "noise": noise, "utils": utils, "modules": module_cases()}
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(names)} names)")

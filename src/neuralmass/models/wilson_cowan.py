@@ -29,12 +29,44 @@ large-scale brain network modeling in The Virtual Brain. *NeuroImage*, 111, 385�
 
 from __future__ import annotations
 
+import warnings
+
 import brainunit as u
 import jax.numpy as jnp
 
 from .base import InputVar, NodeModel, Parameter, StateVar
+from .module import KeywordConventionWarning, caller_stacklevel
 
-__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid", "wc_rates", "wilson_cowan_family"]
+__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid", "wc_rates", "wilson_cowan_family",
+           "brainmass_weight_names"]
+
+_SWAP = {"wEI": "wIE", "wIE": "wEI"}
+
+
+def brainmass_weight_names(cls, kwargs: dict) -> dict:
+    """Keyword convention of the brainmass-named ``...Step`` classes of the Wilson–Cowan family.
+
+    Notes
+    -----
+    brainmass 0.1.1 names the cross weights *source→target*: its ``wIE`` is the inhibitory weight
+    onto the excitatory population (this table's ``wEI``), its ``wEI`` the excitatory weight onto
+    the inhibitory population (this table's ``wIE``). The ``...Step`` classes read ``wIE`` and
+    ``wEI`` with brainmass's meaning, so code written for brainmass sets the same connections,
+    and a :class:`~neuralmass.models.module.KeywordConventionWarning` says how they map (once per
+    calling line). The model table, ``Network(params=...)``, study configs, fitting and
+    ``WilsonCowanModel`` use the table's *target←source* names; ``table_names=True`` makes a
+    ``...Step`` class read them too.
+    """
+    given = [k for k in ("wIE", "wEI") if k in kwargs]
+    if not given or not set(_SWAP) <= set(cls.model.param_names):
+        return kwargs
+    warnings.warn(
+        f"{cls.__name__}: {' and '.join(given)} read with brainmass's meaning (source→target): wIE is "
+        "inhibitory onto excitatory (the model table's wEI), wEI excitatory onto inhibitory (the "
+        "table's wIE). The model table, Network(params=...), configs, fitting and WilsonCowanModel "
+        "name them target←source; pass table_names=True to read them that way here.",
+        KeywordConventionWarning, stacklevel=caller_stacklevel())
+    return {_SWAP.get(k, k): v for k, v in kwargs.items()}
 
 
 def wc_sigmoid(x, a, theta):
@@ -104,5 +136,5 @@ WILSON_COWAN = NodeModel(
     output="rE",
     default_dt=0.1,
     reference="Wilson & Cowan (1972) Biophys J 12:1",
-    extra={"noise_slots": {"E": "rE_inp", "I": "rI_inp"}},
+    extra={"noise_slots": {"E": "rE_inp", "I": "rI_inp"}, "step_keywords": brainmass_weight_names},
 )
