@@ -121,7 +121,7 @@ def accepted_keywords(obj) -> set[str] | None:
     if isinstance(obj, type) and issubclass(obj, Coupling):
         named = {n for n, p in inspect.signature(obj.__init__).parameters.items()
                  if n != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD}
-        return named | set(obj().defaults)
+        return named | set(obj().defaults) | set(obj.extra_keywords)
     target = obj.__init__ if isinstance(obj, type) else obj
     try:
         sig = inspect.signature(target)
