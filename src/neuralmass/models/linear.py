@@ -27,7 +27,7 @@ __all__ = ["LINEAR", "linear_drift"]
 
 
 def _translate_gamma(kw: dict) -> dict:
-    """Read the damping coefficient ``gamma`` of :math:`\dot x = \gamma x + I` (1/ms, negative; the
+    r"""Read the damping coefficient ``gamma`` of :math:`\dot x = \gamma x + I` (1/ms, negative; the
     form of TVB's and brainmass's ``Linear``) as ``tau = -1/gamma``."""
     if "gamma" not in kw:
         return kw
