@@ -7,7 +7,9 @@ r"""Wilson–Cowan excitatory/inhibitory population model (Wilson & Cowan 1972).
     F_j(x) &= \frac{1}{1 + e^{-a_j (x - \theta_j)}} - \frac{1}{1 + e^{a_j \theta_j}} .
 
 Weights are named *target–source*: ``wEI`` is the inhibitory weight onto the excitatory
-population, ``wIE`` the excitatory weight onto the inhibitory population. Defaults are the
+population, ``wIE`` the excitatory weight onto the inhibitory population. (The brainmass-named
+``WilsonCowanStep`` classes read ``wIE``/``wEI`` with brainmass's source→target meaning and warn
+how they map; see :func:`brainmass_weight_names`.) Defaults are the
 classic values (c_ee = 12, c_ei = 4, c_ie = 13, c_ii = 11, a_E = 1.2, θ_E = 2.8, a_I = 1,
 θ_I = 4) also used by TVB and brainmass, with τ_E = τ_I = 1 ms (TVB uses 10 ms; pass
 ``tau_E=10 * u.ms`` for its slower time scale). These are Wilson & Cowan's (1972) values for
