@@ -55,7 +55,7 @@ def brainmass_weight_names(cls, kwargs: dict) -> dict:
     the inhibitory population (this table's ``wIE``). The ``...Step`` classes read ``wIE`` and
     ``wEI`` with brainmass's meaning, so code written for brainmass sets the same connections,
     and a :class:`~neuralmass.models.module.KeywordConventionWarning` says how they map (once per
-    calling line). The model table, ``Network(params=...)``, study configs, fitting and
+    calling line). The model table, ``Simulator.run(params=...)``, study configs, fitting and
     ``WilsonCowanModel`` use the table's *target←source* names; ``table_names=True`` makes a
     ``...Step`` class read them too.
     """
@@ -65,8 +65,8 @@ def brainmass_weight_names(cls, kwargs: dict) -> dict:
     warnings.warn(
         f"{cls.__name__}: {' and '.join(given)} read with brainmass's meaning (source→target): wIE is "
         "inhibitory onto excitatory (the model table's wEI), wEI excitatory onto inhibitory (the "
-        "table's wIE). The model table, Network(params=...), configs, fitting and WilsonCowanModel "
-        "name them target←source; pass table_names=True to read them that way here.",
+        "table's wIE). The model table, Simulator.run(params=...), configs, fitting and "
+        "WilsonCowanModel name them target←source; pass table_names=True to read them so here.",
         KeywordConventionWarning, stacklevel=caller_stacklevel())
     return {_SWAP.get(k, k): v for k, v in kwargs.items()}
 
