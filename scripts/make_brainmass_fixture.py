@@ -29,7 +29,12 @@ What is recorded
   delays inside the node and a third population, recorded as ``models`` (the delayed variant's
   runs only);
 * ``noise``: the log-log slope over time of the power spectrum of brainmass's coloured noises
-  (4096 successive ``update`` calls of one node among 64), which shows what they generate.
+  (4096 successive ``update`` calls of one node among 64), which shows what they generate;
+* ``modules``: for each of brainmass's submodules (``brainmass.hopf``, ...), its ``__all__``;
+* ``keywords``: classes called with brainmass's own keyword names where neuralmass's differ
+  (``JansenRitStep(Ae=..., s_max=..., M_init=...)`` drift and runs, ``LinearStep(gamma=...)`` run,
+  the coupling classes ``AdditiveCoupling(b=...)``, ``SigmoidalCoupling(b=..., slope=...)``,
+  ``SigmoidalJansenRitCoupling(cmin=..., cmax=..., midpoint=...)``).
 """
 
 from __future__ import annotations
@@ -546,6 +551,74 @@ def jansen_rit_tr_cases():
     return out
 
 
+def keyword_cases():
+    """brainmass's keyword names where neuralmass's tables name the parameters otherwise."""
+    import braintools
+
+    out = {}
+    # Jansen-Rit: states M, E, I (mV) and Mv, Ev, Iv (recorded in mV/ms), inputs M_inp (mV),
+    # E_inp (Hz), I_inp (mV); derivatives of M.. in mV/ms, of Mv.. in mV/ms^2
+    kw = dict(Ae=3.5 * u.mV, Ai=20.0 * u.mV, be=90.0 * u.Hz, bi=55.0 * u.Hz, C=130.0, s_max=6.0 * u.Hz,
+              v0=6.5 * u.mV, r=0.6)
+    pts = [[0.5, 2.0, -1.0, 8.0], [3.0, 12.0, 0.0, 25.0], [4.0, 9.0, 2.0, 16.0],
+           [0.01, -0.2, 0.5, 0.1], [0.3, 0.1, -0.4, 1.2], [-0.05, 0.2, 0.08, 0.0]]
+    inputs = [[0.0, 1.0, -2.0, 3.0], [0.0, 120.0, 220.0, 320.0], [0.0, -1.5, 2.0, 0.5]]
+    vel = u.mV / u.ms
+    with brainstate.environ.context(dt=DT_MS * u.ms):
+        m = brainmass.JansenRitStep(4, **kw)
+        brainstate.nn.init_all_states(m)
+        state = tuple(jnp.asarray(p) * (u.mV if i < 3 else vel) for i, p in enumerate(pts))
+        d = m.derivative(state, 0.0 * u.ms, jnp.asarray(inputs[0]) * u.mV, jnp.asarray(inputs[1]) * u.Hz,
+                         jnp.asarray(inputs[2]) * u.mV)
+        jr = {"kwargs": {"Ae": 3.5, "Ai": 20.0, "be": 90.0, "bi": 55.0, "C": 130.0, "s_max": 6.0, "v0": 6.5,
+                         "r": 0.6},
+              "units": "Ae, Ai, v0 mV; be, bi, s_max Hz; M..I mV, Mv..Iv mV/ms",
+              "states": ["M", "E", "I", "Mv", "Ev", "Iv"], "points": pts, "inputs": inputs,
+              "derivative": [mag(di, vel if i < 3 else vel / u.ms) for i, di in enumerate(d)],
+              "init": {"M": 0.2, "E": 1.0, "I": 0.5, "Mv": 0.01}, "run_inputs": [0.5, 220.0, -0.3],
+              "dt_ms": DT_MS, "n_steps": N_STEPS, "record_every": RECORD_EVERY, "runs": {}}
+        for method in ("exp_euler", "euler", "rk2"):
+            m = brainmass.JansenRitStep(1, method=method, M_init=braintools.init.Constant(0.2 * u.mV),
+                                        E_init=braintools.init.Constant(1.0 * u.mV),
+                                        I_init=braintools.init.Constant(0.5 * u.mV),
+                                        Mv_init=braintools.init.Constant(10.0 * u.mV / u.second), **kw)
+            brainstate.nn.init_all_states(m)
+            ext = (0.5 * u.mV, 220.0 * u.Hz, -0.3 * u.mV)
+
+            def step(i):
+                m.update(*ext)
+                return m.M.value, m.E.value, m.I.value
+
+            traj = brainstate.transform.for_loop(step, np.arange(N_STEPS))
+            jr["runs"][method] = {s: mag(t[RECORD_EVERY - 1::RECORD_EVERY, 0], u.mV) for s, t in zip("MEI", traj)}
+        out["JansenRitStep"] = jr
+        # LinearStep: dx/dt = gamma x + x_inp (exp_euler is exact)
+        m = brainmass.LinearStep(1, gamma=-0.5, init_x=braintools.init.Constant(0.3))
+        brainstate.nn.init_all_states(m)
+        traj = brainstate.transform.for_loop(lambda i: (m.update(0.2), m.x.value)[1], np.arange(N_STEPS))
+        out["LinearStep"] = {"kwargs": {"gamma": -0.5}, "init_x": 0.3, "x_inp": 0.2, "dt_ms": DT_MS,
+                             "record_every": RECORD_EVERY,
+                             "x": mag(np.asarray(traj)[RECORD_EVERY - 1::RECORD_EVERY, 0])}
+    # coupling classes with brainmass's keywords (square connectivity, delayed sources (n, n))
+    rng = np.random.default_rng(11)
+    W = np.round(rng.uniform(0.0, 1.0, size=(3, 3)), 3)
+    X = np.round(rng.uniform(2.0, 9.0, size=(3, 3)), 3)
+    classes = {"AdditiveCoupling": dict(k=0.7, b=0.3),
+               "SigmoidalCoupling": dict(k=0.7, a=0.15, b=-0.5, slope=0.8, midpoint=0.4),
+               "SigmoidalJansenRitCoupling": dict(k=0.7, cmin=0.001, cmax=0.006, midpoint=5.5, r=0.5)}
+    out["couplings"] = {"conn": W.tolist(), "x": X.tolist(), "cases": {
+        n: {"kwargs": ckw, "out": mag(getattr(brainmass, n)(lambda: jnp.asarray(X), jnp.asarray(W), **ckw).update())}
+        for n, ckw in classes.items()}}
+    return out
+
+
+def module_cases():
+    """``{submodule: its __all__}`` for every public submodule of brainmass (``brainmass.hopf``, ...)."""
+    mods = {n: getattr(brainmass, n) for n in dir(brainmass)
+            if not n.startswith("_") and inspect.ismodule(getattr(brainmass, n))}
+    return {n: list(getattr(m, "__all__", ())) for n, m in sorted(mods.items())}
+
+
 def main():
     jax.config.update("jax_enable_x64", True)
     brainstate.environ.set(precision=64)
@@ -565,7 +638,8 @@ def main():
            "units": {"MontbrioPazoRoxinStep": "r in Hz, dr/dt in Hz/ms; other models dimensionless, d/dt per ms"},
            "names": names, "kinds": kinds, "signatures": sigs, "models": models,
            "hrf": hrf, "couplings": couplings, "noise": noise, "utils": utils,
-           "wilson_cowan_variants": wilson_cowan_variant_cases()}
+           "wilson_cowan_variants": wilson_cowan_variant_cases(), "modules": module_cases(),
+           "keywords": keyword_cases()}
     doc["horn"] = horn_cases()
     doc["jansen_rit_tr"] = jansen_rit_tr_cases()
     OUT.parent.mkdir(parents=True, exist_ok=True)

@@ -79,7 +79,7 @@ WC_OSC = dict(wEE=16.0, wEI=12.0, wIE=15.0, wII=3.0, a_E=1.5, a_I=1.5, theta_E=3
 
 @pytest.mark.parametrize("drive, oscillates", [(0.5, False), (1.2, True), (4.0, False)])
 def test_wilson_cowan_fixed_point_vs_limit_cycle(drive, oscillates):
-    res = nm.Simulator(nm.WilsonCowanStep(1, **WC_OSC), dt=0.05).run(
+    res = nm.Simulator(nm.WilsonCowanModel(1, **WC_OSC), dt=0.05).run(
         1500.0, monitors="rE", transient=1000.0, inputs={"rE_inp": drive})
     std = _mag(res["rE"]).std()
     if oscillates:

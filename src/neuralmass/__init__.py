@@ -57,9 +57,14 @@ _LAZY_MODULES = ("analysis", "objectives", "viz", "fit", "inference", "io", "con
                  "stimulus")
 _LAZY_NAMES = {"Fitter": "fit", "FitResult": "fit", "SearchSpace": "fit"}
 
+# brainmass's submodule paths (neuralmass.hopf, neuralmass.wilson_cowan, ...): made on first use
+from .compat.modules import BRAINMASS_MODULES as _BRAINMASS_MODULES, install as _install_aliases  # noqa: E402
+
+_install_aliases()
+
 
 def __getattr__(name):
-    if name in _LAZY_MODULES:
+    if name in _LAZY_MODULES or name in _BRAINMASS_MODULES:
         return _importlib.import_module(f".{name}", __name__)
     if name in _LAZY_NAMES:
         return getattr(_importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)

@@ -15,7 +15,7 @@ from .kuramoto import KURAMOTO
 from .larter_breakspear import LARTER_BREAKSPEAR
 from .linear import LINEAR
 from .lorenz import LORENZ
-from .module import NodeModule, make_node_module
+from .module import KeywordConventionWarning, NodeModule, make_node_module
 from .montbrio import MONTBRIO_PAZO_ROXIN
 from .stuart_landau import STUART_LANDAU
 from .threshold_linear import THRESHOLD_LINEAR
@@ -83,11 +83,14 @@ MODULES = {}
 #: every generated module class name and alias (exported by ``neuralmass`` as well)
 MODULE_NAMES = []
 for _table, _name, _aliases, _doc in REGISTRY:
-    MODULES[_table.name] = globals()[_name] = make_node_module(_table, _name, _doc)
+    # a table's "step_keywords" is the keyword convention of its brainmass-named class; its aliases
+    # (neuralmass's own names, e.g. WilsonCowanModel) are then classes that read the table's names
+    _conv = _table.extra.get("step_keywords")
+    MODULES[_table.name] = globals()[_name] = make_node_module(_table, _name, _doc, _conv)
     for _alias in _aliases:
-        globals()[_alias] = MODULES[_table.name]
+        globals()[_alias] = MODULES[_table.name] if _conv is None else make_node_module(_table, _alias, _doc)
     MODULE_NAMES += [_name, *_aliases]
-del _table, _name, _aliases, _doc, _alias
+del _table, _name, _aliases, _doc, _alias, _conv
 
 # the base class of the three-population Wilson–Cowan modules (brainmass's name), not itself built
 MODULE_NAMES.append("WilsonCowanThreePopBase")
@@ -118,6 +121,7 @@ def module_class(model) -> type:
 
 __all__ = [
     "Parameter", "StateVar", "InputVar", "Observable", "NodeModel", "NodeModule", "make_node_module",
+    "KeywordConventionWarning",
     "REGISTRY", "MODELS", "MODULES", "MODULE_NAMES", "module_class", "ModelInfo", "list_models",
     "feedback_inhibition_control", "fic_max_real_eigenvalue", "UnstableFixedPointWarning",
     "sigmoid", "sys2nd", "bounded_input",

@@ -9,6 +9,7 @@ module with the compiled engine (``Simulator(module, dt=...)``).
 
 from __future__ import annotations
 
+import pathlib
 from typing import Any
 
 import brainstate
@@ -23,7 +24,26 @@ from .base import NodeModel
 from .node_delays import history_length, history_sources, init_history, node_delays, step_history
 from .system import NodeSystem
 
-__all__ = ["NodeModule", "make_node_module"]
+__all__ = ["NodeModule", "make_node_module", "KeywordConventionWarning", "caller_stacklevel"]
+
+
+class KeywordConventionWarning(UserWarning):
+    """A module class read a keyword in another library's convention (brainmass 0.1.1), which
+    differs from the name's meaning in the model table; the message says how it maps."""
+
+
+def caller_stacklevel() -> int:
+    """``stacklevel`` for :func:`warnings.warn` (called by this function's caller) that points at
+    the first frame outside neuralmass and brainstate: the user's line that built the module
+    (brainstate's module metaclass calls ``__init__``), so that the default filter shows a warning
+    once per such line."""
+    import sys
+
+    skip = (str(pathlib.Path(__file__).resolve().parents[1]), str(pathlib.Path(brainstate.__file__).parent))
+    frame, level = sys._getframe(2), 2
+    while frame is not None and str(pathlib.Path(frame.f_code.co_filename).resolve()).startswith(skip):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _size(in_size) -> int:
@@ -38,6 +58,9 @@ class NodeModule(brainstate.nn.Dynamics):
     """Base of generated node modules; see :func:`make_node_module`."""
 
     model: NodeModel = None  # set on subclasses
+    #: the class's own keyword convention (``kwargs -> kwargs`` in table names), or None: e.g.
+    #: ``WilsonCowanStep`` reads brainmass's ``wIE``/``wEI``; ``table_names=True`` bypasses it
+    keyword_convention = None
 
     def __new__(cls, *args, **kwargs):
         # a model may name a variant built instead when a call uses the variant's own argument
@@ -49,7 +72,8 @@ class NodeModule(brainstate.nn.Dynamics):
                 return build()(*args, **kwargs)
         return super().__new__(cls)
 
-    def __init__(self, in_size=1, *, method: str | None = None, name: str | None = None, **kwargs):
+    def __init__(self, in_size=1, *, method: str | None = None, name: str | None = None,
+                 table_names: bool = False, **kwargs):
         super().__init__(in_size=in_size, name=name)
         M = self.model
         self.n = _size(in_size)
@@ -60,6 +84,9 @@ class NodeModule(brainstate.nn.Dynamics):
         slots = M.extra.get("noise_slots", {})
         object.__setattr__(self, "_slots", slots)
         params, inits = {}, {}
+        convention = type(self).keyword_convention
+        if convention is not None and not table_names:
+            kwargs = convention(type(self), kwargs)
         kwargs = _translate_kwargs(M, kwargs)
         for k, v in kwargs.items():
             if isinstance(v, brainstate.nn.Param):
@@ -240,9 +267,15 @@ def _initial_value(model: NodeModel, name: str, value, n: int):
     return to_canonical(value, f"init_{name}", unit, unit)
 
 
-def make_node_module(model: NodeModel, class_name: str, doc: str | None = None) -> type:
-    """Generate the stateful module class of ``model``."""
+def make_node_module(model: NodeModel, class_name: str, doc: str | None = None,
+                     keyword_convention=None) -> type:
+    """Generate the stateful module class of ``model``; ``keyword_convention(cls, kwargs)``
+    (optional) maps the class's keywords onto the table's names (see
+    :attr:`NodeModule.keyword_convention`)."""
     body = {"model": model, "__doc__": (doc or "") + "\n\n" + _param_doc(model), "__module__": "neuralmass"}
+    if keyword_convention is not None:
+        body["keyword_convention"] = staticmethod(keyword_convention)
+        body["__doc__"] += "\n\n" + (keyword_convention.__doc__ or "")
     # a model may name the base class of its module (e.g. WilsonCowanThreePopBase)
     return type(class_name, (model.extra.get("module_base", NodeModule),), body)
 
@@ -256,6 +289,8 @@ def _param_doc(model: NodeModel) -> str:
     for slot, inp in model.extra.get("noise_slots", {}).items():
         lines += [f"noise_{slot} : OUProcess or WhiteNoise, optional", f"    Noise added to input {inp!r}."]
     lines += ["method : {'euler', 'heun', 'rk4'}", "    Integrator used by ``update`` and the Simulator.",
+              "table_names : bool, default False",
+              "    Read every keyword with the model table's meaning (no keyword convention of the class).",
               "", "References", "----------", model.reference]
     return "\n".join(lines)
 

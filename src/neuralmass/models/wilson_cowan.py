@@ -7,7 +7,9 @@ r"""Wilson–Cowan excitatory/inhibitory population model (Wilson & Cowan 1972).
     F_j(x) &= \frac{1}{1 + e^{-a_j (x - \theta_j)}} - \frac{1}{1 + e^{a_j \theta_j}} .
 
 Weights are named *target–source*: ``wEI`` is the inhibitory weight onto the excitatory
-population, ``wIE`` the excitatory weight onto the inhibitory population. Defaults are the
+population, ``wIE`` the excitatory weight onto the inhibitory population. (The brainmass-named
+``WilsonCowanStep`` classes read ``wIE``/``wEI`` with brainmass's source→target meaning and warn
+how they map; see :func:`brainmass_weight_names`.) Defaults are the
 classic values (c_ee = 12, c_ei = 4, c_ie = 13, c_ii = 11, a_E = 1.2, θ_E = 2.8, a_I = 1,
 θ_I = 4) also used by TVB and brainmass, with τ_E = τ_I = 1 ms (TVB uses 10 ms; pass
 ``tau_E=10 * u.ms`` for its slower time scale). These are Wilson & Cowan's (1972) values for
@@ -29,12 +31,44 @@ large-scale brain network modeling in The Virtual Brain. *NeuroImage*, 111, 385�
 
 from __future__ import annotations
 
+import warnings
+
 import brainunit as u
 import jax.numpy as jnp
 
 from .base import InputVar, NodeModel, Parameter, StateVar
+from .module import KeywordConventionWarning, caller_stacklevel
 
-__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid", "wc_relax", "wc_rates", "wilson_cowan_family"]
+__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid", "wc_relax", "wc_rates", "wilson_cowan_family",
+           "brainmass_weight_names"]
+
+_SWAP = {"wEI": "wIE", "wIE": "wEI"}
+
+
+def brainmass_weight_names(cls, kwargs: dict) -> dict:
+    """Keyword convention of the brainmass-named ``...Step`` classes of the Wilson–Cowan family.
+
+    Notes
+    -----
+    brainmass 0.1.1 names the cross weights *source→target*: its ``wIE`` is the inhibitory weight
+    onto the excitatory population (this table's ``wEI``), its ``wEI`` the excitatory weight onto
+    the inhibitory population (this table's ``wIE``). The ``...Step`` classes read ``wIE`` and
+    ``wEI`` with brainmass's meaning, so code written for brainmass sets the same connections,
+    and a :class:`~neuralmass.models.module.KeywordConventionWarning` says how they map (once per
+    calling line). The model table, ``Simulator.run(params=...)``, study configs, fitting and
+    ``WilsonCowanModel`` use the table's *target←source* names; ``table_names=True`` makes a
+    ``...Step`` class read them too.
+    """
+    given = [k for k in ("wIE", "wEI") if k in kwargs]
+    if not given or not set(_SWAP) <= set(cls.model.param_names):
+        return kwargs
+    warnings.warn(
+        f"{cls.__name__}: {' and '.join(given)} read with brainmass's meaning (source→target): wIE is "
+        "inhibitory onto excitatory (the model table's wEI), wEI excitatory onto inhibitory (the "
+        "table's wIE). The model table, Simulator.run(params=...), configs, fitting and "
+        "WilsonCowanModel name them target←source; pass table_names=True to read them so here.",
+        KeywordConventionWarning, stacklevel=caller_stacklevel())
+    return {_SWAP.get(k, k): v for k, v in kwargs.items()}
 
 
 def wc_sigmoid(x, a, theta):
@@ -111,5 +145,5 @@ WILSON_COWAN = NodeModel(
     output="rE",
     default_dt=0.1,
     reference="Wilson & Cowan (1972) Biophys J 12:1",
-    extra={"noise_slots": {"E": "rE_inp", "I": "rI_inp"}},
+    extra={"noise_slots": {"E": "rE_inp", "I": "rI_inp"}, "step_keywords": brainmass_weight_names},
 )

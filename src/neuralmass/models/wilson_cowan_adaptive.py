@@ -64,4 +64,6 @@ WILSON_COWAN_ADAPTIVE = wilson_cowan_family(
     wilson_cowan_adaptive_drift, "Wilson & Cowan (1972) Biophys J 12:1; Benda & Herz (2003) Neural Comput 15:2523",
     states=(StateVar("aE", 0.0, None, (0.0, 0.005), "excitatory adaptation current"),
             StateVar("aI", 0.0, None, (0.0, 0.005), "inhibitory adaptation current")),
-    extra={"positional_inputs": ("rE_inp", "rI_inp")})
+    extra={"positional_inputs": ("rE_inp", "rI_inp"),
+           # brainmass names this variant's weights target←source, as the table: no swap
+           "step_keywords": None})

@@ -62,4 +62,6 @@ WILSON_COWAN_DELAYED = wilson_cowan_family(
     "Phil Trans R Soc A 367:1117",
     inputs=tuple(InputVar(k, None, None, None, f"{s} delayed by {p} (filled by the node's history)")
                  for k, (s, p) in _DELAYED.items()),
-    extra={"node_delays": _DELAYED, "positional_inputs": ("rE_inp", "rI_inp")})
+    extra={"node_delays": _DELAYED, "positional_inputs": ("rE_inp", "rI_inp"),
+           # brainmass names this variant's weights target←source, as the table: no swap
+           "step_keywords": None})

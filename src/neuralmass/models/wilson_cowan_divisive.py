@@ -51,4 +51,6 @@ WILSON_COWAN_DIVISIVE = wilson_cowan_family(
     "WilsonCowanDivisive", "Wilson–Cowan E/I populations, inhibition divides the gain",
     DIVISIVE_PARAMS, wilson_cowan_divisive_drift,
     "Wilson & Cowan (1972) Biophys J 12:1; Carandini & Heeger (2012) Nat Rev Neurosci 13:51",
-    extra={"positional_inputs": ("rE_inp", "rI_inp")})
+    extra={"positional_inputs": ("rE_inp", "rI_inp"),
+           # brainmass names this variant's weights target←source, as the table: no swap
+           "step_keywords": None})

@@ -57,7 +57,9 @@ def wilson_cowan_three_pop_family(name, doc, params, drift, reference, default_d
         states=(StateVar("rM", 0.0, None, (0.0, 0.05), "modulatory activity (fraction active)"),),
         inputs=(InputVar("rM_inp", None, None, None, "input to the modulatory population"),),
         extra={"noise_slots": {**WILSON_COWAN.extra["noise_slots"], "M": "rM_inp"},
-               "positional_inputs": ("rE_inp", "rI_inp", "rM_inp")})
+               "positional_inputs": ("rE_inp", "rI_inp", "rM_inp"),
+               # brainmass names these weights target←source, as the table: no swap
+               "step_keywords": None})
 
 
 WILSON_COWAN_THREE_POPULATION = wilson_cowan_three_pop_family(

@@ -132,7 +132,7 @@ def node_from_config(cfg: Mapping, n: int, labels=None, nodes=None):
             cls = getattr(noise_mod, NOISE_KINDS[kind])
             extra = {"tau": noise_cfg.get("tau", 10.0)} if kind == "ou" else {}
             kwargs[f"noise_{slot}"] = cls(n, sigma=noise_cfg["sigma"], **extra)
-    return module_class(spec)(n, **kwargs)
+    return module_class(spec)(n, table_names=True, **kwargs)
 
 
 def network_from_config(cfg: Mapping, conn, node):
