@@ -192,7 +192,8 @@ def jacobian(model, state: Mapping[str, Any], params: Mapping | None = None,
     params : dict, optional
         Parameter overrides in user units (for a Network also ``k`` and coupling parameters).
     inputs : dict, optional
-        Constant inputs by input name (e.g. a stimulus current), canonical units.
+        Constant inputs by input name (e.g. a stimulus current): Quantities, or plain numbers in
+        the input's documented unit (as a stimulus; e.g. Hz for Jansen–Rit's ``p``).
 
     Returns
     -------
@@ -299,7 +300,7 @@ def fixed_point(model, guess: Mapping[str, Any] | None = None, params: Mapping |
         if not np.isfinite(res) or res > ftol:
             raise ValueError(
                 f"fixed_point found no fixed point of {node.name} from guess={dict(guess)!r}: the "
-                f"solver stopped at max|f| = {res:.3g} per ms (ftol={ftol:g}; {sol.message.strip()}). "
+                f"solver stopped at max|f| = {res:.3g} per ms (ftol={ftol:g}; {' '.join(sol.message.split())}). "
                 f"Try another guess, e.g. the end of a simulation.")
         state = {k: np.asarray(v) for k, v in unflatten_state(node, x, n).items()}
         jac = drift_jacobian(node, state, P, inp, coupling, n=n)
