@@ -40,13 +40,16 @@ def main(argv=None) -> int:
     secs = np.asarray(ds["chunk_seconds"].values, float)
     print(f"chunks done: {int(done.sum())} / {done.size}; summed chunk time {np.nansum(secs):.0f} s; "
           f"per chunk {np.nanmin(secs):.0f}-{np.nanmax(secs):.0f} s (first {secs[0]:.0f} s)")
+    # only the points of stored chunks (the others are NaN until computed)
+    stored = np.repeat(done, ds.attrs["spec"]["chunk"])[:ds.attrs["spec"]["n_points"]]
     for f in ds.attrs["spec"]["features"]:
-        v = np.asarray(ds[f].values, float)
+        v = np.asarray(ds[f].values, float)[stored]
         lanes = ~np.isfinite(v)
         if v.ndim > 2:                       # e.g. a spectrum per lane: NaN if any entry is
             lanes = lanes.reshape(v.shape[0], v.shape[1], -1).any(axis=-1)
         points = lanes.all(axis=1) if lanes.ndim > 1 else lanes
-        print(f"{f}: {int(lanes.sum())} NaN lanes of {lanes.size}, {int(points.sum())} NaN points")
+        print(f"{f}: {int(lanes.sum())} NaN lanes of {lanes.size}, {int(points.sum())} NaN points "
+              f"(of {int(stored.sum())} stored)")
     for f, rows in best_points(ds).items():
         print(f"best {f}:")
         for r in rows:

