@@ -25,8 +25,16 @@ What is recorded
   square, non-square and flattened connectivity;
 * ``utils``: ``list_models()``, ``sigmoid``, ``bounded_input``, ``sys2nd``, ``delay_index``,
   ``laplacian_connectivity`` (three normalisations) and ``LeadfieldReadout`` at fixed inputs;
+* ``wilson_cowan_variants``: the Wilson–Cowan variants with adaptation, divisive normalisation,
+  delays inside the node and a third population, recorded as ``models`` (the delayed variant's
+  runs only);
 * ``noise``: the log-log slope over time of the power spectrum of brainmass's coloured noises
-  (4096 successive ``update`` calls of one node among 64), which shows what they generate.
+  (4096 successive ``update`` calls of one node among 64), which shows what they generate;
+* ``modules``: for each of brainmass's submodules (``brainmass.hopf``, ...), its ``__all__``;
+* ``keywords``: classes called with brainmass's own keyword names where neuralmass's differ
+  (``JansenRitStep(Ae=..., s_max=..., M_init=...)`` drift and runs, ``LinearStep(gamma=...)`` run,
+  the coupling classes ``AdditiveCoupling(b=...)``, ``SigmoidalCoupling(b=..., slope=...)``,
+  ``SigmoidalJansenRitCoupling(cmin=..., cmax=..., midpoint=...)``).
 """
 
 from __future__ import annotations
@@ -38,6 +46,7 @@ import sys
 
 import brainmass
 import brainstate
+import braintools
 import brainunit as u
 import jax
 import jax.numpy as jnp
@@ -200,6 +209,77 @@ def model_case(label, spec):
     return out
 
 
+# Wilson-Cowan variants with more than two states or with delays inside the node; recorded under
+# their own key ("wilson_cowan_variants"). These variants name their weights target-source as
+# neuralmass does (wEI: I onto E), so their keywords are compared as they are. Runs call the module
+# (m(...)), which also records the delayed states, and start from constant initialisers, so that
+# the delay history before the start equals the initial state.
+WC_VARIANT_CASES = {
+    "WilsonCowanAdaptiveStep": dict(
+        kwargs=dict(tau_I=2.0 * u.ms, wEE=11.0, wEI=12.0, wIE=5.0, r=0.9, tau_aE=20.0 * u.ms,
+                    tau_aI=15.0 * u.ms, b_E=1.5, b_I=0.8),
+        states=("rE", "rI", "aE", "aI"), points=WC_POINTS + [[0.0, 0.05, 0.2, -0.1], [0.0, 0.02, 0.1, 0.3]],
+        inputs=WC_INPUTS, init=[0.1, 0.05, 0.02, 0.01]),
+    "WilsonCowanDivisiveStep": dict(
+        kwargs=dict(tau_I=2.0 * u.ms, wEE=7.0, wEI=5.0, wIE=3.0, wII=4.0, sigma_E=0.8, sigma_I=1.2, r=0.9),
+        states=("rE", "rI"), points=WC_POINTS, inputs=WC_INPUTS, init=[0.1, 0.05]),
+    "WilsonCowanDivisiveInputStep": dict(
+        kwargs=dict(tau_E=1.5 * u.ms, wEE=7.0, wEI=5.0, wIE=3.0, wII=4.0, sigma_E=0.8, sigma_I=1.2, a_E=1.4),
+        states=("rE", "rI"), points=WC_POINTS, inputs=WC_INPUTS, init=[0.1, 0.05]),
+    # delays of 8, 5, 6 and 3 steps of 0.05 ms: all act within the 200-step run
+    "WilsonCowanDelayedStep": dict(
+        kwargs=dict(tau_I=2.0 * u.ms, wEE=11.0, wEI=12.0, wIE=5.0, delay_EE=0.4 * u.ms,
+                    delay_IE=0.25 * u.ms, delay_EI=0.3 * u.ms, delay_II=0.15 * u.ms),
+        states=("rE", "rI"), points=None, inputs=WC_INPUTS, init=[0.1, 0.05]),
+    "WilsonCowanDelayedStep_defaults": dict(
+        cls="WilsonCowanDelayedStep", kwargs=dict(), states=("rE", "rI"), points=None, inputs=WC_INPUTS,
+        init=[0.3, 0.05]),
+    "WilsonCowanThreePopulationStep": dict(
+        kwargs=dict(tau_M=3.0 * u.ms, theta_M=3.0, wME=7.0, wMI=5.0, wEM=3.0, wIM=2.5, wMM=1.5, r=0.9),
+        states=("rE", "rI", "rM"), points=WC_POINTS + [[0.1, 0.3, 0.0, 0.8]],
+        inputs=WC_INPUTS + [[0.0, 1.0, -0.5, 2.0]], init=[0.1, 0.05, 0.2]),
+}
+
+
+def wilson_cowan_variant_case(label, spec):
+    """One record of ``wilson_cowan_variants``: the drift at ``points`` (none for the delayed
+    variant, whose drift reads its history) and 200-step runs for three integrators."""
+    import braintools
+
+    cls = getattr(brainmass, spec.get("cls", label))
+    out = {"class": cls.__name__, "kwargs": {k: mag(v, u.ms) if isinstance(v, u.Quantity) else v
+                                              for k, v in spec["kwargs"].items()},
+           "states": list(spec["states"]), "points": spec["points"], "inputs": spec["inputs"],
+           "dt_ms": DT_MS, "n_steps": N_STEPS, "record_every": RECORD_EVERY, "init": spec["init"],
+           "derivative": None, "runs": {}}
+    with brainstate.environ.context(dt=DT_MS * u.ms):
+        if spec["points"] is not None:
+            m = cls(len(spec["points"][0]), **spec["kwargs"])
+            brainstate.nn.init_all_states(m)
+            d = m.derivative(tuple(jnp.asarray(p) for p in spec["points"]), 0.0 * u.ms,
+                             *[jnp.asarray(v) for v in spec["inputs"]])
+            out["derivative"] = [mag(di, u.ms ** -1) for di in d]
+        for method in ("exp_euler", "euler", "rk2"):
+            inits = {f"{s}_init": braintools.init.Constant(v) for s, v in zip(spec["states"], spec["init"])}
+            m = cls(1, **spec["kwargs"], **inits, method=method)
+            brainstate.nn.init_all_states(m)
+            ext = [v[1] for v in spec["inputs"]]
+
+            def step(i):
+                with brainstate.environ.context(i=i, t=i * DT_MS * u.ms):
+                    m(*ext)
+                return tuple(getattr(m, s).value for s in spec["states"])
+
+            traj = brainstate.transform.for_loop(step, np.arange(N_STEPS))
+            out["runs"][method] = {"inputs": ext, **{s: mag(t[RECORD_EVERY - 1::RECORD_EVERY, 0])
+                                                    for s, t in zip(spec["states"], traj)}}
+    return out
+
+
+def wilson_cowan_variant_cases():
+    return {label: wilson_cowan_variant_case(label, spec) for label, spec in WC_VARIANT_CASES.items()}
+
+
 def _grid_ms(duration_ms, step_ms):
     return np.arange(0.0, duration_ms + 0.5 * step_ms, step_ms)
 
@@ -339,6 +419,206 @@ def utility_cases():
     return out
 
 
+# --------------------------------------------------------------------------- HORN and XY_Oscillator
+def horn_weight(shape, phase=0.3):
+    """Deterministic weights for the HORN records: 0.6 sin(1.3 k + phase) / sqrt(shape[0]) over the
+    flat index k = 0, 1, ... (the test builds the same arrays with the same formula)."""
+    size = int(np.prod(shape))
+    return jnp.asarray(0.6 * np.sin(1.3 * np.arange(size) + phase).reshape(shape) / np.sqrt(shape[0]))
+
+
+def horn_bias(shape):
+    """Deterministic biases for the HORN records: 0.1 cos(0.7 k)."""
+    return jnp.asarray(0.1 * np.cos(0.7 * np.arange(int(np.prod(shape)))).reshape(shape))
+
+
+HORN_KW = dict(alpha=0.5, omega=0.4, gamma=0.05, v=0.3)
+
+
+def horn_cases():
+    """HORNStep stepped with a fixed input sequence; HORNSeqLayer (with and without recurrent
+    delays) and HORNSeqNetwork forward passes on a fixed input sequence with the fixed weights of
+    ``horn_weight``/``horn_bias``; a user subclass of XY_Oscillator (a damped rotation) run with
+    each integrator. dt = 1 ms (brainmass's HORN step is h = dt/ms); float64."""
+    out = {"kwargs": HORN_KW, "dt_ms": 1.0, "weight": "0.6 sin(1.3 k + phase) / sqrt(shape[0])",
+           "bias": "0.1 cos(0.7 k)"}
+    rng = np.random.default_rng(31)
+    T = 40
+    drive = np.round(rng.normal(size=(T, 4)), 3)
+    x0, y0 = np.round(rng.normal(size=4), 3), np.round(rng.normal(size=4), 3)
+    with brainstate.environ.context(dt=1.0 * u.ms):
+        m = brainmass.HORNStep(4, **HORN_KW, x_init=lambda s: jnp.asarray(x0), y_init=lambda s: jnp.asarray(y0))
+        brainstate.nn.init_all_states(m)
+        traj = brainstate.transform.for_loop(lambda i: (m.update(jnp.asarray(drive)[i]), m.y.value), np.arange(T))
+    out["step"] = {"x0": x0.tolist(), "y0": y0.tolist(), "inputs": drive.tolist(),
+                   "x": mag(traj[0]), "y": mag(traj[1])}
+
+    seq = np.round(rng.normal(size=(T, 3)), 3)
+    out["sequence"] = seq.tolist()
+    delay = rng.integers(0, 4, size=(4, 4)).astype(float)
+    out["delay_ms"] = delay.tolist()
+    layers = {}
+    for label, kw in (("plain", {}), ("delayed", dict(delay=jnp.asarray(delay) * u.ms))):
+        with brainstate.environ.context(dt=1.0 * u.ms):
+            layer = brainmass.HORNSeqLayer(3, 4, **HORN_KW, rec_w_init=lambda s: horn_weight(s, 0.9),
+                                           rec_b_init=horn_bias, inp_w_init=horn_weight, inp_b_init=horn_bias, **kw)
+            brainstate.nn.init_all_states(layer)
+            st, xs = layer.update(jnp.asarray(seq), record_state=True)
+        layers[label] = {"x": mag(xs), "y": mag(st["y"])}
+    out["layer"] = layers
+    with brainstate.environ.context(dt=1.0 * u.ms):
+        net = brainmass.HORNSeqNetwork(3, [4, 5], 2, **HORN_KW, rec_w_init=lambda s: horn_weight(s, 0.9),
+                                       rec_b_init=horn_bias, inp_w_init=horn_weight, inp_b_init=horn_bias)
+        brainstate.nn.init_all_states(net)
+        o = net.update(jnp.asarray(seq))
+        brainstate.nn.init_all_states(net)
+        hidden = net.hidden_activation(jnp.asarray(seq))
+    out["network"] = {"n_hidden": [4, 5], "n_output": 2, "output": mag(o), "hidden": [mag(h) for h in hidden]}
+
+    class DampedRotation(brainmass.XY_Oscillator):
+        def __init__(self, in_size, g=0.2, w=0.5, **kw):
+            super().__init__(in_size, **kw)
+            self.g, self.w = g, w
+
+        def dx(self, x, y, x_ext):
+            return (-self.g * x - self.w * y + x_ext) / u.ms
+
+        def dy(self, y, x, y_ext):
+            return (self.w * x - self.g * y + x * x * 0.1 + y_ext) / u.ms
+
+    xy = {"equations": "dx = -g x - w y + x_ext, dy = w x - g y + 0.1 x^2 + y_ext (per ms)",
+          "g": 0.2, "w": 0.5, "init": [0.5, -0.2], "inputs": [0.1, -0.05], "dt_ms": DT_MS,
+          "n_steps": N_STEPS, "record_every": RECORD_EVERY, "runs": {}}
+    for method in ("exp_euler", "euler", "rk2"):
+        with brainstate.environ.context(dt=DT_MS * u.ms):
+            osc = DampedRotation(1, method=method, init_x=lambda s: jnp.full(s, 0.5),
+                                 init_y=lambda s: jnp.full(s, -0.2))
+            brainstate.nn.init_all_states(osc)
+            tr = brainstate.transform.for_loop(lambda i: osc.update(0.1, -0.05), np.arange(N_STEPS))
+        xy["runs"][method] = {"x": mag(tr[0][RECORD_EVERY - 1::RECORD_EVERY, 0]),
+                              "y": mag(tr[1][RECORD_EVERY - 1::RECORD_EVERY, 0])}
+    out["xy_oscillator"] = xy
+    return out
+
+
+DT_TR_MS = 0.125
+
+
+def jansen_rit_tr_cases():
+    """JansenRitTR: 3 regions, symmetric sc and w_ll (brainmass does not symmetrise w_ll: its
+    transpose over axes (0, 1) is the identity), delays in TRs, 20 TRs of 1 ms at dt = 0.1 ms with a
+    fixed input (and a second run with delay_init = 0.5 mV and input given per step); the
+    normalised lateral weights brainmass builds from an asymmetric w_ll. dt = 0.125 ms, a binary
+    fraction: brainmass reads ``delay * dt`` back as a number of steps, and in float64 3 * 0.1 ms
+    is 0.30000000000000004 ms, which it reads as 4 TRs."""
+    rng = np.random.default_rng(41)
+    n = 3
+    sc = np.round(rng.uniform(0.2, 1.0, size=(n, n)), 3)
+    sc = 0.5 * (sc + sc.T)
+    np.fill_diagonal(sc, 0.0)
+    delay = np.array([[0.0, 1.0, 3.0], [2.0, 0.0, 1.0], [0.0, 2.0, 0.0]])
+    w_ll = np.round(rng.normal(size=(n, n)) * 0.3, 3)
+    w_ll = 0.5 * (w_ll + w_ll.T)
+    w_ff = np.round(rng.normal(size=(n, n)) * 0.3, 3)
+    w_bb = np.round(rng.normal(size=(n, n)) * 0.3, 3)
+    gains = dict(k=2.0, g_l=400.0, g_f=300.0, g_b=200.0)
+    inp = np.array([1.5, -0.5, 3.0])
+    n_tr = 20
+    out = {"sc": sc.tolist(), "delay": delay.tolist(), "w_ll": w_ll.tolist(), "w_ff": w_ff.tolist(),
+           "w_bb": w_bb.tolist(), "gains": gains, "input": inp.tolist(), "n_tr": n_tr, "tr_ms": 1.0,
+           "dt_ms": DT_TR_MS, "runs": {}}
+    for label, delay_init, iterate in (("constant_input", 0.0, False), ("delay_init", 0.5, True)):
+        with brainstate.environ.context(dt=DT_TR_MS * u.ms):
+            m = brainmass.JansenRitTR(n, delay=jnp.asarray(delay), sc=jnp.asarray(sc), w_ll=jnp.asarray(w_ll),
+                                      w_ff=jnp.asarray(w_ff), w_bb=jnp.asarray(w_bb), tr=1.0 * u.ms,
+                                      delay_init=braintools.init.Constant(delay_init), **gains)
+            brainstate.nn.init_all_states(m)
+            acts, Ms = [], []
+            for i in range(n_tr):
+                x = jnp.tile(jnp.asarray(inp) * (1.0 + 0.1 * i), (8, 1)) if iterate else jnp.asarray(inp)
+                a, st = m.update(x, record_state=True, iter_input=iterate)
+                acts.append(mag(a))
+                Ms.append(mag(st["M"], u.mV))
+        out["runs"][label] = {"delay_init": delay_init, "iter_input": iterate,
+                              "input_scale": "input * (1 + 0.1 i) at TR i" if iterate else "constant",
+                              "activity": acts, "M": Ms}
+    w_asym = np.round(rng.normal(size=(n, n)) * 0.5, 3)
+    with brainstate.environ.context(dt=DT_TR_MS * u.ms):
+        m = brainmass.JansenRitTR(n, delay=jnp.asarray(delay), sc=jnp.asarray(sc), w_ll=jnp.asarray(w_asym),
+                                  w_ff=jnp.asarray(w_ff), w_bb=jnp.asarray(w_bb), **gains)
+        W_l, dg_l = m.conn.w_ll.value()
+    out["lateral_from_asymmetric"] = {"w_ll": w_asym.tolist(), "W_l": mag(W_l), "dg_l": mag(dg_l)}
+    return out
+
+
+def keyword_cases():
+    """brainmass's keyword names where neuralmass's tables name the parameters otherwise."""
+    import braintools
+
+    out = {}
+    # Jansen-Rit: states M, E, I (mV) and Mv, Ev, Iv (recorded in mV/ms), inputs M_inp (mV),
+    # E_inp (Hz), I_inp (mV); derivatives of M.. in mV/ms, of Mv.. in mV/ms^2
+    kw = dict(Ae=3.5 * u.mV, Ai=20.0 * u.mV, be=90.0 * u.Hz, bi=55.0 * u.Hz, C=130.0, s_max=6.0 * u.Hz,
+              v0=6.5 * u.mV, r=0.6)
+    pts = [[0.5, 2.0, -1.0, 8.0], [3.0, 12.0, 0.0, 25.0], [4.0, 9.0, 2.0, 16.0],
+           [0.01, -0.2, 0.5, 0.1], [0.3, 0.1, -0.4, 1.2], [-0.05, 0.2, 0.08, 0.0]]
+    inputs = [[0.0, 1.0, -2.0, 3.0], [0.0, 120.0, 220.0, 320.0], [0.0, -1.5, 2.0, 0.5]]
+    vel = u.mV / u.ms
+    with brainstate.environ.context(dt=DT_MS * u.ms):
+        m = brainmass.JansenRitStep(4, **kw)
+        brainstate.nn.init_all_states(m)
+        state = tuple(jnp.asarray(p) * (u.mV if i < 3 else vel) for i, p in enumerate(pts))
+        d = m.derivative(state, 0.0 * u.ms, jnp.asarray(inputs[0]) * u.mV, jnp.asarray(inputs[1]) * u.Hz,
+                         jnp.asarray(inputs[2]) * u.mV)
+        jr = {"kwargs": {"Ae": 3.5, "Ai": 20.0, "be": 90.0, "bi": 55.0, "C": 130.0, "s_max": 6.0, "v0": 6.5,
+                         "r": 0.6},
+              "units": "Ae, Ai, v0 mV; be, bi, s_max Hz; M..I mV, Mv..Iv mV/ms",
+              "states": ["M", "E", "I", "Mv", "Ev", "Iv"], "points": pts, "inputs": inputs,
+              "derivative": [mag(di, vel if i < 3 else vel / u.ms) for i, di in enumerate(d)],
+              "init": {"M": 0.2, "E": 1.0, "I": 0.5, "Mv": 0.01}, "run_inputs": [0.5, 220.0, -0.3],
+              "dt_ms": DT_MS, "n_steps": N_STEPS, "record_every": RECORD_EVERY, "runs": {}}
+        for method in ("exp_euler", "euler", "rk2"):
+            m = brainmass.JansenRitStep(1, method=method, M_init=braintools.init.Constant(0.2 * u.mV),
+                                        E_init=braintools.init.Constant(1.0 * u.mV),
+                                        I_init=braintools.init.Constant(0.5 * u.mV),
+                                        Mv_init=braintools.init.Constant(10.0 * u.mV / u.second), **kw)
+            brainstate.nn.init_all_states(m)
+            ext = (0.5 * u.mV, 220.0 * u.Hz, -0.3 * u.mV)
+
+            def step(i):
+                m.update(*ext)
+                return m.M.value, m.E.value, m.I.value
+
+            traj = brainstate.transform.for_loop(step, np.arange(N_STEPS))
+            jr["runs"][method] = {s: mag(t[RECORD_EVERY - 1::RECORD_EVERY, 0], u.mV) for s, t in zip("MEI", traj)}
+        out["JansenRitStep"] = jr
+        # LinearStep: dx/dt = gamma x + x_inp (exp_euler is exact)
+        m = brainmass.LinearStep(1, gamma=-0.5, init_x=braintools.init.Constant(0.3))
+        brainstate.nn.init_all_states(m)
+        traj = brainstate.transform.for_loop(lambda i: (m.update(0.2), m.x.value)[1], np.arange(N_STEPS))
+        out["LinearStep"] = {"kwargs": {"gamma": -0.5}, "init_x": 0.3, "x_inp": 0.2, "dt_ms": DT_MS,
+                             "record_every": RECORD_EVERY,
+                             "x": mag(np.asarray(traj)[RECORD_EVERY - 1::RECORD_EVERY, 0])}
+    # coupling classes with brainmass's keywords (square connectivity, delayed sources (n, n))
+    rng = np.random.default_rng(11)
+    W = np.round(rng.uniform(0.0, 1.0, size=(3, 3)), 3)
+    X = np.round(rng.uniform(2.0, 9.0, size=(3, 3)), 3)
+    classes = {"AdditiveCoupling": dict(k=0.7, b=0.3),
+               "SigmoidalCoupling": dict(k=0.7, a=0.15, b=-0.5, slope=0.8, midpoint=0.4),
+               "SigmoidalJansenRitCoupling": dict(k=0.7, cmin=0.001, cmax=0.006, midpoint=5.5, r=0.5)}
+    out["couplings"] = {"conn": W.tolist(), "x": X.tolist(), "cases": {
+        n: {"kwargs": ckw, "out": mag(getattr(brainmass, n)(lambda: jnp.asarray(X), jnp.asarray(W), **ckw).update())}
+        for n, ckw in classes.items()}}
+    return out
+
+
+def module_cases():
+    """``{submodule: its __all__}`` for every public submodule of brainmass (``brainmass.hopf``, ...)."""
+    mods = {n: getattr(brainmass, n) for n in dir(brainmass)
+            if not n.startswith("_") and inspect.ismodule(getattr(brainmass, n))}
+    return {n: list(getattr(m, "__all__", ())) for n, m in sorted(mods.items())}
+
+
 def main():
     jax.config.update("jax_enable_x64", True)
     brainstate.environ.set(precision=64)
@@ -357,7 +637,11 @@ def main():
     doc = {"brainmass_version": brainmass.__version__, "python": sys.version.split()[0],
            "units": {"MontbrioPazoRoxinStep": "r in Hz, dr/dt in Hz/ms; other models dimensionless, d/dt per ms"},
            "names": names, "kinds": kinds, "signatures": sigs, "models": models,
-           "hrf": hrf, "couplings": couplings, "noise": noise, "utils": utils}
+           "hrf": hrf, "couplings": couplings, "noise": noise, "utils": utils,
+           "wilson_cowan_variants": wilson_cowan_variant_cases(), "modules": module_cases(),
+           "keywords": keyword_cases()}
+    doc["horn"] = horn_cases()
+    doc["jansen_rit_tr"] = jansen_rit_tr_cases()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(names)} names)")

@@ -35,8 +35,8 @@ def render(fixture: dict) -> tuple[int, str]:
     if absent:
         lines += ["**Absent** — classes and functions:", "", ", ".join(f"`{n}`" for n in absent), ""]
     if modules:
-        lines += ["**Absent** — brainmass's implementation modules (`brainmass.hopf`, ...; neuralmass's "
-                  "own modules are laid out differently and are not aliased):", "",
+        lines += ["**Absent** — brainmass's implementation modules (`brainmass.hopf`, ...; aliased by "
+                  "the table `neuralmass.compat.modules.BRAINMASS_MODULES`):", "",
                   ", ".join(f"`{n}`" for n in modules)]
     return len(ok), "\n".join(lines).rstrip("\n")
 

@@ -253,8 +253,12 @@ def test_list_models_agrees_with_brainmass_where_both_have_the_model():
     assert all(isinstance(getattr(nm, name), type) for name in ours)
     # brainmass's WongWangStep is Wong & Wang's (2006) decision model, ours the reduced E/I model
     # (Deco et al. 2014, brainmass's WongWangExcInhStep); our Coombes-Byrne has conductance gating
-    # (4 states, Coombes & Byrne 2019), brainmass's is its 2-state reduction
+    # (4 states, Coombes & Byrne 2019), brainmass's is its 2-state reduction; brainmass files
+    # HORNStep under a third category, 'network', ours under 'phenomenological' (an abstract oscillator)
     shared = [r for r in UT["list_models"] if r[0] in ours and r[0] not in ("WongWangStep", "CoombesByrneStep")]
+    horn = next(r for r in shared if r[0] == "HORNStep")
+    assert (horn[1], ours["HORNStep"].category, horn[2]) == ("network", "phenomenological", 2)
+    shared.remove(horn)
     assert len(shared) >= 13                              # Lorenz included
     for name, category, n_states, _ in shared:
         assert (ours[name].category, ours[name].n_state_vars) == (category, n_states), name

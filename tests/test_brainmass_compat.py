@@ -126,9 +126,8 @@ def _ours(label):
         inputs = ("r_noise", 1e-3), ("I_ext", 1.0)
         return MONTBRIO_PAZO_ROXIN, nm.MontbrioPazoRoxinStep, kw, names, state_in, inputs
     if cls.startswith("WilsonCowan"):
-        # brainmass names weights source-target (its wIE is I onto E), neuralmass target-source
-        swap = {"wIE": "wEI", "wEI": "wIE"}
-        kw = {swap.get(k, k): v for k, v in kw.items()}
+        # the ...Step classes read brainmass's wIE/wEI (source-target) as brainmass does (with a
+        # KeywordConventionWarning); the tables name them target-source
         names = {"rE": "rE", "rI": "rI"}
         return (getattr(nm, cls).model, getattr(nm, cls), kw, names, {s: 1.0 for s in names},
                 (("rE_inp", 1.0), ("rI_inp", 1.0)))

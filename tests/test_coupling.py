@@ -75,8 +75,11 @@ def test_unknown_coupling_errors_name_the_argument():
         nm.SigmoidalCoupling(conn=W, gain=3.0)
 
 
-@pytest.mark.parametrize("kind", ["linear", "diffusive", "sigmoidal", "sigmoidal_jansen_rit", "tanh",
-                                  "hyperbolic_tangent"])
+#: every registered coupling, one name per class (aliases such as 'additive' left out)
+KINDS = sorted({cls: name for name, cls in reversed(list(C.COUPLINGS.items()))}.values())
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_network_engine_path_equals_hand_values(kind):
     """The compiled path (pre at write, delay buffer, post at read) on a delayed 3-node graph."""
     dt = 0.1

@@ -178,3 +178,28 @@ def test_dipole_potentials_closed_form_and_synthetic_columns():
     np.testing.assert_allclose(lf / np.sqrt(np.mean(lf ** 2)), g, rtol=1e-9, atol=1e-9)
     with pytest.raises(ValueError, match="conductivity"):
         dipole_potentials(s, np.zeros((1, 3)), p, conductivity=0.0)
+
+
+def test_region_leadfield_from_vertices_by_hand():
+    """Vertex gains collapsed per region: area-weighted mean, plain mean, TVB's plain sum."""
+    from neuralmass.forward.leadfield import region_leadfield_from_vertices
+
+    g = np.array([[1.0, 2.0, 3.0, 4.0],
+                  [np.nan, np.nan, np.nan, np.nan],      # an unusable channel stays NaN
+                  [-1.0, 5.0, 0.5, 2.0]])
+    rm = np.array([0, 0, 1, 2])                          # region 3 has no vertex
+    areas = np.array([1.0, 3.0, 2.0, 5.0])
+    area = region_leadfield_from_vertices(g, rm, 4, areas)
+    np.testing.assert_allclose(area[:, [0, 2]], [[(1 + 6) / 4, (-1 + 15) / 4], [3.0, 0.5], [4.0, 2.0],
+                                                 [0.0, 0.0]], rtol=1e-15)
+    assert np.isnan(area[:3, 1]).all()
+    mean = region_leadfield_from_vertices(g, rm, 4, weighting="mean")
+    np.testing.assert_allclose(mean[0, [0, 2]], [1.5, 2.0], rtol=1e-15)
+    total = region_leadfield_from_vertices(g, rm, 4, weighting="sum")
+    np.testing.assert_allclose(total[:, 0], [3.0, 3.0, 4.0, 0.0], rtol=1e-15)
+    with pytest.raises(ValueError, match="region_mapping has 3 entries"):
+        region_leadfield_from_vertices(g, rm[:3], 4, areas)
+    with pytest.raises(ValueError, match=r"region_mapping values must lie in \[0, 2\)"):
+        region_leadfield_from_vertices(g, rm, 2, areas)
+    with pytest.raises(ValueError, match="needs the vertex areas"):
+        region_leadfield_from_vertices(g, rm, 4)

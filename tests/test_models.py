@@ -79,7 +79,7 @@ WC_OSC = dict(wEE=16.0, wEI=12.0, wIE=15.0, wII=3.0, a_E=1.5, a_I=1.5, theta_E=3
 
 @pytest.mark.parametrize("drive, oscillates", [(0.5, False), (1.2, True), (4.0, False)])
 def test_wilson_cowan_fixed_point_vs_limit_cycle(drive, oscillates):
-    res = nm.Simulator(nm.WilsonCowanStep(1, **WC_OSC), dt=0.05).run(
+    res = nm.Simulator(nm.WilsonCowanModel(1, **WC_OSC), dt=0.05).run(
         1500.0, monitors="rE", transient=1000.0, inputs={"rE_inp": drive})
     std = _mag(res["rE"]).std()
     if oscillates:
@@ -113,3 +113,24 @@ def test_model_tables_are_complete():
         d = model.drift(st, model.default_params(), {i: 0.0 for i in model.input_names})
         assert set(d) == set(model.state_names)
         assert all(np.all(np.isfinite(np.asarray(v))) for v in d.values())
+
+
+def test_docs_model_table_is_the_registry():
+    """docs/models.md's model table and the README's model list are generated from
+    neuralmass.models.REGISTRY (regenerate with scripts/update_model_docs.py after adding a model)."""
+    import importlib.util
+    import pathlib
+
+    root = pathlib.Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("update_model_docs", root / "scripts" / "update_model_docs.py")
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    doc = (root / "docs" / "models.md").read_text()
+    assert script.updated_doc(doc) == doc, "docs/models.md is stale: run scripts/update_model_docs.py"
+    readme = (root / "README.md").read_text()
+    assert script.updated_readme(readme) == readme, "README.md is stale: run scripts/update_model_docs.py"
+    # every registered model is a row, named by its table and its module class
+    block = doc.split(script.START)[1].split(script.END)[0]
+    rows = [line for line in block.splitlines() if line.startswith("| `")]
+    assert [r.split("`")[1] for r in rows] == list(nm.MODELS)
+    assert all(f"`nm.{nm.models.MODULES[name].__name__}`" in r for name, r in zip(nm.MODELS, rows))

@@ -415,3 +415,31 @@ def test_monitors_of_different_periods_are_thinned_per_chunk(sphere, connectome)
         np.testing.assert_array_equal(np.asarray(u.get_magnitude(many[k])), np.asarray(u.get_magnitude(one[k])))
     assert np.asarray(one["V"]).shape == (6, sphere.n_vertices)
     np.testing.assert_allclose(np.asarray(one["ts_V"].to_decimal(u.ms)), [3, 6, 9, 12, 15, 18])
+
+
+def test_parameter_names_follow_the_network_rule(sphere, connectome):
+    """One parameter-path rule (params.resolve_path) on region and surface networks: a bare name that
+    is both a node and a coupling parameter ('a': Generic2D's and the sigmoidal coupling's) is
+    refused by both with the same error; 'node.a' and 'coupling.a' pick one."""
+    from neuralmass.params import AmbiguousParameterError
+
+    W, L = connectome
+    region = nm.Network(GENERIC_2D, W, coupling="sigmoidal", k=0.05)
+    surface = SurfaceNetwork(GENERIC_2D, W, sphere, coupling="sigmoidal", k=0.05)
+    messages = []
+    for net in (region, surface):
+        with pytest.raises(AmbiguousParameterError, match="'node.a' or 'coupling.a'") as info:
+            net.canonical_params({"a": 2.0})
+        assert isinstance(info.value, ValueError) and isinstance(info.value, KeyError)
+        messages.append(str(info.value))
+        base = net.canonical_params()
+        node = net.canonical_params({"node.a": 2.5})
+        assert float(np.asarray(node["node"]["a"]).ravel()[0]) == 2.5
+        assert float(node["a"]) == float(base["a"]) != 2.5
+        coup = net.canonical_params({"coupling.a": 3.5})
+        assert float(coup["a"]) == 3.5
+        np.testing.assert_array_equal(np.asarray(coup["node"]["a"]), np.asarray(base["node"]["a"]))
+        # a name only one side has needs no prefix
+        assert float(net.canonical_params({"cmax": 0.5})["cmax"]) == 0.5
+        assert float(np.asarray(net.canonical_params({"tau": 4.0})["node"]["tau"]).ravel()[0]) == 4.0
+    assert messages[0] == messages[1]

@@ -43,7 +43,8 @@ from .network import (AdditiveCoupling, DiffusiveCoupling, LinearCoupling, Netwo
                       SigmoidalJansenRitCoupling, TanhCoupling, KuramotoCoupling, HyperbolicTangentCoupling,
                       additive_coupling, diffusive_coupling, sigmoidal_coupling,
                       sigmoidal_jansen_rit_coupling, hyperbolic_tangent_coupling, laplacian_connectivity,
-                      LaplacianConnParam, delay_index, KuramotoNetwork)
+                      LaplacianConnParam, delay_index, KuramotoNetwork, HORNSeqLayer, HORNSeqNetwork,
+                      JansenRitTR)
 from .network.connectome import Connectome
 from .noise import (BlueNoise, BrownianNoise, ColoredNoise, GaussianNoise, Noise, OUProcess, PinkNoise,
                     VioletNoise, WhiteNoise)
@@ -56,9 +57,14 @@ _LAZY_MODULES = ("analysis", "objectives", "viz", "fit", "inference", "io", "con
                  "stimulus")
 _LAZY_NAMES = {"Fitter": "fit", "FitResult": "fit", "SearchSpace": "fit"}
 
+# brainmass's submodule paths (neuralmass.hopf, neuralmass.wilson_cowan, ...): made on first use
+from .compat.modules import BRAINMASS_MODULES as _BRAINMASS_MODULES, install as _install_aliases  # noqa: E402
+
+_install_aliases()
+
 
 def __getattr__(name):
-    if name in _LAZY_MODULES:
+    if name in _LAZY_MODULES or name in _BRAINMASS_MODULES:
         return _importlib.import_module(f".{name}", __name__)
     if name in _LAZY_NAMES:
         return getattr(_importlib.import_module(f".{_LAZY_NAMES[name]}", __name__), name)
@@ -75,7 +81,7 @@ __all__ = [
     "HyperbolicTangentCoupling", "additive_coupling", "diffusive_coupling", "sigmoidal_coupling",
     "sigmoidal_jansen_rit_coupling", "hyperbolic_tangent_coupling", "laplacian_connectivity",
     "LaplacianConnParam", "delay_index", "LeadfieldReadout", "ModelInfo", "list_models", "sigmoid",
-    "sys2nd", "bounded_input", "process_sequence", "KuramotoNetwork", "Array", "Initializer", "Parameter",
+    "sys2nd", "bounded_input", "process_sequence", "KuramotoNetwork", "HORNSeqLayer", "HORNSeqNetwork", "JansenRitTR", "Array", "Initializer", "Parameter",
     "typing",
     "BOLDMonitor", "BOLDSignal", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel",
     "hrf_bold", "simulate_bold", "HRFKernel", "HRFBold", "FirstOrderVolterraHRFKernel",

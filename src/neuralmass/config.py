@@ -30,7 +30,7 @@ logger = logging.getLogger("neuralmass")
 # so that every layer can use them; both are re-exported here, where users look for them
 from .errors import ConfigError
 from .stimulus import WAVEFORMS, temporal_stimulus, waveform_arguments
-from .units import parse_quantity
+from .units import magnitude, parse_in, parse_quantity
 
 
 _DEFAULT_TEMPLATE = """\
@@ -295,8 +295,7 @@ def check_param_range(spec, name: str, value, where: str, strict: bool = False, 
     value_text = _show(value if shown is None else shown)
     if p.angular and isinstance(shown, str) and re.search(r"Hz\b", shown):
         # brainunit reads Hz as 1/s, so "0.3142 Hz" would silently become 0.3142 rad/s
-        x = parse_quantity(shown, where)
-        hz = float(x.to_decimal(u.Hz)) if isinstance(x, u.Quantity) else float(x)
+        hz = parse_in(shown, where, u.Hz, what="a frequency", example='"10 Hz"')
         raise ConfigError(
             f"{where} = {value_text}: {spec.name}.{name} is an angular frequency in "
             f"{p.unit_label}, not a frequency in Hz; for f = {hz:g} Hz write "
@@ -374,10 +373,7 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
                 what = {"model.name": "a known model", "data.dataset": "a known dataset"}.get(full, "allowed")
                 raise ConfigError(f"{full} = {value!r} is not {what}; choose one of {', '.join(allowed)}.")
             if (section, key) in _TIMES:
-                q = parse_quantity(value, full)
-                if isinstance(q, u.Quantity) and q.dim != u.ms.dim:
-                    raise ConfigError(f"{full} = {value!r} is not a time; write e.g. \"10 ms\".")
-                ms = q.to_decimal(u.ms) if isinstance(q, u.Quantity) else q
+                ms = parse_in(value, full, u.ms, what="a time", example='"10 ms"')
                 if ms <= 0 and key != "transient":
                     raise ConfigError(f"{full} = {value!r} must be positive.")
                 if ms < 0:
@@ -412,10 +408,8 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
                           f"{spec.coupled_var}).")
     _check_pathways(spec, out["network"])
     if "speed" in out["network"]:
-        q = parse_quantity(out["network"]["speed"], "network.speed")
-        if isinstance(q, u.Quantity) and q.dim != (u.mm / u.ms).dim:
-            raise ConfigError(f"network.speed = {out['network']['speed']!r} is not a speed; write e.g. \"10 mm/ms\".")
-        sp = q.to_decimal(u.mm / u.ms) if isinstance(q, u.Quantity) else q
+        sp = parse_in(out["network"]["speed"], "network.speed", u.mm / u.ms, what="a speed",
+                      example='"10 mm/ms"')
         if sp <= 0:
             raise ConfigError(f"network.speed = {out['network']['speed']!r} must be positive.")
         out["network"]["speed"] = float(sp)
@@ -434,13 +428,10 @@ def validate_config(cfg: dict, strict: bool = False) -> dict:
     if isinstance(e, str) and e != "auto":
         raise ConfigError(f"meg_eeg.enabled = {e!r}: use true, false or \"auto\".")
     if "stimulus" in cfg:
-        out["stimulus"] = validate_stimulus_blocks(cfg["stimulus"], spec, sim["duration"], sim["transient"])
+        out["stimulus"] = validate_stimulus_blocks(cfg["stimulus"], spec, sim["duration"], sim["transient"],
+                                                   surface="surface" in out)
     if "surface" in out:
         out["surface"] = _check_surface(out["surface"], sim["dt"])
-        if out.get("stimulus"):
-            raise ConfigError("[[stimulus]] blocks are not supported with [surface] yet (they act on "
-                              "regions, a surface study has a node per vertex); remove them, or stimulate "
-                              "a SurfaceNetwork from Python (docs/surface.md).")
     return out
 
 
@@ -510,12 +501,8 @@ def _check_surface(surf: dict, dt: float) -> dict:
     if "eeg_sensors" in out and eeg is False:
         raise ConfigError("surface.eeg_sensors is set but surface.eeg = false; set surface.eeg or remove "
                           "eeg_sensors.")
-    q = parse_quantity(out["eeg_scale"], "surface.eeg_scale")
-    if isinstance(q, u.Quantity):
-        if q.dim != (u.nA * u.meter).dim:
-            raise ConfigError(f"surface.eeg_scale = {out['eeg_scale']!r} is not a dipole moment; write e.g. "
-                              f"\"1 nA*m\" (the dipole moment of a vertex per unit of the variable).")
-        q = float(q.to_decimal(u.nA * u.meter))
+    q = parse_in(out["eeg_scale"], "surface.eeg_scale", u.nA * u.meter, what="a dipole moment",
+                 example='"1 nA*m" (the dipole moment of a vertex per unit of the variable)')
     if not q > 0:
         raise ConfigError(f"surface.eeg_scale = {out['eeg_scale']!r} must be positive, e.g. \"1 nA*m\".")
     out["eeg_scale"] = float(q)       # nA*m per unit of the variable
@@ -526,11 +513,7 @@ def _length_mm(where: str, value) -> float:
     """A positive length in mm from ``"5 mm"`` or a plain number (mm)."""
     if isinstance(value, bool):
         raise ConfigError(f"{where} = {value!r} must be a length, e.g. \"5 mm\".")
-    q = parse_quantity(value, where)
-    if isinstance(q, u.Quantity):
-        if q.dim != u.mm.dim:
-            raise ConfigError(f"{where} = {value!r} is not a length; write e.g. \"5 mm\".")
-        q = float(q.to_decimal(u.mm))
+    q = parse_in(value, where, u.mm, what="a length", example='"5 mm"')
     if not (isinstance(q, (int, float)) and math.isfinite(q) and q > 0):
         raise ConfigError(f"{where} = {value!r} must be a positive length, e.g. \"5 mm\".")
     return float(q)
@@ -606,13 +589,16 @@ ARGUMENT_READERS = {
 }
 
 #: Keys of a block that are not waveform arguments.
-PLACEMENT_KEYS = ("kind", "input", "regions", "weights")
+PLACEMENT_KEYS = ("kind", "input", "regions", "weights", "vertices", "point", "profile")
+#: Placement keys that need a ``[surface]`` study (a node per vertex).
+SURFACE_PLACEMENT_KEYS = ("vertices", "point", "profile")
 
 #: Time arguments that must be positive (``rise`` may be 0; ``onset`` any sign).
 _POSITIVE_TIMES = ("duration", "width")
 
 
-def validate_stimulus_blocks(blocks, spec, duration_ms: float, transient_ms: float = 0.0) -> list[dict]:
+def validate_stimulus_blocks(blocks, spec, duration_ms: float, transient_ms: float = 0.0,
+                             surface: bool = False) -> list[dict]:
     """Check ``[[stimulus]]`` blocks and convert their values to plain numbers.
 
     Parameters
@@ -623,13 +609,16 @@ def validate_stimulus_blocks(blocks, spec, duration_ms: float, transient_ms: flo
         The study's node model (its inputs and their units).
     duration_ms, transient_ms : float
         ``simulation.duration`` and ``simulation.transient`` in ms.
+    surface : bool
+        The study has a ``[surface]`` table: blocks may also place the stimulus on vertices
+        (``vertices``, ``point``, ``profile``; :func:`neuralmass.surface.surface_weights`).
 
     Returns
     -------
     list of dict
         One block per stimulus: ``kind``, ``input`` (filled with the default when omitted), the
         waveform arguments (times in ms, frequencies in Hz, amplitudes in the input's unit), and
-        ``regions`` or ``weights``.
+        ``regions``, ``weights``, ``vertices`` or ``point`` (mm), with ``profile`` (lengths in mm).
 
     Raises
     ------
@@ -644,22 +633,22 @@ def validate_stimulus_blocks(blocks, spec, duration_ms: float, transient_ms: flo
                           "(double brackets), one block per stimulus.")
     if not isinstance(blocks, list):
         raise ConfigError(f"stimulus = {blocks!r}: write each stimulus as a [[stimulus]] block.")
-    return [_validate_block(i, block, spec, duration_ms, transient_ms) for i, block in enumerate(blocks)]
+    return [_validate_block(i, block, spec, duration_ms, transient_ms, surface) for i, block in enumerate(blocks)]
 
 
-def _validate_block(i: int, block, spec, duration_ms: float, transient_ms: float) -> dict:
+def _validate_block(i: int, block, spec, duration_ms: float, transient_ms: float, surface: bool = False) -> dict:
     where = f"stimulus[{i}]"
     if not isinstance(block, dict):
         raise ConfigError(f"{where} = {block!r} must be a [[stimulus]] table of keys.")
     kind = _read_kind(where, block)
     required, optional = waveform_arguments(kind)
-    _check_keys(where, kind, block, required + optional)
+    _check_keys(where, kind, block, required + optional, surface)
     inp = _read_input(where, block, spec)
     out = {"kind": kind, "input": inp.name}
     for name in required + optional:
         if name in block:
             out[name] = _read_argument(f"{where}.{name}", name, block[name], inp, spec)
-    out.update(_read_placement(where, block))
+    out.update(_read_placement(where, block, surface))
     _check_span(where, block, out, duration_ms, transient_ms)
     return out
 
@@ -675,9 +664,13 @@ def _read_kind(where: str, block: dict) -> str:
     return kind
 
 
-def _check_keys(where: str, kind: str, block: dict, arguments: tuple[str, ...]) -> None:
-    allowed = PLACEMENT_KEYS + arguments
+def _check_keys(where: str, kind: str, block: dict, arguments: tuple[str, ...], surface: bool = False) -> None:
+    placement = PLACEMENT_KEYS if surface else tuple(k for k in PLACEMENT_KEYS if k not in SURFACE_PLACEMENT_KEYS)
+    allowed = placement + arguments
     for key in block:
+        if key in SURFACE_PLACEMENT_KEYS and not surface:
+            raise ConfigError(f"{where}.{key} places a stimulus on the vertices of a cortical mesh, which "
+                              f"needs a [surface] study; here give regions = [...] or weights = [...].")
         if key not in allowed:
             raise ConfigError(f"{where}.{key} is not a key of a {kind!r} stimulus"
                               f"{_did_you_mean(key, allowed)}; allowed: {', '.join(allowed)}.")
@@ -726,19 +719,15 @@ def _read_argument(key: str, name: str, value, inp, spec):
         if not isinstance(value, (int, float)) or not math.isfinite(value):
             raise ConfigError(f"{key} = {value!r} must be a finite number of radians, e.g. 1.5708 for 90 degrees.")
         return float(value)
-    q = parse_quantity(value, key)
     if what == "time":
-        return _time_ms(key, name, value, q)
+        return _time_ms(key, name, value)
     if what == "frequency":
-        return _frequency_hz(key, value, q)
-    return _in_input_unit(key, value, q, inp, spec)
+        return _frequency_hz(key, value)
+    return _in_input_unit(key, value, parse_quantity(value, key), inp, spec)
 
 
-def _time_ms(key: str, name: str, value, q) -> float:
-    if isinstance(q, u.Quantity):
-        if q.dim != u.ms.dim:
-            raise ConfigError(f"{key} = {value!r} is not a time; write e.g. {ARGUMENT_READERS[name][1]}.")
-        q = float(q.to_decimal(u.ms))
+def _time_ms(key: str, name: str, value) -> float:
+    q = parse_in(value, key, u.ms, what="a time", example=ARGUMENT_READERS[name][1])
     if name in _POSITIVE_TIMES and q <= 0:
         raise ConfigError(f"{key} = {value!r} must be positive, e.g. {ARGUMENT_READERS[name][1]}.")
     if name == "rise" and q < 0:
@@ -746,11 +735,8 @@ def _time_ms(key: str, name: str, value, q) -> float:
     return float(q)
 
 
-def _frequency_hz(key: str, value, q) -> float:
-    if isinstance(q, u.Quantity):
-        if q.dim != u.Hz.dim:
-            raise ConfigError(f"{key} = {value!r} is not a frequency; write e.g. \"10 Hz\".")
-        q = float(q.to_decimal(u.Hz))
+def _frequency_hz(key: str, value) -> float:
+    q = parse_in(value, key, u.Hz, what="a frequency", example='"10 Hz"')
     if q <= 0:
         raise ConfigError(f"{key} = {value!r} must be positive, e.g. \"10 Hz\".")
     return float(q)
@@ -764,12 +750,12 @@ def _in_input_unit(key: str, value, q, inp, spec) -> float:
         if not q.dim.is_dimensionless:
             raise ConfigError(f"{key} = {value!r}: {spec.name}'s input {inp.name} is dimensionless; "
                               f"write a plain number.")
-        return float(q.to_decimal())
+        return float(magnitude(q, u.UNITLESS, key))
     if q.dim != inp.unit.dim:
         raise ConfigError(f"{key} = {value!r} cannot be converted to {inp.unit}, the unit of "
                           f"{spec.name}'s input {inp.name}; write e.g. {_with_unit(1, inp.unit)} "
                           f"or a plain number (read in {inp.unit}).")
-    return float(q.to_decimal(inp.unit))
+    return float(magnitude(q, inp.unit, key))
 
 
 def _with_unit(number, unit) -> str:
@@ -780,18 +766,99 @@ def _with_unit(number, unit) -> str:
     return f'"{number:g} {text}"'
 
 
-def _read_placement(where: str, block: dict) -> dict:
-    """``regions`` (labels, indices, {label = weight} or "all") or ``weights`` (one per region)."""
-    has_regions, has_weights = "regions" in block, "weights" in block
-    if has_regions and has_weights:
-        raise ConfigError(f"{where} has both regions and weights; give one of them.")
-    if not (has_regions or has_weights):
+def _read_placement(where: str, block: dict, surface: bool = False) -> dict:
+    """``regions`` (labels, indices, {label = weight} or "all") or ``weights`` (one per region);
+    in a ``[surface]`` study also ``vertices`` or ``point``, with a ``profile`` table."""
+    given = [k for k in ("regions", "weights", "vertices", "point") if k in block]
+    if len(given) > 1:
+        raise ConfigError(f"{where} has {'both ' if len(given) == 2 else ''}{' and '.join(given)}; give one of them.")
+    if not given:
+        more = (", vertices = [12, 40] (vertex indices) or point = [x, y, z] (mm) with a profile table"
+                if surface else "")
         raise ConfigError(f"{where} needs a spatial pattern: regions = [\"label\", 3] (labels or "
                           f"indices), regions = {{\"label\" = 0.5}}, regions = \"all\", or weights = "
-                          f"[...] (one weight per region).")
-    if has_weights:
-        return {"weights": _read_weights(f"{where}.weights", block["weights"])}
-    return {"regions": _read_regions(f"{where}.regions", block["regions"])}
+                          f"[...] (one weight per region){more}.")
+    key = given[0]
+    if "profile" in block and key in ("regions", "weights"):
+        raise ConfigError(f"{where}.profile shapes a patch around vertices or a point; with {key} every vertex "
+                          f"of a region gets the region's weight. Give vertices = [...] or point = [x, y, z] "
+                          f"with the profile, or drop the profile.")
+    if key == "point" and "profile" not in block:
+        raise ConfigError(f"{where}.point needs a profile, e.g. profile = {{kernel = \"gaussian\", sigma = "
+                          f"\"5 mm\", cutoff = \"15 mm\"}} (or kernel = \"disk\" with a cutoff).")
+    out = {}
+    if key == "weights":
+        out["weights"] = _read_weights(f"{where}.weights", block["weights"])
+    elif key == "regions":
+        out["regions"] = _read_regions(f"{where}.regions", block["regions"])
+    elif key == "vertices":
+        out["vertices"] = _read_vertices(f"{where}.vertices", block["vertices"])
+    else:
+        out["point"] = _read_point(f"{where}.point", block["point"])
+    if "profile" in block:
+        out["profile"] = _read_profile(f"{where}.profile", block["profile"])
+    return out
+
+
+def _read_vertices(key: str, vertices):
+    """Vertex indices (a list) or ``{index = weight}`` (keys are strings in TOML)."""
+    if isinstance(vertices, dict):
+        ok = vertices and all(str(k).isdigit() for k in vertices) and all(_is_number(w) for w in vertices.values())
+        if not ok:
+            raise ConfigError(f"{key} = {vertices!r} must map vertex indices to numbers, e.g. "
+                              f"{{\"120\" = 1.0, \"121\" = 0.5}}.")
+        return {str(k): float(w) for k, w in vertices.items()}
+    items = vertices if isinstance(vertices, list) else [vertices]
+    if not items or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in items):
+        raise ConfigError(f"{key} = {vertices!r} must be vertex indices (whole numbers >= 0, counted from 0), "
+                          f"e.g. [120, 121].")
+    return list(items)
+
+
+def _read_point(key: str, point) -> list[float]:
+    """``[x, y, z]`` in mm (numbers, read in mm, or strings with a length unit)."""
+    if not isinstance(point, list) or len(point) != 3:
+        raise ConfigError(f"{key} = {point!r} must be [x, y, z] in mm, e.g. [12.0, -30.0, 48.0] or "
+                          f"[\"1.2 cm\", \"-3 cm\", \"4.8 cm\"].")
+    out = []
+    for c in point:
+        q = parse_quantity(c, key) if isinstance(c, str) else c
+        if isinstance(q, u.Quantity):
+            if q.dim != u.mm.dim:
+                raise ConfigError(f"{key} = {point!r}: {c!r} is not a length; write e.g. \"12 mm\".")
+            q = float(magnitude(q, u.mm, key))
+        if not _is_number(q):
+            raise ConfigError(f"{key} = {point!r} must be [x, y, z] in mm (finite numbers).")
+        out.append(float(q))
+    return out
+
+
+def _read_profile(key: str, profile) -> dict:
+    """``{kernel = "gaussian", sigma = "5 mm", cutoff = "15 mm", metric = "geodesic"}`` with lengths
+    in mm (:func:`neuralmass.surface.stimulus.read_profile` checks it)."""
+    from .surface.local import KERNELS
+    from .surface.stimulus import PROFILES, read_profile
+
+    if not isinstance(profile, dict) or "kernel" not in profile:
+        raise ConfigError(f"{key} = {profile!r} must be a table with a kernel, e.g. {{kernel = \"gaussian\", "
+                          f"sigma = \"5 mm\", cutoff = \"15 mm\"}}; kernels: {', '.join(PROFILES)}.")
+    kw = {k: v for k, v in profile.items() if k != "kernel"}
+    kernel = profile["kernel"]
+    try:
+        spec = read_profile(kernel, **kw)
+    except (ValueError, TypeError) as exc:
+        msg = exc.args[0] if exc.args else str(exc)
+        # the key the message is about: the one it names last ("... got unexpected colour")
+        hits = {k: max((m.start() for m in re.finditer(rf"\b{re.escape(k)}\b", msg)), default=-1) for k in kw}
+        bad = max(hits, key=hits.get) if hits and max(hits.values()) >= 0 else None
+        where = f"{key}.{bad}" if bad else key
+        raise ConfigError(f"{where}: {msg}") from None
+    out = {"kernel": kernel, "metric": spec["metric"]}
+    if spec["cutoff"] is not None:
+        out["cutoff"] = spec["cutoff"]
+    if kernel in KERNELS:
+        out.update({k: spec[k] for k in KERNELS[kernel][1]})
+    return out
 
 
 def _is_number(x) -> bool:

@@ -134,6 +134,8 @@ class NoiseSpec:
     sigma: Any
     tau: Any = 10.0
     mean: Any = 0.0
+    #: OU start (per node; ``None``: a draw from the stationary distribution in the engine)
+    init: Any = None
 
 
 def _sigma_white(sigma, inp, label):
@@ -141,7 +143,7 @@ def _sigma_white(sigma, inp, label):
     if is_quantity(sigma) and inp.unit is not None:
         with_sqrt = inp.unit * u.ms ** 0.5
         if sigma.dim == with_sqrt.dim:
-            return jnp.asarray(sigma.to_decimal((inp.canonical or inp.unit) * u.ms ** 0.5), dtype=float)
+            return to_canonical(sigma, label, with_sqrt, (inp.canonical or inp.unit) * u.ms ** 0.5)
     return to_canonical(sigma, label, inp.unit, inp.canonical)
 
 
@@ -153,13 +155,16 @@ def noise_params(model, specs) -> dict:
         inp = model.input(name)
         label = f"noise on {name!r}"
         if spec.kind == "white":
-            out[name] = {"sigma": _sigma_white(spec.sigma, inp, f"{label}: sigma")}
+            out[name] = {"sigma": _sigma_white(spec.sigma, inp, f"{label}: sigma"),
+                         "mean": to_canonical(spec.mean, f"{label}: mean", inp.unit, inp.canonical)}
         elif spec.kind == "ou":
             out[name] = {
                 "sigma": to_canonical(spec.sigma, f"{label}: sigma", inp.unit, inp.canonical),
                 "mean": to_canonical(spec.mean, f"{label}: mean", inp.unit, inp.canonical),
                 "tau": to_canonical(spec.tau, f"{label}: tau", TIME, TIME),
             }
+            if spec.init is not None:
+                out[name]["init"] = to_canonical(spec.init, f"{label}: init", inp.unit, inp.canonical)
         else:
             raise ValueError(f"{label}: kind={spec.kind!r} must be 'white' or 'ou'.")
     return out
@@ -190,16 +195,20 @@ class Noise(brainstate.nn.Dynamics):
 class OUProcess(Noise):
     r"""Ornstein–Uhlenbeck noise source (stateful wrapper of :func:`ou_step`).
 
-    Parameters
+    Parameters (brainmass's order)
     ----------
     in_size : int or tuple
         Number of nodes.
+    mean : float or Quantity, default 0
+        Stationary mean.
     sigma : float or Quantity
         Stationary standard deviation, in the unit of the input it drives.
     tau : float or Quantity, default 10 ms
         Correlation time (plain numbers are ms; ``0.02 * u.second`` is 20 ms).
-    mean : float or Quantity, default 0
-        Stationary mean.
+    init : float, array, Quantity or callable ``f(shape)``, optional
+        Starting value :math:`\eta_0`. By default a stateful run starts at ``mean`` and the
+        compiled engine draws :math:`\eta_0` from the stationary distribution
+        :math:`\mathcal N(\mu, \sigma^2)`; with ``init`` both start there.
 
     Notes
     -----
@@ -208,22 +217,27 @@ class OUProcess(Noise):
     independent random stream per batch lane.
     """
 
-    def __init__(self, in_size, sigma=1.0, tau=10.0 * u.ms, mean=0.0, name=None):
+    def __init__(self, in_size, mean=None, sigma=1.0, tau=10.0 * u.ms, init=None, name=None):
         super().__init__(in_size=in_size, name=name)
         _check_sigma(sigma)
         self.sigma = sigma
         self.tau_ms = float(to_canonical(tau, "tau", TIME, TIME))
         if not self.tau_ms > 0:
             raise ValueError(f"tau={tau!r} must be positive (a correlation time, e.g. 10 * u.ms).")
-        self.mean = mean
+        self.mean = 0.0 if mean is None else mean
+        # an initialiser f(shape) is called once with the process's shape
+        self.init = init(tuple(self.varshape)) if callable(init) and not hasattr(init, "shape") else init
 
     @property
     def spec(self) -> NoiseSpec:
-        return NoiseSpec("ou", self.sigma, self.tau_ms, self.mean)
+        return NoiseSpec("ou", self.sigma, self.tau_ms, self.mean, self.init)
 
     def init_state(self, batch_size=None, **kwargs):
         shape = self.varshape if batch_size is None else (batch_size,) + tuple(self.varshape)
-        self.x = brainstate.HiddenState(jnp.full(shape, magnitude(self.mean), dtype=float))
+        unit = u.get_unit(self.sigma) if is_quantity(self.sigma) else None
+        x0 = self.mean if self.init is None else self.init
+        x0 = magnitude(x0, unit) if unit is not None and is_quantity(x0) else magnitude(x0)
+        self.x = brainstate.HiddenState(jnp.broadcast_to(jnp.asarray(x0, dtype=float), shape) + 0.0)
 
     def update(self):
         unit = u.get_unit(self.sigma) if is_quantity(self.sigma) else None
@@ -237,22 +251,25 @@ class OUProcess(Noise):
 class WhiteNoise(Noise):
     r"""Gaussian white noise source of intensity ``sigma`` (input unit × √ms).
 
-    Each call returns :math:`\sigma\xi/\sqrt{\Delta t}` (:func:`white_input`), so that an input
-    added to a derivative produces the Euler–Maruyama increment :math:`\sigma\sqrt{\Delta t}\,\xi`.
+    Each call returns :math:`\mu + \sigma\xi/\sqrt{\Delta t}` (:func:`white_input`), so that an
+    input added to a derivative produces the Euler–Maruyama increment
+    :math:`\mu\Delta t + \sigma\sqrt{\Delta t}\,\xi`. Parameters in brainmass's order:
+    ``in_size``, ``mean`` (:math:`\mu`, a constant in the input's unit, default 0), ``sigma``.
     """
 
-    def __init__(self, in_size, sigma=1.0, name=None):
+    def __init__(self, in_size, mean=None, sigma=1.0, name=None):
         super().__init__(in_size=in_size, name=name)
         _check_sigma(sigma)
         self.sigma = sigma
+        self.mean = 0.0 if mean is None else mean
 
     @property
     def spec(self) -> NoiseSpec:
-        return NoiseSpec("white", self.sigma)
+        return NoiseSpec("white", self.sigma, mean=self.mean)
 
     def update(self):
         xi = brainstate.random.randn(*tuple(self.varshape))
-        return white_input(magnitude(self.sigma), xi, _dt_ms())
+        return magnitude(self.mean) + white_input(magnitude(self.sigma), xi, _dt_ms())
 
 
 GaussianNoise = WhiteNoise
@@ -261,7 +278,7 @@ GaussianNoise = WhiteNoise
 def _in_unit(value, unit):
     """A plain magnitude of ``value`` (in ``unit`` when it carries one)."""
     if unit is not None and is_quantity(value):
-        return jnp.asarray(value.to_decimal(unit), dtype=float)
+        return jnp.asarray(magnitude(value, unit), dtype=float)
     return jnp.asarray(magnitude(value), dtype=float)
 
 

@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from .units import to_canonical
+from .units import to_canonical, unit_factor
 
-__all__ = ["Param", "Parameter", "Interval", "resolve_path", "unwrap", "regional"]
+__all__ = ["Param", "Parameter", "Interval", "resolve_path", "override_path", "AmbiguousParameterError",
+           "unwrap", "regional"]
 
 Array = Any
 
@@ -68,7 +69,7 @@ class Parameter:
         if self.angular:
             import brainunit as u
 
-            per_s = float((1.0 * self.unit).to_decimal(u.second ** -1))
+            per_s = unit_factor(self.unit, u.second ** -1)
             return "rad/s" if per_s == 1.0 else "rad/ms" if per_s == 1000.0 else f"rad*{self.unit}"
         return str(self.unit)
 
@@ -77,7 +78,7 @@ class Parameter:
         """Multiplier from ``unit`` to ``canonical``."""
         if self.unit is None or self.canonical is None or self.unit == self.canonical:
             return 1.0
-        return float((1.0 * self.unit).to_decimal(self.canonical))
+        return unit_factor(self.unit, self.canonical)
 
 
 @dataclass(frozen=True)
@@ -178,6 +179,16 @@ def regional(spec, n: int, labels=None, name: str = "parameter", default=None, c
 _GROUPS = ("node", "noise", "conn")
 
 
+class AmbiguousParameterError(KeyError, ValueError):
+    """A bare parameter name that is both a node and a network (coupling) parameter.
+
+    A ``KeyError`` (as every name :func:`resolve_path` refuses) and a ``ValueError`` (as the
+    overrides that ``canonical_params`` refuses)."""
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
 def resolve_path(name: str, params: Mapping) -> tuple:
     """Where the parameter ``name`` lives in a canonical parameter tree.
 
@@ -222,8 +233,8 @@ def resolve_path(name: str, params: Mapping) -> tuple:
     else:
         top = name in params and name not in _GROUPS
         if top and name in node:
-            raise KeyError(f"{name!r} is both a node and a network (coupling) parameter; write "
-                           f"'node.{name}' or 'coupling.{name}'.")
+            raise AmbiguousParameterError(f"{name!r} is both a node and a network (coupling) parameter; "
+                                          f"write 'node.{name}' or 'coupling.{name}'.")
         path = (name,) if top or name not in node else ("node", name)
     d = params
     for p in path:
@@ -235,6 +246,23 @@ def resolve_path(name: str, params: Mapping) -> tuple:
         raise KeyError(f"{name!r} names a group of parameters, not one parameter; known names: "
                        f"{', '.join(known_names(params))}.")
     return path
+
+
+def override_path(key: str, node_names, net_names) -> tuple:
+    """Where an override of ``canonical_params(overrides)`` goes: :func:`resolve_path`'s rule.
+
+    ``('node', name)`` for a node-model parameter, ``(name,)`` for a network-level one
+    (``net_names``: coupling parameters, ``'speed'``). A bare name in both raises
+    :class:`AmbiguousParameterError`. A name found in neither is routed to the node model
+    (``'coupling.x'``: to the network), whose own error then names it with its known parameters.
+    """
+    names = {**dict.fromkeys(net_names), "node": dict.fromkeys(node_names)}
+    try:
+        return resolve_path(key, names)
+    except AmbiguousParameterError:
+        raise
+    except KeyError:
+        return (key[9:],) if key.startswith("coupling.") else ("node", key.removeprefix("node."))
 
 
 def known_names(params: Mapping) -> list:

@@ -51,7 +51,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from .units import is_quantity, magnitude, time_ms
+from .units import magnitude, time_ms, to_numpy
 
 __all__ = ["Stimulus", "constant", "pulse", "single_pulse", "smooth_pulse", "pulse_train", "sinusoid", "ramp",
            "check_inputs", "region_weights", "WAVEFORMS", "waveform_arguments", "temporal_stimulus"]
@@ -118,7 +118,7 @@ class Stimulus:
 
     def sample(self, ts):
         """Values on a grid of times ``ts`` (ms or Quantity): shape ``(T,)`` or ``(T, n)``."""
-        ts = np.asarray(ts.to_decimal(u.ms) if is_quantity(ts) else ts, dtype=float)
+        ts = to_numpy(ts, "ts", u.ms)
         vals = [self(jnp.asarray(t)) for t in ts]
         vals = [magnitude(v) for v in vals]
         return np.stack([np.broadcast_to(np.asarray(v), np.shape(vals[0])) for v in vals])
@@ -196,7 +196,9 @@ class Stimulus:
         m = self.n_regions
         if n is not None and m is not None and m != n:
             raise ValueError(f"{name}: {self.name} has a spatial pattern over {m} regions but the "
-                             f"system has {n}; build it with the system's labels or n={n}.")
+                             f"system has {n}; build it with the system's labels or n={n} (on a cortical "
+                             f"surface: neuralmass.surface.surface_weights, or on_surface for a region "
+                             f"pattern).")
         return self
 
     def __repr__(self):
@@ -330,7 +332,7 @@ def smooth_pulse(onset, duration, amplitude, rise=0.0) -> Stimulus:
 def pulse_train(onset, frequency, width, amplitude, n_pulses=None, duration=None, rise=0.0) -> Stimulus:
     """``n_pulses`` (or as many as fit in ``duration``) pulses of ``width`` every ``1/frequency``."""
     t0, w, r = _ms(onset, "onset"), _ms(width, "width"), _ms(rise, "rise")
-    f = frequency.to_decimal(u.Hz) if is_quantity(frequency) else frequency   # Hz
+    f = magnitude(frequency, u.Hz, "frequency")   # Hz
     period = 1000.0 / f
     if isinstance(period, float) and isinstance(w, float) and not 0 < w < period:
         raise ValueError(f"width={width!r} must be positive and shorter than the period {period:g} ms "
@@ -357,7 +359,7 @@ def sinusoid(frequency, amplitude, phase=0.0, onset=0.0, duration=None, offset=0
     t0, r = _ms(onset, "onset"), _ms(rise, "rise")
     dur = _ms(duration, "duration")
     t1 = _end(t0, dur)
-    f = frequency.to_decimal(u.Hz) if is_quantity(frequency) else frequency
+    f = magnitude(frequency, u.Hz, "frequency")
     om = 2 * math.pi * f * 1e-3      # rad/ms
     gate = (lambda t: _step(t - t0, r)) if t1 == math.inf else (lambda t: _box(t, t0, t1, r))
     s = Stimulus(lambda t: jnp.sin(om * (t - t0) + phase) * gate(t), amplitude, _span(t0, t1), name="sinusoid")

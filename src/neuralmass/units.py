@@ -31,7 +31,8 @@ from .errors import ConfigError
 
 __all__ = [
     "TIME", "VOLTAGE", "DISTANCE", "SPEED", "UnitMismatchError",
-    "is_quantity", "to_canonical", "time_ms", "magnitude", "with_unit", "parse_quantity",
+    "is_quantity", "to_canonical", "to_numpy", "unit_factor", "time_ms", "magnitude", "with_unit",
+    "parse_quantity", "parse_in",
 ]
 
 TIME = u.ms
@@ -74,48 +75,93 @@ def _unwrap_param(value):
     return value
 
 
-def to_canonical(value: Any, name: str, unit=None, canonical=None):
+def _check_dim(value, name: str, unit, hint: str | None = None) -> None:
+    """Raise :class:`UnitMismatchError` unless the Quantity ``value`` can be expressed in ``unit``.
+
+    The message names the argument, its value and unit, the expected unit, and the fix (``hint``
+    when the caller knows a better one than "pass a Quantity in ``unit`` or a plain number")."""
+    if unit is None:
+        if not value.dim.is_dimensionless:
+            raise UnitMismatchError(
+                f"{name}={_show(value)} carries unit {u.get_unit(value)}, but {name} is dimensionless; "
+                f"{hint or 'pass a plain number'}.")
+        return
+    if value.dim != unit.dim:
+        fix = hint or (f"pass a Quantity in units of {_unit_name(unit)}, or a plain number "
+                       f"(read in {_unit_name(unit)})")
+        raise UnitMismatchError(
+            f"{name}={_show(value)} has unit {u.get_unit(value)}, which cannot be converted to "
+            f"{_unit_name(unit)}; {fix}.")
+
+
+def _convert(value: Any, name: str, unit, canonical, xp, hint):
+    """The shared rule of :func:`to_canonical` (``xp=jnp``) and :func:`to_numpy` (``xp=np``)."""
+    canonical = unit if canonical is None else canonical
+    value = _unwrap_param(value)
+    if is_quantity(value):
+        _check_dim(value, name, unit, hint)
+        return xp.asarray(value.to_decimal() if unit is None else value.to_decimal(canonical), dtype=float)
+    if isinstance(value, (str, bytes)):
+        raise TypeError(f"{name}={value!r} is a string; pass a number or an array in {_unit_name(unit)}.")
+    if xp is jnp:
+        arr = jnp.asarray(value, dtype=float) if not isinstance(value, jnp.ndarray) else value
+    else:
+        arr = np.asarray(value, dtype=float)
+    if unit is None or canonical is None or unit == canonical:
+        return arr
+    return arr * unit_factor(unit, canonical)
+
+
+def to_canonical(value: Any, name: str, unit=None, canonical=None, *, hint: str | None = None):
     """Convert ``value`` to a plain array expressed in ``canonical`` units.
 
     Parameters
     ----------
     value : float, array or brainunit.Quantity
         The user's value. A Quantity must have the dimension of ``unit``; a plain number is read
-        in ``unit`` (so ``p=220.`` for an input documented in Hz means 220 Hz).
+        in ``unit`` (so ``p=220.`` for an input documented in Hz means 220 Hz). A
+        ``brainstate.nn.Param`` is read through its current value.
     name : str
         Argument name used in error messages.
     unit : brainunit.Unit or None
         The documented unit of the argument (``None`` for dimensionless).
     canonical : brainunit.Unit or None
         The unit the compiled core works in. Defaults to ``unit``.
+    hint : str, optional
+        How to fix a unit mismatch, when the caller knows better than the generic advice.
 
     Returns
     -------
     jax.Array
         Magnitude in canonical units (float).
+
+    Raises
+    ------
+    UnitMismatchError
+        When a Quantity's dimension is not that of ``unit``.
+    TypeError
+        When ``value`` is a string.
     """
-    canonical = unit if canonical is None else canonical
-    value = _unwrap_param(value)
-    if is_quantity(value):
-        if unit is None:
-            if not value.dim.is_dimensionless:
-                raise UnitMismatchError(
-                    f"{name}={_show(value)} carries unit {u.get_unit(value)}, but {name} is dimensionless; "
-                    f"pass a plain number.")
-            return jnp.asarray(value.to_decimal(), dtype=float)
-        if value.dim != unit.dim:
-            raise UnitMismatchError(
-                f"{name}={_show(value)} has unit {u.get_unit(value)}, which cannot be converted to "
-                f"{_unit_name(unit)}; pass a Quantity in units of {_unit_name(unit)}, or a plain number "
-                f"(read in {_unit_name(unit)}).")
-        return jnp.asarray(value.to_decimal(canonical), dtype=float)
-    if isinstance(value, (str, bytes)):
-        raise TypeError(f"{name}={value!r} is a string; pass a number or an array in {_unit_name(unit)}.")
-    arr = jnp.asarray(value, dtype=float) if not isinstance(value, jnp.ndarray) else value
-    if unit is None or canonical is None or unit == canonical:
-        return arr
-    factor = (1.0 * unit).to_decimal(canonical)
-    return arr * factor
+    return _convert(value, name, unit, canonical, jnp, hint)
+
+
+def to_numpy(value: Any, name: str, unit=None, canonical=None, *, hint: str | None = None) -> np.ndarray:
+    """:func:`to_canonical` for host-side values: the same rules, a float64 NumPy array.
+
+    For data read outside the compiled core (sensor positions, sampling rates, gain matrices),
+    where JAX's default float32 would lose precision.
+    """
+    return _convert(value, name, unit, canonical, np, hint)
+
+
+def unit_factor(unit, target, name: str = "unit") -> float:
+    """The multiplier from ``unit`` to ``target`` (``1 unit = factor * target``).
+
+    Raises :class:`UnitMismatchError` naming ``name`` when the dimensions differ.
+    """
+    one = 1.0 * unit
+    _check_dim(one, name, target, hint=f"choose a unit of the same dimension as {_unit_name(target)}")
+    return float(one.to_decimal(target))
 
 
 def time_ms(value: Any, name: str) -> float:
@@ -140,10 +186,18 @@ def time_ms(value: Any, name: str) -> float:
     return float(v)
 
 
-def magnitude(x: Any, unit=None):
-    """Plain magnitude of ``x`` (in ``unit`` if given and ``x`` is a Quantity)."""
+def magnitude(x: Any, unit=None, name: str = "value"):
+    """Plain magnitude of ``x`` (in ``unit`` if given and ``x`` is a Quantity); plain values unchanged.
+
+    Unlike :func:`to_canonical` nothing is cast, so traced or integer values pass through as they
+    are. A Quantity whose dimension is not that of ``unit`` raises :class:`UnitMismatchError`
+    naming ``name``.
+    """
     if is_quantity(x):
-        return x.to_decimal(unit) if unit is not None else x.mantissa
+        if unit is None:
+            return x.mantissa
+        _check_dim(x, name, unit)
+        return x.to_decimal(unit)
     return x
 
 
@@ -196,3 +250,18 @@ def parse_quantity(text: Any, key: str):
     except Exception as exc:  # pragma: no cover - message path
         raise ConfigError(f"{key} = {text!r}: cannot read the unit ({exc}).") from None
     return value * unit
+
+
+
+def parse_in(text: Any, key: str, unit, *, what: str, example: str) -> float:
+    """A configuration value (``"10 ms"`` or a plain number, read in ``unit``) as a float in ``unit``.
+
+    A Quantity of another dimension raises :class:`~neuralmass.config.ConfigError`
+    ``"{key} = {text!r} is not {what}; write e.g. {example}."``.
+    """
+    q = parse_quantity(text, key)
+    if is_quantity(q):
+        if q.dim != unit.dim:
+            raise ConfigError(f"{key} = {text!r} is not {what}; write e.g. {example}.")
+        return float(q.to_decimal(unit))
+    return float(q)

@@ -19,7 +19,8 @@ import numpy as np
 
 __all__ = ["plot_connectivity", "plot_timeseries", "plot_functional_connectivity",
            "plot_power_spectrum", "plot_fc_comparison", "plot_fcd", "plot_glass_brain",
-           "plot_region_map", "plot_surface", "plot_sensor_topography", "plot_surface_activity"]
+           "plot_region_map", "plot_surface", "plot_sensor_topography", "plot_surface_activity",
+           "SURFACE_BACKENDS"]
 
 
 def _plt():
@@ -178,7 +179,7 @@ def plot_timeseries(x, ts=None, labels: Sequence[str] | None = None, ax=None, fs
             t = np.arange(T)
             xlabel = "sample"
     elif isinstance(ts, u.Quantity):
-        t = np.asarray(ts.to_decimal(u.ms))
+        t = np.asarray(magnitude(ts, u.ms, "ts"))
         xlabel = "time (ms)"
     else:
         t = np.asarray(ts)
@@ -540,8 +541,12 @@ def _view(vertices, mask):
     return {0: 0.0, 1: 90.0}.get(lr, 0.0) + (180.0 if sign < 0 else 0.0), lr, sign
 
 
+#: Drawing backends of :func:`plot_surface`.
+SURFACE_BACKENDS = ("matplotlib", "nilearn")
+
+
 def plot_surface(surface, values, ax=None, mask=None, vmin=None, vmax=None, cmap: str = "RdBu_r",
-                 title: str | None = None, azim: float | None = None):
+                 title: str | None = None, azim: float | None = None, backend: str = "matplotlib"):
     """Values at the vertices of a mesh, drawn as triangles coloured by their vertices' mean.
 
     Parameters
@@ -558,15 +563,30 @@ def plot_surface(surface, values, ax=None, mask=None, vmin=None, vmax=None, cmap
         Colour limits (default symmetric around 0 at the largest magnitude).
     azim : float, optional
         Azimuth of the view (degrees), instead of the one ``mask`` implies.
+    backend : {'matplotlib', 'nilearn'}
+        ``'matplotlib'`` (default) draws a :class:`~mpl_toolkits.mplot3d.art3d.Poly3DCollection`
+        itself; ``'nilearn'`` draws with :func:`nilearn.plotting.plot_surf_stat_map` (its
+        matplotlib engine, the same face means, colour limits and view; nilearn centres the mesh).
+        Without nilearn (the ``brain`` extra) it warns and draws with matplotlib.
 
     Returns
     -------
     mpl_toolkits.mplot3d.art3d.Poly3DCollection
-        The drawn triangles (for a colour bar).
+        The drawn triangles (for a colour bar; with nilearn their face colours hold the values).
     """
     plt = _plt()
-    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+    if backend not in SURFACE_BACKENDS:
+        raise ValueError(f"backend={backend!r} is not known; use 'matplotlib' (default) or 'nilearn'.")
+    if backend == "nilearn":
+        try:
+            from nilearn import plotting
+        except ImportError:
+            import warnings
 
+            warnings.warn("plot_surface(backend='nilearn') needs nilearn, which is not installed "
+                          "(pip install 'neuralmass[brain]' or pip install nilearn); drawing with matplotlib "
+                          "instead.", stacklevel=2)
+            backend = "matplotlib"
     if ax is None:
         ax = plt.figure(figsize=(5, 4)).add_subplot(projection="3d")
     v = np.asarray(surface.vertices, dtype=float)
@@ -578,6 +598,17 @@ def plot_surface(surface, values, ax=None, mask=None, vmin=None, vmax=None, cmap
     if vmin is None or vmax is None:
         lim = float(np.nanmax(np.abs(vals))) or 1.0
         vmin, vmax = (-lim if vmin is None else vmin), (lim if vmax is None else vmax)
+    view = _view(v, mask)[0] if azim is None else azim
+    if backend == "nilearn":
+        used = np.unique(tris)                      # the drawn vertices only (nilearn centres them)
+        index = np.full(v.shape[0], -1)
+        index[used] = np.arange(used.size)
+        plotting.plot_surf_stat_map((v[used], index[tris]), vals[used], axes=ax, figure=ax.figure,
+                                    engine="matplotlib", view=(0.0, view), cmap=cmap, vmin=vmin, vmax=vmax,
+                                    symmetric_cbar=False, colorbar=False, threshold=None, title=title)
+        return ax.collections[-1]
+    from mpl_toolkits.mplot3d.art3d import Poly3DCollection
+
     poly = Poly3DCollection(v[tris], linewidths=0)
     poly.set_array(vals[tris].mean(axis=1))
     poly.set_clim(vmin, vmax)
@@ -586,7 +617,7 @@ def plot_surface(surface, values, ax=None, mask=None, vmin=None, vmax=None, cmap
     used = v[np.unique(tris)]
     lo, hi = used.min(axis=0), used.max(axis=0)
     ax.set(xlim=(lo[0], hi[0]), ylim=(lo[1], hi[1]), zlim=(lo[2], hi[2]))
-    ax.view_init(elev=0, azim=_view(v, mask)[0] if azim is None else azim)
+    ax.view_init(elev=0, azim=view)
     ax.set_box_aspect(np.maximum(hi - lo, 1e-9))
     ax.set_axis_off()
     if title:

@@ -8,7 +8,8 @@ comes back labelled.
 
 Modules: :mod:`.signal` (filters, Hilbert, resampling, z-score), :mod:`.fc` (Pearson, envelope and
 orthogonalized envelope FC), :mod:`.fcd` (sliding-window FC, FCD), :mod:`.spectra` (Welch PSD,
-peak frequency), :mod:`.sync` (Kuramoto order parameter, metastability).
+peak frequency), :mod:`.sync` (Kuramoto order parameter, metastability), :mod:`.stability`
+(fixed points of a node model or network and their linear stability).
 """
 
 from ._utils import pearson
@@ -18,6 +19,7 @@ from .fcd import fcd, fcd_values, sliding_window_fc
 from .signal import (band_envelope, bandpass, butter, envelope, filtfilt, highpass, hilbert,
                      lfilter, lowpass, resample, sosfilt, sosfiltfilt, zscore)
 from .spectra import peak_frequency, welch
+from .stability import FixedPoint, Stability, classify, fixed_point, jacobian, linear_stability
 from .sync import kuramoto_order, metastability, phases
 
 __all__ = [
@@ -28,4 +30,5 @@ __all__ = [
     "sliding_window_fc", "fcd", "fcd_values",
     "welch", "peak_frequency",
     "kuramoto_order", "metastability", "phases", "pearson",
+    "fixed_point", "linear_stability", "jacobian", "classify", "FixedPoint", "Stability",
 ]

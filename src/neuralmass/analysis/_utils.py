@@ -40,7 +40,7 @@ def sampling_rate(fs: Any, name: str = "fs") -> float:
         if fs.dim != u.Hz.dim:
             raise ValueError(f"{name}={fs!r} has unit {u.get_unit(fs)}; a sampling rate in Hz is "
                              f"expected, e.g. {name}=100 * u.Hz.")
-        fs = fs.to_decimal(u.Hz)
+        fs = magnitude(fs, u.Hz, name)
     if isinstance(fs, (str, bytes)):
         raise TypeError(f"{name}={fs!r} is a string; pass the sampling rate in Hz as a number.")
     try:
@@ -63,7 +63,7 @@ def samples(value: Any, name: str, fs: Any = None) -> int:
             raise ValueError(f"{name}={value!r} must be a time or a number of samples.")
         if fs is None:
             raise ValueError(f"{name}={value!r} is a time; pass fs= (Hz) to convert it to samples.")
-        n = value.to_decimal(u.second) * sampling_rate(fs)
+        n = magnitude(value, u.second, name) * sampling_rate(fs)
         return int(round(float(n)))
     if isinstance(value, (bool, np.bool_)) or not float(value).is_integer():
         raise ValueError(f"{name}={value!r} must be a whole number of samples (or a brainunit time "

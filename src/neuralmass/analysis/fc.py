@@ -7,12 +7,13 @@ All functions take ``(time, regions)`` arrays with optional leading batch axes a
 from __future__ import annotations
 
 import functools
-from typing import Any, Sequence
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..typing import Array
 from ._utils import pearson, safe_abs, safe_div, unwrap
 from .signal import _hilbert_t, _sos_padlen, _sosfiltfilt_tc, band_envelope, bandpass, butter
 from .signal import zscore as _zscore
@@ -21,7 +22,7 @@ __all__ = ["functional_connectivity", "envelope_fc", "orthogonalized_fc",
            "orthogonalized_envelope_correlation", "upper_triangle"]
 
 
-def upper_triangle(m, k: int = 1):
+def upper_triangle(m: Array, k: int = 1) -> Array:
     """Entries above the ``k``-th diagonal of the last two axes, shape ``(..., n_pairs)``.
 
     Row-major order, as ``m[np.triu_indices(N, k)]``.
@@ -60,7 +61,7 @@ def _zero_diag(m):
     return jnp.where(jnp.eye(n, dtype=bool), 0.0, m)
 
 
-def functional_connectivity(x, zero_diagonal: bool = False, allow_few_samples: bool = False):
+def functional_connectivity(x: Array, zero_diagonal: bool = False, allow_few_samples: bool = False) -> Array:
     r"""Pearson functional connectivity between regions.
 
     .. math:: FC_{ij} = \frac{\sum_t (x_{ti}-\bar x_i)(x_{tj}-\bar x_j)}
@@ -96,8 +97,8 @@ def functional_connectivity(x, zero_diagonal: bool = False, allow_few_samples: b
     return w.matrix(m)
 
 
-def envelope_fc(x, fs: Any = None, band: Sequence[float] | None = None,
-                low_pass: float | None = None, order: int = 3, zero_diagonal: bool = False):
+def envelope_fc(x: Array, fs: Array | None = None, band: Sequence[float] | None = None,
+                low_pass: float | None = None, order: int = 3, zero_diagonal: bool = False) -> Array:
     """Pearson FC of amplitude envelopes (amplitude-envelope correlation, AEC).
 
     ``x -> band-pass(band) -> |hilbert| -> low-pass(low_pass) -> functional_connectivity``.
@@ -164,9 +165,9 @@ def _default_block(T, N, itemsize):
     return int(max(1, min(N, budget // max(1, 6 * T * N * itemsize))))
 
 
-def orthogonalized_envelope_correlation(z, fs: Any = None, low_pass: float | None = None,
+def orthogonalized_envelope_correlation(z: Array, fs: Array | None = None, low_pass: float | None = None,
                                         order: int = 3, symmetric: bool = True,
-                                        block_size: int | None = None):
+                                        block_size: int | None = None) -> Array:
     r"""Orthogonalized amplitude-envelope correlation of an analytic signal.
 
     For every ordered pair :math:`(i, j)` the part of :math:`z_i` that is not in phase with
@@ -226,9 +227,9 @@ def orthogonalized_envelope_correlation(z, fs: Any = None, low_pass: float | Non
     return w.matrix(out.reshape(batch + (N, N)))
 
 
-def orthogonalized_fc(x, fs: Any = None, band: Sequence[float] | None = None,
+def orthogonalized_fc(x: Array, fs: Array | None = None, band: Sequence[float] | None = None,
                       low_pass: float | None = None, order: int = 3, zscore: bool = True,
-                      symmetric: bool = True, block_size: int | None = None):
+                      symmetric: bool = True, block_size: int | None = None) -> Array:
     """Orthogonalized amplitude-envelope FC of a real signal (Hipp et al. 2012).
 
     The pipeline of the resting-state MEG example, for all region pairs at once:

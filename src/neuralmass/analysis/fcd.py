@@ -19,6 +19,7 @@ from typing import Any
 import jax.numpy as jnp
 import numpy as np
 
+from ..typing import Array
 from ._utils import samples, unwrap
 from .fc import _corrmat, upper_triangle
 
@@ -89,7 +90,7 @@ def _row_corr(v):
     return jnp.einsum("...ap,...bp->...ab", vn, vn)
 
 
-def sliding_window_fc(x, window: Any, step: Any = None, fs: Any = None):
+def sliding_window_fc(x: Array, window: Any, step: Any = None, fs: Array | None = None) -> Array:
     """Pearson FC in sliding windows.
 
     Parameters
@@ -121,7 +122,7 @@ def sliding_window_fc(x, window: Any, step: Any = None, fs: Any = None):
     return m
 
 
-def fcd(x, window: Any, step: Any = None, fs: Any = None):
+def fcd(x: Array, window: Any, step: Any = None, fs: Array | None = None) -> Array:
     """FCD matrix: correlation between the upper triangles of sliding-window FC matrices.
 
     Parameters
@@ -150,7 +151,7 @@ def fcd(x, window: Any, step: Any = None, fs: Any = None):
     return m
 
 
-def fcd_values(fcd_matrix, offset: int = 1):
+def fcd_values(fcd_matrix: Array, offset: int = 1) -> Array:
     """FCD values above the ``offset``-th diagonal (``(..., n_values)``), the sample whose
     distribution is compared between model and data (e.g. by a KS distance).
 

@@ -27,13 +27,14 @@ the same filter as the transfer-function form.
 from __future__ import annotations
 
 import functools
-from typing import Any, Sequence
+from typing import Sequence
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import scipy.signal as sps
 
+from ..typing import Array
 from ._utils import safe_abs, sampling_rate, unwrap
 
 __all__ = [
@@ -52,7 +53,7 @@ def _butter_cached(order, wn, btype, output):
     return sps.butter(order, wn, btype=btype, output=output)
 
 
-def butter(order: int, cutoff: float | Sequence[float], fs: Any, btype: str = "low",
+def butter(order: int, cutoff: float | Sequence[float], fs: Array, btype: str = "low",
            output: str = "sos"):
     """Butterworth filter coefficients (SciPy design; not traced).
 
@@ -152,7 +153,7 @@ def _to_tc(x, axis):
     return xt, back
 
 
-def lfilter(b, a, x, axis: int = -1, zi=None):
+def lfilter(b: Array, a: Array, x: Array, axis: int = -1, zi: Array | None = None):
     """IIR filter ``x`` along ``axis`` with coefficients ``(b, a)`` (JAX :func:`scipy.signal.lfilter`).
 
     Direct-form II transposed recursion
@@ -190,7 +191,7 @@ def lfilter(b, a, x, axis: int = -1, zi=None):
     return y, jnp.moveaxis(zf.reshape((n,) + tuple(np.delete(x.shape, axis % x.ndim))), 0, axis)
 
 
-def sosfilt(sos, x, axis: int = -1, zi=None):
+def sosfilt(sos: Array, x: Array, axis: int = -1, zi: Array | None = None):
     """Filter ``x`` along ``axis`` with second-order sections (JAX :func:`scipy.signal.sosfilt`).
 
     ``zi`` has shape ``(n_sections, ..., 2, ...)`` as in SciPy (the 2 at position ``axis``).
@@ -280,7 +281,8 @@ def _sosfiltfilt_jit(sos, xt, padlen, padtype, unroll):
     return y
 
 
-def filtfilt(b, a, x, axis: int = -1, padtype: str | None = "odd", padlen: int | None = None):
+def filtfilt(b: Array, a: Array, x: Array, axis: int = -1, padtype: str | None = "odd",
+             padlen: int | None = None) -> Array:
     """Zero-phase forward–backward IIR filter (JAX :func:`scipy.signal.filtfilt`, ``method='pad'``).
 
     The output is ``x`` filtered twice (once forward, once backward), so the magnitude response is
@@ -314,7 +316,8 @@ def filtfilt(b, a, x, axis: int = -1, padtype: str | None = "odd", padlen: int |
     return back(_filtfilt_tc(b, a, xt, int(padlen), padtype))
 
 
-def sosfiltfilt(sos, x, axis: int = -1, padtype: str | None = "odd", padlen: int | None = None):
+def sosfiltfilt(sos: Array, x: Array, axis: int = -1, padtype: str | None = "odd",
+                padlen: int | None = None) -> Array:
     """Zero-phase filter with second-order sections (JAX :func:`scipy.signal.sosfiltfilt`).
 
     Same filter as :func:`filtfilt` with the equivalent ``(b, a)``, the same default ``padlen``,
@@ -346,8 +349,8 @@ def _zero_phase(x, fs, order, cutoff, btype, method, padlen):
     return w.signal(back(y))
 
 
-def bandpass(x, low: float, high: float, fs: Any, order: int = 3, method: str = "sos",
-             padlen: int | None = None):
+def bandpass(x: Array, low: float, high: float, fs: Array, order: int = 3, method: str = "sos",
+             padlen: int | None = None) -> Array:
     """Zero-phase Butterworth band-pass along the time axis.
 
     Equivalent to ``scipy.signal.filtfilt(*butter(order, [low, high] / (fs/2), 'band'), x, axis=0)``
@@ -373,8 +376,8 @@ def bandpass(x, low: float, high: float, fs: Any, order: int = 3, method: str = 
     return _zero_phase(x, fs, order, (low, high), "band", method, padlen)
 
 
-def lowpass(x, cutoff: float, fs: Any, order: int = 3, method: str = "sos",
-            padlen: int | None = None):
+def lowpass(x: Array, cutoff: float, fs: Array, order: int = 3, method: str = "sos",
+            padlen: int | None = None) -> Array:
     """Zero-phase Butterworth low-pass along the time axis (see :func:`bandpass`).
 
     Forward and backward passes give the squared Butterworth magnitude
@@ -383,8 +386,8 @@ def lowpass(x, cutoff: float, fs: Any, order: int = 3, method: str = "sos",
     return _zero_phase(x, fs, order, cutoff, "low", method, padlen)
 
 
-def highpass(x, cutoff: float, fs: Any, order: int = 3, method: str = "sos",
-             padlen: int | None = None):
+def highpass(x: Array, cutoff: float, fs: Array, order: int = 3, method: str = "sos",
+             padlen: int | None = None) -> Array:
     """Zero-phase Butterworth high-pass along the time axis (see :func:`bandpass`)."""
     return _zero_phase(x, fs, order, cutoff, "high", method, padlen)
 
@@ -409,7 +412,7 @@ def _hilbert_t(x, axis=-2, n=None):
     return jnp.fft.ifft(Xf * jnp.asarray(h.reshape(shape), dtype=Xf.real.dtype), axis=axis)
 
 
-def hilbert(x, n: int | None = None):
+def hilbert(x: Array, n: int | None = None) -> Array:
     """Analytic signal :math:`x_a = x + i\\,\\mathcal{H}[x]` along the time axis.
 
     Computed as in :func:`scipy.signal.hilbert`: FFT, zero the negative frequencies, double the
@@ -436,7 +439,7 @@ def hilbert(x, n: int | None = None):
     return w.signal(_hilbert_t(w.x, -2, n))
 
 
-def envelope(x):
+def envelope(x: Array) -> Array:
     """Amplitude envelope :math:`|x_a(t)|` of the analytic signal (see :func:`hilbert`).
 
     The gradient is finite where the envelope vanishes.
@@ -445,8 +448,8 @@ def envelope(x):
     return w.signal(safe_abs(_hilbert_t(w.x, -2)))
 
 
-def band_envelope(x, fs: Any, band: Sequence[float] | None = None, low_pass: float | None = None,
-                  order: int = 3):
+def band_envelope(x: Array, fs: Array, band: Sequence[float] | None = None, low_pass: float | None = None,
+                  order: int = 3) -> Array:
     """Envelope of a band-limited signal, optionally smoothed: the seed's MEG envelope pipeline.
 
     ``band-pass(band) -> |hilbert| -> low-pass(low_pass)``, each zero-phase Butterworth of ``order``.
@@ -482,7 +485,7 @@ def _resample_t(x, num, axis=-2):
     return jnp.fft.irfft(X / s_fac, n=num, axis=axis)
 
 
-def resample(x, fs: Any, target_fs: Any, num: int | None = None, return_time: bool = False):
+def resample(x: Array, fs: Array, target_fs: Array, num: int | None = None, return_time: bool = False):
     """Resample to ``target_fs`` with the FFT method (like :func:`scipy.signal.resample`).
 
     The spectrum is truncated (down-sampling) or zero-padded (up-sampling), so the output is the
@@ -530,7 +533,7 @@ def resample(x, fs: Any, target_fs: Any, num: int | None = None, return_time: bo
     return (out, t) if return_time else out
 
 
-def zscore(x, ddof: int = 0):
+def zscore(x: Array, ddof: int = 0) -> Array:
     """Z-score each region over time: :math:`(x - \\bar x) / s_x` (``ddof=0`` as scipy.stats.zscore).
 
     A constant region gives zeros. The result is dimensionless.

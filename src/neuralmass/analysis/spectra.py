@@ -17,12 +17,12 @@ Audio Electroacoust. 15 (1967) 70–73.
 
 from __future__ import annotations
 
-from typing import Any
 
 import jax.numpy as jnp
 import numpy as np
 import scipy.signal as sps
 
+from ..typing import Array
 from ._utils import sampling_rate, unwrap
 
 __all__ = ["welch", "peak_frequency"]
@@ -92,9 +92,9 @@ def _welch_t(x, fs, window="hann", nperseg=None, noverlap=None, nfft=None, detre
     return freqs, psd
 
 
-def welch(x, fs: Any, window="hann", nperseg: int | None = None, noverlap: int | None = None,
+def welch(x: Array, fs: Array, window="hann", nperseg: int | None = None, noverlap: int | None = None,
           nfft: int | None = None, detrend="constant", scaling: str = "density",
-          average: str = "mean"):
+          average: str = "mean") -> tuple[Array, Array]:
     """Welch power spectral density of every region (JAX; matches :func:`scipy.signal.welch`).
 
     Parameters
@@ -138,8 +138,8 @@ def _peak_from_psd(freqs, psd, fmin=None, fmax=None):
     return jnp.asarray(freqs[sel])[k]
 
 
-def peak_frequency(x, fs: Any, fmin: float | None = None, fmax: float | None = None,
-                   **welch_kwargs):
+def peak_frequency(x: Array, fs: Array, fmin: float | None = None, fmax: float | None = None,
+                   **welch_kwargs) -> Array:
     """Frequency (Hz) of the largest Welch PSD bin of each region within ``[fmin, fmax]``.
 
     The result changes in steps of the frequency resolution ``fs / nperseg``; it has no useful

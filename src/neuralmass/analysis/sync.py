@@ -19,10 +19,11 @@ G. Deco, J. Cabral, M. W. Woolrich, A. B. A. Stevner, T. J. van Hartevelt, M. L.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Sequence
 
 import jax.numpy as jnp
 
+from ..typing import Array
 from ._utils import safe_abs, safe_div, unwrap
 from .signal import _hilbert_t, bandpass
 
@@ -42,7 +43,7 @@ def _phasors(x, fs, band, order, is_phase):
     return safe_div(z, safe_abs(z))
 
 
-def phases(x, fs: Any = None, band: Sequence[float] | None = None, order: int = 3):
+def phases(x: Array, fs: Array | None = None, band: Sequence[float] | None = None, order: int = 3) -> Array:
     """Instantaneous phase (radians, in (-π, π]) of each region: ``angle(hilbert(x))``.
 
     With ``band`` the signal is first band-passed (zero-phase Butterworth of ``order``).
@@ -55,8 +56,8 @@ def phases(x, fs: Any = None, band: Sequence[float] | None = None, order: int = 
     return w.signal(jnp.angle(_hilbert_t(y, -2)), keep_unit=False)
 
 
-def kuramoto_order(x, fs: Any = None, band: Sequence[float] | None = None, order: int = 3,
-                   is_phase: bool = False):
+def kuramoto_order(x: Array, fs: Array | None = None, band: Sequence[float] | None = None, order: int = 3,
+                   is_phase: bool = False) -> Array:
     """Kuramoto order parameter :math:`R(t)` across regions.
 
     Parameters
@@ -83,8 +84,8 @@ def kuramoto_order(x, fs: Any = None, band: Sequence[float] | None = None, order
     return w.time_series(r)
 
 
-def metastability(x, fs: Any = None, band: Sequence[float] | None = None, order: int = 3,
-                  is_phase: bool = False):
+def metastability(x: Array, fs: Array | None = None, band: Sequence[float] | None = None, order: int = 3,
+                  is_phase: bool = False) -> Array:
     """Metastability: standard deviation over time of the Kuramoto order parameter.
 
     Same arguments as :func:`kuramoto_order`; returns an array of shape ``(...)``.

@@ -80,19 +80,60 @@ BRAINMASS_NAMES: dict[str, str] = {
     "WongWangExcInhStep": "the model WongWang (Deco et al. 2014) with TVB's/brainmass's names; "
                           "G defaults to 1 (brainmass 2: in a Network, k is G); start S_E = 0.164, "
                           "S_I = 0.05 (brainmass 0.001); gamma_e/gamma_i read in 1/(ms Hz)",
-    "WilsonCowanStep": "same drift and runs with the cross weights' names swapped (brainmass's "
-                       "wIE, I onto E, is our wEI; its wEI is our wIE): a silent difference "
-                       "when porting",
-    "WilsonCowanNoSaturationStep": "same drift and runs; weights named target-source (brainmass's "
-                                   "wIE is our wEI and the reverse)",
-    "WilsonCowanSymmetricStep": "same drift and runs; wEI/wIE swapped names as WilsonCowanStep",
+    "WilsonCowanStep": "same drift and runs with brainmass's keywords: the ...Step classes read "
+                       "wIE (I onto E) and wEI (E onto I) with brainmass's meaning and warn "
+                       "(KeywordConventionWarning) how they map onto the table's target-source names "
+                       "(wEI = I onto E); table_names=True reads the table's names",
+    "WilsonCowanNoSaturationStep": "same drift and runs; wIE/wEI read as WilsonCowanStep does",
+    "WilsonCowanSymmetricStep": "same drift and runs; wIE/wEI read as WilsonCowanStep does",
     "WilsonCowanSimplifiedStep": "same drift and runs",
-    "WilsonCowanLinearStep": "same drift and runs; wEI/wIE swapped names as WilsonCowanStep",
+    "WilsonCowanLinearStep": "same drift and runs; wIE/wEI read as WilsonCowanStep does",
+    "JansenRitStep": "same drift and runs with brainmass's names (Ae, Ai, be, bi, s_max = 2 e0, "
+                     "M..Iv_init = y0..y5_init, inputs M_inp/I_inp); fr_scale only the identity; "
+                     "update(x) with one argument is the coupling input p (brainmass: M_inp)",
+    "LinearStep": "gamma read as tau = -1/gamma (must be negative); same run; default tau 10 ms "
+                  "(brainmass gamma = -10: tau 0.1 ms)",
+    "CoombesByrneStep": "v is an alias of V; a different model (4 states with conductance gating, "
+                        "brainmass 2)",
+    "AdditiveCoupling": "same values; b is added when the object is called, a Network refuses b != 0",
+    "SigmoidalCoupling": "TVB's sigmoidal; with b or slope, brainmass's form (a = gain), same values",
+    "SigmoidalJansenRitCoupling": "same values; midpoint = v0, e0 = (cmax - cmin)/2, cmin added to "
+                                  "each source's rate",
+    "WhiteNoise": "mean is a constant added; white noise scaled by 1/sqrt(dt) (Euler-Maruyama)",
+    "GaussianNoise": "as WhiteNoise",
+    "OUProcess": "sigma is the stationary standard deviation (brainmass's sigma gives sigma/sqrt(2)); "
+                 "without init the engine starts in the stationary distribution",
+    "WilsonCowanAdaptiveStep": "same drift and runs; weights named as brainmass (this variant reads "
+                               "wEI as I onto E, as neuralmass does), so its defaults wEI = 13, "
+                               "wIE = 4 differ from WilsonCowanStep's",
+    "WilsonCowanDelayedStep": "same runs (delays rounded to whole steps, history = the initial "
+                              "state, as brainmass with constant initialisers); the delayed rates "
+                              "are inputs of the drift filled by the node's history; in a Network "
+                              "too; a run's override may shorten a delay, not lengthen it",
+    "WilsonCowanDivisiveStep": "same drift and runs; weights named as brainmass",
+    "WilsonCowanDivisiveInputStep": "same drift and runs; weights named as brainmass",
+    "WilsonCowanThreePopBase": "the base class of the three-population modules; not instantiated "
+                               "(brainmass: raises on update); a variant is a subclass naming a "
+                               "table (model = wilson_cowan_three_pop_family(...)), not methods "
+                               "drE/drI/drM",
+    "WilsonCowanThreePopulationStep": "same drift and runs; weights named as brainmass",
     "KuramotoNetwork": "same runs with method='euler' (brainmass's step); default heun; omega "
                        "and K plain numbers in rad/ms; takes method=",
     "process_sequence": "same reductions; an unknown mode is an error naming it",
     "Simulator": "run(transient=) is a time (a plain number is ms), never a step count; "
                  "run(init_states=) is not taken",
+    "HORNStep": "same steps (symplectic Euler, the default method; any integrator via method=); "
+                "the model HORN; time in ms (dt = 1 ms is the paper's unit step h = 1)",
+    "HORNSeqLayer": "same forward pass; recurrent weights stored (source, target) and the "
+                    "recurrent bias applied also with delay= (brainmass's delayed path uses "
+                    "(target, source) and drops the bias); takes method=",
+    "HORNSeqNetwork": "same forward pass and hidden_activation; as HORNSeqLayer for delays",
+    "JansenRitTR": "same runs (delays in TRs); lateral weights symmetrised as Momi et al. 2023 "
+                   "(brainmass's transpose over axes (0, 1) is the identity); std_in is white "
+                   "noise scaled by sqrt(dt); state/input_saturation have no effect (as in brainmass)",
+    "XY_Oscillator": "same base: a subclass defines dx, dy; update returns (x, y); runs in "
+                     "Simulator and Network; default integrator heun (brainmass exp_euler), "
+                     "starts at 0 (brainmass uniform in [0, 0.05])",
 }
 
 
@@ -121,7 +162,7 @@ def accepted_keywords(obj) -> set[str] | None:
     if isinstance(obj, type) and issubclass(obj, Coupling):
         named = {n for n, p in inspect.signature(obj.__init__).parameters.items()
                  if n != "self" and p.kind is not inspect.Parameter.VAR_KEYWORD}
-        return named | set(obj().defaults)
+        return named | set(obj().defaults) | set(obj.extra_keywords)
     target = obj.__init__ if isinstance(obj, type) else obj
     try:
         sig = inspect.signature(target)

@@ -26,8 +26,9 @@ from .signals import EmpiricalSignal, load_signal
 from .tvb import (TVB_CONNECTIVITIES, TVB_LEADFIELDS, RegionLeadField, TVBDataMissingError,
                   load_tvb_connectivity, load_tvb_leadfield)
 from .user import UserData, load_user_data
+from ..network.connectome import Connectome  # what the loaders return (brainmass.datasets.Connectome)
 
-__all__ = ["load_dataset", "list_datasets", "describe", "cache_dir", "DatasetInfo",
+__all__ = ["load_dataset", "list_datasets", "describe", "cache_dir", "DatasetInfo", "Connectome",
            "DatasetTable", "HCPDataset", "RegionLeadField", "TVBDataMissingError",
            "DataFileError", "read_connectome", "write_connectome", "EmpiricalSignal",
            "load_signal", "UserData", "load_user_data"]

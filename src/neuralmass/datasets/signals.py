@@ -27,6 +27,7 @@ from typing import Any, Sequence
 import brainunit as u
 import numpy as np
 
+from ..units import magnitude
 from .tables import DataFileError, _exists, file_record, read_labels, read_table
 
 __all__ = ["EmpiricalSignal", "load_signal"]
@@ -193,8 +194,8 @@ def _rate(sfreq, tr, where) -> float:
     if sfreq is not None and tr is not None:
         raise ValueError(f"{where}: give sfreq= (Hz) or tr= (s), not both.")
     if sfreq is not None:
-        return float(sfreq.to_decimal(u.Hz)) if isinstance(sfreq, u.Quantity) else float(sfreq)
-    t = float(tr.to_decimal(u.second)) if isinstance(tr, u.Quantity) else float(tr)
+        return float(magnitude(sfreq, u.Hz, "sfreq"))
+    t = float(magnitude(tr, u.second, "tr"))
     if t <= 0:
         raise ValueError(f"{where}: tr={tr!r} must be > 0 (seconds).")
     return 1.0 / t

@@ -48,15 +48,16 @@ import numpy as np
 
 from ..analysis import pearson
 from ..compilation_cache import cache_dir
-from ..forward.leadfield import RegionLeadField, average_reference, dipole_potentials
+from ..forward.leadfield import (RegionLeadField, average_reference, dipole_potentials,
+                                 region_leadfield_from_vertices)
 from ..network.connectome import Connectome
 from ..surface.mesh import vertex_areas
 from ..tvbdata import TVBDataMissingError, tvb_data_path, tvb_data_version
-from ..units import magnitude
+from ..units import magnitude, to_numpy
 from .files import read_connectome
 
 __all__ = ["TVBDataMissingError", "RegionLeadField", "tvb_data_path", "load_tvb_connectivity",
-           "load_tvb_leadfield", "vertex_areas", "region_leadfield_from_vertices",
+           "load_tvb_leadfield", "vertex_areas",
            "register_tvb_eeg_sensors",
            "TVB_CONNECTIVITIES", "TVB_LEADFIELDS"]
 
@@ -151,40 +152,6 @@ def load_tvb_connectivity(name: str = "tvb76") -> Connectome:
 
 
 # ----------------------------------------------------------------------------- lead fields
-def region_leadfield_from_vertices(gain: np.ndarray, region_mapping: np.ndarray, n_regions: int,
-                                   areas: np.ndarray | None = None,
-                                   weighting: str = "area") -> np.ndarray:
-    r"""Collapse a vertex gain matrix (sensors, V) into a region lead field (regions, sensors).
-
-    ``weighting='area'``: :math:`L_{rm} = \sum_{v\in r} a_v G_{mv} / \sum_{v\in r} a_v`;
-    ``'mean'``: plain average over the region's vertices; ``'sum'``: plain sum (TVB's choice).
-    Regions without vertices get a zero row.
-    """
-    g = np.asarray(gain, dtype=float)
-    rm = np.asarray(region_mapping, dtype=int)
-    if g.shape[1] != rm.size:
-        raise ValueError(f"gain has {g.shape[1]} vertex columns but region_mapping has {rm.size} "
-                         f"entries; they must describe the same surface.")
-    if rm.min() < 0 or rm.max() >= n_regions:
-        raise ValueError(f"region_mapping values must lie in [0, {n_regions}); got "
-                         f"[{rm.min()}, {rm.max()}].")
-    if weighting == "area":
-        if areas is None:
-            raise ValueError("weighting='area' needs the vertex areas (areas=...).")
-        w = np.asarray(areas, dtype=float)
-    elif weighting in ("mean", "sum"):
-        w = np.ones(rm.size)
-    else:
-        raise ValueError(f"weighting={weighting!r}; use 'area', 'mean' or 'sum'.")
-    m = np.zeros((rm.size, n_regions))
-    m[np.arange(rm.size), rm] = w
-    if weighting != "sum":
-        tot = m.sum(axis=0)
-        m = np.divide(m, tot, out=np.zeros_like(m), where=tot > 0)
-    # NaN rows (unusable channels) stay NaN; finite rows use an exact product
-    return (g @ m).T
-
-
 class TVBRegionLeadField(RegionLeadField):
     """A :class:`~neuralmass.forward.leadfield.RegionLeadField` built from tvb-data: it knows the
     tvb-data connectivity whose regions index its rows (:attr:`connectome`)."""
@@ -361,7 +328,7 @@ def register_tvb_eeg_sensors(lf: RegionLeadField | None = None, conn: Connectome
     ori = np.asarray(ori, dtype=float)
     ori = ori / np.linalg.norm(ori, axis=1, keepdims=True)
     centres = np.asarray(conn.centres, dtype=float)
-    sensors = np.asarray(lf.sensor_positions.to_decimal(u.mm), dtype=float)
+    sensors = to_numpy(lf.sensor_positions, "sensor_positions", u.mm)
     L = np.asarray(magnitude(lf.L), dtype=float)
 
     def loss(t):

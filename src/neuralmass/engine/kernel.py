@@ -46,7 +46,7 @@ def _noise_inputs(nstate, params, key, i, dt):
     for row, name in enumerate(sorted(states)):
         p = params["noise"][name]
         if states[name] is None:
-            added[name] = white_input(p["sigma"], xi[row], dt)
+            added[name] = p["mean"] + white_input(p["sigma"], xi[row], dt)
             new_s[name] = None
         else:
             new_s[name] = added[name] = ou_step(states[name], xi[row], p["mean"], p["sigma"], p["tau"], dt)
@@ -217,7 +217,9 @@ def init_carry(system, plan, params, key, native: tuple = (), state=None):
     states = {}
     for name in sorted(params["noise"]):
         p = params["noise"][name]
-        if "tau" in p:
+        if "init" in p:   # an OU process with a given start
+            states[name] = jnp.broadcast_to(jnp.asarray(p["init"], dtype=float), (system.n,))
+        elif "tau" in p:
             # start the OU process in its stationary distribution
             k_noise, kk = jax.random.split(k_noise)
             states[name] = p["mean"] + p["sigma"] * jax.random.normal(kk, (system.n,))

@@ -7,10 +7,13 @@ cached, jitted segment the chunked :class:`~neuralmass.engine.simulator.Simulato
 
 from __future__ import annotations
 
+from typing import Any, Callable, Mapping
+
 import jax
 import jax.numpy as jnp
 
 from ..integrators import get_integrator
+from ..typing import Array
 from ..units import time_ms
 from .budget import check_budget
 from .kernel import begin_recording, init_carry, segment_fn
@@ -79,9 +82,10 @@ def _split(n: int, segments: int):
     return segments, q, n - segments * q
 
 
-def make_run_fn(system, dt, duration, *, monitors=None, transient=0.0, period=None,
-                method=None, inputs=None, remat: int | None = None, compensated: bool | None = None,
-                return_state: bool = False):
+def make_run_fn(system: Any, dt: Array, duration: Array, *, monitors: Any = None, transient: Array = 0.0,
+                period: Array | None = None, method: str | None = None, inputs: Mapping | None = None,
+                remat: int | None = None, compensated: bool | None = None,
+                return_state: bool = False) -> Callable:
     """A pure, differentiable ``run(params, key, state=None) -> dict`` for fitting, inference and
     sweeps.
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import threading
 from types import SimpleNamespace
-from typing import Mapping
+from typing import Any, Mapping
 
 import brainunit as u
 import jax
@@ -20,6 +20,7 @@ import numpy as np
 
 from ..integrators import get_integrator
 from ..monitors import Raw
+from ..typing import Array
 from ..units import TIME, time_ms
 from .budget import check_budget
 from .kernel import begin_recording, init_carry
@@ -75,8 +76,9 @@ class Simulator:
     ((8000, 1), (8000,))
     """
 
-    def __init__(self, model, dt=0.1 * u.ms, method: str | None = None, chunk_steps: int = 1_000_000,
-                 progress: bool | None = None, compensated: bool | None = None):
+    def __init__(self, model: Any, dt: Array = 0.1 * u.ms, method: str | None = None,
+                 chunk_steps: int = 1_000_000, progress: bool | None = None,
+                 compensated: bool | None = None) -> None:
         self.system = as_system(model)
         self.dt = time_ms(dt, "dt")
         if not np.isfinite(self.dt) or self.dt <= 0:
@@ -100,9 +102,10 @@ class Simulator:
                          self.compensated)
 
     # ---------------------------------------------------------------------- running
-    def run(self, duration, monitors=None, transient=0.0, period=None, inputs=None, key=None,
-            params: Mapping | None = None, batch_size: int | None = None, on_divergence: str = "raise",
-            *, jit: bool = True, sample_every: int | None = None):
+    def run(self, duration: Array, monitors: Any = None, transient: Array = 0.0, period: Array | None = None,
+            inputs: Mapping | None = None, key: Array | int | None = None, params: Mapping | None = None,
+            batch_size: int | None = None, on_divergence: str = "raise", *, jit: bool = True,
+            sample_every: int | None = None) -> dict:
         """Simulate for ``duration`` (transient included) and return the recorded signals.
 
         Parameters

@@ -194,7 +194,7 @@ class SweepModel:
         the parameter's documented unit; plain numbers pass through."""
         import brainunit as u
 
-        from ..units import parse_quantity
+        from ..units import SPEED, parse_quantity, to_numpy
 
         kind = self.kind(name)
 
@@ -203,10 +203,7 @@ class SweepModel:
             if not isinstance(q, u.Quantity):
                 return q
             if kind == "speed":
-                unit = u.mm / u.ms
-                if q.dim != unit.dim:
-                    raise ValueError(f"{where} = {v!r} is not a speed; write e.g. \"10 mm/ms\".")
-                return float(q.to_decimal(unit))
+                return float(to_numpy(q, where, SPEED, hint='write e.g. "10 mm/ms"'))
             if kind == "node":
                 spec = self._base.system.node_model.param(name.removeprefix("node."))
                 try:

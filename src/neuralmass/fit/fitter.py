@@ -46,7 +46,7 @@ import math
 import os
 import pickle
 import time
-from typing import Callable, Mapping
+from typing import Any, Callable, Mapping
 
 import jax
 import jax.numpy as jnp
@@ -54,6 +54,7 @@ import numpy as np
 
 from ..objectives import as_loss, fc_corr
 from ..params import Param
+from ..typing import Array
 from ..units import magnitude
 from ..engine import Simulator, as_system, default_params, make_run_fn
 from ..engine.program_cache import Program
@@ -171,12 +172,14 @@ class Fitter:
     >>> res.params, res.n_simulations
     """
 
-    def __init__(self, model, loss_fn: Callable | None = None, backend: str = "grad", space=None, *,
-                 dt=None, duration=1000.0, transient=0.0, monitors=None, period=None, method=None,
-                 inputs=None, optimizer=None, lr: float = 0.1, clip: float | None = 1.0,
-                 restarts: int = 4, batch_size: int | None = None, seed: int = 0,
-                 fixed_noise: bool = True, distance=None, remat="auto", progress: bool = True,
-                 realizations: int = 1, penalty: Mapping | None = None):
+    def __init__(self, model: Any, loss_fn: Callable | None = None, backend: str = "grad",
+                 space: Mapping | SearchSpace | None = None, *, dt: Array | None = None, duration: Array = 1000.0,
+                 transient: Array = 0.0, monitors: Any = None, period: Array | None = None,
+                 method: str | None = None, inputs: Mapping | None = None, optimizer: Any = None,
+                 lr: float = 0.1, clip: float | None = 1.0, restarts: int = 4, batch_size: int | None = None,
+                 seed: int = 0, fixed_noise: bool = True, distance: Array | None = None,
+                 remat: bool | str = "auto", progress: bool = True, realizations: int = 1,
+                 penalty: Mapping | None = None) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r} is not known; use one of {tuple(BACKENDS)}.")
         self.backend = backend
@@ -307,7 +310,8 @@ class Fitter:
         return self._compiled[key]
 
     # ------------------------------------------------------------------ public helpers
-    def evaluate(self, points, target, key=None, chunk: int | None = None) -> np.ndarray:
+    def evaluate(self, points: Mapping | Array, target: Any, key: Array | int | None = None,
+                 chunk: int | None = None) -> np.ndarray:
         """Losses of parameter points as batched runs.
 
         Parameters
@@ -349,7 +353,7 @@ class Fitter:
             X = np.asarray(points, dtype=float)
         return X.reshape(-1, self.space.dim)
 
-    def params_for(self, values) -> dict:
+    def params_for(self, values: Mapping | Array) -> dict:
         """Canonical parameter pytree for ``values`` (a FitResult, or dict name -> value in
         documented units)."""
         if isinstance(values, FitResult):
@@ -358,7 +362,8 @@ class Fitter:
             b = self.space.user_to_box(self._points(values)[0])
         return self.space.apply(self.base_params, jnp.asarray(b))
 
-    def simulate(self, values, key=None, batch_size: int | None = None) -> dict:
+    def simulate(self, values: Mapping | Array, key: Array | int | None = None,
+                 batch_size: int | None = None) -> dict:
         """Run the fitted model at ``values`` (FitResult or dict); ``batch_size`` independent noise
         realisations give a leading axis. Returns ``{monitor: ndarray}``."""
         P = self.params_for(values)
@@ -371,7 +376,7 @@ class Fitter:
             out = run(P, k)
         return {name: np.asarray(v) for name, v in out.items()}
 
-    def grid_search(self, target, points: int | Mapping = 8, chunk: int | None = None) -> FitResult:
+    def grid_search(self, target: Any, points: int | Mapping = 8, chunk: int | None = None) -> FitResult:
         """Exhaustive search on a grid over the space (``points`` per dimension, or explicit
         ``name -> values`` in documented units), evaluated in vmapped chunks."""
         t0 = time.perf_counter()
@@ -396,7 +401,7 @@ class Fitter:
                          space=self.space.describe())
 
     # ------------------------------------------------------------------ fit
-    def fit(self, target, n_steps: int = 100, checkpoint: str | os.PathLike | None = None) -> FitResult:
+    def fit(self, target: Any, n_steps: int = 100, checkpoint: str | os.PathLike | None = None) -> FitResult:
         """Optimise for ``n_steps`` steps (gradient) or generations (gradient-free).
 
         Parameters

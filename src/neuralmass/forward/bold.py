@@ -100,7 +100,8 @@ import numpy as np
 from ..integrators import get_integrator
 from ..models.base import Parameter
 from ..monitors import Monitor
-from ..units import UnitMismatchError, is_quantity, time_ms, to_canonical
+from ..typing import Array
+from ..units import UnitMismatchError, is_quantity, time_ms, to_canonical, to_numpy
 
 __all__ = [
     "HEMODYNAMIC_PARAMETERS", "hemodynamic_params", "bold_coefficients", "balloon_resting_state",
@@ -108,7 +109,6 @@ __all__ = [
     "simulate_bold", "BOLDMonitor", "BOLDSignal",
 ]
 
-Array = Any
 _STATE_KEYS = ("s", "log_f", "log_v", "log_q")
 
 HEMODYNAMIC_PARAMETERS: tuple[Parameter, ...] = (
@@ -152,10 +152,8 @@ def _seconds(value, name):
 
 def _tesla(value, name):
     if is_quantity(value):
-        if value.dim != u.tesla.dim:
-            raise UnitMismatchError(f"{name}={value!r} is not a magnetic field strength; pass e.g. "
-                                    f"{name}=3 * u.tesla or a plain number in tesla.")
-        return float(value.to_decimal(u.tesla))
+        return float(to_numpy(value, name, u.tesla, hint=f"pass e.g. {name}=3 * u.tesla or a plain number "
+                                                         f"in tesla"))
     return float(value)
 
 
@@ -371,8 +369,9 @@ def _default_every(dt_ms: float) -> int:
     return max(1, int(np.floor(1.0 / dt_ms + 1e-9)))
 
 
-def simulate_bold(activity, dt, *, tr=None, coefficients="classic", scale=1.0, baseline=0.0,
-                  integrate_every=1, method="heun", coefficient_kwargs=None, **hemo):
+def simulate_bold(activity: Array, dt: Array, *, tr: Array | None = None, coefficients: str = "classic",
+                  scale: float = 1.0, baseline: float = 0.0, integrate_every: int = 1, method: str = "heun",
+                  coefficient_kwargs: Mapping | None = None, **hemo: Array) -> Array:
     """Offline Balloon–Windkessel BOLD of a stored activity time series.
 
     Parameters
@@ -431,11 +430,11 @@ def _activity_values(z, name, input_unit=None):
     """Plain values of the neural activity (dimensionless, or a rate in Hz)."""
     if is_quantity(z):
         if input_unit is not None:
-            return jnp.asarray(z.to_decimal(input_unit), dtype=float)
+            return to_canonical(z, name, input_unit)
         if z.dim.is_dimensionless:
             return jnp.asarray(to_canonical(z, "z"), dtype=float)
         if z.dim == u.Hz.dim:
-            return jnp.asarray(z.to_decimal(u.Hz), dtype=float)
+            return to_canonical(z, name, u.Hz)
         raise UnitMismatchError(
             f"{name} has unit {u.get_unit(z)}; the BOLD input must be dimensionless or a rate "
             f"(read in Hz). For other observables pass input_unit= (e.g. input_unit=u.mV) and a "
@@ -506,9 +505,10 @@ class BOLDMonitor(Monitor):
     hemo: tuple = ()
     readout: tuple = ()
 
-    def __init__(self, variable: str = "S_E", tr=720 * u.ms, coefficients="classic",
+    def __init__(self, variable: str = "S_E", tr: Array = 720 * u.ms, coefficients: str = "classic",
                  scale: float = 1.0, baseline: float = 0.0, integrate_every: int | None = None,
-                 method: str = "heun", name: str = "bold", coefficient_kwargs=None, **hemo):
+                 method: str = "heun", name: str = "bold", coefficient_kwargs: Mapping | None = None,
+                 **hemo: Array) -> None:
         tr_ms = time_ms(tr, "tr")
         if tr_ms <= 0:
             raise ValueError(f"tr={tr!r} must be positive.")
@@ -628,8 +628,9 @@ class BOLDSignal(brainstate.nn.Dynamics):
     ...                                       jnp.zeros((100, 3)))
     """
 
-    def __init__(self, in_size, coefficients="classic", scale: float = 1.0, baseline: float = 0.0,
-                 method: str = "heun", input_unit=None, coefficient_kwargs=None, name=None, **hemo):
+    def __init__(self, in_size: int | tuple, coefficients: str = "classic", scale: float = 1.0,
+                 baseline: float = 0.0, method: str = "heun", input_unit: Any = None,
+                 coefficient_kwargs: Mapping | None = None, name: str | None = None, **hemo: Array) -> None:
         super().__init__(in_size, name=name)
         self.params = hemodynamic_params(**hemo)
         self.coeffs = _coefficients(coefficients, self.params["rho"], coefficient_kwargs)
@@ -665,7 +666,7 @@ class BOLDSignal(brainstate.nn.Dynamics):
             return 1e-3
         return time_ms(dt, "brainstate.environ dt") / 1000.0
 
-    def update(self, z=None):
+    def update(self, z: Array | None = None) -> Array:
         if z is None:
             raise ValueError("BOLDSignal.update needs the neural activity: update(z=activity).")
         drive = self.scale * (_activity_values(z, "z", self.input_unit) - self.baseline)

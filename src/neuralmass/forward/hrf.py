@@ -42,14 +42,15 @@ Glover G.H. (1999) Deconvolution of impulse response in event-related BOLD fMRI.
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import brainunit as u
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..units import is_quantity, magnitude, time_ms
+from ..typing import Array
+from ..units import is_quantity, magnitude, time_ms, to_canonical
 from .bold import _coefficients, _tr_steps, balloon_jacobian, hemodynamic_params
 
 __all__ = ["volterra_kernel", "gamma_hrf", "double_exponential_hrf", "glover_hrf", "hrf_kernel",
@@ -57,16 +58,15 @@ __all__ = ["volterra_kernel", "gamma_hrf", "double_exponential_hrf", "glover_hrf
            "GammaHRFKernel", "DoubleExponentialHRFKernel", "MixtureOfGammasHRFKernel", "HRFBold",
            "window_mean"]
 
-Array = Any
 
 
 def _t_seconds(t_s):
     if is_quantity(t_s):
-        return jnp.asarray(t_s.to_decimal(u.second), dtype=float)
+        return to_canonical(t_s, "t_s", u.second)
     return jnp.asarray(t_s, dtype=float)
 
 
-def gamma_hrf(t_s, n: float = 3, tau: float = 1.08, delay: float = 2.05) -> Array:
+def gamma_hrf(t_s: Array, n: float = 3, tau: float = 1.08, delay: float = 2.05) -> Array:
     r"""Boynton et al. (1996) gamma HRF (unit area); ``t_s``, ``tau``, ``delay`` in seconds.
 
     :math:`h(t) = \frac{((t-\delta)/\tau)^{n-1} e^{-(t-\delta)/\tau}}{\tau\,\Gamma(n)}` for
@@ -78,7 +78,7 @@ def gamma_hrf(t_s, n: float = 3, tau: float = 1.08, delay: float = 2.05) -> Arra
     return jnp.where(t > 0, h, 0.0)
 
 
-def double_exponential_hrf(t_s, tau_rise: float = 2.0, tau_decay: float = 4.0,
+def double_exponential_hrf(t_s: Array, tau_rise: float = 2.0, tau_decay: float = 4.0,
                            delay: float = 1.0) -> Array:
     """Difference-of-exponentials rise–decay kernel (unit area); times in seconds."""
     if tau_rise == tau_decay:
@@ -90,7 +90,7 @@ def double_exponential_hrf(t_s, tau_rise: float = 2.0, tau_decay: float = 4.0,
     return jnp.where(t > 0, h, 0.0)
 
 
-def glover_hrf(t_s, a1: float = 6.0, a2: float = 12.0, b1: float = 0.9, b2: float = 0.9,
+def glover_hrf(t_s: Array, a1: float = 6.0, a2: float = 12.0, b1: float = 0.9, b2: float = 0.9,
                c: float = 0.35) -> Array:
     """Glover (1999) mixture-of-gammas canonical HRF (peak-normalised terms); times in seconds."""
     t = jnp.maximum(_t_seconds(t_s), 0.0)
@@ -99,8 +99,8 @@ def glover_hrf(t_s, a1: float = 6.0, a2: float = 12.0, b1: float = 0.9, b2: floa
     return jnp.where(_t_seconds(t_s) > 0, h, 0.0)
 
 
-def volterra_kernel(t_s, coefficients="classic", scale: float = 1.0, coefficient_kwargs=None,
-                    **hemo) -> Array:
+def volterra_kernel(t_s: Array, coefficients: str = "classic", scale: float = 1.0,
+                    coefficient_kwargs: Mapping | None = None, **hemo: Array) -> Array:
     r"""First-order Volterra kernel of the Balloon–Windkessel model at times ``t_s`` (seconds).
 
     :math:`h(t) = \varepsilon\, c^\top \exp(A t)\, b` with ``(A, b, c)`` from
@@ -138,7 +138,8 @@ HRF_KERNELS: dict[str, Callable] = {
 }
 
 
-def hrf_kernel(kernel="glover", dt=1.0, length=32 * u.second, normalize="auto", **kwargs) -> Array:
+def hrf_kernel(kernel: str | Callable = "glover", dt: Array = 1.0, length: Array = 32 * u.second,
+               normalize: bool | str = "auto", **kwargs: Any) -> Array:
     """Kernel sampled at ``t = 0, dt, 2 dt, ...`` up to ``length``.
 
     Parameters
@@ -199,8 +200,9 @@ def fft_convolve(x: Array, h: Array, axis: int = 0) -> Array:
     return jax.lax.slice_in_dim(y, 0, n_x, axis=axis)
 
 
-def hrf_bold(signal, dt, kernel="glover", tr=None, length=32 * u.second, normalize="auto",
-             axis=None, **kernel_kwargs) -> Array:
+def hrf_bold(signal: Array, dt: Array, kernel: str | Callable | Array = "glover", tr: Array | None = None,
+             length: Array = 32 * u.second, normalize: bool | str = "auto", axis: int | None = None,
+             **kernel_kwargs: Any) -> Array:
     r"""BOLD by HRF convolution, optionally sampled at TR.
 
     Parameters
@@ -248,7 +250,7 @@ def _grid_seconds(t) -> Array:
     """A time grid in seconds: a Quantity in any time unit, or plain numbers in **ms** (the
     library-wide convention, and brainmass's)."""
     if is_quantity(t):
-        return jnp.asarray(t.to_decimal(u.second), dtype=float)
+        return to_canonical(t, "t", u.second)
     return jnp.asarray(t, dtype=float) / 1000.0
 
 
@@ -278,7 +280,7 @@ class HRFKernel:
         Support of the kernel used by :class:`HRFBold` (plain numbers in ms).
     """
 
-    def __init__(self, duration=20.0 * u.second):
+    def __init__(self, duration: Array = 20.0 * u.second) -> None:
         self.duration = duration
         self.duration_ms = time_ms(duration, "duration")
         if not self.duration_ms > 0:
@@ -578,8 +580,9 @@ class HRFBold:
         Activity before the start on the ``downsample_period`` grid, shape ``(K, *regions)``.
     """
 
-    def __init__(self, k_1=5.6, V_0=0.02, period=1000.0 * u.ms, downsample_period=4.0 * u.ms,
-                 kernel=None, convolution_mode="valid", method="fft", history=None):
+    def __init__(self, k_1: float = 5.6, V_0: float = 0.02, period: Array = 1000.0 * u.ms,
+                 downsample_period: Array = 4.0 * u.ms, kernel: HRFKernel | None = None,
+                 convolution_mode: str = "valid", method: str = "fft", history: Array | None = None) -> None:
         if convolution_mode not in ("valid", "same", "full"):
             raise ValueError(f"convolution_mode={convolution_mode!r} must be 'valid', 'same' or 'full'.")
         if method not in ("fft", "direct"):

@@ -34,13 +34,13 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ..units import UnitMismatchError, is_quantity, magnitude
+from ..typing import Array
+from ..units import UnitMismatchError, is_quantity, magnitude, to_canonical, to_numpy, unit_factor
 
 __all__ = ["LeadfieldReadout", "LeadFieldModel", "EEGLeadFieldModel", "MEGLeadFieldModel", "RegionLeadField",
            "dipole_potentials", "average_reference", "hemisphere_electrodes", "synthetic_gain",
-           "synthetic_leadfield", "SYNTHETIC_DIPOLE_DIRECTION"]
+           "synthetic_leadfield", "SYNTHETIC_DIPOLE_DIRECTION", "region_leadfield_from_vertices"]
 
-Array = Any
 
 # dimensions a neural-mass observable may have (what ``scale`` converts from)
 _SOURCE_DIMS = {
@@ -60,7 +60,7 @@ def _is_batch_tracer(x) -> bool:
     return any(type(t).__name__ == "BatchTracer" for t in jax.tree.leaves(x))
 
 
-def average_reference(y, axis: int = -1):
+def average_reference(y: Array, axis: int = -1) -> Array:
     """Common-average reference: ``y`` minus its mean over the sensors (``axis``); NumPy in,
     NumPy out (JAX in, JAX out)."""
     return y - y.mean(axis=axis, keepdims=True)
@@ -119,9 +119,10 @@ class LeadFieldModel(brainstate.nn.Module):
     _default_sensor_unit = u.mV
     _sensor_kind = None   # (description, allowed dimensions) or None
 
-    def __init__(self, in_size, out_size, L, sensor_unit=None, dipole_unit=u.nA * u.meter,
-                 scale=None, noise_cov=None, reference=None, leadfield_unit=None,
-                 dipole_scale=None, name=None):
+    def __init__(self, in_size: int, out_size: int, L: Array, sensor_unit: Any = None,
+                 dipole_unit: Any = u.nA * u.meter, scale: Array | None = None, noise_cov: Array | None = None,
+                 reference: str | None = None, leadfield_unit: Any = None, dipole_scale: Array | None = None,
+                 name: str | None = None) -> None:
         super().__init__(name=name)
         sensor_unit = self._default_sensor_unit if sensor_unit is None else sensor_unit
         self.sensor_unit = self._check_sensor_unit(sensor_unit)
@@ -162,14 +163,14 @@ class LeadFieldModel(brainstate.nn.Module):
                     f"{_unit_str(self.sensor_unit)} and dipole_unit={_unit_str(self.dipole_unit)} "
                     f"must be in {_unit_str(target)} (or any prefix of it); check the lead field's "
                     f"units (EEG: V/(nA·m), MEG: T/(nA·m)).")
-            mag = jnp.asarray(L.to_decimal(target), dtype=float)
+            mag = to_canonical(L, "L", target)
         else:
             lf_unit = target if leadfield_unit is None else leadfield_unit
             if lf_unit.dim != target.dim:
                 raise UnitMismatchError(
                     f"leadfield_unit={_unit_str(lf_unit)} cannot be converted to "
                     f"{_unit_str(target)} (sensor_unit / dipole_unit).")
-            mag = jnp.asarray(L, dtype=float) * float((1.0 * lf_unit).to_decimal(target))
+            mag = jnp.asarray(L, dtype=float) * unit_factor(lf_unit, target, "leadfield_unit")
         want = (self.in_size_, self.out_size_)
         if mag.shape != want:
             hint = " (it looks transposed: pass L.T)" if mag.shape == want[::-1] else ""
@@ -183,7 +184,7 @@ class LeadFieldModel(brainstate.nn.Module):
         if isinstance(scale, u.Unit):          # e.g. scale=u.nA * u.meter / u.mV
             scale = 1.0 * scale
         if not is_quantity(scale) or scale.dim.is_dimensionless:
-            value = scale.to_decimal(u.UNITLESS) if is_quantity(scale) else scale
+            value = magnitude(scale, u.UNITLESS, "scale")
             return self.dipole_unit, jnp.asarray(value, dtype=float)
         source_unit = self.dipole_unit / u.get_unit(scale)
         if source_unit.dim not in _SOURCE_DIMS.values():
@@ -191,7 +192,7 @@ class LeadFieldModel(brainstate.nn.Module):
                 f"scale={scale!r} would convert sources in {_unit_str(source_unit)} to dipoles; scale "
                 f"must map a neural-mass observable ({', '.join(_SOURCE_DIMS)}) to a dipole moment in "
                 f"{_unit_str(self.dipole_unit)}, e.g. scale=2 * u.nA * u.meter / u.mV.")
-        return source_unit, jnp.asarray(scale.to_decimal(self.dipole_unit / source_unit), dtype=float)
+        return source_unit, to_canonical(scale, "scale", self.dipole_unit / source_unit)
 
     def _convert_cov(self, cov):
         target = self.sensor_unit ** 2
@@ -200,7 +201,7 @@ class LeadFieldModel(brainstate.nn.Module):
                 raise UnitMismatchError(
                     f"noise_cov has unit {u.get_unit(cov)}; it must be in sensor_unit**2 = "
                     f"{_unit_str(target)}.")
-            mag = np.asarray(cov.to_decimal(target), dtype=float)
+            mag = to_numpy(cov, "noise_cov", target)
         else:
             mag = np.asarray(cov, dtype=float)
         M = self.out_size_
@@ -223,10 +224,10 @@ class LeadFieldModel(brainstate.nn.Module):
                 raise UnitMismatchError(
                     f"nmm_obs_or_dipoles has unit {u.get_unit(x)}, but this model expects "
                     f"{_unit_str(self.source_unit)} ({what}); convert the input or change scale.")
-            return jnp.asarray(x.to_decimal(self.source_unit), dtype=float)
+            return to_canonical(x, "nmm_obs_or_dipoles", self.source_unit)
         return jnp.asarray(x, dtype=float)
 
-    def update(self, nmm_obs_or_dipoles, key=None):
+    def update(self, nmm_obs_or_dipoles: Array, key: Array | None = None) -> Array:
         """Sensor signals ``(..., M)`` (Quantity in ``sensor_unit``) for inputs ``(..., R)``."""
         s = self.source_values(nmm_obs_or_dipoles)
         if s.shape[-1:] != (self.in_size_,):
@@ -408,7 +409,8 @@ class LeadfieldReadout(brainstate.nn.Module):
     For a unit-aware forward model with sensor noise use :class:`LeadFieldModel`.
     """
 
-    def __init__(self, lm, y0, cy0, normalize=True, demean=True):
+    def __init__(self, lm: Array, y0: Array, cy0: Array, normalize: bool | str = True,
+                 demean: bool = True) -> None:
         super().__init__()
         if normalize is True:
             normalize = "l1"
@@ -439,7 +441,7 @@ class LeadfieldReadout(brainstate.nn.Module):
         p = _unwrap_param(p)
         return jnp.asarray(magnitude(p() if callable(p) else p), dtype=float)
 
-    def update(self, x):
+    def update(self, x: Array) -> Array:
         x = jnp.asarray(magnitude(x), dtype=float)
         L = self.lm
         if x.shape[-1] != L.shape[1]:
@@ -451,7 +453,7 @@ class LeadfieldReadout(brainstate.nn.Module):
 
 
 # --------------------------------------------------------------------------- dipole geometry
-def dipole_potentials(sensors, positions, moments, conductivity: float | None = None) -> np.ndarray:
+def dipole_potentials(sensors: Array, positions: Array, moments: Array, conductivity: float | None = None) -> np.ndarray:
     r"""Potentials of current dipoles in an infinite homogeneous conductor, shape (dipoles, sensors).
 
     .. math::
@@ -493,6 +495,63 @@ def dipole_potentials(sensors, positions, moments, conductivity: float | None = 
     if conductivity is not None:
         v = v / (4 * np.pi * conductivity)
     return v
+
+
+def region_leadfield_from_vertices(gain: np.ndarray, region_mapping: np.ndarray, n_regions: int,
+                                   areas: np.ndarray | None = None,
+                                   weighting: str = "area") -> np.ndarray:
+    r"""Collapse a vertex gain matrix (sensors, V) into a region lead field (regions, sensors).
+
+    ``weighting='area'``:
+
+    .. math::
+
+        L_{rm} = \frac{\sum_{v\in r} a_v G_{mv}}{\sum_{v\in r} a_v},
+
+    the field of a region's total dipole moment spread with uniform surface density over its
+    cortex (so ``L`` does not depend on how finely the region is meshed); ``'mean'``: the plain
+    average over the region's vertices; ``'sum'``: the plain sum, as The Virtual Brain's region
+    monitors use it (Sanz Leon et al. 2013, Front. Neuroinform. 7:10). Regions without vertices get
+    a zero row; a channel whose gain row holds NaN stays NaN.
+
+    Parameters
+    ----------
+    gain : array (M, V)
+        Vertex gain: the sensor signals of a unit dipole at each vertex, normal to the cortex.
+    region_mapping : int array (V,)
+        The region of each vertex, in ``[0, n_regions)``.
+    n_regions : int
+    areas : array (V,), optional
+        Vertex areas (:func:`neuralmass.surface.mesh.vertex_areas`); needed for ``'area'``.
+    weighting : {'area', 'mean', 'sum'}
+
+    Returns
+    -------
+    np.ndarray (n_regions, M)
+    """
+    g = np.asarray(gain, dtype=float)
+    rm = np.asarray(region_mapping, dtype=int)
+    if g.shape[1] != rm.size:
+        raise ValueError(f"gain has {g.shape[1]} vertex columns but region_mapping has {rm.size} "
+                         f"entries; they must describe the same surface.")
+    if rm.min() < 0 or rm.max() >= n_regions:
+        raise ValueError(f"region_mapping values must lie in [0, {n_regions}); got "
+                         f"[{rm.min()}, {rm.max()}].")
+    if weighting == "area":
+        if areas is None:
+            raise ValueError("weighting='area' needs the vertex areas (areas=...).")
+        w = np.asarray(areas, dtype=float)
+    elif weighting in ("mean", "sum"):
+        w = np.ones(rm.size)
+    else:
+        raise ValueError(f"weighting={weighting!r}; use 'area', 'mean' or 'sum'.")
+    m = np.zeros((rm.size, n_regions))
+    m[np.arange(rm.size), rm] = w
+    if weighting != "sum":
+        tot = m.sum(axis=0)
+        m = np.divide(m, tot, out=np.zeros_like(m), where=tot > 0)
+    # NaN rows (unusable channels) stay NaN; finite rows use an exact product
+    return (g @ m).T
 
 
 def hemisphere_electrodes(n_sensors: int = 64, radius: float = 1.0, phase: float = 0.0) -> np.ndarray:

@@ -54,7 +54,7 @@ from typing import Sequence
 import brainunit as u
 import numpy as np
 
-from ..units import UnitMismatchError
+from ..units import UnitMismatchError, magnitude, to_numpy
 from .leadfield import RegionLeadField
 
 __all__ = ["from_mne", "to_raw", "to_epochs", "connectome_sources", "make_sphere_forward",
@@ -313,7 +313,7 @@ def _info_for(target, n_ch: int):
                 types = ["eeg" if target.modality == "EEG" else "mag"] * len(target.sensor_names)
             info = mne.create_info([str(s) for s in target.sensor_names], 1000.0, list(types))
             if target.modality == "EEG" and target.sensor_positions is not None:
-                pos = np.asarray(target.sensor_positions.to_decimal(u.meter))
+                pos = to_numpy(target.sensor_positions, "sensor_positions", u.meter)
                 mont = mne.channels.make_dig_montage(
                     ch_pos=dict(zip(info["ch_names"], pos)), coord_frame="head")
                 info.set_montage(mont, on_missing="ignore")
@@ -367,7 +367,7 @@ def _si(y, info) -> np.ndarray:
         raise UnitMismatchError(f"the signal has unit {u.get_unit(y)} but {sorted(kinds)} "
                                 f"channels are measured in {unit}; pass the lead field that "
                                 f"produced it.")
-    return np.asarray(y.to_decimal(unit), dtype=float)
+    return to_numpy(y, "y", unit)
 
 
 def _sfreq(sfreq, ts) -> float:
@@ -375,9 +375,9 @@ def _sfreq(sfreq, ts) -> float:
         raise ValueError("give the sampling rate as sfreq= (Hz) or the time vector ts= (the "
                          "simulation's result['ts']), exactly one of them.")
     if sfreq is not None:
-        f = float(sfreq.to_decimal(u.Hz)) if isinstance(sfreq, u.Quantity) else float(sfreq)
+        f = float(magnitude(sfreq, u.Hz, "sfreq"))
     else:
-        t = np.asarray(ts.to_decimal(u.second)) if isinstance(ts, u.Quantity) else np.asarray(ts) / 1e3
+        t = to_numpy(ts, "ts", u.second) if isinstance(ts, u.Quantity) else np.asarray(ts) / 1e3
         dt = np.diff(t)
         if t.ndim != 1 or dt.size == 0 or not np.allclose(dt, dt[0], rtol=1e-6):
             raise ValueError("ts= must be an evenly spaced 1-D time vector (ms when plain).")

@@ -171,15 +171,14 @@ class Posterior:
     # ------------------------------------------------------------------ observation handling
     def _check_obs(self, x_obs) -> jax.Array:
         import brainunit as u
+
+        from ..units import to_numpy
         name = "x_obs"
         if isinstance(x_obs, u.Quantity):
             if self.sensor_unit is None:
                 raise ValueError(f"{name} carries unit {u.get_unit(x_obs)}, but this posterior was trained on "
                                  "unit-free sensor data (per-ERP SNR convention); pass a plain array.")
-            if x_obs.dim != u.volt.dim:
-                raise ValueError(f"{name} has unit {u.get_unit(x_obs)}; expected an electric potential "
-                                 "(e.g. µV: x * brainunit.uvolt).")
-            x = np.asarray(x_obs.to_decimal(u.uvolt), dtype=float)
+            x = to_numpy(x_obs, name, u.uvolt, hint="pass an electric potential (e.g. µV: x * brainunit.uvolt)")
         else:
             if isinstance(x_obs, (str, bytes)):
                 raise TypeError(f"{name} is a string; pass an array of shape ({self.n_sensors}, {self.n_times}).")

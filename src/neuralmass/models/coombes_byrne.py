@@ -84,5 +84,7 @@ COOMBES_BYRNE = NodeModel(
     output="r",
     default_dt=0.01,
     reference="Coombes & Byrne (2019) Nonlinear Dynamics in Computational Neuroscience, pp. 1-16",
-    extra={"noise_slots": {"r": "r_noise", "V": "V_noise"}},
+    extra={"noise_slots": {"r": "r_noise", "V": "V_noise"},
+           # brainmass 0.1.1 spells the potential v
+           "aliases": {"init_v": "V_init", "noise_v": "noise_V"}},
 )

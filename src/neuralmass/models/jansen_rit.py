@@ -6,11 +6,14 @@ synaptic kernels :math:`h(t) = A a\, t\, e^{-a t}` and a sigmoid
 
 .. math::
 
-    \dot y_0 &= y_3, & \dot y_3 &= A a\, S(y_1 - y_2) - 2 a y_3 - a^2 y_0,\\
+    \dot y_0 &= y_3, & \dot y_3 &= A a\, S(y_1 - y_2 + u_M) - 2 a y_3 - a^2 y_0,\\
     \dot y_1 &= y_4, & \dot y_4 &= A a\,[\,p + C_2 S(C_1 y_0)\,] - 2 a y_4 - a^2 y_1,\\
-    \dot y_2 &= y_5, & \dot y_5 &= B b\, C_4 S(C_3 y_0) - 2 b y_5 - b^2 y_2,
+    \dot y_2 &= y_5, & \dot y_5 &= B b\, C_4 S(C_3 y_0 + u_I) - 2 b y_5 - b^2 y_2,
 
-with :math:`C_1..C_4 = C\,[a_1, a_2, a_3, a_4]`. The EEG observable is the pyramidal membrane
+with :math:`C_1..C_4 = C\,[a_1, a_2, a_3, a_4]`. Besides the input rate :math:`p` (Hz), two
+optional potentials (mV, default 0) shift the sigmoids' arguments: :math:`u_M` (input ``M_inp``)
+at the pyramidal cells, :math:`u_I` (``I_inp``) at the inhibitory interneurons — the inputs
+brainmass 0.1.1 calls ``M_inp`` and ``I_inp``. The EEG observable is the pyramidal membrane
 potential :math:`y_1 - y_2` (mV). Units are kept consistent: potentials in mV, rates in ms⁻¹
 internally (``a = 100 s⁻¹`` is ``0.1 ms⁻¹``), ``r`` in mV⁻¹ — mixing volts with ``r`` per mV
 flattens the sigmoid and removes the model's nonlinearity.
@@ -77,10 +80,35 @@ def jansen_rit_drift(state, params, inputs):
         "y0": y3,
         "y1": y4,
         "y2": y5,
-        "y3": sys2nd(A, a, S(y1 - y2), y0, y3),
+        "y3": sys2nd(A, a, S(y1 - y2 + inputs["M_inp"]), y0, y3),
         "y4": sys2nd(A, a, inputs["p"] + C2 * S(C1 * y0), y1, y4),
-        "y5": sys2nd(B, b, C4 * S(C3 * y0), y2, y5),
+        "y5": sys2nd(B, b, C4 * S(C3 * y0 + inputs["I_inp"]), y2, y5),
     }
+
+
+#: brainmass 0.1.1's JansenRitStep keyword names -> the table's (states M, E, I, Mv, Ev, Iv are
+#: y0, y1, y2, y3, y4, y5)
+_BRAINMASS_NAMES = {"Ae": "A", "Ai": "B", "be": "a", "bi": "b",
+                    **{f"{b}_init": f"y{i}_init" for i, b in enumerate(("M", "E", "I", "Mv", "Ev", "Iv"))}}
+
+
+def _translate_brainmass(kw: dict) -> dict:
+    """brainmass's ``s_max`` (the maximal rate, Hz) is ``2 e0``; its ``fr_scale`` (a function applied
+    to the firing rates) is accepted only when it is the identity, its default."""
+    kw = dict(kw)
+    if "s_max" in kw:
+        if "e0" in kw:
+            raise TypeError("JansenRit: pass either e0 (half the maximal rate) or s_max (the maximal "
+                            "rate, 2*e0), not both.")
+        kw["e0"] = 0.5 * kw.pop("s_max")
+    if "fr_scale" in kw:
+        f = kw.pop("fr_scale")
+        probe = jnp.linspace(-2.0, 7.0, 10)
+        if f is not None and not (callable(f) and bool(jnp.allclose(jnp.asarray(f(probe)), probe))):
+            raise ValueError(
+                f"JansenRit: fr_scale={f!r} is not the identity; neuralmass's Jansen–Rit drift applies "
+                "no function to the firing rates. Leave fr_scale out (its default is the identity).")
+    return kw
 
 
 JANSEN_RIT = NodeModel(
@@ -111,6 +139,8 @@ JANSEN_RIT = NodeModel(
     ),
     inputs=(
         InputVar("p", u.Hz, PER_MS, None, "extrinsic input rate to pyramidal cells (e.g. 220 Hz)"),
+        InputVar("M_inp", u.mV, u.mV, None, "potential added to the pyramidal sigmoid's argument"),
+        InputVar("I_inp", u.mV, u.mV, None, "potential added to the inhibitory interneurons' sigmoid's argument"),
     ),
     observables=(
         Observable("eeg", lambda s, p: s["y1"] - s["y2"], u.mV, "pyramidal membrane potential y1 - y2"),
@@ -122,5 +152,9 @@ JANSEN_RIT = NodeModel(
     output="eeg",
     default_dt=0.1,
     reference="Jansen & Rit (1995) Biol Cybern 73:357",
-    extra={"noise_slots": {"p": "p", "E": "p"}},
+    extra={"noise_slots": {"p": "p", "E": "p", "M": "M_inp", "I": "I_inp"},
+           "aliases": _BRAINMASS_NAMES, "translate": _translate_brainmass,
+           "translate_keywords": ("s_max", "fr_scale"),
+           "init_units": {**{f"y{i}": u.mV for i in range(3)}, **{f"y{i}": u.mV / u.ms for i in range(3, 6)}},
+           "positional_inputs": ("M_inp", "p", "I_inp")},
 )

@@ -17,7 +17,9 @@ with :math:`m_{ion} = \tfrac12(1 + \tanh((V - T_{ion})/\delta_{ion}))`,
 :math:`Q_Z = \tfrac12 Q_{Z,max}(1 + \tanh((Z - Z_T)/\delta_Z))`. All quantities are
 dimensionless (Breakspear's scaled units); time in ms with ``t_scale = 1``. Names and defaults are
 The Virtual Brain's ``LarterBreakspear``. Raising :math:`\delta_V` takes an isolated node from a
-fixed point (:math:`\delta_V \lesssim 0.55`) to periodic and, for :math:`\delta_V` above about
+stable fixed point (a stable focus up to :math:`\delta_V \approx 0.516`, where a complex pair of
+eigenvalues crosses into the right half-plane; ``tests/test_stability.py``) to periodic and, for
+:math:`\delta_V` above about
 0.59, to complex oscillations (Breakspear et al. 2003, Fig. 2). In that range chaotic windows are
 interleaved with periodic ones: with Honey et al.'s (2007) :math:`a_{ee} = 0.36`, ``C = 0`` and
 :math:`\delta_Z = \delta_V`, the largest Lyapunov exponent is about 0.005 per ms at

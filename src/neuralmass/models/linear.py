@@ -3,7 +3,10 @@ r"""Linear (leaky) node: :math:`\dot x = -x/\tau + I`.
 Driven by white noise of intensity :math:`\sigma` it is an Ornstein–Uhlenbeck process with
 stationary variance :math:`\sigma^2\tau/2` and autocorrelation :math:`e^{-|s|/\tau}` — the
 analytic reference used to check the stochastic integrators. In a network it gives the linear
-(Gaussian) whole-brain model whose FC has a closed form.
+(Gaussian) whole-brain model whose FC has a closed form. TVB and brainmass write the same node
+as :math:`\dot x = \gamma x + I`; their damping ``gamma`` (per ms, negative) is accepted and read as
+:math:`\tau = -1/\gamma` (brainmass's default ``gamma = -10`` is ``tau = 0.1 ms``; neuralmass's
+default is ``tau = 10 ms``).
 
 References
 ----------
@@ -16,10 +19,30 @@ neural activity. *PLoS ONE*, 3(5), e2148.
 from __future__ import annotations
 
 import brainunit as u
+import jax.numpy as jnp
 
 from .base import InputVar, NodeModel, Parameter, StateVar
 
 __all__ = ["LINEAR", "linear_drift"]
+
+
+def _translate_gamma(kw: dict) -> dict:
+    r"""Read the damping coefficient ``gamma`` of :math:`\dot x = \gamma x + I` (1/ms, negative; the
+    form of TVB's and brainmass's ``Linear``) as ``tau = -1/gamma``."""
+    if "gamma" not in kw:
+        return kw
+    from ..units import to_canonical
+
+    if "tau" in kw:
+        raise TypeError("Linear: pass either tau (relaxation time) or gamma (= -1/tau, per ms), not both.")
+    kw = dict(kw)
+    g = kw.pop("gamma")
+    gv = to_canonical(g, "gamma", u.ms ** -1, u.ms ** -1)
+    if not bool(jnp.all(gv < 0)):
+        raise ValueError(f"Linear: gamma={g!r} must be negative (dx/dt = gamma*x + I relaxes only for "
+                         "gamma < 0; the node's relaxation time is tau = -1/gamma ms).")
+    kw["tau"] = -1.0 / gv
+    return kw
 
 
 def linear_drift(state, params, inputs):
@@ -41,5 +64,5 @@ LINEAR = NodeModel(
     output="x",
     default_dt=0.1,
     reference="Uhlenbeck & Ornstein (1930); Galán (2008) PLoS ONE 3:e2148",
-    extra={"noise_slots": {"x": "x_ext"}},
+    extra={"noise_slots": {"x": "x_ext"}, "translate": _translate_gamma, "translate_keywords": ("gamma",)},
 )

@@ -9,6 +9,7 @@ module with the compiled engine (``Simulator(module, dt=...)``).
 
 from __future__ import annotations
 
+import pathlib
 from typing import Any
 
 import brainstate
@@ -20,9 +21,29 @@ from ..noise import NoiseSpec
 from ..params import Param
 from ..units import time_ms
 from .base import NodeModel
+from .node_delays import history_length, history_sources, init_history, node_delays, step_history
 from .system import NodeSystem
 
-__all__ = ["NodeModule", "make_node_module"]
+__all__ = ["NodeModule", "make_node_module", "KeywordConventionWarning", "caller_stacklevel"]
+
+
+class KeywordConventionWarning(UserWarning):
+    """A module class read a keyword in another library's convention (brainmass 0.1.1), which
+    differs from the name's meaning in the model table; the message says how it maps."""
+
+
+def caller_stacklevel() -> int:
+    """``stacklevel`` for :func:`warnings.warn` (called by this function's caller) that points at
+    the first frame outside neuralmass and brainstate: the user's line that built the module
+    (brainstate's module metaclass calls ``__init__``), so that the default filter shows a warning
+    once per such line."""
+    import sys
+
+    skip = (str(pathlib.Path(__file__).resolve().parents[1]), str(pathlib.Path(brainstate.__file__).parent))
+    frame, level = sys._getframe(2), 2
+    while frame is not None and str(pathlib.Path(frame.f_code.co_filename).resolve()).startswith(skip):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def _size(in_size) -> int:
@@ -37,6 +58,9 @@ class NodeModule(brainstate.nn.Dynamics):
     """Base of generated node modules; see :func:`make_node_module`."""
 
     model: NodeModel = None  # set on subclasses
+    #: the class's own keyword convention (``kwargs -> kwargs`` in table names), or None: e.g.
+    #: ``WilsonCowanStep`` reads brainmass's ``wIE``/``wEI``; ``table_names=True`` bypasses it
+    keyword_convention = None
 
     def __new__(cls, *args, **kwargs):
         # a model may name a variant built instead when a call uses the variant's own argument
@@ -48,15 +72,21 @@ class NodeModule(brainstate.nn.Dynamics):
                 return build()(*args, **kwargs)
         return super().__new__(cls)
 
-    def __init__(self, in_size=1, *, method: str = "heun", name: str | None = None, **kwargs):
+    def __init__(self, in_size=1, *, method: str | None = None, name: str | None = None,
+                 table_names: bool = False, **kwargs):
         super().__init__(in_size=in_size, name=name)
         M = self.model
         self.n = _size(in_size)
+        # the model's own scheme where it has one (HORN: symplectic Euler), else Heun
+        method = M.extra.get("default_method", "heun") if method is None else method
         self.method = method
         get_integrator(method)
         slots = M.extra.get("noise_slots", {})
         object.__setattr__(self, "_slots", slots)
         params, inits = {}, {}
+        convention = type(self).keyword_convention
+        if convention is not None and not table_names:
+            kwargs = convention(type(self), kwargs)
         kwargs = _translate_kwargs(M, kwargs)
         for k, v in kwargs.items():
             if isinstance(v, brainstate.nn.Param):
@@ -118,6 +148,12 @@ class NodeModule(brainstate.nn.Dynamics):
             if batch_size is not None:
                 v = jnp.broadcast_to(v, (batch_size,) + v.shape)
             setattr(self, k, brainstate.HiddenState(v))
+        if node_delays(self.model):   # the node's own history (delays inside the model)
+            st = {k: getattr(self, k).value for k in self.model.state_names}
+            length = history_length(self.model, (self._canonical,), self.step_dt())
+            for k, v in init_history(self.model, st, length).items():
+                setattr(self, f"history_{k}", brainstate.HiddenState(v))
+            self.node_step = brainstate.HiddenState(jnp.zeros((), jnp.int32))
 
     def reset_state(self, batch_size=None, **kwargs):
         self.init_state(batch_size)
@@ -164,6 +200,20 @@ class NodeModule(brainstate.nn.Dynamics):
             noise = mod()
             vals[inp] = vals[inp] + M.input(inp).to_canonical(noise)
         state = {k: getattr(self, k).value for k in M.state_names}
+        if node_delays(M):
+            i = self.node_step.value
+            hist = {k: getattr(self, f"history_{k}").value for k in history_sources(M)}
+            need, have = history_length(M, (self._canonical,), self.step_dt()), next(iter(hist.values())).shape[0]
+            if need > have:
+                raise ValueError(
+                    f"{type(self).__name__}: its delays need {need} steps of history at dt = "
+                    f"{self.step_dt():g} ms, but init_all_states() sized it for {have}; initialise the "
+                    f"states inside the same brainstate.environ.context(dt=...) as the steps.")
+            own, hist = step_history(M, hist, state, self._canonical, i, self.step_dt())
+            for k, v in hist.items():
+                getattr(self, f"history_{k}").value = v
+            vals.update({k: vals[k] + v for k, v in own.items()})
+            self.node_step.value = i + 1
         new = get_integrator(self.method)(M.drift, state, self._canonical, vals, self.step_dt())
         for k, v in new.items():
             getattr(self, k).value = v
@@ -217,10 +267,17 @@ def _initial_value(model: NodeModel, name: str, value, n: int):
     return to_canonical(value, f"init_{name}", unit, unit)
 
 
-def make_node_module(model: NodeModel, class_name: str, doc: str | None = None) -> type:
-    """Generate the stateful module class of ``model``."""
+def make_node_module(model: NodeModel, class_name: str, doc: str | None = None,
+                     keyword_convention=None) -> type:
+    """Generate the stateful module class of ``model``; ``keyword_convention(cls, kwargs)``
+    (optional) maps the class's keywords onto the table's names (see
+    :attr:`NodeModule.keyword_convention`)."""
     body = {"model": model, "__doc__": (doc or "") + "\n\n" + _param_doc(model), "__module__": "neuralmass"}
-    return type(class_name, (NodeModule,), body)
+    if keyword_convention is not None:
+        body["keyword_convention"] = staticmethod(keyword_convention)
+        body["__doc__"] += "\n\n" + (keyword_convention.__doc__ or "")
+    # a model may name the base class of its module (e.g. WilsonCowanThreePopBase)
+    return type(class_name, (model.extra.get("module_base", NodeModule),), body)
 
 
 def _param_doc(model: NodeModel) -> str:
@@ -232,6 +289,8 @@ def _param_doc(model: NodeModel) -> str:
     for slot, inp in model.extra.get("noise_slots", {}).items():
         lines += [f"noise_{slot} : OUProcess or WhiteNoise, optional", f"    Noise added to input {inp!r}."]
     lines += ["method : {'euler', 'heun', 'rk4'}", "    Integrator used by ``update`` and the Simulator.",
+              "table_names : bool, default False",
+              "    Read every keyword with the model table's meaning (no keyword convention of the class).",
               "", "References", "----------", model.reference]
     return "\n".join(lines)
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 from types import SimpleNamespace
 from typing import Mapping
 
+import jax
 import jax.numpy as jnp
 import numpy as np
 
 from ..noise import NoiseSpec, noise_params
 from ..params import regional
 from .base import NodeModel
+from .node_delays import history_length, init_history, node_delays, step_history
 
 __all__ = ["NodeSystem"]
 
@@ -76,7 +78,25 @@ class NodeSystem:
     def structure_key(self):
         # the initial values are compiled into the program: they belong to its key
         init = tuple(sorted((k, np.asarray(v, dtype=float).tobytes()) for k, v in self.init.items()))
-        return ("node", self.model, self.n, tuple(sorted((k, v.kind) for k, v in self.noise.items())), init)
+        return ("node", self.model, self.n, tuple(sorted((k, v.kind) for k, v in self.noise.items())), init,
+                self._longest_delays())
+
+    def _longest_delays(self) -> tuple:
+        """The longest value of each delay inside the node (ms): the node history is sized from
+        them, so they belong to the compiled program's key."""
+        return tuple(float(np.max(np.asarray(self._params[p], dtype=float)))
+                     for _, p in node_delays(self.model).values())
+
+    def divergence_hint(self, params) -> str | None:
+        """Why a run diverged when a run's override lengthened a delay inside the node past what
+        the node's history was sized for (it then reads NaN); ``None`` otherwise."""
+        for (_, p), longest in zip(node_delays(self.model).values(), self._longest_delays()):
+            v = params["node"][p]
+            if not isinstance(v, jax.core.Tracer) and float(np.max(np.asarray(v, dtype=float))) > longest:
+                return (f"{p}={np.max(np.asarray(v, dtype=float)):g} ms is longer than the node's history "
+                        f"was sized for ({longest:g} ms); set the delay on the node itself, e.g. "
+                        f"{self.model.name}Step(n, {p}=...), not as a run's parameter override.")
+        return None
 
     @property
     def node_model(self) -> NodeModel:
@@ -115,10 +135,16 @@ class NodeSystem:
 
     # --- dynamics hooks -------------------------------------------------------------------
     def init_extra(self, state, params, dt, key):
-        return ()
+        if not node_delays(self.model):
+            return ()
+        length = history_length(self.model, (self._params, params["node"]), dt)
+        return {"node_history": init_history(self.model, state, length)}
 
     def coupling_inputs(self, extra, state, params, i, dt, delayed=None):
-        return {}, extra
+        if not node_delays(self.model):
+            return {}, extra
+        out, hist = step_history(self.model, extra["node_history"], state, params["node"], i, dt)
+        return out, {**extra, "node_history": hist}
 
     def push(self, extra, state, params, i, dt):
         return extra

@@ -7,7 +7,9 @@ r"""Wilson–Cowan excitatory/inhibitory population model (Wilson & Cowan 1972).
     F_j(x) &= \frac{1}{1 + e^{-a_j (x - \theta_j)}} - \frac{1}{1 + e^{a_j \theta_j}} .
 
 Weights are named *target–source*: ``wEI`` is the inhibitory weight onto the excitatory
-population, ``wIE`` the excitatory weight onto the inhibitory population. Defaults are the
+population, ``wIE`` the excitatory weight onto the inhibitory population. (The brainmass-named
+``WilsonCowanStep`` classes read ``wIE``/``wEI`` with brainmass's source→target meaning and warn
+how they map; see :func:`brainmass_weight_names`.) Defaults are the
 classic values (c_ee = 12, c_ei = 4, c_ie = 13, c_ii = 11, a_E = 1.2, θ_E = 2.8, a_I = 1,
 θ_I = 4) also used by TVB and brainmass, with τ_E = τ_I = 1 ms (TVB uses 10 ms; pass
 ``tau_E=10 * u.ms`` for its slower time scale). These are Wilson & Cowan's (1972) values for
@@ -29,17 +31,55 @@ large-scale brain network modeling in The Virtual Brain. *NeuroImage*, 111, 385�
 
 from __future__ import annotations
 
+import warnings
+
 import brainunit as u
 import jax.numpy as jnp
 
 from .base import InputVar, NodeModel, Parameter, StateVar
+from .module import KeywordConventionWarning, caller_stacklevel
 
-__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid", "wc_rates", "wilson_cowan_family"]
+__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid", "wc_relax", "wc_rates", "wilson_cowan_family",
+           "brainmass_weight_names"]
+
+_SWAP = {"wEI": "wIE", "wIE": "wEI"}
+
+
+def brainmass_weight_names(cls, kwargs: dict) -> dict:
+    """Keyword convention of the brainmass-named ``...Step`` classes of the Wilson–Cowan family.
+
+    Notes
+    -----
+    brainmass 0.1.1 names the cross weights *source→target*: its ``wIE`` is the inhibitory weight
+    onto the excitatory population (this table's ``wEI``), its ``wEI`` the excitatory weight onto
+    the inhibitory population (this table's ``wIE``). The ``...Step`` classes read ``wIE`` and
+    ``wEI`` with brainmass's meaning, so code written for brainmass sets the same connections,
+    and a :class:`~neuralmass.models.module.KeywordConventionWarning` says how they map (once per
+    calling line). The model table, ``Simulator.run(params=...)``, study configs, fitting and
+    ``WilsonCowanModel`` use the table's *target←source* names; ``table_names=True`` makes a
+    ``...Step`` class read them too.
+    """
+    given = [k for k in ("wIE", "wEI") if k in kwargs]
+    if not given or not set(_SWAP) <= set(cls.model.param_names):
+        return kwargs
+    warnings.warn(
+        f"{cls.__name__}: {' and '.join(given)} read with brainmass's meaning (source→target): wIE is "
+        "inhibitory onto excitatory (the model table's wEI), wEI excitatory onto inhibitory (the "
+        "table's wIE). The model table, Simulator.run(params=...), configs, fitting and "
+        "WilsonCowanModel name them target←source; pass table_names=True to read them so here.",
+        KeywordConventionWarning, stacklevel=caller_stacklevel())
+    return {_SWAP.get(k, k): v for k, v in kwargs.items()}
 
 
 def wc_sigmoid(x, a, theta):
     """Wilson–Cowan transfer function, shifted so that ``F(0) = 0``."""
     return 1.0 / (1.0 + jnp.exp(-a * (x - theta))) - 1.0 / (1.0 + jnp.exp(a * theta))
+
+
+def wc_relax(rate, drive, r, tau):
+    r"""One Wilson–Cowan population: :math:`\dot r_j = (-r_j + (1 - r\,r_j)\,D_j) / \tau_j` for its
+    (transferred) drive :math:`D_j`. Shared by the Wilson–Cowan family."""
+    return (-rate + (1.0 - r * rate) * drive) / tau
 
 
 def wc_rates(state, P, inputs, F_E, F_I):
@@ -49,10 +89,7 @@ def wc_rates(state, P, inputs, F_E, F_I):
     rE, rI = state["rE"], state["rI"]
     xE = P["wEE"] * rE - P["wEI"] * rI + inputs["rE_inp"]
     xI = P["wIE"] * rE - P["wII"] * rI + inputs["rI_inp"]
-    return {
-        "rE": (-rE + (1.0 - P["r"] * rE) * F_E(xE)) / P["tau_E"],
-        "rI": (-rI + (1.0 - P["r"] * rI) * F_I(xI)) / P["tau_I"],
-    }
+    return {"rE": wc_relax(rE, F_E(xE), P["r"], P["tau_E"]), "rI": wc_relax(rI, F_I(xI), P["r"], P["tau_I"])}
 
 
 def wilson_cowan_drift(state, params, inputs):
@@ -62,14 +99,18 @@ def wilson_cowan_drift(state, params, inputs):
                     lambda x: wc_sigmoid(x, P["a_I"], P["theta_I"]))
 
 
-def wilson_cowan_family(name, doc, params, drift, reference, default_dt=0.1, extra=None) -> NodeModel:
+def wilson_cowan_family(name, doc, params, drift, reference, default_dt=0.1, extra=None, states=(),
+                        inputs=()) -> NodeModel:
     """A model of the Wilson–Cowan family: this model's states, inputs, coupling and noise slots
-    with its own parameter table and drift (the variants of brainmass 0.1.1)."""
+    with its own parameter table and drift (the variants of brainmass 0.1.1); ``states`` and
+    ``inputs`` are a variant's own rows after rE, rI and rE_inp, rI_inp; ``extra`` adds to
+    Wilson–Cowan's (its ``noise_slots``: the inputs that receive noise)."""
+    extra = {**WILSON_COWAN.extra, **(extra or {})}
     return NodeModel(
-        name=name, doc=doc, category="physiological", states=WILSON_COWAN.states, params=params,
-        inputs=WILSON_COWAN.inputs, drift=drift, coupled_var="rE", coupling_input="rE_inp",
-        noise_inputs=("rE_inp", "rI_inp"), output="rE", default_dt=default_dt, reference=reference,
-        extra={**WILSON_COWAN.extra, **(extra or {})})
+        name=name, doc=doc, category="physiological", states=WILSON_COWAN.states + tuple(states),
+        params=params, inputs=WILSON_COWAN.inputs + tuple(inputs), drift=drift, coupled_var="rE",
+        coupling_input="rE_inp", noise_inputs=tuple(extra["noise_slots"].values()), output="rE",
+        default_dt=default_dt, reference=reference, extra=extra)
 
 
 WILSON_COWAN = NodeModel(
@@ -104,5 +145,5 @@ WILSON_COWAN = NodeModel(
     output="rE",
     default_dt=0.1,
     reference="Wilson & Cowan (1972) Biophys J 12:1",
-    extra={"noise_slots": {"E": "rE_inp", "I": "rI_inp"}},
+    extra={"noise_slots": {"E": "rE_inp", "I": "rI_inp"}, "step_keywords": brainmass_weight_names},
 )

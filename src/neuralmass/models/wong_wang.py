@@ -64,9 +64,23 @@ _TVB_NAMES = {"a_e": "a_E", "b_e": "b_E", "d_e": "d_E", "tau_e": "tau_E", "w_p":
               "noise_i": "noise_I"}
 
 
+#: parameters of brainmass's ``WongWangStep``, Wong & Wang's (2006) two-choice decision circuit,
+#: a different model from this one (refused by name rather than read with another meaning)
+DECISION_MODEL_KEYWORDS = ("tau_S", "gamma", "a", "theta", "J_N11", "J_N22", "J_N12", "J_N21", "J_A_ext",
+                           "mu_0", "noise_s1", "noise_s2")
+
+
 def _translate_gamma(kw: dict) -> dict:
     """TVB's/brainmass's ``gamma_e``, ``gamma_i`` (1/(ms·Hz): 0.641/1000) -> ``gamma_E = 1000 gamma_e``
-    (this table multiplies H in Hz by 1e-3 instead)."""
+    (this table multiplies H in Hz by 1e-3 instead). Names of the 2006 decision model are refused."""
+    other = [k for k in DECISION_MODEL_KEYWORDS if k in kw]
+    if other:
+        raise TypeError(
+            f"WongWang: {', '.join(other)} {'is a parameter' if len(other) == 1 else 'are parameters'} of "
+            "Wong & Wang's (2006) two-population decision model (brainmass's WongWangStep), which "
+            "neuralmass does not provide. neuralmass's WongWangStep (also WongWangModel, "
+            "WongWangExcInhStep) is the reduced excitatory/inhibitory model of Deco et al. (2014), "
+            "brainmass's WongWangExcInhStep; its parameters are listed by help(neuralmass.WongWangStep).")
     kw = dict(kw)
     for low, up in (("gamma_e", "gamma_E"), ("gamma_i", "gamma_I")):
         if low in kw:

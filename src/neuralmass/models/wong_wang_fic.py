@@ -18,8 +18,9 @@ connectome (max-normalised weights) it is stable up to :math:`G \approx 0.56` an
 beyond (a real eigenvalue of the network Jacobian crosses zero; ``tests/test_zoo.py``), where a
 simulation started there drifts to another state (denser connectomes cross earlier, e.g. at
 :math:`G = 0.2`, and settle at 0.4–1.2 Hz instead of the target). So every call computes the
-eigenvalues of the network Jacobian at the returned point (:func:`jax.jacfwd` of the model's one
-drift function with the coupling applied, float64) and warns (:class:`UnstableFixedPointWarning`)
+eigenvalues of the network Jacobian at the returned point
+(:func:`neuralmass.models.jacobian.drift_jacobian`: :func:`jax.jacfwd` of the model's one drift
+function with the coupling applied, float64) and warns (:class:`UnstableFixedPointWarning`)
 or raises (``on_unstable='raise'``) when the largest real part is positive.
 
 References
@@ -39,6 +40,7 @@ import brainunit as u
 import numpy as np
 
 from ..units import to_canonical
+from .jacobian import drift_jacobian
 from .wong_wang import WONG_WANG, ww_rate
 
 __all__ = ["feedback_inhibition_control", "fic_max_real_eigenvalue", "UnstableFixedPointWarning"]
@@ -81,22 +83,20 @@ def fic_max_real_eigenvalue(conn: Any, k: float, J_i: Any, state: Mapping, coupl
     W = np.asarray(getattr(conn, "weights", conn), dtype=float)
     n = W.shape[0]
     with jax.enable_x64(True):
-        P = {name: jnp.asarray(v, jnp.float64) for name, v in WONG_WANG.canonical_params(params).items()}
+        P = dict(WONG_WANG.canonical_params(params))
         P["J_i"] = jnp.asarray(J_i, jnp.float64)
         Wj = jnp.asarray(W)
-        zero = {name: jnp.zeros(n) for name in WONG_WANG.input_names}
 
-        def F(x):
-            s = {"S_E": x[:n], "S_I": x[n:]}
+        def long_range(s):
+            # the network's linear / diffusive coupling of S_E (network.coupling; models/ cannot
+            # import network/, tests/test_stability.py checks this equals Network's Jacobian)
             lr = Wj @ s["S_E"]
             if coupling == "diffusive":
                 lr = lr - Wj.sum(axis=1) * s["S_E"]
-            d = WONG_WANG.drift(s, P, {**zero, "S_E_ext": k * lr})
-            return jnp.concatenate([d["S_E"], d["S_I"]])
+            return {"S_E_ext": k * lr}
 
-        x = jnp.concatenate([jnp.broadcast_to(jnp.asarray(state["S_E"], jnp.float64), (n,)),
-                             jnp.broadcast_to(jnp.asarray(state["S_I"], jnp.float64), (n,))])
-        jac = np.asarray(jax.jit(jax.jacfwd(F))(x))
+        jac = drift_jacobian(WONG_WANG, {"S_E": state["S_E"], "S_I": state["S_I"]}, P,
+                             coupling=long_range, n=n)
     return float(np.linalg.eigvals(jac).real.max())
 
 

@@ -7,3 +7,5 @@ from .coupling import (COUPLINGS, AdditiveCoupling, Coupling, DiffusiveCoupling,
 from .delays import DelayLine, delay_index, initial_history  # noqa: F401
 from .network import Network  # noqa: F401
 from .kuramoto_network import KuramotoNetwork  # noqa: F401
+from .horn import HORNSeqLayer, HORNSeqNetwork  # noqa: F401
+from .jansen_rit_tr import JansenRitTR  # noqa: F401

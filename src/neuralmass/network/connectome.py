@@ -24,7 +24,7 @@ from typing import Any, Mapping
 import brainunit as u
 import numpy as np
 
-from ..units import DISTANCE, SPEED, UnitMismatchError, magnitude, to_canonical
+from ..units import DISTANCE, SPEED, UnitMismatchError, magnitude, to_canonical, to_numpy
 
 __all__ = ["Connectome", "NORMALIZATIONS", "MAX_TRACT_LENGTH_MM", "validate_weights",
            "check_lengths_mm", "check_unique_labels"]
@@ -137,15 +137,10 @@ def _readonly(a: np.ndarray) -> np.ndarray:
 
 def _as_mm(value: Any, name: str) -> np.ndarray:
     """A length array in mm from a Quantity (any length unit) or a plain array read as mm."""
-    if isinstance(value, u.Quantity):
-        if value.dim != DISTANCE.dim:
-            raise UnitMismatchError(
-                f"{name} has unit {u.get_unit(value)}, which is not a length; pass tract lengths "
-                f"in mm (a plain array) or as a Quantity such as lengths * u.mm.")
-        return np.asarray(value.to_decimal(u.mm), dtype=float)
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{name}={value!r} is a string; pass an (N, N) array of lengths in mm.")
-    return np.asarray(value, dtype=float)
+    return to_numpy(value, name, DISTANCE, hint="pass tract lengths in mm (a plain array) or as a "
+                                                "Quantity such as lengths * u.mm")
 
 
 def _speed_mm_per_ms(speed: Any) -> np.ndarray:
@@ -200,7 +195,8 @@ class Connectome:
     --------
     >>> import numpy as np, brainunit as u
     >>> c = Connectome.from_arrays(np.array([[0., 2.], [2., 0.]]), lengths=[[0., 50.], [50., 0.]])
-    >>> float(c.delays(5.0 * u.meter / u.second)[0, 1].to_decimal(u.ms))
+    >>> from neuralmass.units import magnitude
+    >>> float(magnitude(c.delays(5.0 * u.meter / u.second)[0, 1], u.ms))
     10.0
     """
 

@@ -122,6 +122,8 @@ class Coupling(brainstate.nn.Module):
 
     kind: str = ""
     uses_local: bool = False
+    #: keywords ``__init__`` reads besides ``k`` and the table's (another library's names)
+    extra_keywords: tuple = ()
     #: ``pre`` returns complex values (what is delayed and summed is complex)
     complex_source: bool = False
 
@@ -245,7 +247,22 @@ class LinearCoupling(_SourceOnly, Coupling):
     kind = "linear"
 
 
-AdditiveCoupling = LinearCoupling
+class AdditiveCoupling(LinearCoupling):
+    r"""brainmass's additive coupling :math:`c_i = k \sum_j w_{ij} x_j(t-\tau_{ij}) + b`: the linear
+    coupling plus an offset ``b`` (default 0) added after the sum, in the unit of the result.
+
+    Parameters (brainmass's order): ``x``, ``conn``, ``k``, ``b``. The offset is applied when the
+    object itself is called; a :class:`~neuralmass.Network`'s coupling has no offset, so a
+    Network refuses ``b != 0`` (give the constant to the node's input instead). With ``b = 0``
+    it is :class:`LinearCoupling`.
+    """
+
+    def __init__(self, x=None, conn=None, k: float = 1.0, b=0.0, **params):
+        super().__init__(x=x, conn=conn, k=k, **params)
+        self.b = b
+
+    def evaluate(self, delayed, local, w, p: Mapping):
+        return super().evaluate(delayed, local, w, p) + jnp.asarray(magnitude(self.b), dtype=float)
 
 
 class DiffusiveCoupling(Coupling):
@@ -260,9 +277,21 @@ class DiffusiveCoupling(Coupling):
 
 
 class SigmoidalCoupling(_SourceOnly, Coupling):
-    r"""TVB sigmoidal coupling times ``k`` (see :func:`sigmoidal`); defaults are TVB's."""
+    r"""TVB sigmoidal coupling times ``k`` (see :func:`sigmoidal`); defaults are TVB's.
+
+    brainmass's form :math:`k/(1 + e^{-\mathrm{slope}\,(a s + b - \mathrm{midpoint})})` is taken
+    when ``b`` or ``slope`` is given: there ``a`` is the gain of the sum ``s`` (not TVB's
+    steepness), and the call is read as TVB's form with ``cmin = 0``, ``cmax = 1``, ``sigma = 1``,
+    steepness ``slope * a`` and midpoint ``(midpoint - b) / a`` — the same function.
+    """
 
     kind = "sigmoidal"
+    extra_keywords = ("b", "slope")
+
+    def __init__(self, x=None, conn=None, k: float = 1.0, **params):
+        if "b" in params or "slope" in params:
+            params = _brainmass_sigmoidal(params)
+        super().__init__(x=x, conn=conn, k=k, **params)
 
     def param_table(self, source_unit=None):
         return (Parameter("cmin", -1.0, None, None, doc="lower asymptote"),
@@ -280,25 +309,67 @@ class SigmoidalCoupling(_SourceOnly, Coupling):
 
 
 class SigmoidalJansenRitCoupling(_SourceOnly, Coupling):
-    r"""Jansen–Rit pre-synaptic sigmoid coupling (see :func:`sigmoidal_jansen_rit`).
+    r"""Jansen–Rit pre-synaptic sigmoid coupling :math:`k \sum_j w_{ij}\,[c_{min} + S(v_j)]`,
+    :math:`S(v) = 2e_0/(1 + e^{r(v_0 - v)})` (see :func:`sigmoidal_jansen_rit`).
 
-    Defaults: ``e0 = 2.5`` Hz, ``v0 = 6`` mV, ``r = 0.56`` 1/mV (Jansen & Rit 1995); the sigmoid
-    gives a rate (per ms), so ``k`` is dimensionless for a rate-valued input.
+    Defaults: ``e0 = 2.5`` Hz, ``v0 = 6`` mV, ``r = 0.56`` 1/mV (Jansen & Rit 1995), ``cmin = 0``;
+    the sigmoid gives a rate (per ms), so ``k`` is dimensionless for a rate-valued input.
+    TVB's/brainmass's names are taken: ``midpoint`` is ``v0`` and the asymptotes ``cmin``,
+    ``cmax`` (plain numbers per ms, TVB's default ``cmax = 0.005``) give ``e0 = (cmax - cmin)/2``.
     """
 
     kind = "sigmoidal_jansen_rit"
+    extra_keywords = ("midpoint", "cmax")
+
+    def __init__(self, x=None, conn=None, k: float = 1.0, **params):
+        if "midpoint" in params:
+            if "v0" in params:
+                raise TypeError("SigmoidalJansenRitCoupling: pass v0 or midpoint (the same), not both.")
+            params["v0"] = params.pop("midpoint")
+        if "cmax" in params:
+            if "e0" in params:
+                raise TypeError("SigmoidalJansenRitCoupling: pass e0 or cmax (= cmin + 2 e0), not both.")
+            cmax = _rate(params.pop("cmax"), "cmax")
+            cmin = _rate(params.get("cmin", 0.0), "cmin")
+            params["e0"] = u.Quantity(0.5 * (cmax - cmin), unit=_PER_MS)
+        super().__init__(x=x, conn=conn, k=k, **params)
 
     def param_table(self, source_unit=None):
         return (Parameter("e0", 2.5, u.Hz, _PER_MS, (1.0, 5.0), "half of the maximal firing rate"),
                 Parameter("v0", 6.0, u.mV, u.mV, (3.0, 9.0), "potential at half-maximal firing"),
-                Parameter("r", 0.56, u.mV ** -1, u.mV ** -1, (0.3, 0.8), "sigmoid steepness"))
+                Parameter("r", 0.56, u.mV ** -1, u.mV ** -1, (0.3, 0.8), "sigmoid steepness"),
+                Parameter("cmin", 0.0, _PER_MS, _PER_MS, (0.0, 0.01), "lower asymptote (rate per ms)"))
 
     def source_unit(self, var_unit):
         return _PER_MS
 
     @staticmethod
     def pre(x, p):
-        return jr_sigmoid(x, p["e0"], p["v0"], p["r"])
+        return p["cmin"] + jr_sigmoid(x, p["e0"], p["v0"], p["r"])
+
+
+def _rate(value, name):
+    """A rate in 1/ms (plain numbers are per ms, TVB's convention for cmin/cmax)."""
+    from ..units import to_canonical
+
+    return to_canonical(value, name, _PER_MS, _PER_MS)
+
+
+def _brainmass_sigmoidal(params: dict) -> dict:
+    """brainmass's sigmoidal parameters (a = gain, b, slope, midpoint) as TVB's (module docstring of
+    :class:`SigmoidalCoupling`): the same logistic of the summed input."""
+    clash = sorted(set(params) & {"cmin", "cmax", "sigma"})
+    if clash:
+        raise TypeError(f"SigmoidalCoupling: b/slope select brainmass's form, which has no {', '.join(clash)} "
+                        f"(TVB's form); pass one form's parameters.")
+    a = jnp.asarray(magnitude(params.get("a", 1.0)), dtype=float)
+    if bool(jnp.any(a == 0)):
+        raise ValueError("SigmoidalCoupling: a=0 (brainmass's gain of the summed input) makes the coupling "
+                         "a constant k/(1 + exp(-slope (b - midpoint))); pass a nonzero a.")
+    b = jnp.asarray(magnitude(params.get("b", 0.0)), dtype=float)
+    m = jnp.asarray(magnitude(params.get("midpoint", 0.0)), dtype=float)
+    slope = jnp.asarray(magnitude(params.get("slope", 1.0)), dtype=float)
+    return {"cmin": 0.0, "cmax": 1.0, "sigma": 1.0, "a": slope * a, "midpoint": (m - b) / a}
 
 
 class TanhCoupling(_SourceOnly, Coupling):
@@ -413,13 +484,13 @@ def sigmoidal(delayed, w, k=1.0, cmin=-1.0, cmax=1.0, midpoint=0.0, a=1.0, sigma
                     a=a, sigma=sigma)
 
 
-def sigmoidal_jansen_rit(delayed, w, k=1.0, e0=0.0025, v0=6.0, r=0.56):
-    r"""Jansen–Rit pre-synaptic sigmoid coupling :math:`k \sum_j w_{ij} S(v_j(t-\tau_{ij}))`.
+def sigmoidal_jansen_rit(delayed, w, k=1.0, e0=0.0025, v0=6.0, r=0.56, cmin=0.0):
+    r"""Jansen–Rit pre-synaptic sigmoid coupling :math:`k \sum_j w_{ij} [c_{min} + S(v_j(t-\tau_{ij}))]`.
 
     ``delayed`` holds the source potentials :math:`v = y_1 - y_2` in mV; here (plain canonical
-    values) ``e0`` is in 1/ms, ``v0`` in mV, ``r`` in 1/mV, so the result is a rate in 1/ms.
+    values) ``e0`` and ``cmin`` are in 1/ms, ``v0`` in mV, ``r`` in 1/mV, so the result is a rate in 1/ms.
     """
-    return _formula(SigmoidalJansenRitCoupling, delayed, None, w, k, e0=e0, v0=v0, r=r)
+    return _formula(SigmoidalJansenRitCoupling, delayed, None, w, k, e0=e0, v0=v0, r=r, cmin=cmin)
 
 
 def tanh(delayed, w, k=1.0, midpoint=0.0, sigma=1.0):
@@ -531,9 +602,8 @@ def sigmoidal_jansen_rit_coupling(delayed_x, conn, k=1.0, cmin=0.0, cmax=0.005, 
     """
     x, w = _operands(delayed_x, conn)
     cmin_, cmax_ = magnitude(cmin), magnitude(cmax)
-    k_ = magnitude(k)
-    out = (sigmoidal_jansen_rit(x, w, k_, e0=(cmax_ - cmin_) / 2.0, v0=magnitude(midpoint), r=magnitude(r))
-           + linear(jnp.full_like(x, cmin_), w, k_))
+    out = sigmoidal_jansen_rit(x, w, magnitude(k), e0=(cmax_ - cmin_) / 2.0, v0=magnitude(midpoint),
+                               r=magnitude(r), cmin=cmin_)
     return _attach(out, _unit(k, conn))
 
 
@@ -562,6 +632,11 @@ def get_coupling(coupling: Any, k: float | None = None) -> Coupling:
         raise TypeError(f"coupling={coupling!r} must be a name, a Coupling class or a Coupling instance.")
     if k is not None:
         c.k = k
+    offset = getattr(c, "b", 0.0) if isinstance(c, AdditiveCoupling) else 0.0
+    if bool(np.any(np.asarray(magnitude(offset)) != 0)):
+        raise ValueError(f"AdditiveCoupling(b={offset!r}): a Network's coupling has no offset (b is added "
+                         "when the coupling object itself is called); pass b=0 and give the constant to "
+                         "the node's coupling input instead (Simulator.run(inputs={...})).")
     return c
 
 

@@ -37,7 +37,8 @@ import numpy as np
 
 from ..engine.system import NodeSystem
 from ..models.base import NodeModel, Parameter
-from ..params import resolve_path
+from ..params import override_path
+from ..typing import Array
 from ..units import SPEED, TIME, DISTANCE, magnitude, to_canonical
 from .coupling import Coupling
 from .connectome import check_lengths_mm, validate_weights
@@ -130,11 +131,13 @@ class Network:
     >>> res = Simulator(net, dt=0.1 * u.ms).run(1000 * u.ms, monitors=['rE'])
     """
 
-    def __init__(self, node, conn=None, distance=None, speed=None, coupling: Any = "diffusive",
-                 coupled_var=None, k=1.0, noise: Mapping | None = None, *,
-                 coupling_input=None, delays=None, delay_mode: str = "integer",
-                 history=None, path: str = "auto", block: int | None = None, method: str | None = None,
-                 speed_range=None, warn_zero_delays: bool = True, **params):
+    def __init__(self, node: Any, conn: Any = None, distance: Array | None = None, speed: Array | None = None,
+                 coupling: Any = "diffusive", coupled_var: str | Mapping | None = None, k: Array = 1.0,
+                 noise: Mapping | None = None, *, coupling_input: Any = None, delays: Array | None = None,
+                 delay_mode: str = "integer", history: Any = None, path: str = "auto",
+                 block: int | None = None, method: str | None = None,
+                 speed_range: tuple[float, float] | None = None, warn_zero_delays: bool = True,
+                 **params: Any) -> None:
         self._args = dict(node=node, conn=conn, distance=distance, speed=speed, coupling=coupling,
                           coupled_var=coupled_var, k=k, noise=noise, coupling_input=coupling_input,
                           delays=delays, delay_mode=delay_mode, history=history, path=path, block=block,
@@ -342,6 +345,9 @@ class Network:
             For a negative coupling strength (``k`` or ``k_<input>``): the coupling pushes regions
             apart.
         """
+        own = self._nodes.divergence_hint(params)     # a delay inside the node model
+        if own is not None:
+            return own
         for name in sorted(self._cparams):
             if name == "k" or name.startswith("k_"):
                 v = np.asarray(params.get(name, self._cparams[name]), dtype=float)
@@ -393,7 +399,6 @@ class Network:
     def canonical_params(self, overrides: Mapping | None = None) -> dict:
         cnames = set(self._cparams)
         node_over, net_over, W = {}, {}, self.weights
-        names = {**{c: None for c in cnames}, "node": {n: None for n in self.model.param_names}}
         for key, v in dict(overrides or {}).items():
             if key in ("weights", "conn"):
                 W = np.asarray(to_canonical(getattr(v, "weights", v), f"params[{key!r}]"), dtype=float)
@@ -407,14 +412,8 @@ class Network:
                 raise ValueError(
                     "params['speed'] needs a traced conduction speed: build the Network with "
                     "speed_range=(v_min, v_max) (mm/ms) to vary or fit the speed per run.")
-            elif key in cnames and key in self.model.param_names:
-                raise ValueError(
-                    f"{key!r} is both a node and a coupling parameter; write 'node.{key}' or 'coupling.{key}'.")
             else:
-                try:
-                    path = resolve_path(key, names)
-                except KeyError:         # unknown: the node model's or the coupling's message
-                    path = (key[9:],) if key.startswith("coupling.") else ("node", key.removeprefix("node."))
+                path = override_path(key, self.model.param_names, cnames)
                 if path[0] == "node":
                     node_over[path[1]] = v
                 else:
@@ -459,6 +458,9 @@ class Network:
         line = self.delay_line(dt)
         uses_local = any(pw.coupling.uses_local for pw in self.pathways)
         extra = {"rowsum": self._rowsum(params)} if uses_local else {}
+        own = self._nodes.init_extra(state, params, dt, key)   # delays inside the node model
+        if own:
+            extra.update(own)
         if line is None:
             # without delays the sum is a dense mat-vec (fast on every backend)
             tgt, src = self._edges()
@@ -517,6 +519,8 @@ class Network:
                                  pw.kind_params(params))
             for inp, p in pw.strengths:
                 out[inp] = params[p.name] * c
+        own, extra = self._nodes.coupling_inputs(extra, state, params, i, dt)
+        out.update(own)
         return out, extra
 
     def push(self, extra, state, params, i, dt):

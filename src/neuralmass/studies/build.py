@@ -132,7 +132,7 @@ def node_from_config(cfg: Mapping, n: int, labels=None, nodes=None):
             cls = getattr(noise_mod, NOISE_KINDS[kind])
             extra = {"tau": noise_cfg.get("tau", 10.0)} if kind == "ou" else {}
             kwargs[f"noise_{slot}"] = cls(n, sigma=noise_cfg["sigma"], **extra)
-    return module_class(spec)(n, **kwargs)
+    return module_class(spec)(n, table_names=True, **kwargs)
 
 
 def network_from_config(cfg: Mapping, conn, node):
@@ -668,7 +668,7 @@ def build_study(cfg: Mapping, subjects=None) -> Study:
     except (KeyError, IndexError) as exc:
         raise preflight.PreflightError(str(exc.args[0])) from None
     # [[stimulus]] blocks name regions of this connectome too (PreflightError naming the block)
-    stimuli = build_stimuli(cfg.get("stimulus", []), labels, n)
+    stimuli = build_stimuli(cfg.get("stimulus", []), labels, n, None if surface is None else surface.surface)
     if surface is not None:
         from .surface import surface_network
 

@@ -24,6 +24,7 @@ def config_with_units(cfg: dict) -> dict:
 
     from ..config import TIME_KEYS
     from ..models import MODELS
+    from ..units import magnitude
 
     out = copy.deepcopy(cfg)
     for sec, key in TIME_KEYS:
@@ -41,7 +42,7 @@ def config_with_units(cfg: dict) -> dict:
         if p is None or p.unit is None:
             return v
         if isinstance(v, u.Quantity):
-            v = float(v.to_decimal(p.unit))
+            v = float(magnitude(v, p.unit, p.name))
         if isinstance(v, (int, float)) and not isinstance(v, bool):
             return f"{v:g} {p.unit_label}"
         return v

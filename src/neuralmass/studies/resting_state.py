@@ -275,7 +275,8 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
         summary["warnings"] = list(plan.warnings)
     if cfg.get("stimulus"):
         summary["stimulus"] = stimulus_summary(cfg["stimulus"], MODELS[cfg["model"]["name"]],
-                                               plan.conn.labels, plan.conn.n_regions)
+                                               plan.conn.labels, plan.conn.n_regions,
+                                               None if built.surface is None else built.surface.surface)
 
     # ---------------------------------------------------------------- data
     if targets.n_subjects:

@@ -238,6 +238,8 @@ def build_surface(scfg: Mapping, conn, base_dir=None) -> SurfaceParts:
         length differs from the mesh's vertex count or that indexes regions the connectome does
         not have, a kernel for another mesh, an EEG gain of the wrong shape.
     """
+    from ..surface.mesh import node_regions
+
     surface = _read_mesh(scfg, base_dir)
     n_regions = int(conn.n_regions)
     if surface.n_regions > n_regions:
@@ -248,11 +250,10 @@ def build_surface(scfg: Mapping, conn, base_dir=None) -> SurfaceParts:
             f"another [data] connectome.")
     local = _read_local(scfg, surface, base_dir)
     gain, names, pos, files = _read_eeg(scfg, surface.n_vertices, base_dir)
-    rm = surface.region_mapping
-    node_regions = np.r_[rm, np.setdiff1d(np.arange(n_regions), rm)].astype(np.int64)
+    nodes = node_regions(surface, n_regions)
     files = {"mesh": scfg["mesh"], "region_mapping": scfg["region_mapping"],
              "local": local.description if local is not None else "none", **files}
-    return SurfaceParts(surface, local, float(scfg["local_strength"]), gain, names, pos, node_regions, files)
+    return SurfaceParts(surface, local, float(scfg["local_strength"]), gain, names, pos, nodes, files)
 
 
 def surface_network(cfg: Mapping, conn, parts: SurfaceParts, node):

@@ -68,8 +68,8 @@ from ..tvbdata import tvb_data_path
 from ..units import DISTANCE, is_quantity, parse_quantity, to_canonical
 from .mesh import Surface
 
-__all__ = ["LocalCoupling", "sparse_product", "constant_product", "KERNELS", "kernel_values", "geodesic_distances", "euclidean_distances",
-           "MATVEC_METHODS"]
+__all__ = ["LocalCoupling", "sparse_product", "constant_product", "KERNELS", "kernel_values", "geodesic_distances",
+           "euclidean_distances", "edge_graph", "MATVEC_METHODS"]
 
 #: kernel name -> (function of distance in mm and parameters, {parameter: (default, is a length)})
 KERNELS = {
@@ -137,6 +137,15 @@ def euclidean_distances(surface: Surface, cutoff_mm: float) -> sp.csr_matrix:
     return m
 
 
+def edge_graph(surface: Surface) -> sp.csr_matrix:
+    """The mesh as a symmetric graph: ``(i, j)`` holds the length (mm) of edge ``i``–``j`` (CSR;
+    for :func:`scipy.sparse.csgraph.dijkstra`)."""
+    e = surface.edges()
+    w = np.linalg.norm(surface.vertices[e[:, 0]] - surface.vertices[e[:, 1]], axis=1)
+    n = surface.n_vertices
+    return sp.coo_matrix((np.r_[w, w], (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])), shape=(n, n)).tocsr()
+
+
 def geodesic_distances(surface: Surface, cutoff_mm: float, block: int = 512) -> sp.csr_matrix:
     """Shortest-path distances along mesh edges (mm) between distinct vertices up to ``cutoff_mm``.
 
@@ -144,11 +153,8 @@ def geodesic_distances(surface: Surface, cutoff_mm: float, block: int = 512) -> 
     distance matrix of a 16k mesh would take 2 GB)."""
     from scipy.sparse.csgraph import dijkstra
 
-    e = surface.edges()
-    w = np.linalg.norm(surface.vertices[e[:, 0]] - surface.vertices[e[:, 1]], axis=1)
     n = surface.n_vertices
-    graph = sp.coo_matrix((np.r_[w, w], (np.r_[e[:, 0], e[:, 1]], np.r_[e[:, 1], e[:, 0]])),
-                          shape=(n, n)).tocsr()
+    graph = edge_graph(surface)
     rows, cols, vals = [], [], []
     for start in range(0, n, block):
         idx = np.arange(start, min(n, start + block))

@@ -32,7 +32,7 @@ import numpy as np
 from ..tvbdata import tvb_data_path
 from ..units import DISTANCE, is_quantity, to_canonical
 
-__all__ = ["Surface", "vertex_areas", "vertex_normals", "mesh_edges", "read_region_mapping",
+__all__ = ["Surface", "vertex_areas", "vertex_normals", "mesh_edges", "read_region_mapping", "node_regions",
            "MIN_EXTENT_MM"]
 
 #: A cortical mesh smaller than this (bounding-box diagonal, mm) was almost surely given in metres.
@@ -126,6 +126,14 @@ def _as_mm(vertices, name: str) -> np.ndarray:
             f"in mm: a cortex is ~150 mm across. The vertices look like metres; pass vertices * 1000 "
             f"or a Quantity (vertices * u.meter).")
     return v
+
+
+def node_regions(surface, n_regions: int) -> np.ndarray:
+    """Region of every node of a surface network: the vertices (the region mapping), then one node
+    per region of ``0..n_regions-1`` that no vertex maps to (TVB's scheme,
+    :class:`~neuralmass.surface.SurfaceNetwork`)."""
+    rm = surface.region_mapping
+    return np.r_[rm, np.setdiff1d(np.arange(n_regions), rm)].astype(np.int64)
 
 
 @dataclass(frozen=True, eq=False)

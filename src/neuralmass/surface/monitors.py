@@ -25,6 +25,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..monitors import Monitor, Raw
+from ..units import to_numpy
 
 __all__ = ["RegionAverage", "SensorProjection", "REGION_SUFFIX"]
 
@@ -81,12 +82,9 @@ class SensorProjection(Monitor):
 
     def __init__(self, variable: str, gain, scale=1.0, sensor_unit=u.uvolt, gain_unit=None,
                  dipole_unit=u.nA * u.meter, average: bool = True, period=None, name: str = "eeg"):
-        if isinstance(gain, u.Quantity):
-            G = np.asarray(gain.to_decimal(sensor_unit / dipole_unit), dtype=float)
-        else:
-            G = np.asarray(gain, dtype=float)
-            if gain_unit is not None:
-                G = G * float((1.0 * gain_unit).to_decimal(sensor_unit / dipole_unit))
+        target = sensor_unit / dipole_unit
+        G = to_numpy(gain, "gain", target if gain_unit is None or isinstance(gain, u.Quantity) else gain_unit,
+                     target)
         if G.ndim != 2:
             raise ValueError(f"gain has shape {G.shape}; expected (n_sensors, n_vertices).")
         bad = ~np.isfinite(G).all(axis=1)
@@ -99,8 +97,7 @@ class SensorProjection(Monitor):
         h = hashlib.sha1(np.ascontiguousarray(M).tobytes()).hexdigest()
         set_ = object.__setattr__
         set_(self, "variable", variable)
-        set_(self, "period", None if period is None else float(np.asarray(
-            period.to_decimal(u.ms) if isinstance(period, u.Quantity) else period)))
+        set_(self, "period", None if period is None else float(to_numpy(period, "period", u.ms)))
         set_(self, "name", name)
         set_(self, "matrix", M)
         set_(self, "unit_", sensor_unit)
@@ -166,7 +163,7 @@ def _scale_value(scale, dipole_unit) -> float:
     for per in (None, u.mV):
         target = dipole_unit if per is None else dipole_unit / per
         if scale.unit.dim == target.dim:
-            return float(np.asarray(scale.to_decimal(target)))
+            return float(to_numpy(scale, "scale", target))
     raise ValueError(f"scale={scale!r} must be a dipole moment ({dipole_unit}) per unit of the observable: "
                      f"e.g. 1 * u.nA * u.meter for a dimensionless variable or 0.5 * u.nA * u.meter / u.mV "
                      f"for a voltage.")

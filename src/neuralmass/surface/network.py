@@ -51,8 +51,10 @@ import numpy as np
 
 from ..engine.system import NodeSystem
 from ..models.base import NodeModel, Parameter
+from ..models.node_delays import node_delays
 from ..network.coupling import strength_unit
 from ..network.network import Network
+from ..params import override_path
 from .local import LocalCoupling
 from .mesh import Surface
 from .monitors import REGION_SUFFIX
@@ -207,6 +209,10 @@ class SurfaceNetwork:
         elif local_strength not in (0, 0.0, None):
             raise ValueError(f"local_strength={local_strength!r} needs local=LocalCoupling(...); without a "
                              f"kernel there is no local coupling to scale.")
+        if node_delays(model):
+            raise ValueError(f"{model.name} has delays inside its node (a history per node), which a "
+                             f"SurfaceNetwork does not keep; use it in a Network, or a model without them "
+                             f"(e.g. WilsonCowanStep).")
         self.model = model
         merged = dict(nnoise)
         merged.update({kk: v for kk, v in (noise or {}).items() if v is not None})
@@ -276,10 +282,12 @@ class SurfaceNetwork:
     def canonical_params(self, overrides: Mapping | None = None) -> dict:
         net_over, node_over = {}, {}
         for key, v in dict(overrides or {}).items():
-            if key.startswith("coupling.") or key in self._net_names:
+            path = ("conn",) if key in ("conn", "weights") else \
+                override_path(key, self.model.param_names, self._net_names - {"conn", "weights"})
+            if path[0] != "node":
                 net_over[key] = v
             else:
-                name = key[5:] if key.startswith("node.") else key
+                name = path[1]
                 if name == "local_strength" and np.ndim(v) == 1 and np.shape(v)[0] != self.n:
                     v = jnp.reshape(jnp.asarray(v), (-1, 1))   # a batch of strengths, one per lane
                 node_over[name] = v
