@@ -103,23 +103,55 @@ def test_homogenised_mexican_hat_has_equal_positive_and_negative_row_sums(sphere
     assert neg.mean() < 0 < pos.mean()
 
 
-def test_local_product_and_its_gradients_equal_scipy(sphere):
+@pytest.mark.parametrize("method", ["auto", "slots", "segment_sum"])
+def test_local_product_and_its_gradients_equal_scipy(sphere, method):
     rng = np.random.default_rng(0)
     lc = LocalCoupling.from_kernel(sphere, "exponential", cutoff="20 mm", lam="6 mm")
     K = lc.to_scipy()
     x, g = rng.standard_normal(lc.n), rng.standard_normal(lc.n)
     with jax.enable_x64(True):
         w = jnp.asarray(lc.weights)
-        y = lc.matvec(jnp.asarray(x), w)
+        y = lc.matvec(jnp.asarray(x), w, method=method)
         np.testing.assert_allclose(np.asarray(y), K @ x, rtol=1e-12, atol=1e-12)
-        gx, gw = jax.grad(lambda x_, w_: jnp.dot(g, lc.matvec(x_, w_)), argnums=(0, 1))(jnp.asarray(x), w)
+        gx, gw = jax.grad(lambda x_, w_: jnp.dot(g, lc.matvec(x_, w_, method=method)), argnums=(0, 1))(
+            jnp.asarray(x), w)
         np.testing.assert_allclose(np.asarray(gx), K.T @ g, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(np.asarray(gw), g[lc.rows] * x[lc.cols], rtol=1e-12)
         # batched: each lane is its own product
         X = rng.standard_normal((3, lc.n))
-        Y = jax.vmap(lambda x_: lc.matvec(x_, w))(jnp.asarray(X))
+        Y = jax.vmap(lambda x_: lc.matvec(x_, w, method=method))(jnp.asarray(X))
         np.testing.assert_allclose(np.asarray(Y), (K @ X.T).T, rtol=1e-12, atol=1e-12)
+        # batched weights too (one kernel per lane)
+        Wb = jnp.asarray(rng.standard_normal((3, lc.nnz)))
+        Yw = jax.vmap(lambda x_, w_: lc.matvec(x_, w_, method=method))(jnp.asarray(X), Wb)
+        want = np.stack([sp.csr_matrix((np.asarray(Wb[i]), (lc.rows, lc.cols)), shape=K.shape) @ X[i]
+                         for i in range(3)])
+        np.testing.assert_allclose(np.asarray(Yw), want, rtol=1e-12, atol=1e-12)
         np.testing.assert_allclose(np.asarray(lc.matvec(jnp.asarray(x), w, method="bcoo")), K @ x, rtol=1e-12)
+
+
+def test_local_product_with_stored_weights_and_uneven_rows(sphere):
+    """The network's path (stored weights embedded as constants, row slots) equals SciPy, with the
+    transpose as its derivative, batched or not; a kernel whose rows differ a lot in length takes
+    the segment sum and gives the same product."""
+    rng = np.random.default_rng(1)
+    lc = LocalCoupling.from_kernel(sphere, "gaussian", cutoff="25 mm", sigma="8 mm")
+    K = lc.to_scipy()
+    x, g = rng.standard_normal(lc.n), rng.standard_normal(lc.n)
+    with jax.enable_x64(True):
+        np.testing.assert_allclose(np.asarray(lc.matvec(jnp.asarray(x))), K @ x, rtol=1e-12, atol=1e-12)
+        gx = jax.grad(lambda x_: jnp.dot(g, lc.matvec(x_)))(jnp.asarray(x))
+        np.testing.assert_allclose(np.asarray(gx), K.T @ g, rtol=1e-12, atol=1e-12)
+        X = rng.standard_normal((4, lc.n))
+        np.testing.assert_allclose(np.asarray(jax.vmap(lc.matvec)(jnp.asarray(X))), (K @ X.T).T,
+                                   rtol=1e-12, atol=1e-12)
+        # one vertex linked to all others: padding to its row would cost n x n, so no slots
+        M = K.tolil()
+        M[0, :] = 0.01
+        uneven = LocalCoupling.from_matrix(M.tocsr())
+        assert uneven.product.layout == "segment_sum" and lc.product.layout == "slots"
+        np.testing.assert_allclose(np.asarray(uneven.matvec(jnp.asarray(x))), uneven.to_scipy() @ x,
+                                   rtol=1e-12, atol=1e-12)
 
 
 def test_region_mean_equals_numpy_average(sphere, connectome):

@@ -34,11 +34,14 @@ with 5 mm edges (tests/test_surface.py; 2/√3 on a regular triangular lattice).
 ``'euclidean'`` is the straight-line distance, which also links vertices across a sulcus and is
 therefore only an approximation for folded cortex.
 
-Storage and product: the matrix is kept as sorted COO/CSR index arrays and its values are a traced
-parameter (``params['local']['w']``), so gradients reach the kernel weights. The product is a
-gather and a sorted :func:`jax.ops.segment_sum` with its own batching rule (lanes last): for one
-lane it is as fast as JAX's BCOO and brainevent's CSR operator on the 16k cortex, for 8 lanes
-1.8x faster than brainevent and 2.4x faster than BCOO (docs/surface.md).
+Storage and product: the matrix is kept as sorted COO index arrays. A surface network embeds its
+values as constants in the compiled program, laid out in *row slots* (ELLPACK: each vertex's
+entries padded to the widest row, 11 on tvb-data's 16k kernel), so that the product is a sum of
+a few contiguous gathers with no scatter; with explicit ``weights``, :meth:`LocalCoupling.matvec`
+is differentiable with respect to them too. Rows of very different lengths (a wide kernel on an
+uneven mesh) fall back to a gather and a sorted :func:`jax.ops.segment_sum`, which is also what a
+batch of lanes (:func:`jax.vmap`) uses, with the lanes moved last: for 8 lanes it beat the slots.
+Measurements: docs/surface.md.
 
 References
 ----------
@@ -65,8 +68,8 @@ from ..tvbdata import tvb_data_path
 from ..units import DISTANCE, is_quantity, parse_quantity, to_canonical
 from .mesh import Surface
 
-__all__ = ["LocalCoupling", "sparse_product", "KERNELS", "kernel_values", "geodesic_distances", "euclidean_distances",
-           "edge_graph", "MATVEC_METHODS"]
+__all__ = ["LocalCoupling", "sparse_product", "constant_product", "KERNELS", "kernel_values", "geodesic_distances",
+           "euclidean_distances", "edge_graph", "MATVEC_METHODS"]
 
 #: kernel name -> (function of distance in mm and parameters, {parameter: (default, is a length)})
 KERNELS = {
@@ -80,7 +83,7 @@ KERNELS = {
                     {"amp": (1.0, False), "lam": (None, True)}),
 }
 
-MATVEC_METHODS = ("segment_sum", "bcoo")
+MATVEC_METHODS = ("auto", "slots", "segment_sum", "bcoo")
 
 
 def _mm(value, name: str) -> float:
@@ -182,37 +185,106 @@ def _homogenise(m: sp.csr_matrix) -> sp.csr_matrix:
     return out
 
 
-def _lanes_last_sum(rows, cols, n, sorted_rows):
-    """``y[r] = sum_{e: rows[e]=r} w[e] x[cols[e]]`` with a ``jax.vmap`` rule that keeps lanes last."""
+class _Slots:
+    """Row-slot (ELLPACK) layout of a sparse pattern: row ``i``'s entries in slots ``0..width-1``.
+
+    ``col[k, i]`` is the column of row ``i``'s ``k``-th entry and ``entry[k, i]`` its index in the
+    weight vector; a row with fewer entries is padded with its own index as column and weight 0
+    (so a padded slot reads the row's own value, never a far one). The product is a sum over the
+    ``width`` slots of one contiguous gather each."""
+
+    def __init__(self, rows, cols, n: int):
+        rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+        order = np.lexsort((cols, rows))
+        r = rows[order]
+        deg = np.bincount(r, minlength=n)
+        self.width = int(deg.max()) if r.size else 0
+        slot = np.arange(r.size) - np.repeat(np.r_[0, np.cumsum(deg)[:-1]], deg)
+        self.entry = np.full((self.width, n), r.size, np.int32)   # index r.size: the padding weight 0
+        self.col = np.tile(np.arange(n, dtype=np.int32), (self.width, 1))
+        self.entry[slot, r] = order
+        self.col[slot, r] = cols[order]
+        self.n, self.nnz = n, int(r.size)
+
+    def weights(self, w):
+        """``(width, n[, lanes])`` slot weights from the ``(nnz[, lanes])`` values (NumPy in, NumPy out)."""
+        xp = np if isinstance(w, np.ndarray) else jnp
+        pad = xp.zeros((1,) + tuple(w.shape[1:]), w.dtype)
+        return xp.concatenate([w, pad])[self.entry]
+
+    def apply(self, x, ws):
+        """``sum_k ws[k] * x[col[k]]``; ``x`` is ``(n,)`` or lanes-last ``(n, lanes)``."""
+        out = jnp.zeros((self.n,) + x.shape[1:], x.dtype)
+        for k in range(self.width):
+            wk = ws[k] if ws.ndim - 1 == x.ndim else ws[k][:, None]
+            out = out + wk * x[self.col[k]]
+        return out
+
+
+def _lanes_last(one, batched):
+    """``one(x, w)`` for a single ``x`` of shape ``(n,)``, with a :func:`jax.vmap` rule that calls
+    ``batched(x, w)`` on lanes-last ``x`` ``(n, lanes)`` (``w``: ``(nnz,)`` or ``(nnz, lanes)``).
+    With the lanes last each gathered index moves all lanes in one contiguous read (about 4x faster
+    for 8 lanes than vmapping the plain gather)."""
 
     @custom_vmap
     def prod(x, w):
-        return jax.ops.segment_sum(w * x[cols], rows, n, indices_are_sorted=sorted_rows)
+        return one(x, w)
 
     @prod.def_vmap
     def _batched(axis_size, in_batched, x, w):
         xb, wb = in_batched
         xl = jnp.moveaxis(x, 0, -1) if xb else x[:, None]
-        wl = jnp.moveaxis(w, 0, -1) if wb else w[:, None]
-        y = jax.ops.segment_sum(wl * xl[cols], rows, n, indices_are_sorted=sorted_rows)
-        return jnp.moveaxis(jnp.broadcast_to(y, (n, axis_size)), -1, 0), True
+        wl = jnp.moveaxis(w, 0, -1) if wb else w
+        y = batched(xl, wl)
+        return jnp.moveaxis(jnp.broadcast_to(y, (y.shape[0], axis_size)), -1, 0), True
 
     return prod
 
 
-def sparse_product(rows, cols, n: int):
-    r"""``product(x, w) = K @ x`` with :math:`K_{r_e c_e} = w_e` (COO sorted by row), as a gather and a
-    sorted segment sum.
+def _segment_sum(rows, cols, n, sorted_rows):
+    def fn(x, w):
+        wl = w if w.ndim == x.ndim else w[:, None]
+        return jax.ops.segment_sum(wl * x[cols], rows, n, indices_are_sorted=sorted_rows)
+    return fn
 
-    Batched (:func:`jax.vmap`), the lanes are moved last so each non-zero gathers all lanes in one
-    contiguous read (about 4x faster for 8 lanes on the 16k cortex than vmapping the plain
-    gather). Reverse-mode derivatives are explicit: :math:`\partial/\partial x = K^\top g`,
-    :math:`\partial/\partial w_e = g_{r_e} x_{c_e}`."""
+
+def _slot_sum(slots: _Slots):
+    def fn(x, w):
+        return slots.apply(x, slots.weights(w))
+    return fn
+
+
+#: a row-slot layout is used when its padding costs at most this factor over the non-zeros and
+#: the widest row has at most ``SLOT_MAX_WIDTH`` entries (otherwise the sorted segment sum)
+SLOT_MAX_PADDING, SLOT_MAX_WIDTH = 2.0, 48
+
+
+def _use_slots(slots: _Slots) -> bool:
+    return 0 < slots.width <= SLOT_MAX_WIDTH and slots.width * slots.n <= SLOT_MAX_PADDING * max(slots.nnz, 1)
+
+
+def sparse_product(rows, cols, n: int, layout: str = "auto"):
+    r"""``product(x, w) = K @ x`` with :math:`K_{r_e c_e} = w_e` (COO sorted by row).
+
+    Two layouts, chosen by measurement on the 16k cortex (docs/surface.md): for one lane, row slots
+    (ELLPACK: a sum of ``width`` contiguous gathers, no scatter; about 2x faster than the segment
+    sum) when rows have similar lengths (``layout='auto'`` checks the padding), else a gather and a
+    sorted :func:`jax.ops.segment_sum` (``layout='segment_sum'``). Batched (:func:`jax.vmap`), the
+    lanes are moved last and the segment sum is used whatever the layout (faster than the slots
+    for 8 lanes). Reverse-mode derivatives are explicit: :math:`\partial/\partial x =
+    K^\top g` (the same layout of the transposed pattern), :math:`\partial/\partial w_e = g_{r_e}
+    x_{c_e}`."""
     # numpy index arrays (not jax arrays) so compiled programs embed them as constants
     r = np.asarray(rows, dtype=np.int32)
     c = np.asarray(cols, dtype=np.int32)
-    forward = _lanes_last_sum(r, c, n, True)
-    transpose = _lanes_last_sum(c, r, n, False)
+    if layout not in ("auto", "slots", "segment_sum"):
+        raise ValueError(f"layout={layout!r}; use 'auto', 'slots' or 'segment_sum'.")
+    fwd_slots, tr_slots = _Slots(r, c, n), _Slots(c, r, n)
+    slots = layout == "slots" or (layout == "auto" and _use_slots(fwd_slots) and _use_slots(tr_slots))
+    seg_f, seg_t = _segment_sum(r, c, n, True), _segment_sum(c, r, n, False)
+    forward = _lanes_last(_slot_sum(fwd_slots) if slots else seg_f, seg_f)
+    transpose = _lanes_last(_slot_sum(tr_slots) if slots else seg_t, seg_t)
 
     @jax.custom_vjp
     def product(x, w):
@@ -226,6 +298,37 @@ def sparse_product(rows, cols, n: int):
         return transpose(g, w), g[r] * x[c]
 
     product.defvjp(fwd, bwd)
+    product.layout = "slots" if slots else "segment_sum"
+    return product
+
+
+def constant_product(rows, cols, weights, n: int):
+    r"""``product(x) = K @ x`` for fixed values ``weights`` (NumPy): the row-slot weights are
+    computed once, in NumPy, and embedded in the compiled program (no per-step gather of the
+    values). Differentiable in ``x``; lanes last under :func:`jax.vmap`; the segment sum when the
+    rows are too uneven for slots (see :func:`sparse_product`)."""
+    r = np.asarray(rows, dtype=np.int32)
+    c = np.asarray(cols, dtype=np.int32)
+    w = np.asarray(weights)
+    fwd_slots, tr_slots = _Slots(r, c, n), _Slots(c, r, n)
+    if not (_use_slots(fwd_slots) and _use_slots(tr_slots)):
+        general = sparse_product(r, c, n, "segment_sum")
+        return lambda x: general(x, jnp.asarray(w, x.dtype))
+    fw, tw = fwd_slots.weights(w), tr_slots.weights(w)
+
+    def fn_of(slots, ws, seg):
+        return _lanes_last(lambda x, _: slots.apply(x, jnp.asarray(ws, x.dtype)),
+                           lambda x, _: seg(x, jnp.asarray(w, x.dtype)))
+
+    forward = fn_of(fwd_slots, fw, _segment_sum(r, c, n, True))
+    transpose = fn_of(tr_slots, tw, _segment_sum(c, r, n, False))
+    dummy = np.zeros((), np.float32)
+
+    @jax.custom_vjp
+    def product(x):
+        return forward(x, dummy)
+
+    product.defvjp(lambda x: (forward(x, dummy), None), lambda _, g: (transpose(g, dummy),))
     return product
 
 
@@ -240,7 +343,7 @@ class LocalCoupling:
     rows, cols : (nnz,) int32 arrays
         Coordinates of the non-zeros, sorted by row then column.
     weights : (nnz,) float array
-        The values :math:`K_{ij}` (the default of the traced parameter ``params['local']['w']``).
+        The values :math:`K_{ij}`.
     n : int
         Number of vertices.
     description : str
@@ -355,37 +458,45 @@ class LocalCoupling:
         h.update(np.ascontiguousarray(self.cols).tobytes())
         return h.hexdigest()
 
-    def matvec(self, x, weights=None, n_out: int | None = None, method: str = "segment_sum"):
+    def matvec(self, x, weights=None, n_out: int | None = None, method: str = "auto"):
         """``K @ x`` for ``x`` of shape ``(n,)`` (entries past ``n`` are ignored), ``weights`` the
-        traced values (default: the stored ones). ``n_out`` pads the result with zero rows (the
-        region nodes a surface network appends after the vertices).
+        traced values (``None``: the stored ones, embedded as constants — the fast path a
+        :class:`SurfaceNetwork` uses). ``n_out`` pads the result with zero rows (the region nodes
+        a surface network appends after the vertices).
 
-        ``method='segment_sum'`` (default) is :func:`sparse_product`: differentiable, and under
-        :func:`jax.vmap` it lays the lanes last so each gathered index moves all lanes at once;
-        ``'bcoo'`` uses :class:`jax.experimental.sparse.BCOO` (kept for the measurement in
+        ``method``: ``'auto'`` (row slots when the rows have similar lengths, else the segment
+        sum), ``'slots'``, ``'segment_sum'`` — all :func:`sparse_product`: differentiable, lanes
+        last under :func:`jax.vmap` — or ``'bcoo'``
+        (:class:`jax.experimental.sparse.BCOO`, kept for the measurement in
         benchmarks/surface.py)."""
-        w = jnp.asarray(self.weights if weights is None else weights)
+        if method not in MATVEC_METHODS:
+            raise ValueError(f"method={method!r}; use one of {', '.join(MATVEC_METHODS)}.")
         x = jnp.asarray(x)[:self.n]
-        if method == "segment_sum":
-            y = self.product(x, w)
+        if weights is None and method == "auto":
+            y = self._cached(("constant", np.dtype(x.dtype).name),
+                             lambda: constant_product(self.rows, self.cols, self.weights, self.n))(x)
         elif method == "bcoo":
             from jax.experimental import sparse as jsp
+            w = jnp.asarray(self.weights if weights is None else weights, x.dtype)
             idx = np.stack([self.rows, self.cols], axis=1)
             y = jsp.BCOO((w, idx), shape=(self.n, self.n), indices_sorted=True, unique_indices=True) @ x
         else:
-            raise ValueError(f"method={method!r}; use one of {', '.join(MATVEC_METHODS)}.")
+            w = jnp.asarray(self.weights if weights is None else weights)
+            y = self._cached(method, lambda: sparse_product(self.rows, self.cols, self.n, method))(x, w)
         if n_out is not None and n_out > self.n:
-            y = jnp.concatenate([y, jnp.zeros((n_out - self.n,), y.dtype)])
+            y = jnp.concatenate([y, jnp.zeros((n_out - self.n,) + y.shape[1:], y.dtype)])
         return y
+
+    def _cached(self, key, make):
+        ops = self.__dict__.setdefault("_ops", {})
+        if key not in ops:
+            ops[key] = make()
+        return ops[key]
 
     @property
     def product(self):
         """The differentiable, batching-aware ``product(x, w) = K(w) @ x`` (:func:`sparse_product`)."""
-        op = self.__dict__.get("_product")
-        if op is None:
-            op = sparse_product(self.rows, self.cols, self.n)
-            object.__setattr__(self, "_product", op)
-        return op
+        return self._cached("auto", lambda: sparse_product(self.rows, self.cols, self.n))
 
     def __repr__(self):
         return f"LocalCoupling({self.n} vertices, {self.nnz} non-zeros: {self.description})"

@@ -77,7 +77,6 @@ def _with_local(model: NodeModel, local: LocalCoupling, var: str, inp: str | Non
     if hit is not None and hit[0] is model:
         return hit[1]
     base = model.drift
-    weights = np.asarray(local.weights)
     rule = model.extra.get("local_coupling") if inp is None else None
     if inp is None and rule is None:
         inp = model.coupling_input
@@ -88,7 +87,7 @@ def _with_local(model: NodeModel, local: LocalCoupling, var: str, inp: str | Non
 
     def drift(state, params, inputs):
         src = state[var] if var in state else model.read(var, state, params)
-        lc = params["local_strength"] * local.matvec(src, weights.astype(src.dtype), n_out=n_nodes)
+        lc = params["local_strength"] * local.matvec(src, n_out=n_nodes)
         added = rule(lc, params) if rule is not None else {inp: lc}
         return base(state, params, {**inputs, **{k: inputs[k] + v for k, v in added.items()}})
 
