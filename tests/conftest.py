@@ -26,3 +26,35 @@ os.environ.pop("NEURALMASS_COMPILATION_CACHE", None)
 def pytest_unconfigure(config):
     if _OWNER:
         shutil.rmtree(_CACHE, ignore_errors=True)
+
+
+# Two workers (scripts/test.sh: -n 2 --dist loadfile) each take whole files from a queue. By
+# default pytest-xdist orders that queue by the number of tests in a file, so the few-but-slow
+# files (the documentation and example runs, a handful of tests each) were handed out last and one
+# worker ran on alone at the end. Longest file first instead (the classic longest-processing-time
+# rule): the files below, slowest first (CPU seconds measured one file at a time, see
+# scripts/test.sh), then every other file in its usual order. A new slow file belongs in this list.
+SLOWEST_FILES = (
+    "test_docs_examples.py",
+    "test_example_scripts.py",
+    "test_inference.py",
+    "test_explore.py",
+    "test_fit_cli.py",
+    "test_float64.py",
+    "test_engine.py",
+    "test_fit.py",
+    "test_gradient_checks.py",
+    "test_study.py",
+    "test_program_cache.py",
+    "test_gradients.py",
+)
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):      # pytest-xdist installed
+        config.option.loadscopereorder = False          # keep the order set below
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: i for i, name in enumerate(SLOWEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: file order kept
