@@ -32,8 +32,9 @@ def pytest_unconfigure(config):
 # default pytest-xdist orders that queue by the number of tests in a file, so the few-but-slow
 # files (the documentation and example runs, a handful of tests each) were handed out last and one
 # worker ran on alone at the end. Longest file first instead (the classic longest-processing-time
-# rule): the files below, slowest first (CPU seconds measured one file at a time, see
-# scripts/test.sh), then every other file in its usual order. A new slow file belongs in this list.
+# rule): the files below, slowest first (their times in the test command's --durations list and
+# CPU seconds measured one file at a time), then every other file, those with more tests first (as
+# pytest-xdist would). A new slow file belongs in this list.
 SLOWEST_FILES = (
     "test_docs_examples.py",
     "test_example_scripts.py",
@@ -56,5 +57,9 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    from collections import Counter
+
     rank = {name: i for i, name in enumerate(SLOWEST_FILES)}
-    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))   # stable: file order kept
+    n_tests = Counter(item.path for item in items)
+    # stable sort, one key per file: each file's tests stay together and in their order
+    items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), -n_tests[item.path]))
