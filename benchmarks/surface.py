@@ -9,6 +9,7 @@ Generic2dOscillator at its defaults, Heun at dt = 0.1 ms — the set-up of
     python benchmarks/surface.py --peers /work/tvb-venv/bin/python   # TVB timed in the same run
     python benchmarks/surface.py --matvec              # the sparse-product measurement
     python benchmarks/surface.py --memory 60000        # peak RSS of a 60 s run with EEG
+    python benchmarks/surface.py --devices 2           # the batch's lanes split over 2 CPU devices
 
 Steady state: a compiled 200 ms run (a 1 ms temporal average of V, region means every 1 ms)
 timed after a warm-up, median of ``--repeats`` calls; reported as milliseconds per step and wall
@@ -53,7 +54,11 @@ def build(local_strength=1.0):
                           coupling="linear", k=A, speed=SPEED, init=init)
 
 
-def ours(duration_ms: float, repeats: int, lanes: int) -> dict:
+def ours(duration_ms: float, repeats: int, lanes: int, devices: int = 1) -> dict:
+    """Ours, one lane and ``lanes`` lanes; with ``devices > 1`` (CPU devices made by
+    ``--xla_force_host_platform_device_count``, see main) the lanes' parameters are placed split
+    over the devices (:class:`jax.sharding.NamedSharding`), and the batched program, compiled once,
+    runs each device's lanes on its own core."""
     import jax
     import neuralmass as nm
     from neuralmass.surface import RegionAverage
@@ -64,6 +69,11 @@ def ours(duration_ms: float, repeats: int, lanes: int) -> dict:
     out = {}
     for B in (1, lanes):
         params = {} if B == 1 else {"local_strength": np.linspace(0.5, 1.5, B)}
+        if B > 1 and devices > 1:
+            from jax.sharding import Mesh, NamedSharding, PartitionSpec
+            mesh = Mesh(np.array(jax.devices()[:devices]), ("lanes",))
+            params = {"local_strength": jax.device_put(np.linspace(0.5, 1.5, B).astype(np.float32),
+                                                       NamedSharding(mesh, PartitionSpec("lanes")))}
 
         def call(params=params):
             r = sim.run(duration_ms, monitors=mons, key=0, params=params)
@@ -192,13 +202,19 @@ def main():
     ap.add_argument("--matvec", action="store_true", help="only the sparse-product measurement")
     ap.add_argument("--memory", type=float, metavar="MS", help="only the peak RSS of a run of MS ms with EEG")
     ap.add_argument("--chunk-steps", type=int, default=10_000, help="steps per chunk of the --memory run")
+    ap.add_argument("--devices", type=int, default=1,
+                    help="split the lanes of the batch over this many CPU devices (one per core)")
     args = ap.parse_args()
+    if args.devices > 1:
+        # must be set before JAX starts (neuralmass is imported inside the functions below)
+        os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "")
+                                   + f" --xla_force_host_platform_device_count={args.devices}")
     if args.matvec:
         return matvec(args.repeats)
     if args.memory:
         return memory(args.memory, args.chunk_steps)
     load = os.getloadavg()[0]
-    res = ours(args.duration, args.repeats, args.lanes)
+    res = ours(args.duration, args.repeats, args.lanes, args.devices)
     load_end = os.getloadavg()[0]
     if args.peers:
         tvb = peers(args.peers, args.repeats, args.duration, args.peer_script)
@@ -213,7 +229,8 @@ def main():
     for B, r in res.items():
         per_sim = r["s_per_sim_s"] / B
         speedup = f"{t / per_sim:.1f}x" if t else "-"
-        name = "neuralmass, 1 lane" if B == 1 else f"neuralmass, {B} lanes (per lane: {per_sim:.2f} s)"
+        split = f", over {args.devices} CPU devices" if args.devices > 1 else ""
+        name = "neuralmass, 1 lane" if B == 1 else f"neuralmass, {B} lanes{split} (per lane: {per_sim:.2f} s)"
         print(f"{name:<46}{r['ms_per_step']:>9.3f}{r['s_per_sim_s']:>14.2f}{speedup:>9}")
     if t:
         print(f"{label:<44}{tvb.get('tvb_ms_per_step', float('nan')):>9.3f}{t:>14.2f}{'1.0x':>9}")

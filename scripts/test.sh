@@ -14,7 +14,8 @@ export MPLBACKEND=Agg
 # pyflakes and syntax errors ([tool.ruff] in pyproject.toml)
 .venv/bin/ruff check src tests benchmarks scripts examples
 # two worker processes (pytest-xdist), each test file on one worker so that its module fixtures
-# are built once: 11.5 min instead of 17.5 on 2 cores; pass -n 0 to run in one process
+# are built once; the slowest files are handed out first (SLOWEST_FILES in tests/conftest.py), so
+# the two workers finish together; pass -n 0 to run in one process
 # --durations=25: the slowest tests are listed on every run; with CI=true a test skipped for a
 # missing optional import fails the run (tests/_ci_skips.py)
 .venv/bin/python -m pytest -q -n 2 --dist loadfile --durations=25 "$@"

@@ -26,3 +26,40 @@ os.environ.pop("NEURALMASS_COMPILATION_CACHE", None)
 def pytest_unconfigure(config):
     if _OWNER:
         shutil.rmtree(_CACHE, ignore_errors=True)
+
+
+# Two workers (scripts/test.sh: -n 2 --dist loadfile) each take whole files from a queue. By
+# default pytest-xdist orders that queue by the number of tests in a file, so the few-but-slow
+# files (the documentation and example runs, a handful of tests each) were handed out last and one
+# worker ran on alone at the end. Longest file first instead (the classic longest-processing-time
+# rule): the files below, slowest first (their times in the test command's --durations list and
+# CPU seconds measured one file at a time), then every other file, those with more tests first (as
+# pytest-xdist would). A new slow file belongs in this list.
+SLOWEST_FILES = (                 # CPU seconds, one file alone on a loaded machine (2026-12-06)
+    "test_example_scripts.py",    # ~280 (246 with jr_paper_comparison.py cut off by its timeout)
+    "test_docs_examples.py",      # 204
+    "test_inference.py",          # its quick study runs in a background process beside the tests
+    "test_explore.py",            # 152
+    "test_float64.py",            # 102
+    "test_engine.py",             # 93
+    "test_fit_cli.py",
+    "test_fit.py",
+    "test_gradient_checks.py",
+    "test_study.py",
+    "test_program_cache.py",
+    "test_gradients.py",
+)
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):      # pytest-xdist installed
+        config.option.loadscopereorder = False          # keep the order set below
+
+
+def pytest_collection_modifyitems(config, items):
+    from collections import Counter
+
+    rank = {name: i for i, name in enumerate(SLOWEST_FILES)}
+    n_tests = Counter(item.path for item in items)
+    # stable sort, one key per file: each file's tests stay together and in their order
+    items.sort(key=lambda item: (rank.get(item.path.name, len(rank)), -n_tests[item.path]))

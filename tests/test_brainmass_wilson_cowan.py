@@ -149,7 +149,7 @@ def test_zero_delays_are_the_wilson_cowan_model():
     kw = dict(wEE=11.0, wEI=12.0, wIE=5.0, wII=10.0, rE_init=0.1, rI_init=0.05, method="euler")
     a = nm.Simulator(nm.WilsonCowanDelayedStep(1, delay_EE=0.0, delay_IE=0.0, delay_EI=0.0, delay_II=0.0, **kw),
                      dt=0.05).run(30.0, inputs={"rE_inp": 1.5, "rI_inp": 0.5}, monitors=["rE", "rI"])
-    b = nm.Simulator(nm.WilsonCowanStep(1, **kw), dt=0.05).run(30.0, inputs={"rE_inp": 1.5, "rI_inp": 0.5},
+    b = nm.Simulator(nm.WilsonCowanStep(1, table_names=True, **kw), dt=0.05).run(30.0, inputs={"rE_inp": 1.5, "rI_inp": 0.5},
                                                                monitors=["rE", "rI"])
     for s in ("rE", "rI"):
         np.testing.assert_allclose(np.asarray(a[s]), np.asarray(b[s]), rtol=1e-6, atol=1e-7)
@@ -294,7 +294,7 @@ def test_three_population_without_m_coupling_is_wilson_cowan():
     kw = dict(wEE=11.0, wEI=12.0, wIE=5.0, wII=10.0, rE_init=0.1, rI_init=0.05)
     a = nm.Simulator(nm.WilsonCowanThreePopulationStep(1, wEM=0.0, wIM=0.0, **kw), dt=0.05).run(
         20.0, inputs={"rE_inp": 1.5, "rM_inp": 2.0}, monitors=["rE", "rI", "rM"])
-    b = nm.Simulator(nm.WilsonCowanStep(1, **kw), dt=0.05).run(20.0, inputs={"rE_inp": 1.5}, monitors=["rE", "rI"])
+    b = nm.Simulator(nm.WilsonCowanStep(1, table_names=True, **kw), dt=0.05).run(20.0, inputs={"rE_inp": 1.5}, monitors=["rE", "rI"])
     for s in ("rE", "rI"):
         np.testing.assert_allclose(np.asarray(a[s]), np.asarray(b[s]), rtol=1e-6, atol=1e-7)
     assert _last(a, "rM") > 0.05

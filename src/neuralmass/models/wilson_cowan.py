@@ -39,7 +39,7 @@ import jax.numpy as jnp
 from .base import InputVar, NodeModel, Parameter, StateVar
 from .module import KeywordConventionWarning, caller_stacklevel
 
-__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid", "wc_relax", "wc_rates", "wilson_cowan_family",
+__all__ = ["WILSON_COWAN", "wilson_cowan_drift", "wc_sigmoid", "wc_relax", "wc_rates", "wilson_cowan_family", "TABLE_NAMED_VARIANT",
            "brainmass_weight_names"]
 
 _SWAP = {"wEI": "wIE", "wIE": "wEI"}
@@ -97,6 +97,11 @@ def wilson_cowan_drift(state, params, inputs):
     P = params
     return wc_rates(state, P, inputs, lambda x: wc_sigmoid(x, P["a_E"], P["theta_E"]),
                     lambda x: wc_sigmoid(x, P["a_I"], P["theta_I"]))
+
+
+#: ``extra`` of the variants whose brainmass classes already name the weights target←source, as
+#: the tables do (no weight-name swap), and whose ``update`` takes the inputs positionally
+TABLE_NAMED_VARIANT = {"positional_inputs": ("rE_inp", "rI_inp"), "step_keywords": None}
 
 
 def wilson_cowan_family(name, doc, params, drift, reference, default_dt=0.1, extra=None, states=(),

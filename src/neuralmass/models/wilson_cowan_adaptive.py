@@ -30,7 +30,7 @@ from __future__ import annotations
 import brainunit as u
 
 from .base import Parameter, StateVar
-from .wilson_cowan import WILSON_COWAN, wc_rates, wc_sigmoid, wilson_cowan_family
+from .wilson_cowan import TABLE_NAMED_VARIANT, WILSON_COWAN, wc_rates, wc_sigmoid, wilson_cowan_family
 
 __all__ = ["WILSON_COWAN_ADAPTIVE", "wilson_cowan_adaptive_drift", "WC_VARIANT_PARAMS"]
 
@@ -64,6 +64,4 @@ WILSON_COWAN_ADAPTIVE = wilson_cowan_family(
     wilson_cowan_adaptive_drift, "Wilson & Cowan (1972) Biophys J 12:1; Benda & Herz (2003) Neural Comput 15:2523",
     states=(StateVar("aE", 0.0, None, (0.0, 0.005), "excitatory adaptation current"),
             StateVar("aI", 0.0, None, (0.0, 0.005), "inhibitory adaptation current")),
-    extra={"positional_inputs": ("rE_inp", "rI_inp"),
-           # brainmass names this variant's weights target←source, as the table: no swap
-           "step_keywords": None})
+    extra=TABLE_NAMED_VARIANT)

@@ -31,7 +31,7 @@ from __future__ import annotations
 import brainunit as u
 
 from .base import InputVar, Parameter
-from .wilson_cowan import wc_relax, wc_sigmoid, wilson_cowan_family
+from .wilson_cowan import TABLE_NAMED_VARIANT, wc_relax, wc_sigmoid, wilson_cowan_family
 from .wilson_cowan_adaptive import WC_VARIANT_PARAMS
 
 __all__ = ["WILSON_COWAN_DELAYED", "wilson_cowan_delayed_drift"]
@@ -62,6 +62,4 @@ WILSON_COWAN_DELAYED = wilson_cowan_family(
     "Phil Trans R Soc A 367:1117",
     inputs=tuple(InputVar(k, None, None, None, f"{s} delayed by {p} (filled by the node's history)")
                  for k, (s, p) in _DELAYED.items()),
-    extra={"node_delays": _DELAYED, "positional_inputs": ("rE_inp", "rI_inp"),
-           # brainmass names this variant's weights target←source, as the table: no swap
-           "step_keywords": None})
+    extra={"node_delays": _DELAYED, **TABLE_NAMED_VARIANT})

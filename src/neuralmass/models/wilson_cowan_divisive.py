@@ -21,7 +21,7 @@ Reviews Neuroscience*, 13(1), 51–62.
 from __future__ import annotations
 
 from .base import Parameter
-from .wilson_cowan import WILSON_COWAN, wc_relax, wc_sigmoid, wilson_cowan_family
+from .wilson_cowan import TABLE_NAMED_VARIANT, WILSON_COWAN, wc_relax, wc_sigmoid, wilson_cowan_family
 
 __all__ = ["WILSON_COWAN_DIVISIVE", "wilson_cowan_divisive_drift", "DIVISIVE_PARAMS"]
 
@@ -51,6 +51,4 @@ WILSON_COWAN_DIVISIVE = wilson_cowan_family(
     "WilsonCowanDivisive", "Wilson–Cowan E/I populations, inhibition divides the gain",
     DIVISIVE_PARAMS, wilson_cowan_divisive_drift,
     "Wilson & Cowan (1972) Biophys J 12:1; Carandini & Heeger (2012) Nat Rev Neurosci 13:51",
-    extra={"positional_inputs": ("rE_inp", "rI_inp"),
-           # brainmass names this variant's weights target←source, as the table: no swap
-           "step_keywords": None})
+    extra=TABLE_NAMED_VARIANT)

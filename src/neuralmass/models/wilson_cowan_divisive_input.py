@@ -20,7 +20,7 @@ Reviews Neuroscience*, 13(1), 51–62.
 
 from __future__ import annotations
 
-from .wilson_cowan import wc_relax, wc_sigmoid, wilson_cowan_family
+from .wilson_cowan import TABLE_NAMED_VARIANT, wc_relax, wc_sigmoid, wilson_cowan_family
 from .wilson_cowan_divisive import DIVISIVE_PARAMS
 
 __all__ = ["WILSON_COWAN_DIVISIVE_INPUT", "wilson_cowan_divisive_input_drift"]
@@ -40,6 +40,4 @@ WILSON_COWAN_DIVISIVE_INPUT = wilson_cowan_family(
     "WilsonCowanDivisiveInput", "Wilson–Cowan E/I populations, inhibition divides the recurrent input",
     DIVISIVE_PARAMS, wilson_cowan_divisive_input_drift,
     "Wilson & Cowan (1972) Biophys J 12:1; Carandini & Heeger (2012) Nat Rev Neurosci 13:51",
-    extra={"positional_inputs": ("rE_inp", "rI_inp"),
-           # brainmass names this variant's weights target←source, as the table: no swap
-           "step_keywords": None})
+    extra=TABLE_NAMED_VARIANT)

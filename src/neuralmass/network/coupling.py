@@ -64,6 +64,7 @@ import numpy as np
 
 from ..models.base import Parameter
 from ..models.jansen_rit import jr_sigmoid
+from ..typing import Array
 from ..units import magnitude
 
 __all__ = [
@@ -454,7 +455,7 @@ def _formula(cls, delayed, local, w, k, **params):
     return c.evaluate(delayed, local, w, p)
 
 
-def linear(delayed, w, k=1.0):
+def linear(delayed: Array, w: Array, k: Array = 1.0) -> Array:
     r"""Linear (additive) coupling :math:`k \sum_j w_{ij} x_j(t-\tau_{ij})`.
 
     Parameters
@@ -469,7 +470,7 @@ def linear(delayed, w, k=1.0):
     return _formula(LinearCoupling, delayed, None, w, k)
 
 
-def diffusive(delayed, local, w, k=1.0):
+def diffusive(delayed: Array, local: Array, w: Array, k: Array = 1.0) -> Array:
     r"""Diffusive (difference) coupling :math:`k \sum_j w_{ij} (x_j(t-\tau_{ij}) - x_i(t))`.
 
     ``local`` is the current value ``x_i(t)`` of every target, shape (n,).
@@ -477,14 +478,16 @@ def diffusive(delayed, local, w, k=1.0):
     return _formula(DiffusiveCoupling, delayed, local, w, k)
 
 
-def sigmoidal(delayed, w, k=1.0, cmin=-1.0, cmax=1.0, midpoint=0.0, a=1.0, sigma=230.0):
+def sigmoidal(delayed: Array, w: Array, k: Array = 1.0, cmin: Array = -1.0, cmax: Array = 1.0,
+              midpoint: Array = 0.0, a: Array = 1.0, sigma: Array = 230.0) -> Array:
     r"""TVB sigmoidal coupling, scaled by ``k``:
     :math:`k[c_{min} + (c_{max}-c_{min}) / (1 + \exp(-a(\sum_j w_{ij} x_j - m)/\sigma))]`."""
     return _formula(SigmoidalCoupling, delayed, None, w, k, cmin=cmin, cmax=cmax, midpoint=midpoint,
                     a=a, sigma=sigma)
 
 
-def sigmoidal_jansen_rit(delayed, w, k=1.0, e0=0.0025, v0=6.0, r=0.56, cmin=0.0):
+def sigmoidal_jansen_rit(delayed: Array, w: Array, k: Array = 1.0, e0: Array = 0.0025, v0: Array = 6.0,
+                         r: Array = 0.56, cmin: Array = 0.0) -> Array:
     r"""Jansen–Rit pre-synaptic sigmoid coupling :math:`k \sum_j w_{ij} [c_{min} + S(v_j(t-\tau_{ij}))]`.
 
     ``delayed`` holds the source potentials :math:`v = y_1 - y_2` in mV; here (plain canonical
@@ -493,17 +496,17 @@ def sigmoidal_jansen_rit(delayed, w, k=1.0, e0=0.0025, v0=6.0, r=0.56, cmin=0.0)
     return _formula(SigmoidalJansenRitCoupling, delayed, None, w, k, e0=e0, v0=v0, r=r, cmin=cmin)
 
 
-def tanh(delayed, w, k=1.0, midpoint=0.0, sigma=1.0):
+def tanh(delayed: Array, w: Array, k: Array = 1.0, midpoint: Array = 0.0, sigma: Array = 1.0) -> Array:
     r"""Hyperbolic-tangent coupling :math:`k \sum_j w_{ij} \tanh((x_j(t-\tau_{ij}) - m)/\sigma)`."""
     return _formula(TanhCoupling, delayed, None, w, k, midpoint=midpoint, sigma=sigma)
 
 
-def hyperbolic_tangent(delayed, w, k=0.5, scale=2.0):
+def hyperbolic_tangent(delayed: Array, w: Array, k: Array = 0.5, scale: Array = 2.0) -> Array:
     r"""Coupling saturated after the sum, :math:`k \tanh(s \sum_j w_{ij} x_j(t-\tau_{ij}))`."""
     return _formula(HyperbolicTangentCoupling, delayed, None, w, k, scale=scale)
 
 
-def kuramoto(delayed, local, w, k=1.0, alpha=0.0):
+def kuramoto(delayed: Array, local: Array, w: Array, k: Array = 1.0, alpha: Array = 0.0) -> Array:
     r"""Sine coupling :math:`k \sum_j w_{ij} \sin(\theta_j(t-\tau_{ij}) - \theta_i(t) - \alpha)`
     (phases in rad; ``alpha`` the phase lag)."""
     return _formula(KuramotoCoupling, delayed, local, w, k, alpha=alpha)
@@ -559,7 +562,7 @@ def _operands(delayed_x, conn, n_out: int | None = None):
                      f"(..., {n_out}, {n_in}), (..., {n_out * n_in}) or ({n_in},).")
 
 
-def additive_coupling(delayed_x, conn, k=1.0, b=0.0):
+def additive_coupling(delayed_x: Array, conn: Array, k: Array = 1.0, b: Array = 0.0) -> Array:
     r"""brainmass's additive coupling :math:`c_i = k \sum_j w_{ij} x_{ij} + b` (:func:`linear` plus
     an offset). ``delayed_x[..., i, j]`` is source ``j`` as seen by target ``i``; units of ``k``,
     ``conn`` and ``delayed_x`` multiply, ``b`` is in the unit of the result."""
@@ -570,7 +573,7 @@ def additive_coupling(delayed_x, conn, k=1.0, b=0.0):
     return _attach(out, unit)
 
 
-def diffusive_coupling(delayed_x, y, conn, k):
+def diffusive_coupling(delayed_x: Array, y: Array, conn: Array, k: Array) -> Array:
     r"""brainmass's diffusive coupling :math:`c_i = k \sum_j w_{ij}(x_{ij} - y_i)` (:func:`diffusive`);
     ``y`` (targets, ``(..., n_out)``) fixes ``n_out`` of a flattened non-square ``conn``."""
     yv = jnp.asarray(magnitude(y() if callable(y) else y), dtype=float)
@@ -579,7 +582,8 @@ def diffusive_coupling(delayed_x, y, conn, k):
     return _attach(diffusive(x, yv, w, magnitude(k)), unit)
 
 
-def sigmoidal_coupling(delayed_x, conn, k=1.0, a=1.0, b=0.0, slope=1.0, midpoint=0.0):
+def sigmoidal_coupling(delayed_x: Array, conn: Array, k: Array = 1.0, a: Array = 1.0, b: Array = 0.0,
+                       slope: Array = 1.0, midpoint: Array = 0.0) -> Array:
     r"""brainmass's sigmoidal coupling
     :math:`c_i = k\,/\big(1 + \exp(-\mathrm{slope}\,(a \sum_j w_{ij} x_{ij} + b - \mathrm{midpoint}))\big)`.
 
@@ -592,7 +596,8 @@ def sigmoidal_coupling(delayed_x, conn, k=1.0, a=1.0, b=0.0, slope=1.0, midpoint
     return _attach(magnitude(k) * SigmoidalCoupling.post(arg, None, None, p), _unit(k))
 
 
-def sigmoidal_jansen_rit_coupling(delayed_x, conn, k=1.0, cmin=0.0, cmax=0.005, midpoint=6.0, r=0.56):
+def sigmoidal_jansen_rit_coupling(delayed_x: Array, conn: Array, k: Array = 1.0, cmin: Array = 0.0,
+                                  cmax: Array = 0.005, midpoint: Array = 6.0, r: Array = 0.56) -> Array:
     r"""brainmass's Jansen–Rit coupling :math:`c_i = k \sum_j w_{ij}\,\sigma(x_{ij})`,
     :math:`\sigma(v) = c_{min} + (c_{max} - c_{min})/(1 + e^{r(\mathrm{midpoint} - v)})`.
 
@@ -607,7 +612,7 @@ def sigmoidal_jansen_rit_coupling(delayed_x, conn, k=1.0, cmin=0.0, cmax=0.005, 
     return _attach(out, _unit(k, conn))
 
 
-def hyperbolic_tangent_coupling(delayed_x, conn, k=0.5, scale=2.0):
+def hyperbolic_tangent_coupling(delayed_x: Array, conn: Array, k: Array = 0.5, scale: Array = 2.0) -> Array:
     r"""brainmass's hyperbolic-tangent coupling :math:`c_i = k \tanh(\mathrm{scale} \sum_j w_{ij} x_{ij})`
     (:func:`hyperbolic_tangent`)."""
     x, w = _operands(delayed_x, conn)
