@@ -131,27 +131,28 @@ def test_local_product_and_its_gradients_equal_scipy(sphere, method):
 
 
 def test_local_product_with_stored_weights_and_uneven_rows(sphere):
-    """The network's path (stored weights embedded as constants, row slots) equals SciPy, with the
-    transpose as its derivative, batched or not; a kernel whose rows differ a lot in length takes
-    the segment sum and gives the same product."""
+    """The network's path (stored weights, in the state's dtype) equals SciPy, with the transpose
+    as its derivative, batched or not; a kernel whose rows differ a lot in length gives the same
+    product in row slots (padded to the widest row) as in the segment sum."""
     rng = np.random.default_rng(1)
     lc = LocalCoupling.from_kernel(sphere, "gaussian", cutoff="25 mm", sigma="8 mm")
     K = lc.to_scipy()
     x, g = rng.standard_normal(lc.n), rng.standard_normal(lc.n)
     with jax.enable_x64(True):
         np.testing.assert_allclose(np.asarray(lc.matvec(jnp.asarray(x))), K @ x, rtol=1e-12, atol=1e-12)
+        assert lc.matvec(jnp.asarray(x, jnp.float32)).dtype == jnp.float32
         gx = jax.grad(lambda x_: jnp.dot(g, lc.matvec(x_)))(jnp.asarray(x))
         np.testing.assert_allclose(np.asarray(gx), K.T @ g, rtol=1e-12, atol=1e-12)
         X = rng.standard_normal((4, lc.n))
         np.testing.assert_allclose(np.asarray(jax.vmap(lc.matvec)(jnp.asarray(X))), (K @ X.T).T,
                                    rtol=1e-12, atol=1e-12)
-        # one vertex linked to all others: padding to its row would cost n x n, so no slots
+        # one vertex linked to all others
         M = K.tolil()
         M[0, :] = 0.01
         uneven = LocalCoupling.from_matrix(M.tocsr())
-        assert uneven.product.layout == "segment_sum" and lc.product.layout == "slots"
-        np.testing.assert_allclose(np.asarray(uneven.matvec(jnp.asarray(x))), uneven.to_scipy() @ x,
-                                   rtol=1e-12, atol=1e-12)
+        for method in ("slots", "segment_sum"):
+            np.testing.assert_allclose(np.asarray(uneven.matvec(jnp.asarray(x), method=method)),
+                                       uneven.to_scipy() @ x, rtol=1e-12, atol=1e-12)
 
 
 def test_region_mean_equals_numpy_average(sphere, connectome):

@@ -34,14 +34,12 @@ with 5 mm edges (tests/test_surface.py; 2/√3 on a regular triangular lattice).
 ``'euclidean'`` is the straight-line distance, which also links vertices across a sulcus and is
 therefore only an approximation for folded cortex.
 
-Storage and product: the matrix is kept as sorted COO index arrays. A surface network embeds its
-values as constants in the compiled program, laid out in *row slots* (ELLPACK: each vertex's
-entries padded to the widest row, 11 on tvb-data's 16k kernel), so that the product is a sum of
-a few contiguous gathers with no scatter; with explicit ``weights``, :meth:`LocalCoupling.matvec`
-is differentiable with respect to them too. Rows of very different lengths (a wide kernel on an
-uneven mesh) fall back to a gather and a sorted :func:`jax.ops.segment_sum`, which is also what a
-batch of lanes (:func:`jax.vmap`) uses, with the lanes moved last: for 8 lanes it beat the slots.
-Measurements: docs/surface.md.
+Storage and product: the matrix is kept as sorted COO index arrays; the product is a gather and
+a sorted :func:`jax.ops.segment_sum`, with a :func:`jax.vmap` rule that moves the lanes last and
+explicit reverse-mode derivatives (with explicit ``weights``, :meth:`LocalCoupling.matvec` is
+differentiable with respect to them too). A row-slot layout (ELLPACK) is kept as an option: it
+is faster for a product alone but was slower inside the network's step. Measurements:
+docs/surface.md.
 
 References
 ----------
@@ -68,7 +66,7 @@ from ..tvbdata import tvb_data_path
 from ..units import DISTANCE, is_quantity, parse_quantity, to_canonical
 from .mesh import Surface
 
-__all__ = ["LocalCoupling", "sparse_product", "constant_product", "KERNELS", "kernel_values", "geodesic_distances",
+__all__ = ["LocalCoupling", "sparse_product", "KERNELS", "kernel_values", "geodesic_distances",
            "euclidean_distances", "edge_graph", "MATVEC_METHODS"]
 
 #: kernel name -> (function of distance in mm and parameters, {parameter: (default, is a length)})
@@ -255,24 +253,15 @@ def _slot_sum(slots: _Slots):
     return fn
 
 
-#: a row-slot layout is used when its padding costs at most this factor over the non-zeros and
-#: the widest row has at most ``SLOT_MAX_WIDTH`` entries (otherwise the sorted segment sum)
-SLOT_MAX_PADDING, SLOT_MAX_WIDTH = 2.0, 48
-
-
-def _use_slots(slots: _Slots) -> bool:
-    return 0 < slots.width <= SLOT_MAX_WIDTH and slots.width * slots.n <= SLOT_MAX_PADDING * max(slots.nnz, 1)
-
-
 def sparse_product(rows, cols, n: int, layout: str = "auto"):
     r"""``product(x, w) = K @ x`` with :math:`K_{r_e c_e} = w_e` (COO sorted by row).
 
-    Two layouts, chosen by measurement on the 16k cortex (docs/surface.md): for one lane, row slots
-    (ELLPACK: a sum of ``width`` contiguous gathers, no scatter; about 2x faster than the segment
-    sum) when rows have similar lengths (``layout='auto'`` checks the padding), else a gather and a
-    sorted :func:`jax.ops.segment_sum` (``layout='segment_sum'``). Batched (:func:`jax.vmap`), the
-    lanes are moved last and the segment sum is used whatever the layout (faster than the slots
-    for 8 lanes). Reverse-mode derivatives are explicit: :math:`\partial/\partial x =
+    Two layouts for one lane: a gather and a sorted :func:`jax.ops.segment_sum` (``'auto'``,
+    ``'segment_sum'``), and row slots (``'slots'``; ELLPACK: a sum of ``width`` contiguous gathers,
+    no scatter). The slots were about 2x faster for a product alone on the 16k cortex but 3x
+    slower per step inside the surface network's Heun step (docs/surface.md), so ``'auto'`` is
+    the segment sum. Batched (:func:`jax.vmap`), the lanes are moved last and the segment sum is
+    used whatever the layout. Reverse-mode derivatives are explicit: :math:`\partial/\partial x =
     K^\top g` (the same layout of the transposed pattern), :math:`\partial/\partial w_e = g_{r_e}
     x_{c_e}`."""
     # numpy index arrays (not jax arrays) so compiled programs embed them as constants
@@ -280,11 +269,10 @@ def sparse_product(rows, cols, n: int, layout: str = "auto"):
     c = np.asarray(cols, dtype=np.int32)
     if layout not in ("auto", "slots", "segment_sum"):
         raise ValueError(f"layout={layout!r}; use 'auto', 'slots' or 'segment_sum'.")
-    fwd_slots, tr_slots = _Slots(r, c, n), _Slots(c, r, n)
-    slots = layout == "slots" or (layout == "auto" and _use_slots(fwd_slots) and _use_slots(tr_slots))
+    slots = layout == "slots"
     seg_f, seg_t = _segment_sum(r, c, n, True), _segment_sum(c, r, n, False)
-    forward = _lanes_last(_slot_sum(fwd_slots) if slots else seg_f, seg_f)
-    transpose = _lanes_last(_slot_sum(tr_slots) if slots else seg_t, seg_t)
+    forward = _lanes_last(_slot_sum(_Slots(r, c, n)) if slots else seg_f, seg_f)
+    transpose = _lanes_last(_slot_sum(_Slots(c, r, n)) if slots else seg_t, seg_t)
 
     @jax.custom_vjp
     def product(x, w):
@@ -299,36 +287,6 @@ def sparse_product(rows, cols, n: int, layout: str = "auto"):
 
     product.defvjp(fwd, bwd)
     product.layout = "slots" if slots else "segment_sum"
-    return product
-
-
-def constant_product(rows, cols, weights, n: int):
-    r"""``product(x) = K @ x`` for fixed values ``weights`` (NumPy): the row-slot weights are
-    computed once, in NumPy, and embedded in the compiled program (no per-step gather of the
-    values). Differentiable in ``x``; lanes last under :func:`jax.vmap`; the segment sum when the
-    rows are too uneven for slots (see :func:`sparse_product`)."""
-    r = np.asarray(rows, dtype=np.int32)
-    c = np.asarray(cols, dtype=np.int32)
-    w = np.asarray(weights)
-    fwd_slots, tr_slots = _Slots(r, c, n), _Slots(c, r, n)
-    if not (_use_slots(fwd_slots) and _use_slots(tr_slots)):
-        general = sparse_product(r, c, n, "segment_sum")
-        return lambda x: general(x, jnp.asarray(w, x.dtype))
-    fw, tw = fwd_slots.weights(w), tr_slots.weights(w)
-
-    def fn_of(slots, ws, seg):
-        return _lanes_last(lambda x, _: slots.apply(x, jnp.asarray(ws, x.dtype)),
-                           lambda x, _: seg(x, jnp.asarray(w, x.dtype)))
-
-    forward = fn_of(fwd_slots, fw, _segment_sum(r, c, n, True))
-    transpose = fn_of(tr_slots, tw, _segment_sum(c, r, n, False))
-    dummy = np.zeros((), np.float32)
-
-    @jax.custom_vjp
-    def product(x):
-        return forward(x, dummy)
-
-    product.defvjp(lambda x: (forward(x, dummy), None), lambda _, g: (transpose(g, dummy),))
     return product
 
 
@@ -460,28 +418,23 @@ class LocalCoupling:
 
     def matvec(self, x, weights=None, n_out: int | None = None, method: str = "auto"):
         """``K @ x`` for ``x`` of shape ``(n,)`` (entries past ``n`` are ignored), ``weights`` the
-        traced values (``None``: the stored ones, embedded as constants — the fast path a
-        :class:`SurfaceNetwork` uses). ``n_out`` pads the result with zero rows (the region nodes
+        traced values (``None``: the stored ones). ``n_out`` pads the result with zero rows (the region nodes
         a surface network appends after the vertices).
 
-        ``method``: ``'auto'`` (row slots when the rows have similar lengths, else the segment
-        sum), ``'slots'``, ``'segment_sum'`` — all :func:`sparse_product`: differentiable, lanes
-        last under :func:`jax.vmap` — or ``'bcoo'``
+        ``method``: ``'auto'`` (the segment sum), ``'slots'``, ``'segment_sum'`` — all
+        :func:`sparse_product`: differentiable, lanes last under :func:`jax.vmap` — or ``'bcoo'``
         (:class:`jax.experimental.sparse.BCOO`, kept for the measurement in
         benchmarks/surface.py)."""
         if method not in MATVEC_METHODS:
             raise ValueError(f"method={method!r}; use one of {', '.join(MATVEC_METHODS)}.")
         x = jnp.asarray(x)[:self.n]
-        if weights is None and method == "auto":
-            y = self._cached(("constant", np.dtype(x.dtype).name),
-                             lambda: constant_product(self.rows, self.cols, self.weights, self.n))(x)
-        elif method == "bcoo":
+        if method == "bcoo":
             from jax.experimental import sparse as jsp
             w = jnp.asarray(self.weights if weights is None else weights, x.dtype)
             idx = np.stack([self.rows, self.cols], axis=1)
             y = jsp.BCOO((w, idx), shape=(self.n, self.n), indices_sorted=True, unique_indices=True) @ x
         else:
-            w = jnp.asarray(self.weights if weights is None else weights)
+            w = jnp.asarray(self.weights, x.dtype) if weights is None else jnp.asarray(weights)
             y = self._cached(method, lambda: sparse_product(self.rows, self.cols, self.n, method))(x, w)
         if n_out is not None and n_out > self.n:
             y = jnp.concatenate([y, jnp.zeros((n_out - self.n,) + y.shape[1:], y.dtype)])
