@@ -34,6 +34,7 @@ import dataclasses
 
 import brainunit as u
 
+from ..units import magnitude
 from .base import InputVar, NodeModel, StateVar
 from .module import NodeModule
 
@@ -75,9 +76,7 @@ XY_OSCILLATOR = NodeModel(
 
 def _per_ms(value):
     """A derivative returned by ``dx``/``dy``: a plain number (per ms) or a Quantity in 1/time."""
-    if isinstance(value, u.Quantity):
-        return value.to_decimal(PER_MS)
-    return value
+    return magnitude(value, PER_MS, "the derivative returned by dx/dy")
 
 
 class XY_Oscillator(NodeModule):
