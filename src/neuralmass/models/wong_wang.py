@@ -39,7 +39,7 @@ import jax.numpy as jnp
 
 from .base import InputVar, NodeModel, Observable, Parameter, StateVar
 
-__all__ = ["WONG_WANG", "wong_wang_drift", "ww_rate"]
+__all__ = ["WONG_WANG", "wong_wang_drift", "ww_rate", "nmda_gating", "nmda_gating_coefficient"]
 
 PER_MS = u.ms ** -1
 HZ_PER_NA = u.Hz / u.nA
@@ -78,6 +78,19 @@ def ww_rate(current, a, b, d):
     g = jnp.where(pos, zp / -jnp.expm1(-zp), zn * jnp.exp(zn) / jnp.expm1(zn))
     g = jnp.where(small, 1.0 + 0.5 * z + z * z / 12.0, g)
     return jnp.where(sharp, jnp.maximum(x, 0.0), g / ds)
+
+
+def nmda_gating(S, rate, tau, gamma):
+    r"""NMDA gating kinetics :math:`\dot S = -S/\tau + (1 - S)\,\gamma\,r` per ms (``tau`` in ms,
+    ``rate`` in Hz: :math:`\gamma r` is per second, hence the factor 1e-3); Wong & Wang (2006),
+    Brunel & Wang (2001)."""
+    return -S / tau + (1.0 - S) * gamma * rate * 1e-3
+
+
+def nmda_gating_coefficient(rate, tau, gamma):
+    """The factor of ``S`` in :func:`nmda_gating` with the rate held, ``-1/tau - gamma * rate``
+    (per ms): the linear part exponential Euler integrates exactly."""
+    return -1.0 / tau - gamma * rate * 1e-3
 
 
 #: TVB's and brainmass's names (ReducedWongWangExcInh, WongWangExcInhStep) -> this table's
@@ -132,7 +145,7 @@ def wong_wang_drift(state, params, inputs):
     H_E, H_I = _rates(state, P, inputs)
     S_E, S_I = state["S_E"], state["S_I"]
     return {
-        "S_E": -S_E / P["tau_E"] + (1.0 - S_E) * P["gamma_E"] * H_E * 1e-3 + inputs["S_E_noise"],
+        "S_E": nmda_gating(S_E, H_E, P["tau_E"], P["gamma_E"]) + inputs["S_E_noise"],
         "S_I": -S_I / P["tau_I"] + P["gamma_I"] * H_I * 1e-3 + inputs["S_I_noise"],
     }
 

@@ -68,7 +68,7 @@ from ..params import Param
 from ..units import to_canonical, with_unit
 from .base import InputVar, NodeModel, Observable, Parameter, StateVar
 from .module import NodeModule, table_keywords
-from .wong_wang import WONG_WANG, ww_rate
+from .wong_wang import WONG_WANG, nmda_gating, nmda_gating_coefficient, ww_rate
 
 __all__ = ["WONG_WANG_DECISION", "wong_wang_decision_drift", "WongWangDecisionBase",
            "decision_only_keywords", "reduced_only_keywords"]
@@ -95,16 +95,16 @@ def wong_wang_decision_drift(state, params, inputs):
     """Pure drift of the Wong–Wang (2006) decision circuit (time in ms, rates in Hz)."""
     P = params
     r1, r2 = _rates(state, P, inputs)
-    return {"S1": -state["S1"] / P["tau_S"] + (1.0 - state["S1"]) * P["gamma"] * r1 * 1e-3,
-            "S2": -state["S2"] / P["tau_S"] + (1.0 - state["S2"]) * P["gamma"] * r2 * 1e-3}
+    return {"S1": nmda_gating(state["S1"], r1, P["tau_S"], P["gamma"]),
+            "S2": nmda_gating(state["S2"], r2, P["tau_S"], P["gamma"])}
 
 
 def _linear_coefficient(state, params, inputs):
     """The factor of S_i in dS_i/dt with the rate held: -1/tau_S - gamma r_i (per ms)."""
     P = params
     r1, r2 = _rates(state, P, inputs)
-    return {"S1": -1.0 / P["tau_S"] - P["gamma"] * r1 * 1e-3,
-            "S2": -1.0 / P["tau_S"] - P["gamma"] * r2 * 1e-3}
+    return {"S1": nmda_gating_coefficient(r1, P["tau_S"], P["gamma"]),
+            "S2": nmda_gating_coefficient(r2, P["tau_S"], P["gamma"])}
 
 
 wong_wang_decision_drift.linear_coefficient = _linear_coefficient
