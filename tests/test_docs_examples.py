@@ -1,18 +1,24 @@
 """Every Python code block of README.md and docs/*.md runs (the scripts in examples/: test_example_scripts.py).
 
-Each markdown file's blocks run in order in one fresh interpreter (later blocks use earlier
-names), each example script as ``python examples/NAME.py``, all with the current folder and the
-data cache in a temporary folder. The environment switch ``NEURALMASS_QUICK=1`` shortens the
+Each markdown file's blocks run in order as one script (later blocks use earlier names), each
+example script as ``python examples/NAME.py`` would run it, all with the current folder in a
+temporary folder. The scripts run in one long-lived interpreter per test file
+(``tests/_script_runner.py``: each script as ``__main__`` in a fresh namespace, with what it
+changes in the process put back afterwards), so the imports and what an earlier page compiled
+are paid once, not once per page; set ``NEURALMASS_TEST_FRESH_INTERPRETER=1`` to run each in a
+fresh interpreter instead. The environment switch ``NEURALMASS_QUICK=1`` shortens the
 runs: example scripts read it themselves, and a code block may be preceded by a comment
 ``<!-- quick: OLD => NEW; OLD2 => NEW2 -->`` whose replacements are applied to it under the
 switch (the page shows the real values). ``<!-- no-run: REASON -->`` before a block skips it;
 ``<!-- requires: MODULE -->`` skips it when an optional package is not installed.
 """
 
+import json
 import os
 import re
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -59,6 +65,57 @@ def _env(tmp_path):
     return env
 
 
+class ScriptRunner:
+    """Runs scripts in one long-lived interpreter (``tests/_script_runner.py``), or each in a fresh
+    one with ``NEURALMASS_TEST_FRESH_INTERPRETER=1``; restarted after a crash or a time-out."""
+
+    RUNNER = Path(__file__).with_name("_script_runner.py")
+
+    def __init__(self, env, log_dir: Path):
+        self.env, self.log_dir, self.proc = env, log_dir, None
+        self.fresh = os.environ.get("NEURALMASS_TEST_FRESH_INTERPRETER", "") not in ("", "0")
+
+    def _start(self):
+        self.log = open(self.log_dir / "runner_stderr.txt", "a")
+        self.proc = subprocess.Popen([sys.executable, str(self.RUNNER)], stdin=subprocess.PIPE,
+                                     stdout=subprocess.PIPE, stderr=self.log, text=True, env=self.env)
+
+    def run(self, script: Path, cwd: Path, argv=(), timeout: float = 900) -> tuple[bool, str]:
+        if self.fresh:
+            r = subprocess.run([sys.executable, str(script), *argv], cwd=cwd, env=self.env,
+                               capture_output=True, text=True, timeout=timeout)
+            return r.returncode == 0, r.stderr[-4000:]
+        if self.proc is None or self.proc.poll() is not None:
+            self._start()
+        self.proc.stdin.write(json.dumps({"script": str(script), "cwd": str(cwd), "argv": list(argv)}) + "\n")
+        self.proc.stdin.flush()
+        reply = []
+        reader = threading.Thread(target=lambda: reply.append(self.proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        if not reply or not reply[0]:
+            self.close()        # timed out or crashed: the next script gets a new interpreter
+            log = (self.log_dir / "runner_stderr.txt").read_text()[-4000:]
+            return False, f"the runner died or timed out after {timeout} s:\n{log}"
+        result = json.loads(reply[0])
+        return result["ok"], result["error"]
+
+    def close(self):
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait()
+            self.log.close()
+            self.proc = None
+
+
+@pytest.fixture(scope="module")
+def script_runner(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("runner")
+    runner = ScriptRunner(_env(folder), folder)
+    yield runner
+    runner.close()
+
+
 def test_every_page_has_its_blocks_found():
     found = {p.name: len(code_blocks(p)) for p in PAGES}
     assert found["README.md"] >= 1 and sum(found.values()) >= 15, found
@@ -66,12 +123,11 @@ def test_every_page_has_its_blocks_found():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
-def test_markdown_code_blocks_run(page, tmp_path):
+def test_markdown_code_blocks_run(page, tmp_path, script_runner):
     blocks = code_blocks(page)
     if not blocks:
         pytest.skip("no python blocks")
     script = "\n".join(f"# --- {page.name}, line {line}\n{code}" for line, code in blocks)
     (tmp_path / "blocks.py").write_text(script)
-    r = subprocess.run([sys.executable, "blocks.py"], cwd=tmp_path, env=_env(tmp_path),
-                       capture_output=True, text=True, timeout=900)
-    assert r.returncode == 0, f"{page.name}:\n{r.stderr[-4000:]}"
+    ok, error = script_runner.run(tmp_path / "blocks.py", tmp_path)
+    assert ok, f"{page.name}:\n{error}"
