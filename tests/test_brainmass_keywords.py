@@ -287,9 +287,9 @@ def test_wong_wang_step_refuses_the_decision_model_names():
 
 
 def test_keyword_coverage_of_the_twelve_names():
-    """Of the names that existed without all of brainmass's keywords, only Fitter, FitResult
-    (different fitting API) and WongWangStep (a different model) remain."""
+    """Of the names that existed without all of brainmass's keywords, only WongWangStep (a
+    different model) remains."""
     _, missing = coverage(FIX)
     partial = {n for n, bad in missing.items() if bad is not None}
-    assert partial == {"Fitter", "FitResult", "WongWangStep"}
+    assert partial == {"WongWangStep"}
     assert not [n for n, bad in missing.items() if bad is None and FIX["kinds"][n] == "module"]
