@@ -309,3 +309,11 @@ def test_errors_at_fit_and_without_parameters():
 
     with pytest.raises(ValueError, match="holds no trainable parameter"):
         Fitter(Fixed(), predict=predict)
+
+
+def test_a_network_is_sent_to_the_neuralmass_form():
+    from neuralmass.network import Network
+
+    net = Network(_hopf(), conn=np.ones((1, 1)), coupling="diffusive", k=0.1)
+    with pytest.raises(TypeError, match=r"Network.*Fitter\(net, loss_fn\(sim, target\)"):
+        Fitter(net, predict=_pure)

@@ -52,7 +52,7 @@ import numpy as np
 
 from ..params import Param
 from .backends import BACKENDS, real_dtype
-from .fitter import _plain_target
+from .fitter import Fitter, _plain_target
 from .result import FitResult
 from .space import Dimension, SearchSpace
 
@@ -143,10 +143,7 @@ class _Slot:
         if self.kind == "attr":
             object.__setattr__(self.owner, self.key, dataclasses.replace(getattr(self.owner, self.key), value=value))
         elif self.kind == "node":
-            mod = self.owner
-            mod.fit_params = {**mod.fit_params, self.key: dataclasses.replace(mod.fit_params[self.key], value=value)}
-            mod.param_values = {**mod.param_values, self.key: value}
-            mod._canonical = {**mod._canonical, self.key: mod.model.param(self.key).to_canonical(value)}
+            self.owner.set_param_value(self.key, value)
         else:
             self.owner.set_value(value)
 
@@ -173,6 +170,7 @@ def trainable_params(model) -> dict:
     import brainstate
 
     from ..models.module import NodeModule
+    from ..network.network import Network
 
     out: dict[str, _Slot] = {}
     seen: set[int] = set()
@@ -181,6 +179,11 @@ def trainable_params(model) -> dict:
         if id(obj) in seen:
             return
         seen.add(id(obj))
+        if isinstance(obj, Network):
+            # a Network copies its node's parameters when it is built: writing them would not reach it
+            raise TypeError(f"{prefix or 'model'} is a Network, whose parameters this call form cannot write; "
+                            f"fit a network with neuralmass's Fitter(net, loss_fn(sim, target), backend, "
+                            f"space={{'k': (low, high), 'a': (low, high)}}, dt=..., duration=...).")
         if isinstance(obj, NodeModule):
             for k, p in obj.fit_params.items():
                 if p.fit:
@@ -199,7 +202,7 @@ def trainable_params(model) -> dict:
                 if getattr(v, "fit", True):
                     out[prefix + k] = _Slot(prefix + k, v, k, "brainstate", _finite_box(getattr(v, "t", None)),
                                             None)
-            elif isinstance(v, brainstate.nn.Module):
+            elif isinstance(v, (brainstate.nn.Module, Network)):
                 visit(v, f"{prefix}{k}.")
 
     visit(model, "")
@@ -564,14 +567,10 @@ class _Problem:
         self._traced = not any(s.kind == "brainstate" for s in fitter._slots.values())
         self._single = None
 
-    def _key(self, step):
-        return jax.random.PRNGKey(self.seed)
-
-    def _start_points(self, n):
-        rng = np.random.default_rng(self.seed)
-        pts = self.space.sample_box(rng, n)
-        pts[0] = self.space.init_box()
-        return pts
+    # the model's values first, then Latin-hypercube points; one key (no noise of the Fitter's)
+    fixed_noise = True
+    _start_points = Fitter._start_points
+    _key = Fitter._key
 
     def _batch_fn(self, target):
         """``f(B, target, key) -> losses (B,)``: one vmapped call, or a loop where ``predict``
