@@ -154,6 +154,26 @@ def test_search_space_overrides_and_supplies_bounds():
     assert res.best_params["k"] == pytest.approx(2.0, abs=1e-3)
 
 
+def test_a_vector_parameter_in_a_nested_module():
+    """A Param holding an array is fitted entry by entry and named by its path."""
+    class Inner(brainstate.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nm.Param(np.ones(3), bounds=(0.0, 4.0))
+
+    class Outer(brainstate.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = Inner()
+
+    truth = jnp.array([0.5, 2.0, 3.5])
+    model = Outer()
+    res = Fitter(model, "L-BFGS-B", predict=lambda m: m.inner.w.value, backend="scipy").fit(truth, n_steps=1)
+    assert list(res.best_params) == ["inner.w"]
+    np.testing.assert_allclose(res.best_params["inner.w"], truth, atol=1e-3)
+    np.testing.assert_allclose(model.inner.w.value, truth, atol=1e-3)
+
+
 # ------------------------------------------------------------------------------ loss paths
 def test_loss_fn_of_the_model():
     def loss_fn(model):

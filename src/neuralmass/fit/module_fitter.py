@@ -50,7 +50,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from ..objectives import as_loss, timeseries_rmse
 from ..params import Param
+from ..units import is_quantity
 from .backends import BACKENDS, real_dtype
 from .fitter import Fitter, _plain_target
 from .result import FitResult
@@ -216,8 +218,13 @@ class ModuleFitter:
     r"""Fit the parameters a model holds to data, brainmass's ``Fitter`` call form.
 
     ``neuralmass.Fitter(model, optimizer, predict=...)`` (or with ``loss_fn(model)``, or any of
-    ``objective``, ``callbacks``, ``search_space``) returns this object; see the module text for
-    the loss.
+    ``objective``, ``callbacks``, ``search_space``) returns this object. It minimises
+
+    .. math:: \mathcal L(\theta) = \ell\big(\mathrm{predict}(M_\theta)[t_0{:}],\ y\big)
+              \quad\text{or}\quad \mathcal L(\theta) = \mathrm{loss\_fn}(M_\theta)_0
+
+    over the values :math:`\theta` of the parameters the model :math:`M` holds, inside their
+    bounds (:math:`\ell`: ``objective``, :math:`y`: the target, :math:`t_0`: ``transient``).
 
     Parameters
     ----------
@@ -263,6 +270,11 @@ class ModuleFitter:
     >>> res = fitter.fit(target=2.0 * jnp.ones(5), n_steps=1)
     >>> round(float(res.best_params['k']), 3)
     2.0
+
+    References
+    ----------
+    D. P. Kingma & J. Ba, "Adam: a method for stochastic optimization", ICLR (2015).
+    J. A. Nelder & R. Mead, "A simplex method for function minimization", Comput. J. 7 (1965) 308–313.
     """
 
     def __init__(self, model: Any, optimizer: Any = None, *, loss_fn: Callable | None = None,
@@ -296,12 +308,8 @@ class ModuleFitter:
         self.backend = backend
         self.loss_fn, self.predict = loss_fn, predict
         if objective is None and predict is not None:
-            from ..objectives import timeseries_rmse
-
             objective = timeseries_rmse()
         elif getattr(objective, "higher_is_better", False):
-            from ..objectives import as_loss
-
             objective = as_loss(objective)
         self.objective = objective
         self.callbacks = callbacks
@@ -329,7 +337,7 @@ class ModuleFitter:
         if unknown:
             raise ValueError(f"search_space names {unknown[0]!r}, which is not a trainable parameter of the "
                              f"model; trainable: {', '.join(self._slots)}.")
-        dims = []
+        dims, self._shapes = [], {}
         for name, slot in self._slots.items():
             bounds, transform = slot.bounds, slot.transform
             if name in user:
@@ -342,20 +350,17 @@ class ModuleFitter:
                 raise ValueError(f"trainable parameter {name!r} has no bounds; give them with "
                                  f"Param(value, bounds=(low, high)) or search_space={{{name!r}: (low, high)}}.")
             lo, hi = (float(np.asarray(b)) for b in bounds)
-            value = np.asarray(self._plain(slot.get(), name), dtype=float)
+            if is_quantity(slot.get()):
+                raise ValueError(f"parameter {name!r} holds a Quantity ({slot.get()!r}); give its Param a plain "
+                                 f"number in the model's documented unit.")
+            value = np.asarray(slot.get(), dtype=float)
+            self._shapes[name] = value.shape
             # a value outside bounds narrowed by search_space starts at the nearest bound
-            init = np.clip(value, lo, hi) if lo < hi else value
-            per = "region" if value.ndim else None
+            init = np.clip(value, lo, hi)
+            per = "region" if value.ndim else None    # an array: one coordinate per entry
             dims.append(Dimension(name, (name,), lo, hi, transform or "logit",
                                   init.ravel() if per else float(init), per=per, count=max(int(value.size), 1)))
         return SearchSpace(dims)
-
-    @staticmethod
-    def _plain(v, name):
-        if hasattr(v, "mantissa") or type(v).__name__ == "Quantity":
-            raise ValueError(f"parameter {name!r} holds a Quantity ({v!r}); give its Param a plain number in "
-                             f"the model's documented unit.")
-        return v
 
     def _backend_options(self) -> dict:
         """The optimiser argument as the backend's settings (checked before any run)."""
@@ -388,8 +393,10 @@ class ModuleFitter:
             raise ValueError(f"optimizer options {bad} are not known for backend={backend!r}; use "
                              f"{', '.join(allowed)}.")
         if backend == "nevergrad":
-            import nevergrad as ng
-
+            try:
+                import nevergrad as ng
+            except ImportError as e:  # pragma: no cover - optional dependency
+                raise ImportError("backend='nevergrad' needs nevergrad: pip install 'neuralmass[fit]'") from e
             method = opts.get("method", "DE")
             if isinstance(method, str) and method not in ng.optimizers.registry:
                 raise ValueError(f"optimizer method={method!r} is not in nevergrad's registry; e.g. 'DE', "
@@ -415,7 +422,7 @@ class ModuleFitter:
         try:
             for (name, sl), dim in zip(self.space.slices().items(), self.space.dims):
                 v = x[sl]
-                self._slots[name].set(v if dim.per is not None else v[0])
+                self._slots[name].set(v.reshape(self._shapes[name]) if dim.per is not None else v[0])
             yield
         finally:
             for n, s in self._slots.items():
@@ -496,7 +503,7 @@ class ModuleFitter:
         if best_b is None:
             best_b = self.space.init_box()
         x = np.asarray(self.space.box_to_user(best_b))
-        values = {d.name: (x[sl].reshape(np.shape(self._slots[d.name].get())) if d.per else float(x[sl][0]))
+        values = {d.name: (x[sl].reshape(self._shapes[d.name]) if d.per else float(x[sl][0]))
                   for d, sl in zip(self.space.dims, self.space.slices().values())}
         for name, v in values.items():        # the model keeps the best values
             self._slots[name].set(v)
