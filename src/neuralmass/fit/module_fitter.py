@@ -475,7 +475,7 @@ class ModuleFitter:
         problem = _Problem(self, tgt)
         state = {"step": 0, "opt": None}
         if self.backend == "scipy" and self._options["method"] not in _DE_NAMES:
-            step_fn = self._minimize_steps(problem)
+            step_fn = self._minimize_steps(problem, int(n_steps))
         else:
             step_fn, state = BACKENDS[self.backend](problem, state, tgt)
         if self.backend == "grad":
@@ -510,14 +510,14 @@ class ModuleFitter:
         aux = self._evaluate(jnp.asarray(x, real_dtype()), tgt)[1]
         if self.backend == "nevergrad":
             raw = dict(values)
-        losses_arr = _stack(losses)
+        losses_arr = np.array(losses)
         return FitResult(values, {k: (v.tolist() if isinstance(v, np.ndarray) else v) for k, v in values.items()},
                          best_loss, losses_arr.min(axis=1), losses_arr, np.array(trace), problem.n_simulations,
                          time.perf_counter() - t0, self.backend, self.space.names, len(losses),
                          space=self.space.describe(), prediction=aux, optimizer=self.optimizer, raw=raw,
                          model=self.model)
 
-    def _minimize_steps(self, problem):
+    def _minimize_steps(self, problem, n_starts):
         """``scipy.optimize.minimize`` with the chosen method inside the bounds: one start a step."""
         from scipy.optimize import minimize
 
@@ -525,12 +525,12 @@ class ModuleFitter:
         d = self.space
         lo = np.concatenate([np.full(dm.count, dm.low) for dm in d.dims])
         hi = np.concatenate([np.full(dm.count, dm.high) for dm in d.dims])
-        starts = d.box_to_user(problem._start_points(1 + 64))
+        starts = d.box_to_user(problem._start_points(n_starts))
         value = problem.value_fn()
         grad = problem.value_and_grad_x() if (method in _GRADIENT or method is None) else None
 
         def step(state):
-            x0 = np.asarray(starts[state["step"] % len(starts)], dtype=float)
+            x0 = np.asarray(starts[state["step"]], dtype=float)
             if grad is not None:
                 def fun(x):
                     v, g = grad(jnp.asarray(x, real_dtype()))
@@ -572,7 +572,6 @@ class _Problem:
         self.n_simulations = 0
         self.target = target
         self._traced = not any(s.kind == "brainstate" for s in fitter._slots.values())
-        self._single = None
 
     # the model's values first, then Latin-hypercube points; one key (no noise of the Fitter's)
     fixed_noise = True
@@ -645,8 +644,3 @@ class _Problem:
             self._traced = False
             return None
         return vg
-
-
-def _stack(losses) -> np.ndarray:
-    width = max(len(x) for x in losses)
-    return np.array([np.pad(x, (0, width - len(x)), constant_values=np.nan) for x in losses])
