@@ -31,6 +31,9 @@ What is recorded
 * ``noise``: the log-log slope over time of the power spectrum of brainmass's coloured noises
   (4096 successive ``update`` calls of one node among 64), which shows what they generate;
 * ``modules``: for each of brainmass's submodules (``brainmass.hopf``, ...), its ``__all__``;
+* ``wong_wang_step``: ``WongWangStep`` (Wong & Wang's 2006 decision circuit): rates and drift
+  at fixed states, and 400-step runs of its ``update`` at coherence 0.3 (given parameters and
+  brainmass's defaults), with ``get_decision()`` at the end;
 * ``keywords``: classes called with brainmass's own keyword names where neuralmass's differ
   (``JansenRitStep(Ae=..., s_max=..., M_init=...)`` drift and runs, ``LinearStep(gamma=...)`` run,
   the coupling classes ``AdditiveCoupling(b=...)``, ``SigmoidalCoupling(b=..., slope=...)``,
@@ -551,6 +554,49 @@ def jansen_rit_tr_cases():
     return out
 
 
+def wong_wang_step_cases():
+    """brainmass's WongWangStep (Wong & Wang 2006 decision circuit, threshold-linear f-I curve):
+    rates and drift at fixed states, coherences and noise currents (asymmetric cross-inhibition,
+    so J_N12/J_N21 cannot be read the other way round), and noise-free runs of its own update
+    (exp_euler, S clipped to [0, 1]) from S = (0.1, 0.05): 400 steps of 0.5 ms at coherence 0.3,
+    with those parameters and with brainmass's defaults. Units: currents nA, rates Hz, dS/dt per
+    ms, J_A_ext nA/Hz, tau_S ms."""
+    kw = dict(theta=0.33 * u.nA, J_N12=0.06 * u.nA, J_N21=0.04 * u.nA, J_A_ext=0.0003 * u.nA / u.Hz,
+              I_0=0.32 * u.nA, tau_S=90.0 * u.ms)
+    plain = {"theta": 0.33, "J_N12": 0.06, "J_N21": 0.04, "J_A_ext": 0.0003, "I_0": 0.32, "tau_S": 90.0}
+    S1, S2 = [0.0, 0.1, 0.4, 0.8], [0.0, 0.3, 0.05, 0.6]
+    coh, n1, n2 = [0.0, 0.3, -0.5, 1.0], [0.0, 0.01, -0.02, 0.005], [0.0, -0.01, 0.03, 0.0]
+    dt_ms, n_steps = 0.5, 400
+    out = {"kwargs": plain, "units": "currents nA, rates Hz, dS/dt per ms, J_A_ext nA/Hz, tau_S ms",
+           "S1": S1, "S2": S2, "coherence": coh, "noise_1": n1, "noise_2": n2,
+           "dt_ms": dt_ms, "n_steps": n_steps, "record_every": RECORD_EVERY, "init": [0.1, 0.05],
+           "run_coherence": 0.3, "runs": {}}
+    with brainstate.environ.context(dt=dt_ms * u.ms):
+        m = brainmass.WongWangStep(4, **kw)
+        brainstate.nn.init_all_states(m)
+        m.S1.value, m.S2.value = jnp.asarray(S1), jnp.asarray(S2)
+        I1, I2 = m.compute_inputs(jnp.asarray(coh), jnp.asarray(n1) * u.nA, jnp.asarray(n2) * u.nA)
+        r1, r2 = m.phi(I1), m.phi(I2)
+        out["r1"], out["r2"] = mag(r1, u.Hz), mag(r2, u.Hz)
+        out["dS1"] = mag(m.dS1_dt(m.S1.value, r1), u.ms ** -1)
+        out["dS2"] = mag(m.dS2_dt(m.S2.value, r2), u.ms ** -1)
+        for label, kwargs in (("given", kw), ("defaults", {})):
+            m = brainmass.WongWangStep(1, **kwargs)
+            brainstate.nn.init_all_states(m)
+            m.S1.value, m.S2.value = jnp.asarray([0.1]), jnp.asarray([0.05])
+
+            def step(i):
+                r1, r2 = m.update(coherence=0.3)
+                return m.S1.value, m.S2.value, r1, r2
+
+            traj = brainstate.transform.for_loop(step, np.arange(n_steps))
+            sl = slice(RECORD_EVERY - 1, None, RECORD_EVERY)
+            out["runs"][label] = {"S1": mag(traj[0][sl, 0]), "S2": mag(traj[1][sl, 0]),
+                                  "r1": mag(traj[2][sl, 0], u.Hz), "r2": mag(traj[3][sl, 0], u.Hz),
+                                  "decision": int(np.asarray(m.get_decision())[0])}
+    return out
+
+
 def keyword_cases():
     """brainmass's keyword names where neuralmass's tables name the parameters otherwise."""
     import braintools
@@ -642,6 +688,7 @@ def main():
            "keywords": keyword_cases()}
     doc["horn"] = horn_cases()
     doc["jansen_rit_tr"] = jansen_rit_tr_cases()
+    doc["wong_wang_step"] = wong_wang_step_cases()
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(doc, indent=1, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({OUT.stat().st_size} bytes, {len(names)} names)")

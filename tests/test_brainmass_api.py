@@ -251,11 +251,11 @@ UT = FIX["utils"]
 def test_list_models_agrees_with_brainmass_where_both_have_the_model():
     ours = {m.name: m for m in nm.list_models()}
     assert all(isinstance(getattr(nm, name), type) for name in ours)
-    # brainmass's WongWangStep is Wong & Wang's (2006) decision model, ours the reduced E/I model
-    # (Deco et al. 2014, brainmass's WongWangExcInhStep); our Coombes-Byrne has conductance gating
-    # (4 states, Coombes & Byrne 2019), brainmass's is its 2-state reduction; brainmass files
-    # HORNStep under a third category, 'network', ours under 'phenomenological' (an abstract oscillator)
-    shared = [r for r in UT["list_models"] if r[0] in ours and r[0] not in ("WongWangStep", "CoombesByrneStep")]
+    # our Coombes-Byrne has conductance gating (4 states, Coombes & Byrne 2019), brainmass's is its
+    # 2-state reduction; brainmass files HORNStep under a third category, 'network', ours under
+    # 'phenomenological' (an abstract oscillator)
+    shared = [r for r in UT["list_models"] if r[0] in ours and r[0] != "CoombesByrneStep"]
+    assert "WongWangStep" in [r[0] for r in shared]         # Wong & Wang (2006) in both
     horn = next(r for r in shared if r[0] == "HORNStep")
     assert (horn[1], ours["HORNStep"].category, horn[2]) == ("network", "phenomenological", 2)
     shared.remove(horn)

@@ -279,17 +279,23 @@ def test_coupling_keyword_errors():
 
 
 # ------------------------------------------------------------------------------- Wong-Wang
-def test_wong_wang_step_refuses_the_decision_model_names():
-    with pytest.raises(TypeError, match=r"tau_S, J_N11 are parameters of Wong & Wang's \(2006\)"):
-        nm.WongWangStep(1, tau_S=100.0, J_N11=0.2609)
+def test_wong_wang_names_point_to_the_other_model():
+    """WongWangStep is Wong & Wang's (2006) decision circuit (brainmass's meaning); the reduced
+    E/I model (WongWangExcInhStep, WongWangModel) refuses the decision circuit's names and the
+    decision circuit the reduced model's, each naming the other class."""
+    assert nm.WongWangStep.model.name == "WongWangDecision"
+    assert nm.WongWangExcInhStep.model is nm.WongWangModel.model
+    with pytest.raises(TypeError, match=r"tau_S, J_N11 are parameters of Wong & Wang's \(2006\).*WongWangStep"):
+        nm.WongWangModel(1, tau_S=100.0, J_N11=0.2609)
     with pytest.raises(TypeError, match="WongWangExcInhStep"):
-        nm.WongWangExcInhStep(1, mu_0=30.0)
+        nm.WongWangStep(1, J_N=0.15, G=2.0)
 
 
 def test_keyword_coverage_of_the_twelve_names():
-    """Of the names that existed without all of brainmass's keywords, only WongWangStep (a
-    different model) remains."""
+    """Every name that existed without all of brainmass's keywords now takes them (the last
+    were WongWangStep, now brainmass's decision model, and Fitter/FitResult, brainmass's call
+    form of fitting)."""
     _, missing = coverage(FIX)
     partial = {n for n, bad in missing.items() if bad is not None}
-    assert partial == {"WongWangStep"}
+    assert partial == set()
     assert not [n for n, bad in missing.items() if bad is None and FIX["kinds"][n] == "module"]

@@ -117,7 +117,7 @@ def test_pathway_arguments_are_checked():
                    coupled_var={"theta_ext": "theta", "sin_ext": "sin_theta"},
                    coupling={"theta_ext": "kuramoto", "sin_ext": "linear"},
                    coupling_input={"theta_ext": 1.0, "sin_ext": 1.0})
-    ww = nm.WongWangStep(3)
+    ww = nm.WongWangExcInhStep(3)
     with pytest.raises(ValueError, match="depends on the node's inputs"):
         nm.Network(ww, conn=W, coupled_var="H_E")
 
@@ -130,7 +130,7 @@ def test_wong_wang_rates_in_a_network_include_coupling_and_stimulus():
     from neuralmass.models.wong_wang import ww_rate
 
     G, I_stim, dt = 0.9, 0.05, 0.1
-    net = nm.Network(nm.WongWangStep(3), conn=W, coupling="linear", k=G)
+    net = nm.Network(nm.WongWangExcInhStep(3), conn=W, coupling="linear", k=G)
     sim = nm.Simulator(net, dt=dt)
     res = sim.run(20.0, monitors=["S_E", "S_I", "H_E"], inputs={"I_E_ext": I_stim}, key=0)
     S_E, S_I = (np.asarray(res[k], dtype=float) for k in ("S_E", "S_I"))

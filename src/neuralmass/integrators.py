@@ -12,8 +12,14 @@ Every integrator advances ``state`` by one step ``dt`` (ms) given a pure drift
   :math:`x_{k,n+1} = x_{k,n} + \Delta t\,\varphi_1(\Delta t\,J_k)\, f_k(x_n)` with
   :math:`\varphi_1(z) = (e^z - 1)/z`. Exact for a variable whose drift is linear in itself
   (a leaky unit, the linear part of a rate model); first order in general. It is the scheme brainstate
-  calls exponential Euler (``brainstate.nn.exp_euler_step``). ``rk2`` is an alias of ``heun``
-  (braintools' RK2 is the same two-stage scheme).
+  calls exponential Euler (``brainstate.nn.exp_euler_step``). A drift may name the coefficient
+  itself in its ``linear_coefficient`` attribute, ``linear_coefficient(state, params, inputs) ->
+  {k: J_k}``: the factor of :math:`x_k` when the drift is written :math:`f_k = J_k x_k + N_k`
+  with :math:`J_k` and :math:`N_k` held at their step-start values. For a gating variable
+  :math:`\dot S = -S/\tau + (1 - S)\gamma r(S)` with the rate held over the step,
+  :math:`J = -1/\tau - \gamma r`, the step is then the exact solution for that frozen rate
+  (what brainstate computes when the rate is passed to ``exp_euler_step`` as a separate
+  argument). ``rk2`` is an alias of ``heun`` (braintools' RK2 is the same two-stage scheme).
 * ``symplectic_euler`` semi-implicit Euler: the variables are advanced one after the other in the
   order the drift names in its ``update_order`` attribute (else sorted by name), each from the
   values already advanced in this step. For a mechanical system ordered velocity first,
@@ -94,6 +100,10 @@ def exp_euler_increment(f: Callable, x: dict, params: dict, inputs: dict, dt: fl
     import jax.numpy as jnp
 
     fx = f(x, params, inputs)
+    coefficient = getattr(f, "linear_coefficient", None)
+    if coefficient is not None:   # the drift's own linear part (module docstring)
+        J = coefficient(x, params, inputs)
+        return {k: dt * _phi1(dt * J[k]) * fx[k] for k in x}
     out = {}
     for k in x:
         tangent = {j: (jnp.ones_like(x[j]) if j == k else jnp.zeros_like(x[j])) for j in x}
@@ -135,7 +145,7 @@ def exp_euler(f: Callable, x: dict, params: dict, inputs: dict, dt: float) -> di
 
     ``J_k`` is obtained with one forward-mode derivative per state variable (tangent one on
     ``x_k``, zero elsewhere); node drifts act element-wise across nodes, so this is the per-node
-    diagonal entry. White noise entering additively is multiplied by ``phi1(dt J_k)`` like the
+    diagonal entry. A drift with a ``linear_coefficient`` attribute gives ``J_k`` itself. White noise entering additively is multiplied by ``phi1(dt J_k)`` like the
     rest of the drift, which is consistent to first order; use ``heun`` for stochastic runs.
     """
     return _add(x, exp_euler_increment(f, x, params, inputs, dt))

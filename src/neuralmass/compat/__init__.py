@@ -62,8 +62,8 @@ BRAINMASS_NAMES: dict[str, str] = {
     "hyperbolic_tangent_coupling": "same values",
     "HyperbolicTangentCoupling": "same values; a coupling kind of Network ('hyperbolic_tangent'); "
                                  "conn must be square when the object is called",
-    "list_models": "read from the model tables (every registered model; brainmass's WongWangStep "
-                   "is a different model, our CoombesByrneStep has 4 states)",
+    "list_models": "read from the model tables (every registered model; our CoombesByrneStep has "
+                   "4 states)",
     "ModelInfo": "same fields (name, category, n_state_vars, use_case)",
     "sigmoid": "same values (the Jansen-Rit sigmoid, vmax = 2 e0)",
     "sys2nd": "same values; the Jansen-Rit drift uses it",
@@ -80,6 +80,12 @@ BRAINMASS_NAMES: dict[str, str] = {
     "WongWangExcInhStep": "the model WongWang (Deco et al. 2014) with TVB's/brainmass's names; "
                           "G defaults to 1 (brainmass 2: in a Network, k is G); start S_E = 0.164, "
                           "S_I = 0.05 (brainmass 0.001); gamma_e/gamma_i read in 1/(ms Hz)",
+    "WongWangStep": "the model WongWangDecision (Wong & Wang 2006); same rates, drift and runs with "
+                    "theta given (theta selects brainmass's threshold-linear f-I curve, b = a*theta, "
+                    "d = inf); defaults are the paper's: f-I curve (aI - b)/(1 - exp(-d(aI - b))) "
+                    "(brainmass: threshold-linear, theta = 0.31 nA) and J_A_ext = 5.2e-4 nA/Hz "
+                    "(brainmass 2.243e-4); S not clipped (exp_euler keeps it in [0, 1)); "
+                    "update(coherence) also takes currents I1_ext, I2_ext",
     "WilsonCowanStep": "same drift and runs with brainmass's keywords: the ...Step classes read "
                        "wIE (I onto E) and wEI (E onto I) with brainmass's meaning and warn "
                        "(KeywordConventionWarning) how they map onto the table's target-source names "
@@ -134,17 +140,20 @@ BRAINMASS_NAMES: dict[str, str] = {
     "XY_Oscillator": "same base: a subclass defines dx, dy; update returns (x, y); runs in "
                      "Simulator and Network; default integrator heun (brainmass exp_euler), "
                      "starts at 0 (brainmass uniform in [0, 0.05])",
+    "Fitter": "brainmass's call form returns a ModuleFitter on neuralmass's backends; every fitted "
+              "parameter needs bounds; predict must be a JAX function for 'grad' (make_run_fn); "
+              "'scipy' takes minimize methods that search inside bounds, or 'DE'; callbacks run for "
+              "every backend",
+    "FitResult": "one class: best_loss/best_params are loss/params; history is the best loss of "
+                 "each step (every candidate's in losses)",
 }
 
 
 def _module_keywords(cls) -> set[str]:
+    from ..models.module import table_keywords
+
     M = cls.model
-    out = {"in_size", "method", "name"}
-    out |= set(M.param_names)
-    out |= set(M.extra.get("aliases", {}))
-    out |= {f"init_{s}" for s in M.state_names} | {f"{s}_init" for s in M.state_names}
-    out |= {f"noise_{s}" for s in M.extra.get("noise_slots", {})}
-    out |= set(M.extra.get("translate_keywords", ()))
+    out = {"in_size", "method", "name"} | table_keywords(M)
     variant = M.extra.get("variant")
     if variant is not None:
         out |= set(variant[0]) | _module_keywords(variant[1]())

@@ -32,6 +32,7 @@ from .wilson_cowan_simplified import WILSON_COWAN_SIMPLIFIED
 from .wilson_cowan_symmetric import WILSON_COWAN_SYMMETRIC
 from .wilson_cowan_three_population import WILSON_COWAN_THREE_POPULATION, WilsonCowanThreePopBase  # noqa: F401 (MODULE_NAMES)
 from .wong_wang import WONG_WANG
+from .wong_wang_decision import WONG_WANG_DECISION
 from .xy_oscillator import XY_OSCILLATOR, XY_Oscillator  # noqa: F401 (exported through MODULE_NAMES)
 from .wong_wang_fic import UnstableFixedPointWarning, feedback_inhibition_control, fic_max_real_eigenvalue
 
@@ -43,7 +44,8 @@ REGISTRY = (
     (HOPF, "HopfStep", ("HopfModel",), "Hopf normal form (Stuart–Landau) node population."),
     (JANSEN_RIT, "JansenRitStep", ("JansenRitModel",), "Jansen–Rit cortical column population."),
     (WILSON_COWAN, "WilsonCowanStep", ("WilsonCowanModel",), "Wilson–Cowan E/I node population."),
-    (WONG_WANG, "WongWangModel", ("WongWangStep",), "Reduced Wong–Wang E/I node population."),
+    (WONG_WANG, "WongWangModel", (), "Reduced Wong–Wang E/I node population."),
+    (WONG_WANG_DECISION, "WongWangStep", (), "Wong–Wang (2006) two-population decision circuit."),
     (LINEAR, "LinearStep", (), "Leaky linear node population."),
     (MONTBRIO_PAZO_ROXIN, "MontbrioPazoRoxinStep", (), "Montbrió–Pazó–Roxin QIF mean-field node population."),
     (COOMBES_BYRNE, "CoombesByrneStep", (), "Coombes–Byrne next-generation neural mass node population."),
@@ -125,7 +127,7 @@ __all__ = [
     "REGISTRY", "MODELS", "MODULES", "MODULE_NAMES", "module_class", "ModelInfo", "list_models",
     "feedback_inhibition_control", "fic_max_real_eigenvalue", "UnstableFixedPointWarning",
     "sigmoid", "sys2nd", "bounded_input",
-    "HOPF", "JANSEN_RIT", "LINEAR", "WILSON_COWAN", "WONG_WANG", "MONTBRIO_PAZO_ROXIN", "COOMBES_BYRNE",
+    "HOPF", "JANSEN_RIT", "LINEAR", "WILSON_COWAN", "WONG_WANG", "WONG_WANG_DECISION", "MONTBRIO_PAZO_ROXIN", "COOMBES_BYRNE",
     "FITZHUGH_NAGUMO", "KURAMOTO", "GENERIC_2D", "EPILEPTOR", "EPILEPTOR_2D", "LARTER_BREAKSPEAR", "WENDLING",
     "STUART_LANDAU", "VAN_DER_POL", "THRESHOLD_LINEAR", "FITZHUGH_NAGUMO_CUBIC", "LORENZ",
     "WILSON_COWAN_NO_SATURATION", "WILSON_COWAN_SYMMETRIC", "WILSON_COWAN_SIMPLIFIED", "WILSON_COWAN_LINEAR",

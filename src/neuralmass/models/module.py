@@ -25,7 +25,7 @@ from .base import NodeModel
 from .node_delays import history_length, history_sources, init_history, node_delays, step_history
 from .system import NodeSystem
 
-__all__ = ["NodeModule", "make_node_module", "KeywordConventionWarning", "caller_stacklevel"]
+__all__ = ["NodeModule", "make_node_module", "KeywordConventionWarning", "caller_stacklevel", "table_keywords"]
 
 
 class KeywordConventionWarning(UserWarning):
@@ -185,6 +185,12 @@ class NodeModule(brainstate.nn.Dynamics):
         arguments name input channels (e.g. ``p=220.`` for Jansen–Rit, read in Hz).
         Returns the model's main output (e.g. ``rE``, ``eeg``).
         """
+        self.advance(self.step_inputs(*args, **inputs))
+        return self.read(self.model.output)
+
+    def step_inputs(self, *args, **inputs) -> dict:
+        """The inputs of one step (canonical units, every channel of the model): the arguments
+        of :meth:`update` read in their documented units, plus one draw of each noise module."""
         M = self.model
         positional = M.extra.get("positional_inputs")
         if positional and len(args) > 1:
@@ -210,6 +216,12 @@ class NodeModule(brainstate.nn.Dynamics):
         for inp, mod in self._noise_modules().items():
             noise = mod()
             vals[inp] = vals[inp] + M.input(inp).to_canonical(noise)
+        return vals
+
+    def advance(self, vals: dict) -> None:
+        """Advance the states by one step of :meth:`step_dt` with the inputs ``vals``
+        (from :meth:`step_inputs`)."""
+        M = self.model
         state = {k: getattr(self, k).value for k in M.state_names}
         if node_delays(M):
             i = self.node_step.value
@@ -228,12 +240,12 @@ class NodeModule(brainstate.nn.Dynamics):
         new = get_integrator(self.method)(M.drift, state, self._canonical, vals, self.step_dt())
         for k, v in new.items():
             getattr(self, k).value = v
-        return self.read(M.output)
 
-    def read(self, name: str):
-        """Current value of a state variable or observable (canonical units)."""
+    def read(self, name: str, inputs: dict | None = None):
+        """Current value of a state variable or observable (canonical units); ``inputs`` (canonical
+        units, missing channels zero) for observables that depend on the node's inputs."""
         state = {k: getattr(self, k).value for k in self.model.state_names}
-        return self.model.read(name, state, self._canonical)
+        return self.model.read(name, state, self._canonical, inputs)
 
     def step_dt(self) -> float:
         try:
@@ -249,6 +261,17 @@ class NodeModule(brainstate.nn.Dynamics):
 
     def __repr__(self):
         return f"{type(self).__name__}(in_size={self.n})"
+
+
+def table_keywords(model: NodeModel) -> set[str]:
+    """The keywords the module classes of ``model`` take besides ``in_size``, ``method``, ``name``
+    and ``table_names``: the parameters, their aliases (``extra['aliases']``), the keywords its
+    conversion hook reads (``extra['translate_keywords']``), ``init_<state>``/``<state>_init`` and
+    ``noise_<slot>``."""
+    out = set(model.param_names) | set(model.extra.get("aliases", {}))
+    out |= {f"init_{s}" for s in model.state_names} | {f"{s}_init" for s in model.state_names}
+    out |= {f"noise_{s}" for s in model.extra.get("noise_slots", {})}
+    return out | set(model.extra.get("translate_keywords", ()))
 
 
 def _translate_kwargs(model: NodeModel, kwargs: dict) -> dict:

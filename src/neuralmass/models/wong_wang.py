@@ -39,22 +39,58 @@ import jax.numpy as jnp
 
 from .base import InputVar, NodeModel, Observable, Parameter, StateVar
 
-__all__ = ["WONG_WANG", "wong_wang_drift", "ww_rate"]
+__all__ = ["WONG_WANG", "wong_wang_drift", "ww_rate", "nmda_gating", "nmda_gating_coefficient"]
 
 PER_MS = u.ms ** -1
 HZ_PER_NA = u.Hz / u.nA
 
 
 def ww_rate(current, a, b, d):
-    """Population transfer function ``H = (a I - b) / (1 - exp(-d (a I - b)))`` in Hz.
+    r"""Population transfer function (f–I curve) of Wong & Wang (2006), in Hz.
 
-    ``a`` in Hz/nA, ``b`` in Hz, ``d`` in s. The removable singularity at ``a I = b`` (H = 1/d)
-    is handled so values and gradients stay finite.
+    .. math::
+
+        H(I) = \frac{aI - b}{1 - e^{-d(aI - b)}},
+
+    ``a`` in Hz/nA, ``b`` in Hz, ``d`` in s, ``current`` in nA. Written as
+    :math:`H = g(z)/d` with :math:`z = d(aI - b)` and :math:`g(z) = z/(1 - e^{-z})`, evaluated
+    without cancellation on each side of 0 (``expm1``) and by its series
+    :math:`1 + z/2 + z^2/12` near the removable singularity :math:`aI = b` (where
+    :math:`H = 1/d`), so values and gradients stay finite for any current. ``d = inf`` is the
+    limit of a sharp threshold, :math:`H = \max(aI - b, 0)`: the threshold-linear curve
+    :math:`a\max(I - \theta, 0)` with :math:`b = a\theta`.
+
+    References
+    ----------
+    Abbott, L. F., & Chance, F. S. (2005). Drivers and modulators from push-pull and balanced
+    synaptic input. *Progress in Brain Research*, 149, 147–155 (the form of H).
+    Wong, K.-F., & Wang, X.-J. (2006). *Journal of Neuroscience*, 26(4), 1314–1328 (a = 270 Hz/nA,
+    b = 108 Hz, d = 0.154 s).
     """
     x = a * current - b
-    small = jnp.abs(d * x) < 1e-6
-    xs = jnp.where(small, 1.0, x)
-    return jnp.where(small, 1.0 / d + 0.5 * x, xs / (1.0 - jnp.exp(-d * xs)))
+    sharp = jnp.isinf(d)
+    ds = jnp.where(sharp, 1.0, d)
+    z = ds * x
+    small = jnp.abs(z) < 1e-4
+    zs = jnp.where(small, 1.0, z)
+    pos = zs > 0
+    zp, zn = jnp.where(pos, zs, 1.0), jnp.where(pos, -1.0, zs)
+    g = jnp.where(pos, zp / -jnp.expm1(-zp), zn * jnp.exp(zn) / jnp.expm1(zn))
+    g = jnp.where(small, 1.0 + 0.5 * z + z * z / 12.0, g)
+    return jnp.where(sharp, jnp.maximum(x, 0.0), g / ds)
+
+
+def nmda_gating(S, rate, tau, gamma):
+    r"""NMDA gating kinetics :math:`\dot S = -S/\tau + (1 - S)\,\gamma\,r` per ms (``tau`` in ms,
+    ``rate`` in Hz: :math:`\gamma r` is per second, hence the factor 1e-3); Wong & Wang (2006),
+    Brunel & Wang (2001)."""
+    return -S / tau + (1.0 - S) * gamma * rate * 1e-3
+
+
+def nmda_gating_coefficient(rate, tau, gamma):
+    """The factor of ``S`` in :func:`nmda_gating` with the rate held, ``-1/tau - gamma * rate``
+    (per ms): the linear part exponential Euler integrates exactly."""
+    return -1.0 / tau - gamma * rate * 1e-3
 
 
 #: TVB's and brainmass's names (ReducedWongWangExcInh, WongWangExcInhStep) -> this table's
@@ -64,23 +100,19 @@ _TVB_NAMES = {"a_e": "a_E", "b_e": "b_E", "d_e": "d_E", "tau_e": "tau_E", "w_p":
               "noise_i": "noise_I"}
 
 
-#: parameters of brainmass's ``WongWangStep``, Wong & Wang's (2006) two-choice decision circuit,
-#: a different model from this one (refused by name rather than read with another meaning)
-DECISION_MODEL_KEYWORDS = ("tau_S", "gamma", "a", "theta", "J_N11", "J_N22", "J_N12", "J_N21", "J_A_ext",
-                           "mu_0", "noise_s1", "noise_s2")
-
-
 def _translate_gamma(kw: dict) -> dict:
     """TVB's/brainmass's ``gamma_e``, ``gamma_i`` (1/(ms·Hz): 0.641/1000) -> ``gamma_E = 1000 gamma_e``
     (this table multiplies H in Hz by 1e-3 instead). Names of the 2006 decision model are refused."""
-    other = [k for k in DECISION_MODEL_KEYWORDS if k in kw]
+    from .wong_wang_decision import decision_only_keywords
+
+    other = [k for k in kw if k in decision_only_keywords()]
     if other:
         raise TypeError(
             f"WongWang: {', '.join(other)} {'is a parameter' if len(other) == 1 else 'are parameters'} of "
-            "Wong & Wang's (2006) two-population decision model (brainmass's WongWangStep), which "
-            "neuralmass does not provide. neuralmass's WongWangStep (also WongWangModel, "
-            "WongWangExcInhStep) is the reduced excitatory/inhibitory model of Deco et al. (2014), "
-            "brainmass's WongWangExcInhStep; its parameters are listed by help(neuralmass.WongWangStep).")
+            "Wong & Wang's (2006) two-population decision model: use neuralmass.WongWangStep (model "
+            "WongWangDecision, brainmass's WongWangStep). WongWangModel and WongWangExcInhStep are the "
+            "reduced excitatory/inhibitory model of Deco et al. (2014); their parameters are listed by "
+            "help(neuralmass.WongWangExcInhStep).")
     kw = dict(kw)
     for low, up in (("gamma_e", "gamma_E"), ("gamma_i", "gamma_I")):
         if low in kw:
@@ -113,7 +145,7 @@ def wong_wang_drift(state, params, inputs):
     H_E, H_I = _rates(state, P, inputs)
     S_E, S_I = state["S_E"], state["S_I"]
     return {
-        "S_E": -S_E / P["tau_E"] + (1.0 - S_E) * P["gamma_E"] * H_E * 1e-3 + inputs["S_E_noise"],
+        "S_E": nmda_gating(S_E, H_E, P["tau_E"], P["gamma_E"]) + inputs["S_E_noise"],
         "S_I": -S_I / P["tau_I"] + P["gamma_I"] * H_I * 1e-3 + inputs["S_I_noise"],
     }
 
