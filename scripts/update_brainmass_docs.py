@@ -38,6 +38,8 @@ def render(fixture: dict) -> tuple[int, str]:
         lines += ["**Absent** — brainmass's implementation modules (`brainmass.hopf`, ...; aliased by "
                   "the table `neuralmass.compat.modules.BRAINMASS_MODULES`):", "",
                   ", ".join(f"`{n}`" for n in modules)]
+    if not lines:
+        lines = ["None: every public name of brainmass 0.1.1 is provided with brainmass's keyword names."]
     return len(ok), "\n".join(lines).rstrip("\n")
 
 

@@ -292,9 +292,10 @@ def test_wong_wang_names_point_to_the_other_model():
 
 
 def test_keyword_coverage_of_the_twelve_names():
-    """Of the names that existed without all of brainmass's keywords, only Fitter and FitResult
-    (a different fitting API) remain."""
+    """Every name that existed without all of brainmass's keywords now takes them (the last
+    were WongWangStep, now brainmass's decision model, and Fitter/FitResult, brainmass's call
+    form of fitting)."""
     _, missing = coverage(FIX)
     partial = {n for n, bad in missing.items() if bad is not None}
-    assert partial == {"Fitter", "FitResult"}
+    assert partial == set()
     assert not [n for n, bad in missing.items() if bad is None and FIX["kinds"][n] == "module"]

@@ -17,6 +17,7 @@ factory                    kind         value
 =========================  ===========  ==========================================================
 :func:`fc_corr`            score (↑)    Pearson r of the FC upper triangles, in [-1, 1]
 :func:`fc_rmse`            loss (↓)     root-mean-square difference of the FC upper triangles
+:func:`timeseries_rmse`    loss (↓)     root-mean-square difference of the signals themselves
 :func:`fcd_ks`             loss (↓)     Kolmogorov–Smirnov distance of FCD value distributions
 :func:`fcd_ks_smooth`      loss (↓)     the same with logistic-smoothed CDFs (differentiable)
 :func:`fcd_wasserstein`    loss (↓)     Wasserstein-p distance of FCD value distributions
@@ -48,7 +49,7 @@ from .analysis.fcd import fcd as _fcd
 from .analysis.fcd import fcd_values
 from .analysis.spectra import _welch_t
 
-__all__ = ["fc_corr", "fc_rmse", "fcd_ks", "fcd_ks_smooth", "fcd_wasserstein", "ks_distance",
+__all__ = ["fc_corr", "fc_rmse", "timeseries_rmse", "fcd_ks", "fcd_ks_smooth", "fcd_wasserstein", "ks_distance",
            "wasserstein_distance", "smooth_ks_grid", "psd_distance", "combine", "as_loss"]
 
 
@@ -144,6 +145,35 @@ def fc_rmse(target_is_fc: bool = False, fc: Callable | None = None, k: int = 1):
         return core(plain(sim), plain(target))
 
     return _tag(f, "fc_rmse", False, "RMS difference of the FC upper triangles (loss).")
+
+
+def timeseries_rmse():
+    r"""Loss: root-mean-square difference of two signals, sample by sample.
+
+    .. math:: \sqrt{\frac{1}{N}\sum_{i}\big(x^{sim}_i - x^{target}_i\big)^2}
+
+    over the ``N`` entries of the target (all its axes: time, regions, ...); leading axes that
+    ``sim`` has beyond the target's are batch axes and are kept. Only meaningful when the
+    simulation and the data are aligned in time (a deterministic response, an evoked
+    potential), unlike the FC-based objectives. The gradient at a perfect match is 0.
+
+    Reference: the time-domain least-squares fit of dynamic causal modelling, K. J. Friston,
+    L. Harrison & W. Penny, "Dynamic causal modelling", NeuroImage 19 (2003) 1273–1302.
+
+    Examples
+    --------
+    >>> import jax.numpy as jnp
+    >>> float(timeseries_rmse()(jnp.full((10, 3), 2.0), jnp.zeros((10, 3))))
+    2.0
+    """
+    def f(sim, target):
+        a, b = jnp.asarray(plain(sim)), jnp.asarray(plain(target))
+        axes = tuple(range(a.ndim - b.ndim, a.ndim))
+        d2 = jnp.mean((a - b) ** 2, axis=axes)
+        pos = d2 > 0
+        return jnp.where(pos, jnp.sqrt(jnp.where(pos, d2, 1.0)), 0.0)
+
+    return _tag(f, "timeseries_rmse", False, "RMS difference of two aligned signals (loss).")
 
 
 # ---------------------------------------------------------------------------------------------

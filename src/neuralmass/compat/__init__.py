@@ -140,6 +140,12 @@ BRAINMASS_NAMES: dict[str, str] = {
     "XY_Oscillator": "same base: a subclass defines dx, dy; update returns (x, y); runs in "
                      "Simulator and Network; default integrator heun (brainmass exp_euler), "
                      "starts at 0 (brainmass uniform in [0, 0.05])",
+    "Fitter": "brainmass's call form returns a ModuleFitter on neuralmass's backends; every fitted "
+              "parameter needs bounds; predict must be a JAX function for 'grad' (make_run_fn); "
+              "'scipy' takes minimize methods that search inside bounds, or 'DE'; callbacks run for "
+              "every backend",
+    "FitResult": "one class: best_loss/best_params are loss/params; history is the best loss of "
+                 "each step (every candidate's in losses)",
 }
 
 

@@ -162,6 +162,12 @@ class Fitter:
         (u - l))^2` (stay near the starting values :math:`x_0`, e.g. the structural weights).
     progress : bool
         Show a tqdm progress bar.
+    objective, predict, callbacks, search_space
+        brainmass's call form ``Fitter(model, optimizer, *, loss_fn, objective, predict, backend,
+        callbacks, transient, search_space)``: given any of these, an optimiser as second
+        argument, or a ``loss_fn(model)`` of the model alone, ``Fitter(...)`` returns a
+        :class:`~neuralmass.fit.module_fitter.ModuleFitter`, which fits the ``Param`` values the
+        model object holds (see ``docs/fitting.md``, "Coming from brainmass").
 
     Examples
     --------
@@ -172,6 +178,15 @@ class Fitter:
     >>> res.params, res.n_simulations
     """
 
+    def __new__(cls, *args, **kwargs):
+        # brainmass's call form (an optimiser as second argument, predict=, loss_fn(model), ...)
+        # fits the parameters the model object holds: a ModuleFitter
+        from .module_fitter import ModuleFitter, is_module_form
+
+        if cls is Fitter and is_module_form(args, kwargs):
+            return ModuleFitter(*args, **kwargs)
+        return super().__new__(cls)
+
     def __init__(self, model: Any, loss_fn: Callable | None = None, backend: str = "grad",
                  space: Mapping | SearchSpace | None = None, *, dt: Array | None = None, duration: Array = 1000.0,
                  transient: Array = 0.0, monitors: Any = None, period: Array | None = None,
@@ -179,7 +194,11 @@ class Fitter:
                  lr: float = 0.1, clip: float | None = 1.0, restarts: int = 4, batch_size: int | None = None,
                  seed: int = 0, fixed_noise: bool = True, distance: Array | None = None,
                  remat: bool | str = "auto", progress: bool = True, realizations: int = 1,
-                 penalty: Mapping | None = None) -> None:
+                 penalty: Mapping | None = None, objective: Callable | None = None,
+                 predict: Callable | None = None, callbacks: Any = None,
+                 search_space: Mapping | None = None) -> None:
+        # objective, predict, callbacks, search_space belong to the model-object form, which
+        # __new__ hands to ModuleFitter; they are never set here
         if backend not in BACKENDS:
             raise ValueError(f"backend={backend!r} is not known; use one of {tuple(BACKENDS)}.")
         self.backend = backend

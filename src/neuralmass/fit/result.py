@@ -10,7 +10,7 @@ import numpy as np
 __all__ = ["FitResult"]
 
 
-@dataclass
+@dataclass(init=False)
 class FitResult:
     """Outcome of :meth:`Fitter.fit`.
 
@@ -18,11 +18,12 @@ class FitResult:
     ----------
     params : dict
         Best parameters, ``name -> Quantity`` in the documented unit (plain float when the
-        parameter is dimensionless or has no table entry).
+        parameter is dimensionless or has no table entry). ``best_params`` is the same dict
+        (brainmass's name).
     canonical : dict
         Best parameters in canonical units (what the compiled core uses).
     loss : float
-        Best loss found.
+        Best loss found (``best_loss``, brainmass's name).
     history : ndarray (steps,)
         Lowest loss of the batch at each step / generation.
     losses : ndarray (steps, batch)
@@ -38,8 +39,18 @@ class FitResult:
     backend : str
     names : tuple of str
     n_steps : int
+        Steps run (fewer than asked when a callback stopped the fit).
     resumed_from : int
         Step at which this call continued from a checkpoint (0: fresh start).
+    prediction, optimizer, raw, model
+        Set by the fit of a model object (``Fitter(model, optimizer, predict=...)``, see
+        :class:`~neuralmass.fit.module_fitter.ModuleFitter`): the prediction (or ``loss_fn``'s
+        aux) at the best point, the optimiser used, the backend's own result (SciPy's
+        ``OptimizeResult``, nevergrad's best values) and the model, which holds the best values.
+        ``None`` otherwise.
+
+    Every field may be given by keyword, brainmass's ``best_loss`` and ``best_params`` included
+    (they are :attr:`loss` and :attr:`params`; giving both names of one field is an error).
     """
 
     params: dict
@@ -55,6 +66,48 @@ class FitResult:
     n_steps: int
     resumed_from: int = 0
     space: list = field(default_factory=list)
+    prediction: object = None
+    optimizer: object = None
+    raw: object = None
+    model: object = None
+
+    def __init__(self, params=None, canonical=None, loss=None, history=(), losses=None, trace=None,
+                 n_simulations=0, wall_time=0.0, backend=None, names=None, n_steps=None, resumed_from=0,
+                 space=None, *, best_loss=None, best_params=None, prediction=None, optimizer=None, raw=None,
+                 model=None):
+        for ours, theirs, a, b in (("params", "best_params", params, best_params),
+                                   ("loss", "best_loss", loss, best_loss)):
+            if a is not None and b is not None:
+                raise TypeError(f"FitResult got both {ours}= and {theirs}=, two names of one field; give one.")
+        params = dict(best_params if params is None else params or {})
+        loss = best_loss if loss is None else loss
+        if loss is None:
+            raise TypeError("FitResult needs the best loss: loss= (or best_loss=).")
+        history = np.asarray(history, dtype=float).reshape(-1)
+        self.params = params
+        self.canonical = dict(canonical) if canonical is not None else dict(params)
+        self.loss = float(loss)
+        self.history = history
+        self.losses = np.asarray(losses) if losses is not None else history[:, None]
+        self.trace = np.asarray(trace) if trace is not None else np.empty((len(history), 0))
+        self.n_simulations = int(n_simulations)
+        self.wall_time = float(wall_time)
+        self.backend = backend
+        self.names = tuple(names) if names is not None else tuple(params)
+        self.n_steps = int(n_steps) if n_steps is not None else len(history)
+        self.resumed_from = int(resumed_from)
+        self.space = list(space or [])
+        self.prediction, self.optimizer, self.raw, self.model = prediction, optimizer, raw, model
+
+    @property
+    def best_loss(self) -> float:
+        """:attr:`loss` (brainmass's name)."""
+        return self.loss
+
+    @property
+    def best_params(self) -> dict:
+        """:attr:`params` (brainmass's name)."""
+        return self.params
 
     @property
     def best_history(self) -> np.ndarray:

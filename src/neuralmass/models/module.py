@@ -9,6 +9,7 @@ module with the compiled engine (``Simulator(module, dt=...)``).
 
 from __future__ import annotations
 
+import dataclasses
 import pathlib
 from typing import Any
 
@@ -138,6 +139,16 @@ class NodeModule(brainstate.nn.Dynamics):
     @property
     def canonical_params(self) -> dict:
         return dict(self._canonical)
+
+    def set_param_value(self, name: str, value) -> None:
+        """Give the table parameter ``name`` the value ``value`` (documented unit; a JAX value
+        may be traced, as while fitting). A parameter given as :class:`~neuralmass.Param` keeps
+        its fitting metadata (bounds, transform)."""
+        row = self.model.param(name)
+        if name in self.fit_params:
+            self.fit_params = {**self.fit_params, name: dataclasses.replace(self.fit_params[name], value=value)}
+        self.param_values = {**self.param_values, name: value}
+        self._canonical = {**self._canonical, name: row.to_canonical(value)}
 
     # ------------------------------------------------------------------ states
     def init_state(self, batch_size=None, **kwargs):
