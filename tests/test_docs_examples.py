@@ -131,3 +131,37 @@ def test_markdown_code_blocks_run(page, tmp_path, script_runner):
     (tmp_path / "blocks.py").write_text(script)
     ok, error = script_runner.run(tmp_path / "blocks.py", tmp_path)
     assert ok, f"{page.name}:\n{error}"
+
+
+def test_runner_isolates_scripts_and_reports_failures(tmp_path):
+    """What a script changes in the long-lived interpreter is put back before the next one, and a
+    failing script is reported with its traceback (the harness of the two tests above)."""
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir()
+    second.mkdir()
+    (first / "s.py").write_text(
+        "import os, sys, jax\n"
+        "jax.config.update('jax_enable_x64', True)\n"
+        "os.environ['NEURALMASS_RUNNER_PROBE'] = '1'\n"
+        "sys.argv.append('extra')\n"
+        "os.chdir('/')\n"
+        "print('to stdout.txt')\n"
+        "raise RuntimeError('probe failure')\n")
+    (second / "s.py").write_text(
+        "import os, sys, jax\n"
+        "assert __name__ == '__main__'\n"
+        "assert not jax.config.jax_enable_x64\n"
+        "assert 'NEURALMASS_RUNNER_PROBE' not in os.environ\n"
+        "assert sys.argv[1:] == ['--flag'], sys.argv\n"
+        f"assert os.getcwd() == {str(second)!r}, os.getcwd()\n"
+        "x = 1\n")
+    runner = ScriptRunner(_env(tmp_path), tmp_path)
+    runner.fresh = False
+    try:
+        ok, error = runner.run(first / "s.py", first)
+        assert not ok and "RuntimeError: probe failure" in error
+        assert (first / "stdout.txt").read_text() == "to stdout.txt\n"
+        ok, error = runner.run(second / "s.py", second, ["--flag"])
+        assert ok, error
+    finally:
+        runner.close()
