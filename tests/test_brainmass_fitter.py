@@ -337,3 +337,12 @@ def test_a_network_is_sent_to_the_neuralmass_form():
     net = Network(_hopf(), conn=np.ones((1, 1)), coupling="diffusive", k=0.1)
     with pytest.raises(TypeError, match=r"Network.*Fitter\(net, loss_fn\(sim, target\)"):
         Fitter(net, predict=_pure)
+
+
+def test_verbose_shows_a_progress_bar_not_prints(capsys):
+    """brainmass's ``fit(verbose=True)`` prints a line per step; here it is a progress bar on
+    stderr (library code does not print), with the step count and the best loss."""
+    res = Fitter(Toy(), optax.adam(0.1), predict=predict).fit(TARGET, n_steps=4, verbose=True)
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "fit[grad]" in err and "4/4" in err and f"{res.best_loss:.6g}" in err

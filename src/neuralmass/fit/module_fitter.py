@@ -54,7 +54,7 @@ from ..objectives import as_loss, timeseries_rmse
 from ..params import Param
 from ..units import is_quantity
 from .backends import BACKENDS, real_dtype
-from .fitter import Fitter, _plain_target
+from .fitter import Fitter, _bar, _plain_target
 from .result import FitResult
 from .space import Dimension, SearchSpace
 
@@ -485,6 +485,7 @@ class ModuleFitter:
         else:
             self._optimizer = self._options["method"] or "L-BFGS-B"
         losses, trace, best_loss, best_b, raw = [], [], np.inf, None, None
+        bar = _bar(int(n_steps), 0, verbose, self.backend)     # verbose=True: a progress bar
         for step in range(int(n_steps)):
             state["step"] = step
             B, L = step_fn(state)
@@ -495,11 +496,12 @@ class ModuleFitter:
             if L[i] < best_loss:
                 best_loss, best_b = float(L[i]), np.asarray(B[i], dtype=float)
                 raw = getattr(step_fn, "last", None)
-            if verbose:
-                print(f"[{self.backend}] step {step}: loss={L[i]:.6g} best={best_loss:.6g}")
+            bar.update(1)
+            bar.set_postfix(loss=f"{L[i]:.6g}", best=f"{best_loss:.6g}")
             info = {"step": step, "loss": float(L[i]), "best_loss": best_loss, "model": self.model}
             if any([cb(info) is True for cb in self.callbacks]):
                 break
+        bar.close()
         if best_b is None:
             best_b = self.space.init_box()
         x = np.asarray(self.space.box_to_user(best_b))
