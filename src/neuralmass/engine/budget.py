@@ -119,11 +119,17 @@ def estimate_run(system, rp, lanes: int = 1, itemsize: int | None = None) -> Run
     for name, elements in extra.items():
         parts[name] = float(elements) * lanes * isz
         edges += float(elements)
-    samples = sum(rp.n_outer // r for r in plan.ratios)
-    parts["recorded outputs"] = float(samples) * n * lanes * isz * _OUTPUT_COPIES
+    # values per sample: a monitor's own width (region means, sensors), else one per node
+    values = sum((rp.n_outer // r) * _width(m, system, n) for m, r in zip(plan.monitors, plan.ratios))
+    parts["recorded outputs"] = float(values) * lanes * isz * _OUTPUT_COPIES
     steps = float(rp.n_steps)
     seconds = steps * (_STEP_S + lanes * (_NODE_STEP_S * n * n_vars + _EDGE_STEP_S * min(edges, n * n)))
     return RunEstimate(parts, seconds)
+
+
+def _width(monitor, system, n: int) -> int:
+    width = getattr(monitor, "output_width", None)
+    return int(width(system)) if callable(width) else n
 
 
 def _fixes(est: RunEstimate, system, rp) -> str:
