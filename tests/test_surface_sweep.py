@@ -8,6 +8,7 @@ against an uninterrupted sweep, and bad input refused before any work.
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
 
 import jax
@@ -119,13 +120,17 @@ def reference(tmp_path_factory):
     return folder, sw, ds
 
 
-def _direct_region_means(folder, k, local_strength, seed):
-    """Region means of one unbatched run of the study's SurfaceNetwork built with these values."""
+def _direct_region_means(folder, k, local_strength, seed, replace=None):
+    """Region means of one unbatched run of the study's SurfaceNetwork built with these values
+    (and the config's text edited by ``replace``: old -> new)."""
     from neuralmass import Simulator
     from neuralmass.surface import RegionAverage
 
     text = (Path(folder) / "sweep.toml").read_text().split("[sweep]")[0]
     text = text.replace("k = 0.01", f"k = {k}").replace("local_strength = 0.5", f"local_strength = {local_strength}")
+    for a, b in (replace or {}).items():
+        assert a in text
+        text = text.replace(a, b)
     p = Path(folder) / "direct.toml"
     p.write_text(text)
     study = build_study(load_config(p))
@@ -221,3 +226,35 @@ def test_a_lane_that_cannot_fit_is_refused_naming_the_fix(tmp_path, monkeypatch)
     with pytest.raises(RunTooLarge, match=r"one lane of this sweep needs about .* duration.*surface\.period"):
         load_sweep_config(p)
     assert not (tmp_path / "sweep.zarr").exists()
+
+
+def test_speed_and_node_parameter_lanes_equal_direct_runs(tmp_path):
+    """A space of the long-range conduction speed (traced: delays interpolated linearly) and the
+    node parameter ``a``: the lane of (8 mm/ms, a = 0.5) equals a direct run of the study built
+    with these values and ``delay_mode = "linear"``; the speed changes the region means."""
+    write_config(tmp_path, space='speed = { values = ["2 mm/ms", "8 mm/ms"] }\na = [-0.5, 0.5]')
+    (tmp_path / "sweep.toml").write_text((tmp_path / "sweep.toml").read_text().replace("seeds = [3, 11]", "seeds = [3]"))
+    ds = surface_sweep(tmp_path).run(tmp_path / "s.zarr", scheduler="serial", progress=False)
+    p = int(np.flatnonzero((ds.speed.values == 8.0) & (ds.a.values == 0.5))[0])
+    q = int(np.flatnonzero((ds.speed.values == 2.0) & (ds.a.values == 0.5))[0])
+    R, _ = _direct_region_means(tmp_path, 0.01, 0.5, 3, {'speed = "5 mm/ms"': 'speed = "8 mm/ms"\ndelay_mode = "linear"',
+                                                          'name = "Generic2dOscillator"':
+                                                          'name = "Generic2dOscillator"\nparams = { a = 0.5 }'})
+    lane = np.asarray(ds.timeseries.values[p, 0])
+    np.testing.assert_allclose(lane, R, rtol=2e-4, atol=2e-5)
+    assert np.abs(np.asarray(ds.timeseries.values[q, 0]) - lane).max() > 100 * np.abs(lane - R).max()
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tvb_data") is None,
+                    reason="needs tvb-data (pip install tvb-data) for cortex_16384")
+def test_shipped_config_builds_a_16k_sweep():
+    """examples/configs/sweep_surface_tvb16k.toml: 4 points of local_strength x k in 2 chunks of
+    2 lanes, features on the 76 region means, the 63-channel EEG stored; one lane is a few MB."""
+    root = Path(__file__).resolve().parents[1]
+    sw, store = load_sweep_config(root / "examples" / "configs" / "sweep_surface_tvb16k.toml")
+    assert sw.n_points == 4 and sw.n_chunks == 2 and set(sw.names) == {"local_strength", "k"}
+    assert sw.model._base.system.n == 16384
+    assert sw.model.signal_width() == 76 and sw.timeseries.shape == (150, 63)
+    assert sw.lane_estimate.parts["local kernel"] == 3 * 98280 * (8 if jax.config.read("jax_enable_x64") else 4)
+    assert 1e6 < sw.lane_bytes < 2e7
+    assert not store.startswith("results/")
