@@ -19,8 +19,8 @@ pytest.importorskip("nibabel")
 pytest.importorskip("zarr")
 pytest.importorskip("xarray")
 
-from _surfaces import hemisphere_mapping, icosphere  # noqa: E402
 from test_explore import _assert_same, _sigkill_after_two_chunks  # noqa: E402
+from test_surface_study import CONFIG, N_REGIONS, _write_mesh  # noqa: E402
 
 from neuralmass.cli import main  # noqa: E402
 from neuralmass.config import ConfigError, load_config  # noqa: E402
@@ -29,44 +29,8 @@ from neuralmass.explore import open_sweep  # noqa: E402
 from neuralmass.studies.build import build_study  # noqa: E402
 from neuralmass.studies.sweep import load_sweep_config  # noqa: E402
 
-N_REGIONS = 8
 DT, DURATION, TRANSIENT, PERIOD = 0.5, 300.0, 50.0, 2.0
 K_VALUES, LS_VALUES = [0.0, 0.05], [0.0, 0.8]
-
-STUDY = """
-[study]
-name = "surface-sweep-test"
-output = "{out}"
-
-[data]
-dataset = "example_connectome"
-normalize = "max"
-
-[model]
-name = "Generic2dOscillator"
-
-[network]
-coupling = "linear"
-k = 0.01
-speed = "5 mm/ms"
-
-[noise]
-kind = "white"
-sigma = 0.01
-
-[simulation]
-dt = "{dt} ms"
-duration = "{duration} ms"
-transient = "{transient} ms"
-
-[bold]
-enabled = false
-
-[surface]
-mesh = "sphere.surf.gii"
-region_mapping = "sphere_mapping.txt"
-{local}period = "{period} ms"
-"""
 
 LOCAL = 'local = {kernel = "gaussian", sigma = "8 mm", cutoff = "20 mm", metric = "euclidean"}\nlocal_strength = 0.5\n'
 
@@ -86,20 +50,18 @@ SPACE = f"local_strength = {{ values = {LS_VALUES} }}\nk = {{ values = {K_VALUES
 
 
 def write_config(folder, space=SPACE, local=LOCAL, name="sweep.toml") -> Path:
-    """The mesh files and a sweep config in ``folder``; returns the config's path."""
-    import nibabel as nib
-
+    """The mesh files and a sweep config in ``folder`` (the study of tests/test_surface_study.py,
+    without BOLD, noisier, with a transient); returns the config's path."""
     folder = Path(folder)
-    v, t = icosphere(2, 50.0)
-    img = nib.gifti.GiftiImage(darrays=[
-        nib.gifti.GiftiDataArray(v.astype(np.float32), intent="NIFTI_INTENT_POINTSET"),
-        nib.gifti.GiftiDataArray(t.astype(np.int32), intent="NIFTI_INTENT_TRIANGLE")])
-    nib.save(img, str(folder / "sphere.surf.gii"))
-    np.savetxt(folder / "sphere_mapping.txt", hemisphere_mapping(v, N_REGIONS), fmt="%d")
+    _write_mesh(folder)
+    text = CONFIG.format(out=(folder / "results").as_posix(), duration=DURATION,
+                         surface=f'{local}period = "{PERIOD} ms"\n')
+    for old, new in (('transient = "0 ms"', f'transient = "{TRANSIENT} ms"'), ("[bold]\n", "[bold]\nenabled = false\n"),
+                     ("sigma = 0.001", "sigma = 0.01"), ('dt = "0.5 ms"', f'dt = "{DT} ms"')):
+        assert old in text
+        text = text.replace(old, new)
     p = folder / name
-    p.write_text(STUDY.format(out=(folder / "results").as_posix(), dt=DT, duration=DURATION,
-                              transient=TRANSIENT, period=PERIOD, local=local)
-                 + SWEEP.format(store=(folder / "sweep.zarr").as_posix(), space=space))
+    p.write_text(text + SWEEP.format(store=(folder / "sweep.zarr").as_posix(), space=space))
     return p
 
 
