@@ -220,3 +220,20 @@ def test_shipped_config_builds_a_16k_sweep():
     assert sw.lane_estimate.parts["local kernel"] == 3 * 98280 * (8 if jax.config.read("jax_enable_x64") else 4)
     assert 1e6 < sw.lane_bytes < 2e7
     assert not store.startswith("results/")
+
+
+def test_lanes_per_call_follow_the_scarcer_of_host_and_accelerator_memory(reference, monkeypatch):
+    """Half of the free memory, shared by the concurrent chunks, in whole lanes: a GPU with room
+    for 2.5 lanes next to a large host gives 1 lane per call; the host alone gives all 2."""
+    import neuralmass.engine.budget as budget
+
+    _, sw, _ = reference
+    L = sw.lane_bytes
+    monkeypatch.setattr(budget, "available_memory", lambda: 1000.0 * L)
+    monkeypatch.setattr(budget, "accelerator_memory", lambda: None)
+    assert sw.lanes_per_call() == 2                       # chunk 1 x 2 seeds
+    assert sw.lanes_per_call(concurrent=400) == 1         # 1000 L / 2 / 400 = 1.25 lanes
+    monkeypatch.setattr(budget, "accelerator_memory", lambda: 2.5 * L)
+    assert sw.lanes_per_call() == 1
+    monkeypatch.setattr(budget, "accelerator_memory", lambda: 4.0 * L)
+    assert sw.lanes_per_call() == 2

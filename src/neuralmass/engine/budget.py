@@ -25,7 +25,7 @@ import warnings
 from dataclasses import dataclass, field
 
 __all__ = ["RunTooLarge", "LongRunWarning", "RunEstimate", "estimate_run", "check_budget",
-           "available_memory", "LONG_RUN_S", "format_bytes", "format_seconds"]
+           "available_memory", "accelerator_memory", "LONG_RUN_S", "format_bytes", "format_seconds"]
 
 #: Estimated wall time (s) above which a run warns (the CLI asks for ``--yes``).
 LONG_RUN_S = 3600.0
@@ -95,6 +95,22 @@ def available_memory() -> float | None:
     try:
         return float(os.sysconf("SC_AVPHYS_PAGES")) * float(os.sysconf("SC_PAGE_SIZE"))
     except (AttributeError, ValueError, OSError):
+        return None
+
+
+def accelerator_memory() -> float | None:
+    """Bytes free on JAX's default device when it is an accelerator that reports its memory
+    (``Device.memory_stats()``: ``bytes_limit - bytes_in_use`` on a GPU), else ``None`` (CPU)."""
+    try:
+        import jax
+
+        dev = jax.devices()[0]
+        if dev.platform == "cpu":
+            return None
+        stats = dev.memory_stats() or {}
+        limit = stats.get("bytes_limit")
+        return None if limit is None else float(limit) - float(stats.get("bytes_in_use", 0))
+    except Exception:  # pragma: no cover - backend-specific
         return None
 
 

@@ -158,11 +158,11 @@ class Sweep:
 
     def _check_one_lane(self) -> None:
         """Refuse, before any work, a sweep of which even one lane cannot fit in memory."""
-        from ..engine.budget import RunTooLarge, available_memory, format_bytes
+        from ..engine.budget import RunTooLarge, format_bytes
 
         if os.environ.get("NEURALMASS_SKIP_BUDGET", "").strip() not in ("", "0"):
             return
-        avail = available_memory()
+        avail = _free_memory()
         est = self.lane_estimate
         if avail is not None and est.bytes > avail:
             n = int(self.model._base.system.n)
@@ -181,13 +181,12 @@ class Sweep:
     def lanes_per_call(self, concurrent: int = 1, available: float | None = None) -> int:
         """Lanes per engine call: all ``chunk × S`` lanes of a chunk, or fewer when they would
         not fit in :data:`MEMORY_SHARE` of the ``available`` memory (default: what is available
-        now) shared by ``concurrent`` chunks running at once (at least 1)."""
-        from ..engine.budget import available_memory
-
+        now, the host's or an accelerator's, whichever is less) shared by ``concurrent`` chunks
+        running at once (at least 1)."""
         B = self.chunk * len(self.seeds)
         if os.environ.get("NEURALMASS_SKIP_BUDGET", "").strip() not in ("", "0"):
             return B
-        avail = available_memory() if available is None else float(available)
+        avail = _free_memory() if available is None else float(available)
         if avail is None:
             return B
         fit = int(MEMORY_SHARE * avail / max(1, int(concurrent)) // max(self.lane_bytes, 1.0))
@@ -364,6 +363,15 @@ class Sweep:
         except _store.SweepStoreExists as exc:
             _store.check_store(store, spec)       # SweepStoreMismatch names the differences
             log.info("%s It holds this sweep, so this run resumes it.", exc)
+
+
+def _free_memory() -> float | None:
+    """Bytes available to a sweep's lanes: the host's available memory, or the default
+    accelerator's free memory when that is less (:mod:`neuralmass.engine.budget`)."""
+    from ..engine import budget
+
+    known = [m for m in (budget.available_memory(), budget.accelerator_memory()) if m is not None]
+    return min(known) if known else None
 
 
 # --------------------------------------------------------------------------- executors
