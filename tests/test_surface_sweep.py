@@ -237,3 +237,25 @@ def test_lanes_per_call_follow_the_scarcer_of_host_and_accelerator_memory(refere
     assert sw.lanes_per_call() == 1
     monkeypatch.setattr(budget, "accelerator_memory", lambda: 4.0 * L)
     assert sw.lanes_per_call() == 2
+
+
+def test_python_sweeps_of_two_meshes_have_different_identities():
+    """A SurfaceNetwork swept from Python is identified by its mesh and kernel too: the same
+    model on a sphere of another radius is another sweep (its store is not resumed)."""
+    from _surfaces import hemisphere_mapping, icosphere
+
+    from neuralmass import Generic2dOscillatorStep
+    from neuralmass.explore import Sweep
+    from neuralmass.surface import LocalCoupling, RegionAverage, Surface, SurfaceNetwork
+
+    def spec(radius):
+        v, t = icosphere(2, radius)
+        surf = Surface(v, t, region_mapping=hemisphere_mapping(v, 2))
+        local = LocalCoupling.from_kernel(surf, "gaussian", cutoff="30 mm", sigma="10 mm", metric="euclidean")
+        net = SurfaceNetwork(Generic2dOscillatorStep(1), np.ones((2, 2)) - np.eye(2), surf, local=local,
+                             local_strength=1.0, coupling="linear", k=0.01)
+        return Sweep(net, {"local_strength": [0.5, 1.0]}, dt=0.5, duration=20.0, period=1.0,
+                     features=["rate_var"], record=[RegionAverage("V", period=1.0, name="activity")]).spec()
+
+    a, b = spec(50.0), spec(60.0)
+    assert a == spec(50.0) and a["model"]["fingerprint"] != b["model"]["fingerprint"]

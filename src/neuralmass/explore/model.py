@@ -258,6 +258,11 @@ class SweepModel:
         h.update(json.dumps([type(sysm).__name__, sysm.node_model.name, str(getattr(sysm, "coupling", "")),
                              getattr(sysm, "coupled_var", ""), self._base.method]).encode())
         arrays = [getattr(sysm, "weights", None), getattr(sysm, "delays_ms", None), self.distance]
+        surface, local = getattr(sysm, "surface", None), getattr(sysm, "local", None)
+        if surface is not None:           # a surface network: its mesh, mapping and local kernel
+            arrays += [surface.vertices, surface.triangles, surface.region_mapping]
+        if local is not None:
+            arrays += [local.rows, local.cols, local.weights]
         arrays += jax.tree.leaves(self._params)
         arrays += [self.targets[k] for k in sorted(self.targets)]
         for a in arrays:
