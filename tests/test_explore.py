@@ -245,18 +245,20 @@ def test_heat_map_keeps_columns_whose_lanes_all_diverged():
 _KILL_SCRIPT = """
 import sys, time
 sys.path[:0] = [{src!r}, {tests!r}]
-from test_explore import tiny_sweep
+from {module} import {factory}
 def on_chunk(rec):
     print("stored", rec["index"], flush=True)
     time.sleep(0.4)           # leave the parent time to kill us between chunks
-tiny_sweep(**{kw!r}).run({store!r}, scheduler="serial", progress=False, on_chunk=on_chunk)
+{factory}(**{kw!r}).run({store!r}, scheduler="serial", progress=False, on_chunk=on_chunk)
 print("finished", flush=True)
 """
 
 
-def _sigkill_after_two_chunks(store, **kw):
-    """Run ``tiny_sweep(**kw)`` into ``store`` in a child process and SIGKILL it after two chunks."""
-    script = _KILL_SCRIPT.format(src=SRC, tests=str(HERE), store=str(store), kw=kw)
+def _sigkill_after_two_chunks(store, factory=("test_explore", "tiny_sweep"), **kw):
+    """Run ``factory(**kw)`` (a sweep; ``(test module, function)``, default ``tiny_sweep``) into
+    ``store`` in a child process and SIGKILL it after two chunks."""
+    script = _KILL_SCRIPT.format(src=SRC, tests=str(HERE), store=str(store), kw=kw, module=factory[0],
+                                 factory=factory[1])
     proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True,
                             env={**os.environ, "JAX_PLATFORMS": "cpu"})
     seen = []

@@ -223,12 +223,23 @@ def test_regions_without_vertices_run_as_region_nodes_and_are_left_out_of_vertex
     assert xr.open_dataset(tmp_path / "results" / "vertex.nc")["vertex"].shape == (20, v.shape[0])
 
 
-def test_sweeps_refuse_surface_configs_with_a_clear_error(tmp_path):
+def test_sweep_model_of_a_surface_config_records_what_the_study_records(tmp_path):
+    """A sweep of a surface config records the study's region means (as the features' activity)
+    and region BOLD — the monitors of `neuralmass run` without the vertex means (sweeps:
+    tests/test_surface_sweep.py)."""
     import tomllib
 
     from neuralmass.studies.build import sweep_model_from_config
 
     _write_mesh(tmp_path)
     src = tomllib.loads(_config(tmp_path).read_text())
-    with pytest.raises(ConfigError, match=r"\[surface\].*neuralmass run"):
-        sweep_model_from_config(src, base_dir=tmp_path)
+    model = sweep_model_from_config(src, base_dir=tmp_path)
+    study = build_study(load_config(_config(tmp_path)))
+    run = {m.key: m for m in study.monitors()}
+    swept = {m.key: m for m in model.monitors()}
+    assert set(swept) == {"activity", "bold"} and "vertex" in run
+    assert swept["bold"] == run["bold"] and swept["bold"].variable == "V@regions"
+    assert (type(swept["activity"]), swept["activity"].variable, swept["activity"].period) == \
+        (type(run["neural"]), run["neural"].variable, run["neural"].period)
+    assert model.signal_width() == N_REGIONS
+    assert "local_strength" in model.known_names()

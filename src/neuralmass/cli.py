@@ -146,8 +146,12 @@ def run_sweep_args(args) -> int:
     sweep, store = load_sweep_config(args.config)
     store = args.out or store
     if not args.quiet:
+        from .engine.budget import format_bytes
+
         print(f"sweep: {sweep.n_points} points x {len(sweep.seeds)} seeds in {sweep.n_chunks} chunks "
               f"-> {store}", flush=True)
+        print(f"memory: about {format_bytes(sweep.lane_bytes)} per lane ({sweep.lane_estimate.describe()}), "
+              f"{sweep.chunk * len(sweep.seeds)} lanes per chunk", flush=True)
         ts = sweep.timeseries
         if ts is not None:
             per_point = ts.bytes_per_point(len(sweep.seeds)) / 2**20

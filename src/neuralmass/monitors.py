@@ -44,6 +44,15 @@ class Monitor:
     def unit(self):
         return None
 
+    def output_width(self, system) -> int:
+        """Values recorded per sample and lane (the engine's memory estimate): what
+        ``read(variable)`` returns (``system.read_width`` where the system has it, e.g. a
+        surface network's region means), else one per node."""
+        width = getattr(system, "read_width", None)
+        if callable(width) and isinstance(self.variable, str) and self.variable:
+            return int(width(self.variable))
+        return int(system.n)
+
     def init(self, read: Callable, dt: float) -> Any:
         return ()
 

@@ -25,7 +25,7 @@ import warnings
 from dataclasses import dataclass, field
 
 __all__ = ["RunTooLarge", "LongRunWarning", "RunEstimate", "estimate_run", "check_budget",
-           "available_memory", "LONG_RUN_S", "format_bytes", "format_seconds"]
+           "available_memory", "accelerator_memory", "LONG_RUN_S", "format_bytes", "format_seconds"]
 
 #: Estimated wall time (s) above which a run warns (the CLI asks for ``--yes``).
 LONG_RUN_S = 3600.0
@@ -98,6 +98,22 @@ def available_memory() -> float | None:
         return None
 
 
+def accelerator_memory() -> float | None:
+    """Bytes free on JAX's default device when it is an accelerator that reports its memory
+    (``Device.memory_stats()``: ``bytes_limit - bytes_in_use`` on a GPU), else ``None`` (CPU)."""
+    try:
+        import jax
+
+        dev = jax.devices()[0]
+        if dev.platform == "cpu":
+            return None
+        stats = dev.memory_stats() or {}
+        limit = stats.get("bytes_limit")
+        return None if limit is None else float(limit) - float(stats.get("bytes_in_use", 0))
+    except Exception:  # pragma: no cover - backend-specific
+        return None
+
+
 def _itemsize() -> int:
     import jax
 
@@ -119,11 +135,17 @@ def estimate_run(system, rp, lanes: int = 1, itemsize: int | None = None) -> Run
     for name, elements in extra.items():
         parts[name] = float(elements) * lanes * isz
         edges += float(elements)
-    samples = sum(rp.n_outer // r for r in plan.ratios)
-    parts["recorded outputs"] = float(samples) * n * lanes * isz * _OUTPUT_COPIES
+    # values per sample: a monitor's own width (region means, sensors), else one per node
+    values = sum((rp.n_outer // r) * _width(m, system, n) for m, r in zip(plan.monitors, plan.ratios))
+    parts["recorded outputs"] = float(values) * lanes * isz * _OUTPUT_COPIES
     steps = float(rp.n_steps)
     seconds = steps * (_STEP_S + lanes * (_NODE_STEP_S * n * n_vars + _EDGE_STEP_S * min(edges, n * n)))
     return RunEstimate(parts, seconds)
+
+
+def _width(monitor, system, n: int) -> int:
+    width = getattr(monitor, "output_width", None)
+    return int(width(system)) if callable(width) else n
 
 
 def _fixes(est: RunEstimate, system, rp) -> str:

@@ -101,6 +101,21 @@ class Simulator:
         return make_plan(self.system, self.dt, self.method, duration, monitors, transient, period, inputs,
                          self.compensated)
 
+    def estimate(self, duration: Array, monitors: Any = None, transient: Array = 0.0,
+                 period: Array | None = None, lanes: int = 1):
+        """Memory (bytes by part) and wall time (a lower bound) of ``run(duration, monitors,
+        transient, period)`` with ``lanes`` batch lanes, planned but not run
+        (:func:`neuralmass.engine.budget.estimate_run`, the estimate :meth:`run` checks).
+
+        Returns
+        -------
+        RunEstimate
+        """
+        from .budget import estimate_run
+
+        rp = self._prepare(duration, monitors, transient, period, None)
+        return estimate_run(self.system, rp, lanes)
+
     # ---------------------------------------------------------------------- running
     def run(self, duration: Array, monitors: Any = None, transient: Array = 0.0, period: Array | None = None,
             inputs: Mapping | None = None, key: Array | int | None = None, params: Mapping | None = None,

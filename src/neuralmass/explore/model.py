@@ -2,18 +2,21 @@
 
 :class:`SweepModel` holds a :class:`~neuralmass.Network` (or any engine system), the run
 settings, the recorded signals (the activity and optionally online BOLD) and the targets of the
-features. :meth:`SweepModel.run_lanes` runs ``B`` lanes — one per (point, seed) of a chunk — in
+features (or, with ``record``, the monitors a study gives: a surface study's region means and
+region BOLD, :func:`neuralmass.studies.surface.surface_monitors`). :meth:`SweepModel.run_lanes` runs ``B`` lanes — one per (point, seed) of a chunk — in
 **one** batched call of :meth:`neuralmass.Simulator.run` and returns their features.
 
 Parameter names are those of :meth:`neuralmass.Simulator.params` overrides: node parameters by
 name (``'a'`` or ``'node.a'``, in the unit of the model's parameter table), network parameters
 (``'k'``, coupling parameters), ``'speed'`` (conduction speed, mm/ms = m/s; needs tract lengths)
 and noise amplitudes as ``'noise.<input>.<field>'`` (e.g. ``'noise.x_ext.sigma'``, canonical
-units).
+units). A surface network (:class:`~neuralmass.surface.SurfaceNetwork`) also has
+``'local_strength'``, the strength of its local coupling (when it has a local kernel).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from dataclasses import dataclass, field
@@ -111,6 +114,13 @@ class SweepModel:
         a model with a ``source`` on a worker (the studies layer passes
         :func:`neuralmass.studies.build.sweep_model_from_config`); without one the model travels
         whole.
+    record : sequence of Monitor, optional
+        The run's monitors instead of a temporal average of ``variable`` and BOLD of it: the one
+        keyed ``'activity'`` (required) is the activity the features use, ``'bold'`` (required
+        with ``bold``) the BOLD; any other (e.g. ``'eeg'``) is recorded only when ``timeseries``
+        asks for it by its key. A surface study passes its region means and region BOLD here
+        (:func:`neuralmass.studies.surface.surface_monitors`), so features see regions, not
+        vertices.
     """
 
     network: Any
@@ -128,6 +138,7 @@ class SweepModel:
     source: dict | None = None
     data: dict | None = None
     builder: Any = None
+    record: tuple | None = None
 
     def __post_init__(self):
         from ..engine import Simulator
@@ -140,6 +151,12 @@ class SweepModel:
         self.weights = np.asarray(getattr(system, "weights", None)) if hasattr(system, "weights") else None
         self._params = self._base.params()
         self._systems: dict = {}
+        if self.record is not None:
+            self.record = tuple(self.record)
+            keys = [m.key for m in self.record]
+            if "activity" not in keys or (self.bold and "bold" not in keys) or len(set(keys)) != len(keys):
+                raise ValueError(f"record={keys}: give distinct monitor keys with one 'activity'"
+                                 f"{' and one bold' if self.bold else ''} monitor.")
         if self.options.get("fcd_window") is not None:      # refuse a too-short window before any run
             interval = self.bold["tr"] if self.bold else self.period
             try:
@@ -176,6 +193,11 @@ class SweepModel:
         try:
             path = resolve_path(name, self._params)
         except KeyError as exc:
+            if name.removeprefix("node.") == "local_strength":
+                raise ValueError(f"space[{name!r}]: 'local_strength' scales a surface network's local "
+                                 f"coupling, and this network has none (no local kernel); give the "
+                                 f"SurfaceNetwork local=LocalCoupling(...) (surface.local in a config), "
+                                 f"or remove {name!r} from the space.") from None
             raise ValueError(f"space has an unknown parameter {name!r}; known: "
                              f"{', '.join(self.known_names())}. ({exc.args[0]})") from None
         if path[0] == "conn":
@@ -221,6 +243,8 @@ class SweepModel:
             if self.source is not None else {"fingerprint": self.fingerprint or self._digest()}
         if self.data is not None:
             ident["data"] = self.data
+        if self.record is not None and self.source is None:   # absent otherwise: older stores resume
+            ident["record"] = [[type(m).__name__, m.variable, m.period, m.key] for m in self.record]
         return {**ident, "dt": self.dt,
                 "duration": self.duration, "transient": self.transient,
                 "method": self._base.method, "variable": self.variable, "period": self.period,
@@ -234,6 +258,11 @@ class SweepModel:
         h.update(json.dumps([type(sysm).__name__, sysm.node_model.name, str(getattr(sysm, "coupling", "")),
                              getattr(sysm, "coupled_var", ""), self._base.method]).encode())
         arrays = [getattr(sysm, "weights", None), getattr(sysm, "delays_ms", None), self.distance]
+        surface, local = getattr(sysm, "surface", None), getattr(sysm, "local", None)
+        if surface is not None:           # a surface network: its mesh, mapping and local kernel
+            arrays += [surface.vertices, surface.triangles, surface.region_mapping]
+        if local is not None:
+            arrays += [local.rows, local.cols, local.weights]
         arrays += jax.tree.leaves(self._params)
         arrays += [self.targets[k] for k in sorted(self.targets)]
         for a in arrays:
@@ -249,15 +278,46 @@ class SweepModel:
         average at ``period``) when a :class:`.TimeseriesSpec` asks for another node variable."""
         from ..monitors import TemporalAverage
 
-        out = [TemporalAverage(self.variable, period=self.period, name="activity")]
-        if timeseries is not None and timeseries.monitor_key == "timeseries":
-            out.append(TemporalAverage(timeseries.signal, period=self.period, name="timeseries"))
-        if self.bold:
-            from ..forward.bold import BOLDMonitor
+        want = {"activity", "bold"} | ({timeseries.monitor_key} if timeseries is not None else set())
+        if self.record is not None:
+            out = [m for m in self.record if m.key in want]
+        else:
+            out = [TemporalAverage(self.variable, period=self.period, name="activity")]
+            if self.bold:
+                from ..forward.bold import BOLDMonitor
 
-            kw = dict(self.bold)
-            out.append(BOLDMonitor(kw.pop("variable", None) or self.variable, name="bold", **kw))
+                kw = dict(self.bold)
+                out.append(BOLDMonitor(kw.pop("variable", None) or self.variable, name="bold", **kw))
+        if timeseries is not None and timeseries.monitor_key == "timeseries":
+            # another variable, recorded as the activity is (a temporal average, or region means)
+            out.append(dataclasses.replace(out[0], variable=timeseries.signal, name="timeseries"))
         return out
+
+    def extra_signals(self) -> dict:
+        """``key -> monitor`` of the ``record`` monitors other than the activity and BOLD (e.g. a
+        surface study's ``'eeg'``): signals a ``timeseries`` option may store."""
+        return {m.key: m for m in (self.record or ()) if m.key not in ("activity", "bold")}
+
+    def signal_width(self, key: str = "activity") -> int:
+        """Values per sample of the recorded signal ``key`` (regions, or sensors)."""
+        mons = {m.key: m for m in self.monitors()}
+        mons.update(self.extra_signals())
+        return mons.get(key, mons["activity"]).output_width(self._base.system)
+
+    def lane_estimate(self, names=(), bounds: Mapping | None = None, timeseries=None):
+        """Memory (bytes by part) and time (a lower bound) of **one** lane of a chunk
+        (:meth:`neuralmass.Simulator.estimate`, the engine's own estimate): the state with the
+        integrator's stages, the delay line and local kernel, and the recorded outputs.
+
+        Returns
+        -------
+        RunEstimate
+        """
+        from ..engine import Simulator
+
+        system = self.system_for(tuple(names), dict(bounds or {}))
+        sim = Simulator(system, dt=self.dt, method=self._base.method, progress=False)
+        return sim.estimate(self.duration, monitors=self.monitors(timeseries), transient=self.transient)
 
     def system_for(self, names, bounds: Mapping) -> Any:
         """The system to run for a space with parameter ``names`` (``bounds`` of the speed axis)."""

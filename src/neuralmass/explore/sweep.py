@@ -24,6 +24,15 @@ Noise: lane ``(p, s)`` uses the key ``PRNGKey(seeds[s])`` at every point ``p`` (
 numbers), so differences between points are differences of parameters, not of noise, and a
 point's result does not depend on how points are chunked or scheduled.
 
+Memory: before any work the sweep estimates the memory of one lane
+(:meth:`.SweepModel.lane_estimate`, the engine's own estimate: state and integrator stages, delay
+line, local kernel of a surface network, recorded outputs) and refuses a sweep whose single lane
+does not fit in the available memory. A chunk whose ``chunk × S`` lanes would not fit in
+:data:`MEMORY_SHARE` of the available memory (shared by the local workers) runs as several
+engine calls of at most :meth:`Sweep.lanes_per_call` lanes (the last one padded to the same
+compiled shape); lanes are independent, so the results do not depend on this split, and the
+store's chunks (the unit of resuming) stay those of ``chunk``.
+
 Time series: ``timeseries=`` additionally stores every lane's down-sampled signal (BOLD, the
 activity or a node variable, averaged over windows) in the same region writes as the features;
 see :mod:`neuralmass.explore.timeseries` for the option, the down-sampling and the size.
@@ -52,6 +61,9 @@ __all__ = ["Sweep", "SchedulerError"]
 log = logging.getLogger("neuralmass")
 
 SPEC_FORMAT = 1
+#: Share of the available memory that the engine calls of a sweep (all local workers together)
+#: plan to use; the rest is left to the features, the store writes and the rest of the machine.
+MEMORY_SHARE = 0.5
 
 
 class SchedulerError(ValueError):
@@ -139,7 +151,46 @@ class Sweep:
         self.bounds = {a.name: a.bounds for a in self.axes}
         if "speed" in self.names:
             model.system_for(self.names, self.bounds)     # checks tract lengths before any work
+        self.lane_estimate = model.lane_estimate(self.names, self.bounds, self.timeseries)
+        self._check_one_lane()
+        self.max_lanes: int | None = None                 # lanes per engine call (set by run)
         self.last_run: dict = {}
+
+    def _check_one_lane(self) -> None:
+        """Refuse, before any work, a sweep of which even one lane cannot fit in memory."""
+        from ..engine.budget import RunTooLarge, format_bytes
+
+        if os.environ.get("NEURALMASS_SKIP_BUDGET", "").strip() not in ("", "0"):
+            return
+        avail = _free_memory()
+        est = self.lane_estimate
+        if avail is not None and est.bytes > avail:
+            n = int(self.model._base.system.n)
+            raise RunTooLarge(
+                f"one lane of this sweep needs about {format_bytes(est.bytes)} of memory ({est.describe()}; "
+                f"{n} nodes) but only {format_bytes(avail)} is available, so not even chunk=1 with one seed "
+                f"fits; shorten the duration (duration={self.model.duration:g} ms), record less often (a "
+                f"longer period, e.g. surface.period), use a coarser mesh or fewer nodes, or a machine with "
+                f"more memory (NEURALMASS_SKIP_BUDGET=1 skips this check).")
+
+    @property
+    def lane_bytes(self) -> float:
+        """Estimated memory of one lane (bytes)."""
+        return float(self.lane_estimate.bytes)
+
+    def lanes_per_call(self, concurrent: int = 1, available: float | None = None) -> int:
+        """Lanes per engine call: all ``chunk × S`` lanes of a chunk, or fewer when they would
+        not fit in :data:`MEMORY_SHARE` of the ``available`` memory (default: what is available
+        now, the host's or an accelerator's, whichever is less) shared by ``concurrent`` chunks
+        running at once (at least 1)."""
+        B = self.chunk * len(self.seeds)
+        if os.environ.get("NEURALMASS_SKIP_BUDGET", "").strip() not in ("", "0"):
+            return B
+        avail = _free_memory() if available is None else float(available)
+        if avail is None:
+            return B
+        fit = int(MEMORY_SHARE * avail / max(1, int(concurrent)) // max(self.lane_bytes, 1.0))
+        return max(1, min(B, fit))
 
     # ------------------------------------------------------------------ description
     @property
@@ -187,9 +238,21 @@ class Sweep:
         devs = jax.devices()
         dev = index % len(devs)
         values, keys, n_real = self.chunk_lanes(index)
+        B = keys.shape[0]
+        L = min(B, self.max_lanes or B)
+        feats, parts = {}, []
         with jax.default_device(devs[dev]):
-            # lanes that diverge get NaN features and series (the engine finishes the others)
-            feats, series = self.model.run_chunk(values, keys, self.bounds, self.features, self.timeseries)
+            for a in range(0, B, L):    # engine calls of L lanes; the last padded to L (one compile)
+                idx = np.minimum(np.arange(a, a + L), B - 1)
+                # lanes that diverge get NaN features and series (the engine finishes the others)
+                f, ser = self.model.run_chunk({k: v[idx] for k, v in values.items()}, keys[idx], self.bounds,
+                                              self.features, self.timeseries)
+                m = min(L, B - a)
+                for k, v in f.items():
+                    feats.setdefault(k, []).append(np.asarray(v)[:m])
+                parts.append(None if ser is None else ser[:m])
+        feats = {k: np.concatenate(v) for k, v in feats.items()}
+        series = None if parts[0] is None else np.concatenate(parts)
         S = len(self.seeds)
         out = {k: v.reshape(self.chunk, S)[:n_real] for k, v in feats.items()}
         if series is not None:
@@ -233,12 +296,22 @@ class Sweep:
             log.info("sweep %s: all %d chunks already stored; nothing to compute", store, self.n_chunks)
             return _store.open_sweep(store)
         executor = _executor(scheduler, workers, connect_timeout, retries)   # fails before any write
+        concurrent = (workers or os.cpu_count() or 1) if scheduler is None else 1
+        self.max_lanes = self.lanes_per_call(concurrent)
+        B = self.chunk * len(self.seeds)
+        if self.max_lanes < B:
+            from ..engine.budget import format_bytes
+
+            log.warning("sweep %s: a chunk's %d lanes (about %s each) would not fit in %g of the available "
+                        "memory shared by %d worker(s); each chunk runs as engine calls of %d lanes.",
+                        store, B, format_bytes(self.lane_bytes), MEMORY_SHARE, concurrent, self.max_lanes)
         try:
             if status == "new":
                 self._create(store, spec)
             done = _store.done_chunks(store)
             pending = [int(i) for i in np.nonzero(~done)[0]]
-            self.last_run = {"computed": [], "skipped": int(done.sum()), "store": str(store), "held": {}}
+            self.last_run = {"computed": [], "skipped": int(done.sum()), "store": str(store), "held": {},
+                             "lanes_per_call": self.max_lanes, "lane_bytes": self.lane_bytes}
             claimed, held = _store.claim_chunks(store, pending)
             # a chunk another run stored (and unlocked) between the two reads is not redone: a run
             # writes a chunk's manifest entry before it releases the chunk's lock
@@ -290,6 +363,15 @@ class Sweep:
         except _store.SweepStoreExists as exc:
             _store.check_store(store, spec)       # SweepStoreMismatch names the differences
             log.info("%s It holds this sweep, so this run resumes it.", exc)
+
+
+def _free_memory() -> float | None:
+    """Bytes available to a sweep's lanes: the host's available memory, or the default
+    accelerator's free memory when that is less (:mod:`neuralmass.engine.budget`)."""
+    from ..engine import budget
+
+    known = [m for m in (budget.available_memory(), budget.accelerator_memory()) if m is not None]
+    return min(known) if known else None
 
 
 # --------------------------------------------------------------------------- executors

@@ -67,11 +67,12 @@ class TimeseriesSpec:
     time_first: float           # end of the first window, ms from the start of the run
     unit: str
     labels: tuple | None = None
+    recorded: bool = False      # a signal the model records under its own key (e.g. 'eeg')
 
     @property
     def monitor_key(self) -> str:
         """Key of the recorded signal in the engine's result."""
-        return self.signal if self.signal in ("bold", "activity") else "timeseries"
+        return self.signal if self.signal in ("bold", "activity") or self.recorded else "timeseries"
 
     @property
     def times(self) -> np.ndarray:
@@ -144,7 +145,12 @@ def parse_timeseries(value: Any, model, n_points: int, n_seeds: int) -> Timeseri
     signal = value.get("signal", "bold" if model.bold else "activity")
     if not isinstance(signal, str):
         raise ValueError(f"timeseries.signal = {signal!r} must be a name such as \"bold\".")
-    if signal == "bold":
+    extra = model.extra_signals()
+    if signal in extra:                          # e.g. a surface study's 'eeg'
+        mon = extra[signal]
+        base = float(mon.period) if mon.period is not None else float(model.period)
+        unit = str(mon.unit) if mon.unit is not None else ""
+    elif signal == "bold":
         if not model.bold:
             raise ValueError("timeseries.signal = 'bold' needs a sweep that records BOLD (bold={'tr': ...} "
                              "or [bold] enabled = true); choose 'activity' or a variable instead.")
@@ -157,8 +163,8 @@ def parse_timeseries(value: Any, model, n_points: int, n_seeds: int) -> Timeseri
         unit = str(node.variable_unit(var)) if var in variables else ""
     else:
         raise ValueError(f"timeseries.signal = {signal!r} is not recorded; choose 'activity'"
-                         f"{', bold' if model.bold else ''} or a variable of {node.name}: "
-                         f"{', '.join(variables)}.")
+                         f"{', bold' if model.bold else ''}{''.join(', ' + k for k in extra)} or a "
+                         f"variable of {node.name}: {', '.join(variables)}.")
     period = _period_ms(value["period"], "timeseries.period") if "period" in value else base
     ratio = period / base
     factor = int(round(ratio))
@@ -174,7 +180,7 @@ def parse_timeseries(value: Any, model, n_points: int, n_seeds: int) -> Timeseri
     if n_times < 1:
         raise ValueError(f"timeseries.period = {period:g} ms is longer than the recorded time "
                          f"{model.duration - model.transient:g} ms (duration - transient).")
-    n = int(model._base.system.n)
+    n = int(model.signal_width(signal if signal in extra else "activity"))
     max_mb = value.get("max_mb", DEFAULT_MAX_MB)
     if isinstance(max_mb, bool) or not isinstance(max_mb, (int, float)) or not max_mb > 0:
         raise ValueError(f"timeseries.max_mb = {max_mb!r} must be a positive number of MiB.")
@@ -182,7 +188,7 @@ def parse_timeseries(value: Any, model, n_points: int, n_seeds: int) -> Timeseri
     labels = tuple(str(x) for x in labels) if labels is not None and len(labels) == n else None
     n_trans = int(round(model.transient / dt))
     spec = TimeseriesSpec(signal, float(period), base, factor, n_times, n,
-                          (n_trans + factor * base_steps) * dt, unit, labels)
+                          (n_trans + factor * base_steps) * dt, unit, labels, signal in extra)
     per_point = spec.bytes_per_point(n_seeds)
     total_mb = per_point * n_points / 2**20
     if total_mb > max_mb:

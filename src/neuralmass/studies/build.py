@@ -571,15 +571,23 @@ class Study:
         BOLD, and targets (group FC and pooled FCD values of the selected subjects).
 
         ``source`` is the config as given (a model with a source is rebuilt from it on Dask
-        workers, through :func:`sweep_model_from_config`)."""
-        from ..config import ConfigError
+        workers, through :func:`sweep_model_from_config`).
+
+        A surface study's sweep records what :meth:`monitors` records except the vertex activity:
+        the region means (the features' activity), BOLD of the region means and, with
+        ``surface.eeg``, the EEG (stored when ``timeseries`` asks for ``'eeg'``); its space may
+        name ``local_strength`` (with a local kernel) besides ``k``, ``speed``, node parameters
+        and noise."""
+        import dataclasses
+
         from ..explore.model import SweepModel
 
+        record = None
         if self.surface is not None:
-            raise ConfigError("[surface] studies are run by `neuralmass run`; sweeps of surface networks "
-                              "from a config are not supported yet (remove [surface] to sweep the region "
-                              "network, or batch SurfaceNetwork runs from Python, see docs/surface.md).")
+            from .surface import surface_monitors
 
+            record = tuple(dataclasses.replace(m, name="activity") if m.key == "neural" else m
+                           for m in surface_monitors(self, vertex=False))
         bold = self.bold_options()
         targets, options = {}, {}
         fc = self.targets.fc_group
@@ -598,7 +606,8 @@ class Study:
                           distance=None if lengths is None else np.asarray(lengths, dtype=float),
                           targets=targets, options=options, fingerprint="config",
                           source=None if source is None else json.loads(json.dumps(dict(source), default=str)),
-                          data=data, builder=sweep_model_from_config if source is not None else None)
+                          data=data, builder=sweep_model_from_config if source is not None else None,
+                          record=record)
 
 
 def _targets(rec: _Recordings, subjects, source: str, cfg: Mapping) -> Targets:

@@ -275,11 +275,13 @@ def surface_network(cfg: Mapping, conn, parts: SurfaceParts, node):
         raise PreflightError(f"[surface] with [network]: {msg}") from None
 
 
-def surface_monitors(study) -> list:
+def surface_monitors(study, vertex: bool = True) -> list:
     """The monitors of a surface study: ``'neural'`` (region means of the variable every
     ``surface.period``), ``'bold'`` (online BOLD of the region means every TR, when on),
-    ``'vertex'`` (means over ``surface.vertex_period`` at every node) and ``'eeg'`` (sensor means
-    over ``surface.period``, with ``surface.eeg``)."""
+    ``'vertex'`` (means over ``surface.vertex_period`` at every node; left out with
+    ``vertex=False``, as sweeps do) and ``'eeg'`` (sensor means over ``surface.period``, with
+    ``surface.eeg``). ``neuralmass run`` and ``neuralmass sweep`` both record these
+    (:meth:`neuralmass.studies.build.Study.sweep_model`)."""
     import brainunit as u
 
     from ..forward.bold import BOLDMonitor
@@ -292,7 +294,8 @@ def surface_monitors(study) -> list:
     opts = study.bold_options()
     if opts is not None:
         out.append(BOLDMonitor(var + REGION_SUFFIX, name="bold", **opts))
-    out.append(TemporalAverage(var, period=float(s["vertex_period"]), name="vertex"))
+    if vertex:
+        out.append(TemporalAverage(var, period=float(s["vertex_period"]), name="vertex"))
     parts = study.surface
     if parts.gain is not None:
         out.append(SensorProjection(var, parts.gain * u.volt / (u.amp * u.meter),

@@ -41,6 +41,9 @@ class RegionAverage(Raw):
     def sample(self, mstate, read):
         return mstate, read(self.variable + REGION_SUFFIX)
 
+    def output_width(self, system) -> int:
+        return int(getattr(system, "n_regions", system.n))
+
     @property
     def key(self) -> str:
         return self.name or f"{self.variable}_regions"
@@ -119,6 +122,9 @@ class SensorProjection(Monitor):
     @property
     def n_sensors(self) -> int:
         return int(self.matrix.shape[0])
+
+    def output_width(self, system) -> int:
+        return self.n_sensors
 
     def _project(self, x):
         M = jnp.asarray(self.matrix, dtype=x.dtype)

@@ -41,6 +41,7 @@ neural masses in the virtual brain. NeuroImage 83, 704–725.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 from typing import Mapping
@@ -251,6 +252,30 @@ class SurfaceNetwork:
         return (f"SurfaceNetwork({self.n_vertices} vertices + {self.unmapped.size} region nodes, "
                 f"{self.n_regions} regions, model={self.model.name}, local="
                 f"{'none' if self.local is None else self.local.nnz} non-zeros)")
+
+    @property
+    def weights(self) -> np.ndarray:
+        """The long-range (region) connectome's weights, (n_regions, n_regions)."""
+        return self.regions.weights
+
+    @property
+    def distance_mm(self):
+        """The long-range connectome's tract lengths (mm), or ``None``."""
+        return self.regions.distance_mm
+
+    def with_traced_speed(self, speed_range, distance=None, speed=None) -> "SurfaceNetwork":
+        """This network with the long-range conduction speed traced in ``speed_range``
+        (:meth:`neuralmass.Network.with_traced_speed` of its region network; the vertices, local
+        kernel and node parameters are shared)."""
+        out = copy.copy(self)
+        out.regions = self.regions.with_traced_speed(speed_range, distance=distance, speed=speed)
+        out._key = ("surface", self._nodes.structure_key(), out.regions.structure_key(), self._key[3])
+        return out
+
+    def read_width(self, name: str) -> int:
+        """Values per lane of ``read(name)``: ``n_regions`` for a region mean (``'V@regions'``),
+        else one per node (the engine's memory estimate of recorded outputs)."""
+        return self.n_regions if name.endswith(REGION_SUFFIX) else self.n
 
     def region_mean(self, x):
         """Mean of ``x`` (..., n nodes) over each region's nodes: (..., n_regions)."""
