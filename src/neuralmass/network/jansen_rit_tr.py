@@ -144,19 +144,9 @@ class JansenRitTR(brainstate.nn.Dynamics):
         L = int(self.lags.max()) + 1
         self.history = brainstate.HiddenState(jnp.asarray(_initial(self.delay_init, (L, self.n), "delay_init")))
 
-    def update(self, input, record_state: bool = False, iter_input: bool = False):
-        """Advance one TR with the external input ``input`` (``(n,)``, or ``(tr/dt, n)`` one row per
-        step with ``iter_input=True``); returns ``E - I`` (mV), and with ``record_state=True``
-        ``(E - I, {'M': ..., 'E': ..., 'I': ...})`` (Quantities in mV)."""
+    def _advance(self, ext, n_step: int, iter_input: bool):
+        """One TR of ``n_step`` steps of the columns; returns ``(M, E - I)`` at its end."""
         col = self.column
-        dt = col.step_dt()
-        n_step = int(self.tr_ms / dt + 1e-9)
-        if n_step < 1:
-            raise ValueError(f"tr = {self.tr_ms} ms is shorter than dt = {dt} ms; one TR needs at least one step.")
-        ext = self.k * jnp.asarray(magnitude(input), dtype=float)
-        if iter_input and ext.shape[:1] != (n_step,):
-            raise ValueError(f"input has shape {ext.shape}; with iter_input=True it must be ({n_step}, {self.n}), "
-                             f"one row per step of the TR (tr / dt = {n_step}).")
         W_l, W_f, W_b = self.pathways()
         Md = jnp.moveaxis(self.history.value, 0, -1)[..., delay_index(self.n), self.lags]   # M_j(t - lag_ij)
         LE_l, LE_f, LE_b = (jnp.sum(W * Md, axis=-1) for W in (W_l, W_f, W_b))
@@ -174,7 +164,28 @@ class JansenRitTR(brainstate.nn.Dynamics):
             brainstate.transform.for_loop(lambda i: step(ext), np.arange(n_step))
         M = col.y0.value
         self.history.value = jnp.concatenate([M[None], self.history.value[:-1]], axis=0)
-        activity = col.y1.value - col.y2.value
+        return M, col.y1.value - col.y2.value
+
+    def update(self, input, record_state: bool = False, iter_input: bool = False):
+        """Advance one TR with the external input ``input`` (``(n,)``, or ``(tr/dt, n)`` one row per
+        step with ``iter_input=True``); returns ``E - I`` (mV), and with ``record_state=True``
+        ``(E - I, {'M': ..., 'E': ..., 'I': ...})`` (Quantities in mV)."""
+        col = self.column
+        dt = col.step_dt()
+        n_step = int(self.tr_ms / dt + 1e-9)
+        if n_step < 1:
+            raise ValueError(f"tr = {self.tr_ms} ms is shorter than dt = {dt} ms; one TR needs at least one step.")
+        ext = self.k * jnp.asarray(magnitude(input), dtype=float)
+        if iter_input and ext.shape[:1] != (n_step,):
+            raise ValueError(f"input has shape {ext.shape}; with iter_input=True it must be ({n_step}, {self.n}), "
+                             f"one row per step of the TR (tr / dt = {n_step}).")
+        # one compiled TR per (dt, steps, input form): a loop of update() calls, brainmass's call
+        # pattern, compiles once instead of tracing and compiling the step loop at every TR
+        key = (dt, n_step, bool(iter_input))
+        cache = self.__dict__.setdefault("_tr_programs", {})
+        if key not in cache:
+            cache[key] = brainstate.transform.jit(lambda e: self._advance(e, n_step, iter_input))
+        M, activity = cache[key](ext)
         if record_state:
             return activity, {"M": M * u.mV, "E": col.y1.value * u.mV, "I": col.y2.value * u.mV}
         return activity
