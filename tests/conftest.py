@@ -35,13 +35,13 @@ def pytest_unconfigure(config):
 # rule): the files below, slowest first (their times in the test command's --durations list and
 # CPU seconds measured one file at a time), then every other file, those with more tests first (as
 # pytest-xdist would). A new slow file belongs in this list.
-SLOWEST_FILES = (                 # CPU seconds, one file alone on a loaded machine (2026-12-06)
-    "test_example_scripts.py",    # ~280 (246 with jr_paper_comparison.py cut off by its timeout)
-    "test_docs_examples.py",      # 204
-    "test_inference.py",          # its quick study runs in a background process beside the tests
-    "test_explore.py",            # 152
-    "test_float64.py",            # 102
-    "test_engine.py",             # 93
+SLOWEST_FILES = (                 # seconds in the --durations list of a full run (2026-12-06, 2 cores)
+    "test_example_scripts.py",    # 168 (the scripts in one long-lived interpreter)
+    "test_docs_examples.py",      # 155
+    "test_inference.py",          # 181, of which its quick study runs in a background process
+    "test_explore.py",            # 143
+    "test_float64.py",            # 77
+    "test_engine.py",             # 48
     "test_fit_cli.py",
     "test_fit.py",
     "test_gradient_checks.py",
