@@ -1,6 +1,6 @@
 """Peer side of benchmarks/network.py, run with a peer environment's interpreter.
 
-    /work/peers-venv/bin/python benchmarks/_peers_network.py W1 3
+    ../peers-venv/bin/python benchmarks/_peers_network.py W1 3
 
 Prints one JSON line {"neurolib": seconds, "brainmass": seconds} (median of REPEATS second calls)
 for the workload, on the same connectome as benchmarks/network.py, for each peer installed in that

@@ -1,9 +1,9 @@
 """Peer side of the surface benchmark: The Virtual Brain's surface simulator, run with the
 interpreter of an environment that has tvb-library and tvb-data (never neuralmass's own)::
 
-    python3 -m venv /work/tvb-venv && /work/tvb-venv/bin/pip install tvb-library tvb-data
-    /work/tvb-venv/bin/python benchmarks/_peers_surface.py 3              # one simulation
-    /work/tvb-venv/bin/python benchmarks/_peers_surface.py 3 --lanes 8    # also 8 in a row
+    python3 -m venv ../tvb-venv && ../tvb-venv/bin/pip install tvb-library tvb-data
+    ../tvb-venv/bin/python benchmarks/_peers_surface.py 3              # one simulation
+    ../tvb-venv/bin/python benchmarks/_peers_surface.py 3 --lanes 8    # also 8 in a row
 
 Set-up (the one of ``scripts/make_tvb_surface_fixture.py`` and ``docs/surface_tvb_scheme.md``):
 tvb-data's ``cortex_16384`` with ``regionMapping_16k_76`` and its ``local_connectivity_16384.mat``

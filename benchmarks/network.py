@@ -15,7 +15,7 @@ compiles, is reported separately). Run::
 
     python benchmarks/network.py            # all workloads
     python benchmarks/network.py W1 W3      # a subset
-    python benchmarks/network.py --peers /work/peers-venv/bin/python   # also time peers
+    python benchmarks/network.py --peers ../peers-venv/bin/python   # also time peers
 
 Peers (neurolib, brainmass) are timed only when ``--peers PYTHON`` names an interpreter of a
 separate environment where they are installed (see ``benchmarks/README.md``); they run in a

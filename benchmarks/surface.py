@@ -6,7 +6,7 @@ Generic2dOscillator at its defaults, Heun at dt = 0.1 ms — the set-up of
 ``benchmarks/_peers_surface.py`` and ``scripts/make_tvb_surface_fixture.py``::
 
     python benchmarks/surface.py                       # ours, with TVB's earlier figure
-    python benchmarks/surface.py --peers /work/tvb-venv/bin/python   # TVB timed in the same run
+    python benchmarks/surface.py --peers ../tvb-venv/bin/python   # TVB timed in the same run
     python benchmarks/surface.py --matvec              # the sparse-product measurement
     python benchmarks/surface.py --memory 60000        # peak RSS of a 60 s run with EEG
     python benchmarks/surface.py --devices 2           # the batch's lanes split over 2 CPU devices

@@ -5,9 +5,9 @@ itself is never imported by the test suite.
 
 Regenerate (brainmass lives in its own virtual environment, never in the project's):
 
-    python3 -m venv /work/bm-venv
-    /work/bm-venv/bin/pip install brainmass==0.1.1
-    /work/bm-venv/bin/python scripts/make_brainmass_fixture.py
+    python3 -m venv ../bm-venv
+    ../bm-venv/bin/pip install brainmass==0.1.1
+    ../bm-venv/bin/python scripts/make_brainmass_fixture.py
 
 What is recorded
 ----------------

@@ -3,8 +3,8 @@
 Run in a *separate* environment that has tvb-library and tvb-data installed (neither is a
 dependency of neuralmass; nothing of TVB is copied, the script only imports it)::
 
-    python3 -m venv /work/tvb-venv && /work/tvb-venv/bin/pip install tvb-library tvb-data
-    /work/tvb-venv/bin/python scripts/make_tvb_surface_fixture.py
+    python3 -m venv ../tvb-venv && ../tvb-venv/bin/pip install tvb-library tvb-data
+    ../tvb-venv/bin/python scripts/make_tvb_surface_fixture.py
 
 Writes ``tests/fixtures/tvb_surface_16k.npz`` (numbers only, plus a JSON ``meta`` string), which
 ``tests/test_surface_tvb.py`` compares with neuralmass's surface network.
