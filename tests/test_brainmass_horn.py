@@ -400,3 +400,30 @@ def test_jansen_rit_tr_errors_name_the_argument():
         brainstate.nn.init_all_states(m)
         with pytest.raises(ValueError, match="iter_input=True"):
             m.update(jnp.zeros((5, 3)), iter_input=True)
+
+
+@needs_jr_inputs
+def test_jansen_rit_tr_compiled_tr_follows_a_changed_gain():
+    """A TR is compiled once and reused; a gain changed after the first update() must be used by
+    the next one (the compiled program holds the gains as constants), exactly as a model built
+    with that gain."""
+    with brainstate.environ.context(dt=JR["dt_ms"] * u.ms):
+        s = jnp.asarray(JR["input"])
+        m = _jr_tr()
+        brainstate.nn.init_all_states(m)
+        m.update(s)                                   # compiles with the fixture's gains
+        m.g_l = m.g_l * 3.0 + 1.0
+        brainstate.nn.init_all_states(m)
+        changed = np.asarray([m.update(s) for _ in range(3)])
+        fresh = _jr_tr(g_l=float(JR["gains"]["g_l"]) * 3.0 + 1.0)
+        brainstate.nn.init_all_states(fresh)
+        expect = np.asarray([fresh.update(s) for _ in range(3)])
+    np.testing.assert_allclose(changed, expect, rtol=1e-6, atol=1e-9)
+    assert np.max(np.abs(changed - np.asarray(_run_default_gain(s)))) > 1e-6   # the gain matters here
+
+
+def _run_default_gain(s):
+    with brainstate.environ.context(dt=JR["dt_ms"] * u.ms):
+        m = _jr_tr()
+        brainstate.nn.init_all_states(m)
+        return [m.update(s) for _ in range(3)]

@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import brainstate
 import brainunit as u
+import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -144,6 +145,15 @@ class JansenRitTR(brainstate.nn.Dynamics):
         L = int(self.lags.max()) + 1
         self.history = brainstate.HiddenState(jnp.asarray(_initial(self.delay_init, (L, self.n), "delay_init")))
 
+    def _held_values(self):
+        """The values a compiled TR holds as constants (gains, weights, mask, the columns' parameters),
+        as bytes; ``None`` when one is traced."""
+        vals = (self.g_l, self.g_f, self.g_b, self.sc, self.mask, *self.column._canonical.values())
+        try:
+            return tuple(None if v is None else (np.shape(v), np.asarray(v).tobytes()) for v in vals)
+        except (TypeError, jax.errors.ConcretizationTypeError, jax.errors.TracerArrayConversionError):
+            return None
+
     def _advance(self, ext, n_step: int, iter_input: bool):
         """One TR of ``n_step`` steps of the columns; returns ``(M, E - I)`` at its end."""
         col = self.column
@@ -179,13 +189,20 @@ class JansenRitTR(brainstate.nn.Dynamics):
         if iter_input and ext.shape[:1] != (n_step,):
             raise ValueError(f"input has shape {ext.shape}; with iter_input=True it must be ({n_step}, {self.n}), "
                              f"one row per step of the TR (tr / dt = {n_step}).")
-        # one compiled TR per (dt, steps, input form): a loop of update() calls, brainmass's call
-        # pattern, compiles once instead of tracing and compiling the step loop at every TR
-        key = (dt, n_step, bool(iter_input))
-        cache = self.__dict__.setdefault("_tr_programs", {})
-        if key not in cache:
-            cache[key] = brainstate.transform.jit(lambda e: self._advance(e, n_step, iter_input))
-        M, activity = cache[key](ext)
+        # one compiled TR per (dt, steps, input form and the values it holds as constants): a loop
+        # of update() calls, brainmass's call pattern, compiles once instead of at every TR, and a
+        # gain or column parameter changed between calls compiles a new one (never a stale value)
+        held = self._held_values()
+        if held is None:                      # traced values (inside a transformation): no cache
+            M, activity = self._advance(ext, n_step, iter_input)
+        else:
+            key = (dt, n_step, bool(iter_input), held)
+            cache = self.__dict__.setdefault("_tr_programs", {})
+            if key not in cache:
+                if len(cache) >= 8:
+                    cache.clear()
+                cache[key] = brainstate.transform.jit(lambda e: self._advance(e, n_step, iter_input))
+            M, activity = cache[key](ext)
         if record_state:
             return activity, {"M": M * u.mV, "E": col.y1.value * u.mV, "I": col.y2.value * u.mV}
         return activity
