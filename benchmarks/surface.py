@@ -56,11 +56,12 @@ def build(local_strength=1.0):
 
 def ours(duration_ms: float, repeats: int, lanes: int, devices: int = 1) -> dict:
     """Ours, one lane and ``lanes`` lanes; with ``devices > 1`` (CPU devices made by
-    ``--xla_force_host_platform_device_count``, see main) the lanes' parameters are placed split
-    over the devices (:class:`jax.sharding.NamedSharding`), and the batched program, compiled once,
-    runs each device's lanes on its own core."""
+    ``--xla_force_host_platform_device_count``, see main) the lanes are split into ``devices``
+    equal parts run at once, one thread per device (``jax.default_device``), the way
+    ``neuralmass sweep`` spreads its chunks over devices."""
     import jax
     import neuralmass as nm
+    from concurrent.futures import ThreadPoolExecutor
     from neuralmass.surface import RegionAverage
 
     net = build()
@@ -68,17 +69,20 @@ def ours(duration_ms: float, repeats: int, lanes: int, devices: int = 1) -> dict
     mons = [nm.monitors.TemporalAverage("V", period=1.0), RegionAverage("V", period=1.0)]
     out = {}
     for B in (1, lanes):
-        params = {} if B == 1 else {"local_strength": np.linspace(0.5, 1.5, B)}
-        if B > 1 and devices > 1:
-            from jax.sharding import Mesh, NamedSharding, PartitionSpec
-            mesh = Mesh(np.array(jax.devices()[:devices]), ("lanes",))
-            params = {"local_strength": jax.device_put(np.linspace(0.5, 1.5, B).astype(np.float32),
-                                                       NamedSharding(mesh, PartitionSpec("lanes")))}
+        parts = devices if B > 1 and devices > 1 else 1
+        strengths = np.array_split(np.linspace(0.5, 1.5, B), parts)
 
-        def call(params=params):
-            r = sim.run(duration_ms, monitors=mons, key=0, params=params)
-            return jax.block_until_ready(np.asarray(r["V_regions"]))
+        def one(d, B=B):
+            params = {} if B == 1 else {"local_strength": strengths[d]}
+            with jax.default_device(jax.devices()[d]):
+                r = sim.run(duration_ms, monitors=mons, key=0, params=params)
+                return np.asarray(r["V_regions"])
 
+        if parts == 1:
+            call = lambda: one(0)  # noqa: E731
+        else:
+            pool = ThreadPoolExecutor(parts)
+            call = lambda: [f.result() for f in [pool.submit(one, d) for d in range(parts)]]  # noqa: E731
         t = time_calls(call, repeats)
         steps = duration_ms / DT
         out[B] = {"first_s": t.first, "ms_per_step": 1e3 * t.median / steps,

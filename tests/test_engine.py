@@ -206,6 +206,21 @@ def test_divergence_names_step_and_variable():
         sim.run(300.0, monitors="x")
 
 
+def test_divergence_to_inf_in_one_node_is_caught_at_its_step():
+    """The per-step finiteness check sees an Inf (not only a NaN) in a single node: explicit Euler
+    with dt/tau = 3 multiplies x by about -2 per step, until x / tau overflows float32 and the
+    step gives an infinite x (not a NaN); the other node stays finite. The step is found by the
+    same recursion in NumPy."""
+    sim = nm.Simulator(nm.LinearStep(2, tau=[0.1, 10.0], x_init=1.0), dt=0.3, method="euler")
+    x, n = np.float32(1.0), 0
+    with np.errstate(over="ignore"):
+        while np.isfinite(x):
+            x, n = np.float32(x + np.float32(0.3) * (-x / np.float32(0.1))), n + 1
+    assert np.isinf(x) and 120 < n < 130
+    with pytest.raises(nm.SimulationDiverged, match=rf"'x' became NaN/Inf at step {n - 1} "):
+        sim.run(300.0, monitors="x")
+
+
 def test_monitors_with_different_periods_in_one_run():
     """Raw at 1 ms and TemporalAverage at 5 ms together equal the separate runs (deterministic
     drive: with noise, the random stream is drawn per sampling block, so it depends on the periods)."""

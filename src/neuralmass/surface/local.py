@@ -65,6 +65,7 @@ import scipy.sparse as sp
 from ..tvbdata import tvb_data_path
 from ..units import DISTANCE, is_quantity, parse_quantity, to_canonical
 from .mesh import Surface
+from . import native
 
 __all__ = ["LocalCoupling", "sparse_product", "KERNELS", "kernel_values", "geodesic_distances",
            "euclidean_distances", "edge_graph", "MATVEC_METHODS"]
@@ -247,14 +248,24 @@ def _segment_sum(rows, cols, n, sorted_rows):
     return fn
 
 
+def _compiled_or(rows, cols, n, fallback):
+    """The compiled CPU product (:mod:`.native`) of the pattern, ``fallback`` where it does not apply."""
+    plan = native.csr_plan(rows, cols, n)
+
+    def fn(x, w):
+        return native.product(plan, n, x, w, fallback)
+    return fn
+
+
 def _slot_sum(slots: _Slots):
     def fn(x, w):
         return slots.apply(x, slots.weights(w))
     return fn
 
 
-def sparse_product(rows, cols, n: int, layout: str = "auto"):
-    r"""``product(x, w) = K @ x`` with :math:`K_{r_e c_e} = w_e` (COO sorted by row).
+def sparse_product(rows, cols, n: int, layout: str = "auto", n_cols: int | None = None):
+    r"""``product(x, w) = K @ x`` with :math:`K_{r_e c_e} = w_e` (COO sorted by row), ``K`` of
+    shape ``(n, n_cols)`` (``n_cols`` defaults to ``n``).
 
     Two layouts for one lane: a gather and a sorted :func:`jax.ops.segment_sum` (``'auto'``,
     ``'segment_sum'``), and row slots (``'slots'``; ELLPACK: a sum of ``width`` contiguous gathers,
@@ -269,8 +280,13 @@ def sparse_product(rows, cols, n: int, layout: str = "auto"):
     c = np.asarray(cols, dtype=np.int32)
     if layout not in ("auto", "slots", "segment_sum"):
         raise ValueError(f"layout={layout!r}; use 'auto', 'slots' or 'segment_sum'.")
+    m = n if n_cols is None else int(n_cols)
     slots = layout == "slots"
-    seg_f, seg_t = _segment_sum(r, c, n, True), _segment_sum(c, r, n, False)
+    if slots and m != n:
+        raise ValueError(f"layout='slots' is for square kernels (n={n}, n_cols={m}); use 'auto'.")
+    seg_f, seg_t = _segment_sum(r, c, n, True), _segment_sum(c, r, m, False)
+    if layout == "auto":
+        seg_f, seg_t = _compiled_or(r, c, n, seg_f), _compiled_or(c, r, m, seg_t)
     forward = _lanes_last(_slot_sum(_Slots(r, c, n)) if slots else seg_f, seg_f)
     transpose = _lanes_last(_slot_sum(_Slots(c, r, n)) if slots else seg_t, seg_t)
 
@@ -286,7 +302,7 @@ def sparse_product(rows, cols, n: int, layout: str = "auto"):
         return transpose(g, w), g[r] * x[c]
 
     product.defvjp(fwd, bwd)
-    product.layout = "slots" if slots else "segment_sum"
+    product.layout = "slots" if slots else ("compiled" if layout == "auto" and native.available() else "segment_sum")
     return product
 
 

@@ -46,7 +46,6 @@ import dataclasses
 import hashlib
 from typing import Mapping
 
-import jax
 import jax.numpy as jnp
 import numpy as np
 
@@ -56,7 +55,7 @@ from ..models.node_delays import node_delays
 from ..network.coupling import strength_unit
 from ..network.network import Network
 from ..params import override_path
-from .local import LocalCoupling
+from .local import LocalCoupling, sparse_product
 from .mesh import Surface
 from .monitors import REGION_SUFFIX
 
@@ -185,6 +184,12 @@ class SurfaceNetwork:
         self.n_vertices = surface.n_vertices
         self.n = int(self.node_regions.size)
         self._counts = np.bincount(self.node_regions, minlength=n_regions).astype(float)
+        # region means as a sparse (regions x nodes) product: the compiled CPU kernel where it
+        # applies (about 1.5x faster than XLA's scatter-add), rows sorted for the JAX fallback
+        by_region = np.argsort(self.node_regions, kind="stable")
+        rows = self.node_regions[by_region]
+        self._mean_w = 1.0 / self._counts[rows]
+        self._mean = sparse_product(rows, by_region, n_regions, n_cols=self.n)
         # --- local coupling
         self.local = local
         if local is not None:
@@ -279,8 +284,13 @@ class SurfaceNetwork:
 
     def region_mean(self, x):
         """Mean of ``x`` (..., n nodes) over each region's nodes: (..., n_regions)."""
-        s = jax.ops.segment_sum(jnp.moveaxis(x, -1, 0), jnp.asarray(self.node_regions), self.n_regions)
-        return jnp.moveaxis(s, 0, -1) / jnp.asarray(self._counts, dtype=s.dtype)
+        x = jnp.asarray(x)
+        if not jnp.issubdtype(x.dtype, jnp.floating):
+            x = x.astype(jnp.result_type(float))
+        lead = x.shape[:-1]
+        xl = x if not lead else x.reshape(-1, self.n).T          # lanes last for the product
+        m = self._mean(xl, jnp.asarray(self._mean_w, x.dtype))
+        return m if not lead else m.T.reshape(lead + (self.n_regions,))
 
     def buffer_elements(self, dt) -> dict:
         out = dict(self.regions.buffer_elements(dt))

@@ -1,0 +1,94 @@
+"""The compiled CPU product of the surface kernels (neuralmass.surface.native) against SciPy, its
+JAX fallback, and inside a surface network."""
+
+import logging
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from neuralmass.surface import native
+from neuralmass.surface.local import sparse_product
+
+pytestmark = pytest.mark.skipif(not native.available(),
+                                reason="the compiled sparse product could not be built here (no C++ "
+                                       "compiler?); the JAX product is used and tested elsewhere")
+
+
+def _random_coo(n, m, density, seed, empty_rows=()):
+    a = sp.random(n, m, density=density, random_state=seed, format="coo", dtype=np.float64)
+    keep = ~np.isin(a.row, empty_rows)
+    rows, cols, vals = a.row[keep], a.col[keep], a.data[keep] - 0.5
+    order = np.lexsort((cols, rows))
+    return rows[order], cols[order], vals[order]
+
+
+@pytest.mark.parametrize("n, m", [(300, 300), (7, 300), (300, 70_000)],
+                         ids=["square", "regions x nodes", "int32 columns"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_product_equals_scipy_one_and_several_lanes(n, m, dtype):
+    """One lane, lanes under vmap with shared weights and with a weight vector per lane; rows with
+    no entries give 0; more than 2^16 columns take the int32 index path."""
+    rows, cols, vals = _random_coo(n, m, min(0.05, 2000 / (n * m) * 10), seed=n + m, empty_rows=(0, 3))
+    plan = native.csr_plan(rows, cols, n)
+    assert plan[2].dtype == (np.int32 if m > 2 ** 16 else np.uint16)
+    prod = sparse_product(rows, cols, n, n_cols=m)
+    rng = np.random.default_rng(0)
+    with jax.enable_x64(dtype == np.float64):
+        x = rng.standard_normal((5, m)).astype(dtype)
+        W = (vals[None] * (1.0 + rng.random((5, vals.size)))).astype(dtype)
+        ref = np.stack([sp.csr_matrix((W[i], (rows, cols)), shape=(n, m)) @ x[i] for i in range(5)])
+        tol = 1e-5 if dtype == np.float32 else 1e-12
+        y1 = jax.jit(prod)(x[0], W[0])
+        assert y1.dtype == dtype
+        np.testing.assert_allclose(np.asarray(y1), ref[0], rtol=tol, atol=tol)
+        assert np.all(np.asarray(y1)[[0, 3]] == 0)
+        shared = sp.csr_matrix((W[0], (rows, cols)), shape=(n, m)) @ x.T
+        np.testing.assert_allclose(np.asarray(jax.jit(jax.vmap(prod, in_axes=(0, None)))(x, W[0])), shared.T,
+                                   rtol=tol, atol=tol)
+        np.testing.assert_allclose(np.asarray(jax.jit(jax.vmap(prod))(x, W)), ref, rtol=tol, atol=tol)
+        # the program really calls the compiled kernel on this CPU
+        assert "csr_product" in jax.jit(prod).lower(x[0], W[0]).as_text()
+
+
+def test_gradients_equal_the_jax_product():
+    rows, cols, vals = _random_coo(200, 200, 0.05, seed=1)
+    fast = sparse_product(rows, cols, 200)
+    slow = sparse_product(rows, cols, 200, layout="segment_sum")
+    x = jnp.asarray(np.random.default_rng(1).standard_normal(200), jnp.float32)
+    w = jnp.asarray(vals, jnp.float32)
+
+    def loss(f):
+        return lambda x, w: jnp.sum(jnp.tanh(f(x, w)) * jnp.arange(200.0))
+
+    gf = jax.grad(loss(fast), argnums=(0, 1))(x, w)
+    gs = jax.grad(loss(slow), argnums=(0, 1))(x, w)
+    for a, b in zip(gf, gs):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
+
+
+def test_turned_off_or_unbuildable_falls_back_to_jax(monkeypatch, caplog):
+    rows, cols, vals = _random_coo(50, 50, 0.1, seed=2)
+    x = np.random.default_rng(2).standard_normal(50).astype(np.float32)
+    ref = sp.csr_matrix((vals, (rows, cols)), shape=(50, 50)) @ x
+    monkeypatch.setenv(native.ENV_VAR, "0")
+    prod = sparse_product(rows, cols, 50)
+    text = jax.jit(prod).lower(x, vals.astype(np.float32)).as_text()
+    assert "csr_product" not in text
+    np.testing.assert_allclose(np.asarray(prod(x, vals.astype(np.float32))), ref, rtol=1e-5, atol=1e-6)
+    monkeypatch.delenv(native.ENV_VAR)
+    # a build that fails (no compiler): one log message, and the JAX product
+    import brainevent
+
+    def no_compiler(*a, **k):
+        raise RuntimeError("C++ compiler not found (the CPU backend requires g++/clang++).")
+
+    monkeypatch.setattr(brainevent, "load_cpp_inline", no_compiler)
+    monkeypatch.setattr(native, "_STATE", {})
+    with caplog.at_level(logging.INFO, logger="neuralmass"):
+        assert not native.available()
+    assert "could not be built (C++ compiler not found" in caplog.text
+    np.testing.assert_allclose(np.asarray(jax.jit(sparse_product(rows, cols, 50))(x, vals.astype(np.float32))), ref,
+                               rtol=1e-5, atol=1e-6)
