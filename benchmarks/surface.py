@@ -128,7 +128,9 @@ def matvec(repeats: int) -> None:
              "bcoo": "jax.experimental.sparse.BCOO"}
     stored1 = jax.jit(lambda x: lc.matvec(x))
     stored8 = jax.jit(jax.vmap(lambda x: lc.matvec(x)))
-    rows.append(("stored weights (network path: segment_sum)", timed(stored1, x), timed(stored8, X)))
+    from neuralmass.surface import native
+    path = "compiled kernel" if native.available() else "segment_sum: no compiled kernel here"
+    rows.append((f"stored weights (network path: {path})", timed(stored1, x), timed(stored8, X)))
     for m in ("slots", "segment_sum", "bcoo"):
         one = jax.jit(lambda x, w, m=m: lc.matvec(x, w, method=m))
         eight = jax.jit(jax.vmap(lambda x, w, m=m: lc.matvec(x, w, method=m), in_axes=(0, None)))

@@ -307,8 +307,10 @@ def _run(plan: StudyPlan, work: Path, quiet: bool, summary: dict) -> dict:
     if built.surface is not None:
         logger.info("[2/5] surface: %s, local coupling %s (strength %g)", built.surface.surface,
                     built.surface.files["local"], built.surface.local_strength)
-    logger.info("[2/5] simulating %d regions x %g s at dt = %g ms (%s, %s coupling, k = %s, "
-                "%s%s)", n, sim_cfg["duration"] / 1000, dt, spec.name,
+    nodes = (f"{built.network.n_vertices} vertices of {n} regions" if built.surface is not None
+             else f"{n} regions")
+    logger.info("[2/5] simulating %s x %g s at dt = %g ms (%s, %s coupling, k = %s, "
+                "%s%s)", nodes, sim_cfg["duration"] / 1000, dt, spec.name,
                 net_cfg.get("coupling"), net_cfg.get("k"),
                 f"speed = {speed} mm/ms" if speed is not None else "no conduction delays",
                 f"; {len(cfg['stimulus'])} stimulus block(s) into {', '.join(plan.stimuli)}"

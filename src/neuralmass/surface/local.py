@@ -34,12 +34,13 @@ with 5 mm edges (tests/test_surface.py; 2/√3 on a regular triangular lattice).
 ``'euclidean'`` is the straight-line distance, which also links vertices across a sulcus and is
 therefore only an approximation for folded cortex.
 
-Storage and product: the matrix is kept as sorted COO index arrays; the product is a gather and
-a sorted :func:`jax.ops.segment_sum`, with a :func:`jax.vmap` rule that moves the lanes last and
-explicit reverse-mode derivatives (with explicit ``weights``, :meth:`LocalCoupling.matvec` is
-differentiable with respect to them too). A row-slot layout (ELLPACK) is kept as an option: it
-is faster for a product alone but was slower inside the network's step. Measurements:
-docs/surface.md.
+Storage and product: the matrix is kept as sorted COO index arrays. On a CPU the product is a
+compiled kernel (:mod:`.native`, ``csr_product.cpp``: rows in order of their length, 16-bit
+columns where they fit, lanes last), elsewhere — and where it cannot be compiled — a gather and a
+sorted :func:`jax.ops.segment_sum`; both have a :func:`jax.vmap` rule that moves the lanes last
+and explicit reverse-mode derivatives (with explicit ``weights``, :meth:`LocalCoupling.matvec` is
+differentiable with respect to them too). A row-slot layout (ELLPACK) is kept as an option.
+Measurements: docs/surface.md.
 
 References
 ----------
@@ -267,12 +268,12 @@ def sparse_product(rows, cols, n: int, layout: str = "auto", n_cols: int | None 
     r"""``product(x, w) = K @ x`` with :math:`K_{r_e c_e} = w_e` (COO sorted by row), ``K`` of
     shape ``(n, n_cols)`` (``n_cols`` defaults to ``n``).
 
-    Two layouts for one lane: a gather and a sorted :func:`jax.ops.segment_sum` (``'auto'``,
-    ``'segment_sum'``), and row slots (``'slots'``; ELLPACK: a sum of ``width`` contiguous gathers,
-    no scatter). The slots were about 2x faster for a product alone on the 16k cortex but 3x
-    slower per step inside the surface network's Heun step (docs/surface.md), so ``'auto'`` is
-    the segment sum. Batched (:func:`jax.vmap`), the lanes are moved last and the segment sum is
-    used whatever the layout. Reverse-mode derivatives are explicit: :math:`\partial/\partial x =
+    Layouts: ``'auto'``, the compiled CPU kernel of :mod:`.native` where it applies (CPU,
+    float32/float64, a C++ compiler), else a gather and a sorted :func:`jax.ops.segment_sum`;
+    ``'segment_sum'``, always the latter; ``'slots'`` (ELLPACK: a sum of ``width`` contiguous
+    gathers, no scatter; square kernels only), which was 3x slower per step inside the surface
+    network's Heun step (docs/surface.md). Batched (:func:`jax.vmap`), the lanes are moved last
+    and ``'slots'`` uses the segment sum. Reverse-mode derivatives are explicit: :math:`\partial/\partial x =
     K^\top g` (the same layout of the transposed pattern), :math:`\partial/\partial w_e = g_{r_e}
     x_{c_e}`."""
     # numpy index arrays (not jax arrays) so compiled programs embed them as constants
@@ -437,7 +438,8 @@ class LocalCoupling:
         traced values (``None``: the stored ones). ``n_out`` pads the result with zero rows (the region nodes
         a surface network appends after the vertices).
 
-        ``method``: ``'auto'`` (the segment sum), ``'slots'``, ``'segment_sum'`` — all
+        ``method``: ``'auto'`` (the compiled CPU kernel where it applies, else the segment
+        sum), ``'slots'``, ``'segment_sum'`` — all
         :func:`sparse_product`: differentiable, lanes last under :func:`jax.vmap` — or ``'bcoo'``
         (:class:`jax.experimental.sparse.BCOO`, kept for the measurement in
         benchmarks/surface.py)."""
