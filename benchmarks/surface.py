@@ -10,6 +10,7 @@ Generic2dOscillator at its defaults, Heun at dt = 0.1 ms — the set-up of
     python benchmarks/surface.py --matvec              # the sparse-product measurement
     python benchmarks/surface.py --memory 60000        # peak RSS of a 60 s run with EEG
     python benchmarks/surface.py --devices 2           # the batch's lanes split over 2 CPU devices
+    python benchmarks/surface.py --devices 2 --split sharding   # ... as one sharded call
 
 Steady state: a compiled 200 ms run (a 1 ms temporal average of V, region means every 1 ms)
 timed after a warm-up, median of ``--repeats`` calls; reported as milliseconds per step and wall
@@ -54,11 +55,13 @@ def build(local_strength=1.0):
                           coupling="linear", k=A, speed=SPEED, init=init)
 
 
-def ours(duration_ms: float, repeats: int, lanes: int, devices: int = 1) -> dict:
+def ours(duration_ms: float, repeats: int, lanes: int, devices: int = 1, split: str = "threads") -> dict:
     """Ours, one lane and ``lanes`` lanes; with ``devices > 1`` (CPU devices made by
-    ``--xla_force_host_platform_device_count``, see main) the lanes are split into ``devices``
-    equal parts run at once, one thread per device (``jax.default_device``), the way
-    ``neuralmass sweep`` spreads its chunks over devices."""
+    ``--xla_force_host_platform_device_count``, see main) the lanes are split over the devices:
+    ``split='threads'``, ``devices`` equal parts run at once, one thread per device
+    (``jax.default_device``), the way ``neuralmass sweep`` spreads its chunks; ``'sharding'``, one
+    call with the lanes' parameters placed split over the devices (:class:`jax.sharding.NamedSharding`),
+    one program partitioned by XLA."""
     import jax
     import neuralmass as nm
     from concurrent.futures import ThreadPoolExecutor
@@ -69,12 +72,16 @@ def ours(duration_ms: float, repeats: int, lanes: int, devices: int = 1) -> dict
     mons = [nm.monitors.TemporalAverage("V", period=1.0), RegionAverage("V", period=1.0)]
     out = {}
     for B in (1, lanes):
-        parts = devices if B > 1 and devices > 1 else 1
+        parts = devices if B > 1 and devices > 1 and split == "threads" else 1
         strengths = np.array_split(np.linspace(0.5, 1.5, B), parts)
+        if B > 1 and devices > 1 and split == "sharding":
+            from jax.sharding import Mesh, NamedSharding, PartitionSpec
+            mesh = Mesh(np.array(jax.devices()[:devices]), ("lanes",))
+            strengths = [jax.device_put(strengths[0].astype(np.float32), NamedSharding(mesh, PartitionSpec("lanes")))]
 
         def one(d, B=B):
             params = {} if B == 1 else {"local_strength": strengths[d]}
-            with jax.default_device(jax.devices()[d]):
+            with jax.default_device(None if parts == 1 else jax.devices()[d]):
                 r = sim.run(duration_ms, monitors=mons, key=0, params=params)
                 return np.asarray(r["V_regions"])
 
@@ -210,6 +217,9 @@ def main():
     ap.add_argument("--chunk-steps", type=int, default=10_000, help="steps per chunk of the --memory run")
     ap.add_argument("--devices", type=int, default=1,
                     help="split the lanes of the batch over this many CPU devices (one per core)")
+    ap.add_argument("--split", choices=("threads", "sharding"), default="threads",
+                    help="with --devices: one thread per device (as neuralmass sweep), or one call with "
+                         "the lanes' parameters sharded over the devices")
     args = ap.parse_args()
     if args.devices > 1:
         # must be set before JAX starts (neuralmass is imported inside the functions below)
@@ -220,7 +230,7 @@ def main():
     if args.memory:
         return memory(args.memory, args.chunk_steps)
     load = os.getloadavg()[0]
-    res = ours(args.duration, args.repeats, args.lanes, args.devices)
+    res = ours(args.duration, args.repeats, args.lanes, args.devices, args.split)
     load_end = os.getloadavg()[0]
     if args.peers:
         tvb = peers(args.peers, args.repeats, args.duration, args.peer_script)
@@ -235,7 +245,7 @@ def main():
     for B, r in res.items():
         per_sim = r["s_per_sim_s"] / B
         speedup = f"{t / per_sim:.1f}x" if t else "-"
-        split = f", over {args.devices} CPU devices" if args.devices > 1 else ""
+        split = f", over {args.devices} CPU devices ({args.split})" if args.devices > 1 else ""
         name = "neuralmass, 1 lane" if B == 1 else f"neuralmass, {B} lanes{split} (per lane: {per_sim:.2f} s)"
         print(f"{name:<46}{r['ms_per_step']:>9.3f}{r['s_per_sim_s']:>14.2f}{speedup:>9}")
     if t:

@@ -96,12 +96,56 @@ def product(plan: tuple, n: int, x, w, fallback):
     if (x.dtype not in (jnp.float32, jnp.float64) or jnp.result_type(w) != x.dtype
             or not available()):
         return fallback(x, w)
-    target = _STATE["target"]
+    call = _kernel_call(_STATE["target"], x.ndim, jnp.ndim(w))
+    order, ptr, col, entry = plan
 
     def compiled(x, w):
-        order, ptr, col, entry = plan
         # the weights in the kernel's order: a constant (the stored kernel) is permuted at compile time
-        return jax.ffi.ffi_call(target, jax.ShapeDtypeStruct((n,) + x.shape[1:], x.dtype))(
-            order, ptr, col, w[entry], x)
+        return call(jnp.asarray(order), jnp.asarray(ptr), jnp.asarray(col), w[entry], x)
 
     return jax.lax.platform_dependent(x, w, cpu=compiled, default=fallback)
+
+
+def _kernel_call(target: str, x_ndim: int, w_ndim: int):
+    """The FFI call ``(order, ptr, col, w, x) -> y``; with lanes (``x_ndim == 2``) it tells XLA's
+    partitioner that lanes are independent (:func:`jax.experimental.custom_partitioning.custom_partitioning`),
+    so lanes placed split over several devices (a ``NamedSharding``) run split, each device its
+    own, instead of the whole call on every device."""
+    key = ("call", target, x_ndim, w_ndim)
+    if key in _STATE:
+        return _STATE[key]
+
+    def raw(order, ptr, col, w, x):
+        return jax.ffi.ffi_call(target, jax.ShapeDtypeStruct((order.shape[0],) + x.shape[1:], x.dtype))(
+            order, ptr, col, w, x)
+
+    if x_ndim == 1:
+        _STATE[key] = raw
+        return raw
+    from jax.experimental.custom_partitioning import custom_partitioning
+    from jax.sharding import NamedSharding, PartitionSpec
+
+    call = custom_partitioning(raw)
+
+    def lane_axis(sharding):
+        spec = tuple(getattr(sharding, "spec", ())) + (None, None)
+        return spec[1]
+
+    def shardings(mesh, arg_shapes):
+        lane = lane_axis(arg_shapes[4].sharding)
+        laned, whole = NamedSharding(mesh, PartitionSpec(None, lane)), NamedSharding(mesh, PartitionSpec(None))
+        return laned, (whole, whole, whole, laned if w_ndim == 2 else whole, laned)
+
+    def partition(mesh, arg_shapes, result_shape):
+        out, args = shardings(mesh, arg_shapes)
+        return mesh, raw, out, args
+
+    def infer(mesh, arg_shapes, result_shape):
+        return shardings(mesh, arg_shapes)[0]
+
+    # factors: m rows out (order), q row pointers, k entries, n rows in, b lanes (the only split one)
+    call.def_partition(partition, infer_sharding_from_operands=infer,
+                       sharding_rule=f"m, q, k, k{' b' if w_ndim == 2 else ''}, n b -> m b",
+                       need_replication_factors=("m", "q", "k", "n"))
+    _STATE[key] = call
+    return call
