@@ -12,9 +12,14 @@ import scipy.sparse as sp
 from neuralmass.surface import native
 from neuralmass.surface.local import sparse_product
 
-pytestmark = pytest.mark.skipif(not native.available(),
-                                reason="the compiled sparse product could not be built here (no C++ "
-                                       "compiler?); the JAX product is used and tested elsewhere")
+
+
+@pytest.fixture(autouse=True)
+def _needs_the_kernel():
+    # checked when a test runs, not at collection (building it takes a few seconds the first time)
+    if not native.available():
+        pytest.skip("the compiled sparse product could not be built here (no C++ compiler?); the "
+                    "JAX product is used and tested elsewhere")
 
 
 def _random_coo(n, m, density, seed, empty_rows=()):
