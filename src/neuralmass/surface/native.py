@@ -1,17 +1,19 @@
 """The local kernel's product on CPU as a compiled kernel (``csr_product.cpp``), with the pure-JAX
 product as the fallback.
 
-XLA's CPU gather and scatter cost about 0.25 ms per product of the 16k cortex's kernel (98 280
-non-zeros) inside the surface network's step; this loop over rows (sorted by their number of
-entries, lanes last) costs 0.11 ms for one lane and 0.22 ms for eight (benchmarks/surface.py
-``--matvec``). It is compiled once per machine by :func:`brainevent.load_cpp_inline` (the system
-C++ compiler; the library is brainstate's own sparse-operator package) into the library's cache
-folder, about 3 s, and registered as an XLA FFI target.
+XLA's CPU gather and scatter-add cost about 0.25 ms per product of the 16k cortex's kernel
+(98 280 non-zeros) inside the surface network's Heun step; this loop over rows (in order of their
+number of entries, 16-bit columns where they fit, weights in the loop's order, lanes last) costs
+0.065–0.09 ms for one lane and about 0.22 ms for eight there (docs/surface.md, "Performance"). It
+is compiled once per machine by :func:`brainevent.load_cpp_inline` (the system C++ compiler;
+brainevent is brainstate's own sparse-operator package) into the library's cache folder, about
+3 s, and registered as an XLA FFI target.
 
 Used only where it applies: on the CPU platform (:func:`jax.lax.platform_dependent`; GPUs keep
-the JAX product), for float32 and float64, and when it could be compiled — without a C++ compiler
-the JAX product is used and one log message says why. ``NEURALMASS_NATIVE_KERNELS=0`` turns it
-off (the same numbers to rounding, about 2x slower on a CPU).
+the JAX product, and with a GPU as the default backend the kernel is not built), for float32 and
+float64, and when it could be compiled — without a C++ compiler the JAX product is used and one
+log message says why. ``NEURALMASS_NATIVE_KERNELS=0`` turns it off (the same numbers to rounding,
+about 2x slower on a CPU).
 """
 
 from __future__ import annotations
@@ -93,8 +95,9 @@ def csr_plan(rows, cols, n: int) -> tuple:
 def product(plan: tuple, n: int, x, w, fallback):
     """``K @ x`` by the compiled kernel on CPU (``x``: ``(n_in,)`` or lanes-last ``(n_in, B)``,
     ``w``: ``(nnz,)`` or ``(nnz, B)``), ``fallback(x, w)`` elsewhere."""
+    # (with a GPU as the default backend the CPU kernel is not even built)
     if (x.dtype not in (jnp.float32, jnp.float64) or jnp.result_type(w) != x.dtype
-            or not available()):
+            or jax.default_backend() != "cpu" or not available()):
         return fallback(x, w)
     call = _kernel_call(_STATE["target"], x.ndim, jnp.ndim(w))
     order, ptr, col, entry = plan
