@@ -303,7 +303,7 @@ def sparse_product(rows, cols, n: int, layout: str = "auto", n_cols: int | None 
         return transpose(g, w), g[r] * x[c]
 
     product.defvjp(fwd, bwd)
-    product.layout = "slots" if slots else ("compiled" if layout == "auto" and native.available() else "segment_sum")
+    product.layout = layout   # 'auto': the compiled kernel where native.product applies, else the segment sum
     return product
 
 
