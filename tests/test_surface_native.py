@@ -133,3 +133,23 @@ def test_lanes_sharded_over_devices_run_split():
     res = json.loads(out.stdout.strip().splitlines()[-1])
     assert res["devices"] == 2 and res["err"] < 1e-5
     assert res["calls"] and all("[300,4]" in c and "[300,8]" not in c for c in res["calls"]), res["calls"]
+
+
+def test_indices_and_shapes_outside_the_matrix_are_refused():
+    """An index outside the matrix would be read or written out of bounds by the compiled kernel
+    (and dropped or clamped by JAX): refused when the product is made, with the range; a vector
+    of the wrong length is refused when traced. Rows in any order give the right product on both
+    paths (the JAX fallback only assumes sorted rows when they are)."""
+    with pytest.raises(ValueError, match=r"rows must lie in \[0, 5\).*got values from 0 to 5"):
+        sparse_product([0, 5], [1, 2], 5)
+    with pytest.raises(ValueError, match=r"cols must lie in \[0, 7\).*from -1 to 2"):
+        sparse_product([0, 1], [-1, 2], 5, n_cols=7)
+    with pytest.raises(ValueError, match="rows has 2 entries but cols has 3"):
+        sparse_product([0, 1], [1, 2, 3], 5)
+    prod = sparse_product([4, 0, 2], [1, 3, 3], 5)
+    with pytest.raises(ValueError, match=r"x of shape \(5,\).*got x \(4,\)"):
+        prod(jnp.ones(4), jnp.ones(3))
+    x, w = jnp.arange(5.0), jnp.array([2.0, 3.0, 5.0])
+    ref = np.array([9.0, 0.0, 15.0, 0.0, 2.0])
+    np.testing.assert_allclose(np.asarray(jax.jit(prod)(x, w)), ref)
+    np.testing.assert_allclose(np.asarray(jax.jit(sparse_product([4, 0, 2], [1, 3, 3], 5, "segment_sum"))(x, w)), ref)

@@ -265,7 +265,7 @@ def _slot_sum(slots: _Slots):
 
 
 def sparse_product(rows, cols, n: int, layout: str = "auto", n_cols: int | None = None):
-    r"""``product(x, w) = K @ x`` with :math:`K_{r_e c_e} = w_e` (COO sorted by row), ``K`` of
+    r"""``product(x, w) = K @ x`` with :math:`K_{r_e c_e} = w_e` (COO, entries in any order), ``K`` of
     shape ``(n, n_cols)`` (``n_cols`` defaults to ``n``).
 
     Layouts: ``'auto'``, the compiled CPU kernel of :mod:`.native` where it applies (CPU,
@@ -277,15 +277,26 @@ def sparse_product(rows, cols, n: int, layout: str = "auto", n_cols: int | None 
     K^\top g` (the same layout of the transposed pattern), :math:`\partial/\partial w_e = g_{r_e}
     x_{c_e}`."""
     # numpy index arrays (not jax arrays) so compiled programs embed them as constants
-    r = np.asarray(rows, dtype=np.int32)
-    c = np.asarray(cols, dtype=np.int32)
+    r = np.asarray(rows, dtype=np.int64).ravel()
+    c = np.asarray(cols, dtype=np.int64).ravel()
     if layout not in ("auto", "slots", "segment_sum"):
         raise ValueError(f"layout={layout!r}; use 'auto', 'slots' or 'segment_sum'.")
     m = n if n_cols is None else int(n_cols)
+    if r.shape != c.shape:
+        raise ValueError(f"rows has {r.size} entries but cols has {c.size}; give one (row, column) pair "
+                         f"per non-zero.")
+    # an index outside the matrix would be dropped or clamped by JAX and read or written out of
+    # bounds by the compiled kernel: refuse it here, once
+    for name, idx, size in (("rows", r, n), ("cols", c, m)):
+        if idx.size and (idx.min() < 0 or idx.max() >= size):
+            raise ValueError(f"{name} must lie in [0, {size}) for a ({n} x {m}) matrix; got values from "
+                             f"{idx.min()} to {idx.max()}.")
+    r, c = r.astype(np.int32), c.astype(np.int32)
     slots = layout == "slots"
     if slots and m != n:
         raise ValueError(f"layout='slots' is for square kernels (n={n}, n_cols={m}); use 'auto'.")
-    seg_f, seg_t = _segment_sum(r, c, n, True), _segment_sum(c, r, m, False)
+    seg_f = _segment_sum(r, c, n, bool(np.all(np.diff(r) >= 0)))
+    seg_t = _segment_sum(c, r, m, False)
     if layout == "auto":
         seg_f, seg_t = _compiled_or(r, c, n, seg_f), _compiled_or(c, r, m, seg_t)
     forward = _lanes_last(_slot_sum(_Slots(r, c, n)) if slots else seg_f, seg_f)
@@ -303,8 +314,17 @@ def sparse_product(rows, cols, n: int, layout: str = "auto", n_cols: int | None 
         return transpose(g, w), g[r] * x[c]
 
     product.defvjp(fwd, bwd)
-    product.layout = layout   # 'auto': the compiled kernel where native.product applies, else the segment sum
-    return product
+
+    def checked(x, w):
+        # shapes are static: checked once when traced, never at run time
+        if jnp.shape(x)[:1] != (m,) or jnp.shape(w)[:1] != (r.size,):
+            raise ValueError(f"the sparse product of a ({n} x {m}) matrix with {r.size} non-zeros needs x of "
+                             f"shape ({m},) or ({m}, lanes) and weights of shape ({r.size},) or ({r.size}, "
+                             f"lanes); got x {jnp.shape(x)} and weights {jnp.shape(w)}.")
+        return product(x, w)
+
+    checked.layout = layout   # 'auto': the compiled kernel where native.product applies, else the segment sum
+    return checked
 
 
 @dataclass(frozen=True, eq=False)
