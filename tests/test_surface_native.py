@@ -54,6 +54,10 @@ def test_product_equals_scipy_one_and_several_lanes(n, m, dtype):
         np.testing.assert_allclose(np.asarray(jax.jit(jax.vmap(prod, in_axes=(0, None)))(x, W[0])), shared.T,
                                    rtol=tol, atol=tol)
         np.testing.assert_allclose(np.asarray(jax.jit(jax.vmap(prod))(x, W)), ref, rtol=tol, atol=tol)
+        # only the weights batched: one x, a weight vector per lane
+        per_w = np.stack([sp.csr_matrix((W[i], (rows, cols)), shape=(n, m)) @ x[0] for i in range(5)])
+        np.testing.assert_allclose(np.asarray(jax.jit(jax.vmap(prod, in_axes=(None, 0)))(x[0], W)), per_w,
+                                   rtol=tol, atol=tol)
         # the program really calls the compiled kernel on this CPU
         assert "csr_product" in jax.jit(prod).lower(x[0], W[0]).as_text()
 

@@ -99,6 +99,14 @@ def product(plan: tuple, n: int, x, w, fallback):
     if (x.dtype not in (jnp.float32, jnp.float64) or jnp.result_type(w) != x.dtype
             or jax.default_backend() != "cpu" or not available()):
         return fallback(x, w)
+    if jnp.ndim(w) == 2:
+        # weights per lane: the kernel reads x and w with the same lane count (a shared x arrives
+        # as (n_in, 1) when only the weights are batched)
+        lanes = x.shape[1] if x.ndim == 2 else 1
+        if x.ndim != 2 or (lanes != w.shape[1] and 1 not in (lanes, w.shape[1])):
+            return fallback(x, w)
+        B = max(lanes, w.shape[1])
+        x, w = jnp.broadcast_to(x, (x.shape[0], B)), jnp.broadcast_to(w, (w.shape[0], B))
     call = _kernel_call(_STATE["target"], x.ndim, jnp.ndim(w))
     order, ptr, col, entry = plan
 
