@@ -220,6 +220,36 @@ def test_uncoupled_vertices_evolve_as_isolated_nodes(sphere, connectome):
     np.testing.assert_allclose(np.asarray(res["V"]), np.asarray(alone["V"]), rtol=0, atol=1e-13)
 
 
+def test_special_integrators_keep_the_node_scheme_with_a_local_kernel(sphere, connectome):
+    """Exponential Euler (which needs the node's own linear part) and symplectic Euler (which needs
+    the node's update order) work with a local kernel: with the kernel and the long-range coupling
+    at zero they equal the isolated nodes, and with the kernel on exponential Euler converges to
+    the RK4 trajectory at first order (the local input held over a step, like every input)."""
+    from neuralmass.models import MODELS
+
+    lc = LocalCoupling.from_kernel(sphere, "gaussian", cutoff="20 mm", sigma="7 mm")
+    W, L = connectome
+    horn = MODELS["HORN"]
+    with jax.enable_x64(True):
+        for model, method, init in ((GENERIC_2D, "exp_euler", _init(sphere)), (horn, "symplectic_euler", None)):
+            x0 = init or {"x": np.sin(0.1 * sphere.vertices[:, 0])}
+            var = "V" if model is GENERIC_2D else "x"
+            net = SurfaceNetwork(model, W, sphere, local=lc, local_strength=0.0, coupling="linear", k=0.0,
+                                 distance=L, speed=2.0, init=x0, method=method)
+            got = nm.Simulator(net, dt=0.1, progress=False).run(20.0, monitors=[var], key=0)
+            alone = nm.Simulator(nm.NodeSystem(model, sphere.n_vertices, init=x0, method=method),
+                                 dt=0.1, progress=False).run(20.0, monitors=[var], key=0)
+            np.testing.assert_allclose(np.asarray(got[var]), np.asarray(alone[var]), rtol=0, atol=1e-12)
+
+        def final(method, dt):
+            net = _net(sphere, connectome, lc, local_strength=0.7, k=0.05, method=method)
+            return np.asarray(nm.Simulator(net, dt=dt, progress=False).run(10.0, monitors=["V"], key=0)["V"])[-1]
+
+        ref = final("rk4", 0.01)
+        e1, e2 = (np.max(np.abs(final("exp_euler", dt) - ref)) for dt in (0.1, 0.05))
+    assert 1e-5 < e1 < 0.05 and 1.7 < e1 / e2 < 2.3, (e1, e2)
+
+
 def test_unmapped_regions_are_appended_as_region_nodes(sphere, connectome):
     W, L = connectome
     W5 = np.pad(W, ((0, 1), (0, 1)), constant_values=0.3)

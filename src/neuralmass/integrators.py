@@ -95,21 +95,29 @@ def _phi1(z):
     return jnp.where(small, 1.0 + 0.5 * z + z * z / 6.0, jnp.expm1(safe) / safe)
 
 
-def exp_euler_increment(f: Callable, x: dict, params: dict, inputs: dict, dt: float) -> dict:
-    """The exponential Euler increment ``dt phi1(dt J_k) f_k(x)`` (see :func:`exp_euler`)."""
+def linear_part(f: Callable, x: dict, params: dict, inputs: dict) -> dict:
+    r"""``J_k`` of :func:`exp_euler` for every variable ``k``: the drift's own linear coefficient
+    where it declares one (``f.linear_coefficient``, module docstring), else the diagonal of its
+    Jacobian, :math:`\partial f_k / \partial x_k` per node (one :func:`jax.jvp` per variable,
+    the inputs held)."""
     import jax.numpy as jnp
 
-    fx = f(x, params, inputs)
     coefficient = getattr(f, "linear_coefficient", None)
-    if coefficient is not None:   # the drift's own linear part (module docstring)
-        J = coefficient(x, params, inputs)
-        return {k: dt * _phi1(dt * J[k]) * fx[k] for k in x}
+    if coefficient is not None:
+        return coefficient(x, params, inputs)
     out = {}
     for k in x:
         tangent = {j: (jnp.ones_like(x[j]) if j == k else jnp.zeros_like(x[j])) for j in x}
         _, dfx = jax.jvp(lambda s: f(s, params, inputs), (x,), (tangent,))
-        out[k] = dt * _phi1(dt * dfx[k]) * fx[k]
+        out[k] = dfx[k]
     return out
+
+
+def exp_euler_increment(f: Callable, x: dict, params: dict, inputs: dict, dt: float) -> dict:
+    """The exponential Euler increment ``dt phi1(dt J_k) f_k(x)`` (see :func:`exp_euler`)."""
+    fx = f(x, params, inputs)
+    J = linear_part(f, x, params, inputs)
+    return {k: dt * _phi1(dt * J[k]) * fx[k] for k in x}
 
 
 def symplectic_euler_increment(f: Callable, x: dict, params: dict, inputs: dict, dt: float) -> dict:

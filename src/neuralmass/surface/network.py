@@ -50,6 +50,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from ..engine.system import NodeSystem
+from ..integrators import linear_part
 from ..models.base import NodeModel, Parameter
 from ..models.node_delays import node_delays
 from ..network.coupling import strength_unit
@@ -85,11 +86,24 @@ def _with_local(model: NodeModel, local: LocalCoupling, var: str, inp: str | Non
         spec = model.input(inp)
         unit = strength_unit(spec.canonical or spec.unit, model.variable_unit(var))
 
-    def drift(state, params, inputs):
+    def with_local(state, params, inputs):
         src = state[var] if var in state else model.read(var, state, params)
         lc = params["local_strength"] * local.matvec(src, n_out=n_nodes)
         added = rule(lc, params) if rule is not None else {inp: lc}
-        return base(state, params, {**inputs, **{k: inputs[k] + v for k, v in added.items()}})
+        return {**inputs, **{k: inputs[k] + v for k, v in added.items()}}
+
+    def drift(state, params, inputs):
+        return base(state, params, with_local(state, params, inputs))
+
+    # what special integrators read from a drift: its update order (symplectic Euler) and its
+    # own linear part (exponential Euler), the node's with the local input held like every input
+    if hasattr(base, "update_order"):
+        drift.update_order = base.update_order
+
+    def linear_coefficient(state, params, inputs):
+        return linear_part(base, state, params, with_local(state, params, inputs))
+
+    drift.linear_coefficient = linear_coefficient
 
     row = Parameter("local_strength", 0.0, unit, unit,
                     doc=f"strength of the local (surface) coupling of {var} into {inp}")
