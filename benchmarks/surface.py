@@ -9,6 +9,7 @@ Generic2dOscillator at its defaults, Heun at dt = 0.1 ms — the set-up of
     python benchmarks/surface.py --peers ../tvb-venv/bin/python   # TVB timed in the same run
     python benchmarks/surface.py --matvec              # the sparse-product measurement
     python benchmarks/surface.py --memory 60000        # peak RSS of a 60 s run with EEG
+    python benchmarks/surface.py --profile             # time per step of each XLA operation
     python benchmarks/surface.py --devices 2           # the batch's lanes split over 2 CPU devices
     python benchmarks/surface.py --devices 2 --split sharding   # ... as one sharded call
 
@@ -175,6 +176,47 @@ def matvec(repeats: int) -> None:
         print(f"{name:<46}{a:>12.0f}{b:>14.0f}")
 
 
+def profile(duration_ms: float, lanes: int, top: int = 15) -> None:
+    """Where a step's time goes: one run of ``duration_ms`` traced by :mod:`jax.profiler` after a
+    warm-up, each XLA operation of the compiled loop with its mean time per step (the local
+    kernel's products are the ``ffi_call`` rows on the compiled path)."""
+    import collections
+    import gzip
+    import tempfile
+
+    import jax
+
+    import neuralmass as nm
+    from neuralmass.surface import RegionAverage
+
+    net = build()
+    sim = nm.Simulator(net, dt=DT, progress=False)
+    mons = [nm.monitors.TemporalAverage("V", period=1.0), RegionAverage("V", period=1.0)]
+    params = {} if lanes == 1 else {"local_strength": np.linspace(0.5, 1.5, lanes)}
+
+    def call():
+        return np.asarray(sim.run(duration_ms, monitors=mons, key=0, params=params)["V_regions"])
+
+    call()
+    steps = int(round(duration_ms / DT))
+    with tempfile.TemporaryDirectory() as d:
+        jax.profiler.start_trace(d)
+        call()
+        jax.profiler.stop_trace()
+        events = json.load(gzip.open(sorted(Path(d).rglob("*.trace.json.gz"))[-1]))["traceEvents"]
+    total, count = collections.defaultdict(float), collections.Counter()
+    for e in events:
+        if e.get("ph") == "X":
+            total[e["name"]] += e["dur"]
+            count[e["name"]] += 1
+    # the loop body's operations run once per step; other events (Python, the loops) are left out
+    rows = sorted(((k, v) for k, v in total.items() if count[k] == steps), key=lambda kv: -kv[1])
+    print(f"{lanes} lane(s), {steps} steps traced; XLA operations run once per step, µs per step:")
+    for name, us in rows[:top]:
+        print(f"  {us / steps:9.1f}  {name}")
+    print(f"  {sum(us for _, us in rows) / steps:9.1f}  all of them")
+
+
 def memory(duration_ms: float, chunk_steps: int = 10_000) -> None:
     """Peak RSS of a run of ``duration_ms`` with vertex activity (100 ms means), region means (1 ms) and
     63-channel EEG (1 ms means), in chunks of ``chunk_steps`` steps.
@@ -214,6 +256,8 @@ def main():
     ap.add_argument("--peer-script", help="path of _peers_surface.py (default: beside this file)")
     ap.add_argument("--matvec", action="store_true", help="only the sparse-product measurement")
     ap.add_argument("--memory", type=float, metavar="MS", help="only the peak RSS of a run of MS ms with EEG")
+    ap.add_argument("--profile", action="store_true", help="only the time per step of each XLA operation "
+                    "(jax.profiler), for one lane and --lanes lanes")
     ap.add_argument("--chunk-steps", type=int, default=10_000, help="steps per chunk of the --memory run")
     ap.add_argument("--devices", type=int, default=1,
                     help="split the lanes of the batch over this many CPU devices (one per core)")
@@ -229,6 +273,10 @@ def main():
         return matvec(args.repeats)
     if args.memory:
         return memory(args.memory, args.chunk_steps)
+    if args.profile:
+        for B in (1, args.lanes):
+            profile(min(args.duration, 50.0), B)
+        return
     load = os.getloadavg()[0]
     res = ours(args.duration, args.repeats, args.lanes, args.devices, args.split)
     load_end = os.getloadavg()[0]

@@ -73,6 +73,8 @@ def test_gradients_equal_the_jax_product():
         return lambda x, w: jnp.sum(jnp.tanh(f(x, w)) * jnp.arange(200.0))
 
     gf = jax.grad(loss(fast), argnums=(0, 1))(x, w)
+    # the backward pass's transposed product runs in the kernel too (forward + transpose)
+    assert jax.jit(jax.grad(loss(fast), argnums=(0, 1))).lower(x, w).as_text().count("csr_product") >= 2
     gs = jax.grad(loss(slow), argnums=(0, 1))(x, w)
     for a, b in zip(gf, gs):
         np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-5)
@@ -88,6 +90,11 @@ def test_turned_off_or_unbuildable_falls_back_to_jax(monkeypatch, caplog):
     assert "csr_product" not in text
     np.testing.assert_allclose(np.asarray(prod(x, vals.astype(np.float32))), ref, rtol=1e-5, atol=1e-6)
     monkeypatch.delenv(native.ENV_VAR)
+    # with a GPU as the default backend the CPU kernel is neither built nor called
+    monkeypatch.setattr(native.jax, "default_backend", lambda: "gpu")
+    monkeypatch.setattr(native, "available", lambda: pytest.fail("the CPU kernel was asked for"))
+    assert "csr_product" not in jax.jit(sparse_product(rows, cols, 50)).lower(x, vals.astype(np.float32)).as_text()
+    monkeypatch.undo()
     # a build that fails (no compiler): one log message, and the JAX product
     import brainevent
 

@@ -6,8 +6,8 @@
 //
 // Layout: rows are visited in `order` (sorted by their number of entries, so the inner loop's trip
 // count changes only a few times and its branch is predicted); row order[r] holds the entries
-// ptr[r] .. ptr[r+1]-1, each a column col[k] (uint16 when the columns fit, which is a fifth faster
-// than int32 on the 16k cortex, else int32) and a weight w[k] (the weights come in this order,
+// ptr[r] .. ptr[r+1]-1, each a column col[k] (uint16 when the columns fit: half the index bytes to read
+// of int32, else int32) and a weight w[k] (the weights come in this order,
 // permuted by the caller, so no second indirection). Lanes are last: x is (n_in, B), w is (nnz,)
 // (shared) or (nnz, B), y is (n, B), all row-major. Every row of y is written (rows without
 // entries get 0).

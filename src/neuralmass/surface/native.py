@@ -1,13 +1,13 @@
 """The local kernel's product on CPU as a compiled kernel (``csr_product.cpp``), with the pure-JAX
 product as the fallback.
 
-XLA's CPU gather and scatter-add cost about 0.25 ms per product of the 16k cortex's kernel
+XLA's CPU gather and scatter-add cost 220–235 µs per product of the 16k cortex's kernel
 (98 280 non-zeros) inside the surface network's Heun step; this loop over rows (in order of their
 number of entries, 16-bit columns where they fit, weights in the loop's order, lanes last) costs
-0.065–0.09 ms for one lane and about 0.22 ms for eight there (docs/surface.md, "Performance"). It
-is compiled once per machine by :func:`brainevent.load_cpp_inline` (the system C++ compiler;
-brainevent is brainstate's own sparse-operator package) into the library's cache folder, about
-3 s, and registered as an XLA FFI target.
+95–107 µs for one lane there (``python benchmarks/surface.py --profile``; docs/surface.md,
+"Performance"). It is compiled once per machine by :func:`brainevent.load_cpp_inline` (the system
+C++ compiler; brainevent is brainstate's own sparse-operator package) into the library's cache
+folder, about 3 s, and registered as an XLA FFI target.
 
 Used only where it applies: on the CPU platform (:func:`jax.lax.platform_dependent`; GPUs keep
 the JAX product, and with a GPU as the default backend the kernel is not built), for float32 and
